@@ -1,0 +1,180 @@
+/**
+ * The one configuration schema. Every key has a default here; a config file
+ * and then the environment override them. Unknown keys are errors.
+ */
+const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    dataDir: { type: 'string', default: '/var/lib/turnpike', description: 'store, histories, keys' },
+    logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    adminSocket: { type: 'string', default: '', description: 'local admin socket; empty = <dataDir>/admin.sock' },
+    portal: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        host: { type: 'string', default: '0.0.0.0' },
+        port: { ...port, default: 8080 },
+        publicUrl: { type: 'string', default: 'http://127.0.0.1:8080', description: 'URL guests reach the portal at' },
+        trustProxy: { type: 'boolean', default: false },
+        bodyLimitBytes: { type: 'integer', minimum: 1024, default: 65536 },
+        secureCookies: { type: 'boolean', default: false, description: 'set when served over HTTPS' },
+        rateLimitPerMinute: { type: 'integer', minimum: 1, default: 300 },
+        authRateLimitPerMinute: { type: 'integer', minimum: 1, default: 20 },
+      },
+    },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        bcryptCostStaff: { type: 'integer', minimum: 10, maximum: 15, default: 12 },
+        bcryptCostGuest: { type: 'integer', minimum: 10, maximum: 15, default: 10 },
+        hashConcurrency: { type: 'integer', minimum: 1, maximum: 16, default: 2 },
+        accessTokenTtlSeconds: { type: 'integer', minimum: 60, maximum: 3600, default: 900 },
+        refreshTokenTtlSeconds: { type: 'integer', minimum: 3600, default: 2592000 },
+        issuer: { type: 'string', default: 'turnpike' },
+        lockout: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            freeAttempts: { type: 'integer', minimum: 1, default: 5 },
+            baseDelaySeconds: { type: 'integer', minimum: 1, default: 2 },
+            maxDelaySeconds: { type: 'integer', minimum: 1, default: 900 },
+            perAddressFreeAttempts: { type: 'integer', minimum: 1, default: 20 },
+          },
+        },
+      },
+    },
+    mail: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        from: { type: 'string', default: 'Turnpike <no-reply@turnpike.local>' },
+        smtpUrl: { type: 'string', default: '', description: 'smtp(s)://user:pass@host:port; empty = write .eml files' },
+        outboxDir: { type: 'string', default: '', description: 'empty = <dataDir>/outbox' },
+      },
+    },
+    radius: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        listen: { type: 'array', items: { type: 'string' }, default: ['0.0.0.0', '::'] },
+        authPort: { ...port, default: 1812 },
+        acctPort: { ...port, default: 1813 },
+        receiveBufferBytes: { type: 'integer', minimum: 65536, default: 8388608 },
+        rejectDelayMs: { type: 'integer', minimum: 0, default: 1000 },
+        duplicateWindowMs: { type: 'integer', minimum: 0, default: 30000 },
+        interimIntervalSeconds: { type: 'integer', minimum: 60, default: 300 },
+        staleFactor: { type: 'number', minimum: 1, default: 2.5 },
+        passwordCacheSeconds: { type: 'integer', minimum: 0, default: 300 },
+        coaTimeoutMs: { type: 'integer', minimum: 100, default: 2000 },
+        coaRetries: { type: 'integer', minimum: 0, default: 3 },
+      },
+    },
+    provisioner: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        embedded: { type: 'boolean', default: false, description: 'spawn a memory-driver provisioner' },
+        targets: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['site', 'address'],
+            properties: { site: { type: 'string' }, address: { type: 'string' } },
+          },
+        },
+        tlsDir: { type: 'string', default: '', description: 'empty = <dataDir>/pki' },
+        reconcileIntervalSeconds: { type: 'integer', minimum: 5, default: 60 },
+      },
+    },
+    gateway: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: false, description: 'the box is the router (nftables)' },
+        walledGarden: { type: 'array', items: { type: 'string' }, default: [] },
+      },
+    },
+    payments: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        provider: { type: 'string', enum: ['none', 'stripe-fake', 'stripe'], default: 'none' },
+        secretKey: { type: 'string', default: '' },
+        webhookSecret: { type: 'string', default: '' },
+        apiBase: { type: 'string', default: '', description: 'override Stripe API base URL (the fake)' },
+        graceDays: { type: 'integer', minimum: 0, default: 3 },
+        eventPollSeconds: { type: 'integer', minimum: 10, default: 300 },
+      },
+    },
+  },
+} as const;
+
+export interface Config {
+  dataDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  adminSocket: string;
+  portal: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    trustProxy: boolean;
+    bodyLimitBytes: number;
+    secureCookies: boolean;
+    rateLimitPerMinute: number;
+    authRateLimitPerMinute: number;
+  };
+  auth: {
+    bcryptCostStaff: number;
+    bcryptCostGuest: number;
+    hashConcurrency: number;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    issuer: string;
+    lockout: { freeAttempts: number; baseDelaySeconds: number; maxDelaySeconds: number; perAddressFreeAttempts: number };
+  };
+  mail: { from: string; smtpUrl: string; outboxDir: string };
+  radius: {
+    enabled: boolean;
+    listen: string[];
+    authPort: number;
+    acctPort: number;
+    receiveBufferBytes: number;
+    rejectDelayMs: number;
+    duplicateWindowMs: number;
+    interimIntervalSeconds: number;
+    staleFactor: number;
+    passwordCacheSeconds: number;
+    coaTimeoutMs: number;
+    coaRetries: number;
+  };
+  provisioner: {
+    embedded: boolean;
+    targets: Array<{ site: string; address: string }>;
+    tlsDir: string;
+    reconcileIntervalSeconds: number;
+  };
+  gateway: { enabled: boolean; walledGarden: string[] };
+  payments: {
+    provider: 'none' | 'stripe-fake' | 'stripe';
+    secretKey: string;
+    webhookSecret: string;
+    apiBase: string;
+    graceDays: number;
+    eventPollSeconds: number;
+  };
+}

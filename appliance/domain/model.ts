@@ -1,0 +1,235 @@
+/**
+ * The records that make up the appliance's current state. `db.json` holds
+ * exactly a `Db`; histories that grow without bound (audit, accounting, closed
+ * sessions, payment events) live in append-only history files instead.
+ *
+ * Times are milliseconds since the epoch (from the injected Clock); money is
+ * integer minor units; byte counts are plain numbers (safe to 2^53).
+ */
+
+export type Role = 'guest' | 'operator' | 'admin';
+export const ROLES: readonly Role[] = ['guest', 'operator', 'admin'];
+
+export interface User {
+  id: string;
+  email: string;
+  displayName: string;
+  role: Role;
+  passwordHash: string;
+  emailVerified: boolean;
+  disabled: boolean;
+  /** Set on a first admin created with a one-time password: it must be changed. */
+  mustChangePassword: boolean;
+  mfa: MfaState | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface MfaState {
+  /** Base32 TOTP secret. */
+  secret: string;
+  /** Set once the user proved possession with a first code. */
+  enabledAt: number | null;
+  /** SHA-256 hex of each unused recovery code. */
+  recoveryCodeHashes: string[];
+  /** Last accepted TOTP counter, so a code cannot be replayed. */
+  lastCounter: number;
+}
+
+export interface RefreshToken {
+  /** SHA-256 hex of the opaque token; the token itself is never stored. */
+  hash: string;
+  userId: string;
+  familyId: string;
+  issuedAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: 'EdDSA';
+  publicJwk: Record<string, unknown>;
+  privateJwk: Record<string, unknown>;
+  createdAt: number;
+  /** Retired keys still verify tokens until they expire, but never sign. */
+  retiredAt: number | null;
+}
+
+export interface OneTimeToken {
+  /** SHA-256 hex of the emailed token. */
+  hash: string;
+  userId: string;
+  purpose: 'password-reset' | 'email-verification';
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export type Service = 'internet' | 'ssh' | 'ftp';
+
+export interface Plan {
+  id: string;
+  name: string;
+  description: string;
+  priceMinor: number;
+  currency: string;
+  /** Seconds of access from activation; null = until the quota is spent. */
+  durationSeconds: number | null;
+  /** Data allowance shared by all of the guest's devices; null = unlimited. */
+  quotaBytes: number | null;
+  bandwidthUpKbps: number | null;
+  bandwidthDownKbps: number | null;
+  maxDevices: number;
+  idleTimeoutSeconds: number | null;
+  services: Service[];
+  recurring: boolean;
+  /** Free tier: may be taken once per device per period. */
+  freeTier: { periodSeconds: number } | null;
+  /** When the quota is spent: cut the session, or throttle to this rate. */
+  onQuotaExhausted: { action: 'disconnect' } | { action: 'throttle'; upKbps: number; downKbps: number };
+  visible: boolean;
+  archived: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type SubscriptionSource = 'voucher' | 'free-tier' | 'payment' | 'staff-grant';
+
+export interface Subscription {
+  id: string;
+  /** A registered user, or null for a voucher-only guest identified by `voucherCode`. */
+  userId: string | null;
+  voucherCode: string | null;
+  planId: string;
+  source: SubscriptionSource;
+  /** Reference to what created it: voucher code, payment id, staff user id. */
+  sourceRef: string | null;
+  status: 'active' | 'past_due' | 'suspended' | 'cancelled' | 'expired';
+  startedAt: number;
+  /** null = no time limit (quota-only plans). */
+  endsAt: number | null;
+  bytesUsed: number;
+  cancelAtPeriodEnd: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface VoucherBatch {
+  id: string;
+  planId: string;
+  count: number;
+  prefix: string;
+  multiUse: boolean;
+  /** Maximum redemptions per code when multi-use (null = unlimited). */
+  maxUses: number | null;
+  validFrom: number;
+  validUntil: number;
+  note: string;
+  createdBy: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface Voucher {
+  code: string;
+  batchId: string;
+  planId: string;
+  uses: number;
+  firstUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface Device {
+  id: string;
+  /** Owner: a user id, or a voucher code for account-less guests. */
+  ownerKey: string;
+  /** Normalised lower-case colon MAC of the current binding. */
+  mac: string;
+  label: string;
+  firstSeenAt: number;
+  lastSeenAt: number;
+}
+
+export type Dialect = 'coovachilli' | 'mikrotik' | 'generic';
+
+export interface NasClient {
+  id: string;
+  name: string;
+  /** A single address or a CIDR, IPv4 or IPv6. */
+  source: string;
+  secret: string;
+  dialect: Dialect;
+  coaPort: number;
+  requireMessageAuthenticator: boolean;
+  createdAt: number;
+}
+
+/** A one-time RADIUS credential minted by the portal for one NAS login. */
+export interface PortalCredential {
+  username: string;
+  /** Cleartext, because CHAP needs it; lives minutes and is used once. */
+  password: string;
+  subscriptionId: string;
+  mac: string;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+export interface Session {
+  id: string;
+  subscriptionId: string;
+  ownerKey: string;
+  nasId: string | null;
+  /** The NAS's Acct-Session-Id, when known. */
+  acctSessionId: string | null;
+  mode: 'controller' | 'gateway';
+  mac: string;
+  ip: string | null;
+  startedAt: number;
+  lastUpdateAt: number;
+  interimIntervalSeconds: number;
+  inputOctets: number;
+  outputOctets: number;
+  /** Bytes already charged to the subscription from this session. */
+  chargedOctets: number;
+  /** A disconnect was requested but not acknowledged: refuse the next request. */
+  disconnectPendingSince: number | null;
+}
+
+export interface Settings {
+  venueName: string;
+  logoUrl: string | null;
+  primaryColor: string;
+  accentColor: string;
+  welcomeText: Record<string, string>;
+  termsText: Record<string, string>;
+  supportContact: string;
+  seller: {
+    name: string;
+    address: string;
+    taxId: string;
+    taxRatePercent: number;
+  };
+}
+
+export interface Db {
+  schemaVersion: number;
+  users: Record<string, User>;
+  refreshTokens: Record<string, RefreshToken>;
+  oneTimeTokens: Record<string, OneTimeToken>;
+  signingKeys: SigningKey[];
+  plans: Record<string, Plan>;
+  subscriptions: Record<string, Subscription>;
+  voucherBatches: Record<string, VoucherBatch>;
+  vouchers: Record<string, Voucher>;
+  devices: Record<string, Device>;
+  /** Free-tier uses: key `${planId}|${mac}` → last taken at. */
+  freeTierUses: Record<string, number>;
+  nasClients: Record<string, NasClient>;
+  portalCredentials: Record<string, PortalCredential>;
+  sessions: Record<string, Session>;
+  settings: Settings;
+  /** Counters that must never repeat (invoice numbers per year, …). */
+  sequences: Record<string, number>;
+}

@@ -1,0 +1,73 @@
+import type { Db, Plan, Subscription } from '../domain/model.js';
+import type { ErrorCode } from '../errors.js';
+
+/**
+ * What a guest may use right now. Every door (portal status page, RADIUS
+ * Access-Accept, gateway AllowClient, RFC 8908 API) reads limits from here so
+ * that they always agree.
+ */
+export interface Entitlement {
+  subscription: Subscription;
+  plan: Plan;
+  ownerKey: string;
+  /** null = no time limit. */
+  secondsLeft: number | null;
+  /** null = no data limit. */
+  bytesLeft: number | null;
+  liveSessions: number;
+}
+
+/** Whose allowance a session draws on: a user account, or an account-less voucher guest. */
+export function ownerKeyOf(subscription: Pick<Subscription, 'userId' | 'voucherCode'>): string {
+  if (subscription.userId) return `user:${subscription.userId}`;
+  return `voucher:${subscription.voucherCode ?? ''}`;
+}
+
+export function entitlementOf(db: Readonly<Db>, subscription: Subscription, now: number): Entitlement | null {
+  const plan = db.plans[subscription.planId];
+  if (!plan) return null;
+  const ownerKey = ownerKeyOf(subscription);
+  const secondsLeft = subscription.endsAt === null ? null : Math.max(0, Math.floor((subscription.endsAt - now) / 1000));
+  const bytesLeft = plan.quotaBytes === null ? null : Math.max(0, plan.quotaBytes - subscription.bytesUsed);
+  const liveSessions = Object.values(db.sessions).filter((session) => session.ownerKey === ownerKey).length;
+  return { subscription, plan, ownerKey, secondsLeft, bytesLeft, liveSessions };
+}
+
+/** Why a subscription cannot carry a session now, or null when it can. */
+export function denialOf(entitlement: Entitlement): ErrorCode | null {
+  const { subscription, secondsLeft, bytesLeft, plan } = entitlement;
+  if (subscription.status !== 'active' && subscription.status !== 'past_due') return 'TP_ERR_ENTITLEMENT_EXPIRED';
+  if (secondsLeft !== null && secondsLeft <= 0) return 'TP_ERR_ENTITLEMENT_EXPIRED';
+  if (bytesLeft !== null && bytesLeft <= 0 && plan.onQuotaExhausted.action === 'disconnect') return 'TP_ERR_QUOTA_EXHAUSTED';
+  return null;
+}
+
+/**
+ * The owner's usable subscription with the most time left (unlimited first),
+ * or the reason none is usable. Device limits are checked by the caller,
+ * which knows whether the device already holds a session.
+ */
+export function activeEntitlementFor(
+  db: Readonly<Db>,
+  ownerKey: string,
+  now: number,
+): { entitlement: Entitlement } | { denial: ErrorCode } {
+  const candidates = Object.values(db.subscriptions)
+    .filter((subscription) => ownerKeyOf(subscription) === ownerKey)
+    .map((subscription) => entitlementOf(db, subscription, now))
+    .filter((entitlement): entitlement is Entitlement => entitlement !== null);
+  const usable = candidates.filter((entitlement) => denialOf(entitlement) === null);
+  if (usable.length === 0) {
+    const reasons = candidates.map(denialOf);
+    return { denial: reasons.includes('TP_ERR_QUOTA_EXHAUSTED') ? 'TP_ERR_QUOTA_EXHAUSTED' : 'TP_ERR_ENTITLEMENT_EXPIRED' };
+  }
+  usable.sort((a, b) => (b.secondsLeft ?? Number.MAX_SAFE_INTEGER) - (a.secondsLeft ?? Number.MAX_SAFE_INTEGER));
+  return { entitlement: usable[0]! };
+}
+
+/** Normalises a MAC in any common notation (aa-bb-…, aabb.ccdd.eeff, AABBCC…) to aa:bb:cc:dd:ee:ff. */
+export function normalizeMac(raw: string): string | null {
+  const hex = raw.toLowerCase().replace(/[^0-9a-f]/g, '');
+  if (hex.length !== 12 || raw.replace(/[0-9a-fA-F:.\-\s]/g, '') !== '') return null;
+  return hex.match(/.{2}/g)!.join(':');
+}

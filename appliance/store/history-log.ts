@@ -1,0 +1,100 @@
+import { open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FILE_MODE } from './durable-file.js';
+import { GroupCommit } from './group-commit.js';
+
+export interface HistoryLogOptions {
+  /** Rotate when the live file passes this size. */
+  maxBytes: number;
+  /** Rotated files kept; older ones are deleted. */
+  keep: number;
+}
+
+/**
+ * An append-only, rotated JSON-lines file for records that grow without
+ * bound (audit log, accounting, closed sessions, payment events). `append`
+ * resolves once the line is fsynced; concurrent appends share one fsync.
+ */
+export class HistoryLog<T extends object = Record<string, unknown>> {
+  readonly path: string;
+  readonly #dir: string;
+  readonly #name: string;
+  readonly #options: HistoryLogOptions;
+  readonly #commit: GroupCommit;
+  #handle: FileHandle | null = null;
+  #size = 0;
+  #buffer: string[] = [];
+
+  constructor(dir: string, name: string, options: HistoryLogOptions) {
+    this.#dir = dir;
+    this.#name = name;
+    this.#options = options;
+    this.path = join(dir, `${name}.jsonl`);
+    this.#commit = new GroupCommit(() => this.#flush());
+  }
+
+  append(record: T): Promise<void> {
+    this.#buffer.push(`${JSON.stringify(record)}\n`);
+    return this.#commit.commit();
+  }
+
+  /** Records of the live file and the rotated ones, oldest first. */
+  async readAll(): Promise<T[]> {
+    await this.#commit.drain();
+    const files = [...(await this.rotatedFiles()), this.path];
+    const records: T[] = [];
+    for (const file of files) {
+      const text = await readFile(file, 'utf8').catch(() => '');
+      for (const line of text.split('\n')) {
+        if (line.trim() === '') continue;
+        try {
+          records.push(JSON.parse(line) as T);
+        } catch {
+          // A torn last line from a crash mid-append carries no acknowledged record.
+        }
+      }
+    }
+    return records;
+  }
+
+  async rotatedFiles(): Promise<string[]> {
+    const entries = await readdir(this.#dir).catch(() => [] as string[]);
+    return entries
+      .filter((entry) => entry.startsWith(`${this.#name}.`) && entry.endsWith('.jsonl') && entry !== `${this.#name}.jsonl`)
+      .sort()
+      .map((entry) => join(this.#dir, entry));
+  }
+
+  async close(): Promise<void> {
+    await this.#commit.drain();
+    await this.#handle?.close();
+    this.#handle = null;
+  }
+
+  async #open(): Promise<FileHandle> {
+    if (this.#handle) return this.#handle;
+    this.#handle = await open(this.path, 'a', FILE_MODE);
+    this.#size = (await stat(this.path)).size;
+    return this.#handle;
+  }
+
+  async #flush(): Promise<void> {
+    const chunk = this.#buffer.join('');
+    this.#buffer = [];
+    if (chunk === '') return;
+    const handle = await this.#open();
+    await handle.write(chunk);
+    await handle.sync();
+    this.#size += Buffer.byteLength(chunk);
+    if (this.#size >= this.#options.maxBytes) await this.#rotate();
+  }
+
+  async #rotate(): Promise<void> {
+    await this.#handle?.close();
+    this.#handle = null;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    await rename(this.path, join(this.#dir, `${this.#name}.${stamp}.jsonl`));
+    const rotated = await this.rotatedFiles();
+    for (const old of rotated.slice(0, Math.max(0, rotated.length - this.#options.keep))) await unlink(old);
+  }
+}

@@ -1,0 +1,196 @@
+import { open, readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Low, type Adapter } from 'lowdb';
+import { TurnpikeError } from '../errors.js';
+import type { Db } from '../domain/model.js';
+import { ensurePrivateDir, FILE_MODE, readFileIfExists, writeFileDurably } from './durable-file.js';
+import { GroupCommit } from './group-commit.js';
+import { HistoryLog } from './history-log.js';
+import { emptyDb, migrate, MigrationError } from './migrations.js';
+import type { HistoryName, Store, StoreWriteStats } from './store.js';
+
+export interface LowdbStoreOptions {
+  dir: string;
+  history?: { maxBytes: number; keep: number };
+  /** Skip the single-writer lock (read-only tools such as `backup`). */
+  readOnly?: boolean;
+}
+
+/** lowdb adapter whose writes are durable (temp file, fsync, rename, fsync dir). */
+class DurableJsonAdapter implements Adapter<Db> {
+  readonly #path: string;
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  async read(): Promise<Db | null> {
+    const text = await readFileIfExists(this.#path);
+    if (text === null) return null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw corruptStore(this.#path, (err as Error).message);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw corruptStore(this.#path, 'the top level is not an object');
+    }
+    try {
+      return migrate(parsed as Record<string, unknown>).db;
+    } catch (err) {
+      if (err instanceof MigrationError) throw corruptStore(this.#path, err.message);
+      throw err;
+    }
+  }
+
+  write(data: Db): Promise<void> {
+    return writeFileDurably(this.#path, JSON.stringify(data));
+  }
+}
+
+function corruptStore(path: string, reason: string): TurnpikeError {
+  return new TurnpikeError(
+    'TP_ERR_STORE_CORRUPT',
+    `${path} cannot be read (${reason}). It was left untouched. Restore a backup with: turnpike restore BACKUP_FILE`,
+    { path },
+  );
+}
+
+export const DB_FILE = 'db.json';
+const LOCK_FILE = 'db.lock';
+
+/** Reads the pid in the lock file and tells whether that process is alive. */
+export async function storeOwnerPid(dir: string): Promise<number | null> {
+  const text = await readFileIfExists(join(dir, LOCK_FILE));
+  const pid = text === null ? NaN : Number.parseInt(text, 10);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
+async function takeLock(dir: string): Promise<void> {
+  const owner = await storeOwnerPid(dir);
+  if (owner !== null && owner !== process.pid) {
+    throw new TurnpikeError(
+      'TP_ERR_STORE_LOCKED',
+      `the store in ${dir} is in use by process ${owner}; stop it first or send the command through it`,
+      { pid: owner },
+    );
+  }
+  await writeFile(join(dir, LOCK_FILE), String(process.pid), { mode: FILE_MODE });
+}
+
+export class LowdbStore implements Store {
+  readonly dir: string;
+  readonly path: string;
+  readonly #low: Low<Db>;
+  readonly #commit: GroupCommit;
+  readonly #histories = new Map<HistoryName, HistoryLog<object>>();
+  readonly #listeners: Array<(stats: StoreWriteStats) => void> = [];
+  readonly #options: LowdbStoreOptions;
+
+  private constructor(options: LowdbStoreOptions, low: Low<Db>) {
+    this.#options = options;
+    this.dir = options.dir;
+    this.path = join(options.dir, DB_FILE);
+    this.#low = low;
+    this.#commit = new GroupCommit(
+      () => this.#low.write(),
+      (batchSize, ms) => {
+        for (const listener of this.#listeners) listener({ batchSize, ms });
+      },
+    );
+  }
+
+  /**
+   * Opens (creating when absent) the store in `dir`, runs migrations and takes
+   * the single-writer lock. A corrupt file stops here with TP_ERR_STORE_CORRUPT.
+   */
+  static async open(options: LowdbStoreOptions): Promise<LowdbStore> {
+    await ensurePrivateDir(options.dir);
+    const path = join(options.dir, DB_FILE);
+    const before = await readFileIfExists(path);
+    const low = new Low<Db>(new DurableJsonAdapter(path), emptyDb());
+    await low.read();
+    const store = new LowdbStore(options, low);
+    if (options.readOnly) return store;
+    await takeLock(options.dir);
+    const migrated = before === null || JSON.stringify(low.data) !== before;
+    if (migrated) await store.update(() => undefined);
+    return store;
+  }
+
+  get db(): Readonly<Db> {
+    return this.#low.data;
+  }
+
+  async update<T>(mutate: (db: Db) => T): Promise<T> {
+    if (this.#options.readOnly) throw new TurnpikeError('TP_ERR_STORE_LOCKED', 'this store was opened read-only');
+    const result = mutate(this.#low.data);
+    await this.#commit.commit();
+    return result;
+  }
+
+  history<T extends object = Record<string, unknown>>(name: HistoryName): HistoryLog<T> {
+    let log = this.#histories.get(name);
+    if (!log) {
+      log = new HistoryLog<object>(this.dir, name, this.#options.history ?? { maxBytes: 16 * 1024 * 1024, keep: 10 });
+      this.#histories.set(name, log);
+    }
+    return log as HistoryLog<T>;
+  }
+
+  onWrite(listener: (stats: StoreWriteStats) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  async isWritable(): Promise<boolean> {
+    const probe = join(this.dir, `.probe.${process.pid}`);
+    try {
+      const handle = await open(probe, 'w', FILE_MODE);
+      await handle.sync();
+      await handle.close();
+      await unlink(probe);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#commit.drain();
+    for (const log of this.#histories.values()) await log.close();
+    if (!this.#options.readOnly && (await storeOwnerPid(this.dir)) === process.pid) {
+      await unlink(join(this.dir, LOCK_FILE)).catch(() => undefined);
+    }
+  }
+}
+
+/** Copies a consistent `db.json` to `target` (durably, mode 0600). */
+export async function backupStore(dir: string, target: string): Promise<void> {
+  const store = await LowdbStore.open({ dir, readOnly: true });
+  await writeFileDurably(target, JSON.stringify(store.db, null, 2));
+}
+
+/** Replaces `db.json` with a validated backup. Refuses while the appliance runs. */
+export async function restoreStore(dir: string, source: string): Promise<void> {
+  const owner = await storeOwnerPid(dir);
+  if (owner !== null) {
+    throw new TurnpikeError('TP_ERR_STORE_LOCKED', `stop the appliance (pid ${owner}) before restoring`);
+  }
+  const text = await readFile(source, 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new TurnpikeError('TP_ERR_STORE_CORRUPT', `${source} is not a valid backup: ${(err as Error).message}`);
+  }
+  const { db } = migrate(parsed as Record<string, unknown>);
+  await ensurePrivateDir(dir);
+  await writeFileDurably(join(dir, DB_FILE), JSON.stringify(db));
+}

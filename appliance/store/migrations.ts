@@ -1,0 +1,78 @@
+import type { Db } from '../domain/model.js';
+
+/**
+ * Ordered schema migrations. Each one takes the document at `version - 1`
+ * and returns it at `version`. Never edit a released migration; add one.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  up(doc: Record<string, unknown>): Record<string, unknown>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'initial schema',
+    up: (doc) => ({ ...emptyDbV1(), ...doc, schemaVersion: 1 }),
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+function emptyDbV1(): Omit<Db, 'schemaVersion'> {
+  return {
+    users: {},
+    refreshTokens: {},
+    oneTimeTokens: {},
+    signingKeys: [],
+    plans: {},
+    subscriptions: {},
+    voucherBatches: {},
+    vouchers: {},
+    devices: {},
+    freeTierUses: {},
+    nasClients: {},
+    portalCredentials: {},
+    sessions: {},
+    settings: {
+      venueName: 'Turnpike Wi-Fi',
+      logoUrl: null,
+      primaryColor: '#0b5cad',
+      accentColor: '#f2a900',
+      welcomeText: { en: 'Welcome! Choose a plan to get online.', de: 'Willkommen! Wählen Sie einen Tarif.' },
+      termsText: {
+        en: 'Use this network lawfully and fairly. We log session times and data volumes.',
+        de: 'Nutzen Sie dieses Netz rechtmäßig und fair. Wir speichern Sitzungszeiten und Datenmengen.',
+      },
+      supportContact: 'the front desk',
+      seller: { name: 'Turnpike Operator', address: '', taxId: '', taxRatePercent: 0 },
+    },
+    sequences: {},
+  };
+}
+
+export class MigrationError extends Error {}
+
+/** Brings a parsed document up to the latest schema; refuses one from the future. */
+export function migrate(doc: Record<string, unknown>): { db: Db; applied: number[] } {
+  const from = typeof doc.schemaVersion === 'number' ? doc.schemaVersion : 0;
+  if (from > LATEST_SCHEMA_VERSION) {
+    throw new MigrationError(
+      `schema version ${from} is newer than this Turnpike understands (${LATEST_SCHEMA_VERSION}); upgrade Turnpike`,
+    );
+  }
+  const applied: number[] = [];
+  let current = doc;
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= from) continue;
+    current = migration.up(current);
+    current.schemaVersion = migration.version;
+    applied.push(migration.version);
+  }
+  return { db: current as unknown as Db, applied };
+}
+
+export function emptyDb(): Db {
+  return migrate({}).db;
+}
