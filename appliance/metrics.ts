@@ -1,0 +1,54 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Store } from './store/store.js';
+
+/**
+ * The one Prometheus registry. Each door adds its own instruments here; the
+ * portal serves the text format at /metrics.
+ */
+export interface Metrics {
+  registry: Registry;
+  httpRequestSeconds: Histogram<'method' | 'route' | 'status'>;
+  loginOutcomes: Counter<'outcome'>;
+  storeWriteSeconds: Histogram;
+  storeBatchSize: Histogram;
+}
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'turnpike_' });
+  return {
+    registry,
+    httpRequestSeconds: new Histogram({
+      name: 'turnpike_http_request_duration_seconds',
+      help: 'HTTP request latency by route and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    loginOutcomes: new Counter({
+      name: 'turnpike_login_outcomes_total',
+      help: 'Login attempts by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    storeWriteSeconds: new Histogram({
+      name: 'turnpike_store_write_duration_seconds',
+      help: 'Durable store write (group commit) latency',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    storeBatchSize: new Histogram({
+      name: 'turnpike_store_write_batch_size',
+      help: 'Acknowledged writes carried by one disk write',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+      registers: [registry],
+    }),
+  };
+}
+
+export function instrumentStore(store: Store, metrics: Metrics): void {
+  store.onWrite(({ batchSize, ms }) => {
+    metrics.storeWriteSeconds.observe(ms / 1000);
+    metrics.storeBatchSize.observe(batchSize);
+  });
+}

@@ -1,0 +1,42 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../appliance/config/schema.js';
+import type { Logger } from '../appliance/logger.js';
+import type { Metrics } from '../appliance/metrics.js';
+import { accessControl, type Authenticator } from './plugins/access-control.js';
+import { errorShape } from './plugins/error-shape.js';
+import { observability, type ReadinessCheck } from './plugins/observability.js';
+import { openapi } from './plugins/openapi.js';
+import { security } from './plugins/security.js';
+
+export interface PortalFoundation {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  authenticator: Authenticator;
+  readiness: ReadinessCheck[];
+  /** Signs cookies (device binding, CSRF); from the appliance's secrets. */
+  cookieSecret: string;
+}
+
+/**
+ * The fastify instance with everything every route relies on: error shape,
+ * security, deny-by-default access control, OpenAPI and observability.
+ * Feature routes are registered on it by `portal/portal.ts`.
+ */
+export async function buildPortalFoundation(deps: PortalFoundation): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'portal' }) as FastifyBaseLogger,
+    bodyLimit: deps.config.portal.bodyLimitBytes,
+    trustProxy: deps.config.portal.trustProxy,
+    genReqId: () => randomUUID(),
+    requestIdLogLabel: 'requestId',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  });
+  await app.register(errorShape);
+  await app.register(openapi);
+  await app.register(security, { config: deps.config, cookieSecret: deps.cookieSecret });
+  await app.register(accessControl, { authenticator: deps.authenticator });
+  await app.register(observability, { metrics: deps.metrics, readiness: deps.readiness });
+  return app;
+}
