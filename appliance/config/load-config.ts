@@ -50,9 +50,13 @@ export function validateConfig(doc: unknown, origin: string): Config {
   const copy = structuredClone(doc);
   if (!validate(copy)) {
     const problems = (validate.errors ?? []).map(describe);
-    throw new TurnpikeError('TP_ERR_CONFIG', `${origin} is not a valid Turnpike configuration:\n  ${problems.join('\n  ')}`, {
-      problems,
-    });
+    throw new TurnpikeError(
+      'TP_ERR_CONFIG',
+      `${origin} is not a valid Turnpike configuration:\n  ${problems.join('\n  ')}`,
+      {
+        problems,
+      },
+    );
   }
   return copy;
 }
@@ -150,7 +154,9 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   if (explicit && !existsSync(path!)) {
     throw new TurnpikeError('TP_ERR_CONFIG', `config file ${path} does not exist`);
   }
-  let doc: Record<string, unknown> = options.embedded ? structuredClone(EMBEDDED_DEFAULTS) as Record<string, unknown> : {};
+  let doc: Record<string, unknown> = options.embedded
+    ? (structuredClone(EMBEDDED_DEFAULTS) as Record<string, unknown>)
+    : {};
   if (path) {
     const fromFile = readConfigFile(path);
     validateConfig(fromFile, path);

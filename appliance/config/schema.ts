@@ -56,7 +56,11 @@ export const configSchema = {
       default: {},
       properties: {
         from: { type: 'string', default: 'Turnpike <no-reply@turnpike.local>' },
-        smtpUrl: { type: 'string', default: '', description: 'smtp(s)://user:pass@host:port; empty = write .eml files' },
+        smtpUrl: {
+          type: 'string',
+          default: '',
+          description: 'smtp(s)://user:pass@host:port; empty = write .eml files',
+        },
         outboxDir: { type: 'string', default: '', description: 'empty = <dataDir>/outbox' },
       },
     },
@@ -145,7 +149,12 @@ export interface Config {
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
     issuer: string;
-    lockout: { freeAttempts: number; baseDelaySeconds: number; maxDelaySeconds: number; perAddressFreeAttempts: number };
+    lockout: {
+      freeAttempts: number;
+      baseDelaySeconds: number;
+      maxDelaySeconds: number;
+      perAddressFreeAttempts: number;
+    };
   };
   mail: { from: string; smtpUrl: string; outboxDir: string };
   radius: {

@@ -38,7 +38,8 @@ export function denialOf(entitlement: Entitlement): ErrorCode | null {
   const { subscription, secondsLeft, bytesLeft, plan } = entitlement;
   if (subscription.status !== 'active' && subscription.status !== 'past_due') return 'TP_ERR_ENTITLEMENT_EXPIRED';
   if (secondsLeft !== null && secondsLeft <= 0) return 'TP_ERR_ENTITLEMENT_EXPIRED';
-  if (bytesLeft !== null && bytesLeft <= 0 && plan.onQuotaExhausted.action === 'disconnect') return 'TP_ERR_QUOTA_EXHAUSTED';
+  if (bytesLeft !== null && bytesLeft <= 0 && plan.onQuotaExhausted.action === 'disconnect')
+    return 'TP_ERR_QUOTA_EXHAUSTED';
   return null;
 }
 
@@ -59,7 +60,9 @@ export function activeEntitlementFor(
   const usable = candidates.filter((entitlement) => denialOf(entitlement) === null);
   if (usable.length === 0) {
     const reasons = candidates.map(denialOf);
-    return { denial: reasons.includes('TP_ERR_QUOTA_EXHAUSTED') ? 'TP_ERR_QUOTA_EXHAUSTED' : 'TP_ERR_ENTITLEMENT_EXPIRED' };
+    return {
+      denial: reasons.includes('TP_ERR_QUOTA_EXHAUSTED') ? 'TP_ERR_QUOTA_EXHAUSTED' : 'TP_ERR_ENTITLEMENT_EXPIRED',
+    };
   }
   usable.sort((a, b) => (b.secondsLeft ?? Number.MAX_SAFE_INTEGER) - (a.secondsLeft ?? Number.MAX_SAFE_INTEGER));
   return { entitlement: usable[0]! };

@@ -60,7 +60,9 @@ export class HistoryLog<T extends object = Record<string, unknown>> {
   async rotatedFiles(): Promise<string[]> {
     const entries = await readdir(this.#dir).catch(() => [] as string[]);
     return entries
-      .filter((entry) => entry.startsWith(`${this.#name}.`) && entry.endsWith('.jsonl') && entry !== `${this.#name}.jsonl`)
+      .filter(
+        (entry) => entry.startsWith(`${this.#name}.`) && entry.endsWith('.jsonl') && entry !== `${this.#name}.jsonl`,
+      )
       .sort()
       .map((entry) => join(this.#dir, entry));
   }
@@ -92,9 +94,15 @@ export class HistoryLog<T extends object = Record<string, unknown>> {
   async #rotate(): Promise<void> {
     await this.#handle?.close();
     this.#handle = null;
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    await rename(this.path, join(this.#dir, `${this.#name}.${stamp}.jsonl`));
     const rotated = await this.rotatedFiles();
-    for (const old of rotated.slice(0, Math.max(0, rotated.length - this.#options.keep))) await unlink(old);
+    const last = rotated.at(-1);
+    const lastIndex = last
+      ? Number.parseInt(last.slice(last.lastIndexOf(`${this.#name}.`) + this.#name.length + 1), 10)
+      : 0;
+    // A zero-padded sequence keeps rotated files in order and never overwrites one.
+    const index = String((Number.isNaN(lastIndex) ? 0 : lastIndex) + 1).padStart(8, '0');
+    await rename(this.path, join(this.#dir, `${this.#name}.${index}.jsonl`));
+    const all = await this.rotatedFiles();
+    for (const old of all.slice(0, Math.max(0, all.length - this.#options.keep))) await unlink(old);
   }
 }

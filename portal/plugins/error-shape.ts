@@ -25,7 +25,8 @@ export const errorBodySchema = {
 } as const;
 
 function fromFastify(err: FastifyError): { code: ErrorCode; message: string } | null {
-  if (err.validation) return { code: 'TP_ERR_VALIDATION', message: `${err.validationContext ?? 'request'} ${err.message}` };
+  if (err.validation)
+    return { code: 'TP_ERR_VALIDATION', message: `${err.validationContext ?? 'request'} ${err.message}` };
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: 'TP_ERR_PAYLOAD_TOO_LARGE', message: ERRORS.TP_ERR_PAYLOAD_TOO_LARGE.message };
@@ -72,7 +73,9 @@ export const errorShape = fp(
     });
 
     app.setNotFoundHandler((request, reply) => {
-      void reply.status(404).send({ error: { code: 'TP_ERR_NOT_FOUND', message: `No route for ${request.method} ${request.url}` } });
+      void reply
+        .status(404)
+        .send({ error: { code: 'TP_ERR_NOT_FOUND', message: `No route for ${request.method} ${request.url}` } });
     });
   },
   { name: 'turnpike-error-shape' },

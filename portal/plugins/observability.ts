@@ -38,7 +38,9 @@ export const observability = fp(
       '/readyz',
       { config: { public: true }, schema: { hide: true, response: { 200: statusSchema, 503: statusSchema } } },
       async (_request, reply) => {
-        const results = await Promise.all(options.readiness.map(async (probe) => [probe.name, await probe.check().catch(() => false)] as const));
+        const results = await Promise.all(
+          options.readiness.map(async (probe) => [probe.name, await probe.check().catch(() => false)] as const),
+        );
         const checks = Object.fromEntries(results);
         const ready = results.every(([, ok]) => ok);
         return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });

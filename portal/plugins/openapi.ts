@@ -21,11 +21,7 @@ export const openapi = fp(
       },
     });
 
-    app.get(
-      '/api/v1/openapi.json',
-      { config: { public: true }, schema: { hide: true } },
-      async () => app.swagger(),
-    );
+    app.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   },
   { name: 'turnpike-openapi' },
 );

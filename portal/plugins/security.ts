@@ -41,7 +41,10 @@ export const security = fp(
       keyGenerator: (request) => request.ip,
       errorResponseBuilder: (_request, context) => ({
         statusCode: 429,
-        error: { code: 'TP_ERR_RATE_LIMITED', message: `Too many requests; try again in ${Math.ceil(context.ttl / 1000)} s` },
+        error: {
+          code: 'TP_ERR_RATE_LIMITED',
+          message: `Too many requests; try again in ${Math.ceil(context.ttl / 1000)} s`,
+        },
       }),
     });
     await app.register(cookie, { secret: options.cookieSecret });

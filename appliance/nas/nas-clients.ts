@@ -1,0 +1,117 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Db, Dialect, NasClient } from '../domain/model.js';
+import { TurnpikeError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import { addressBytes, parseAddressRange, rangeContains, type AddressRange } from './address-match.js';
+
+export const DIALECTS: readonly Dialect[] = ['coovachilli', 'mikrotik', 'generic'];
+export const DEFAULT_COA_PORT = 3799;
+const MIN_SECRET_LENGTH = 8;
+
+export interface NasClientInput {
+  name: string;
+  /** Address or CIDR, IPv4 or IPv6. */
+  source: string;
+  /** Omit to have a strong random secret generated (returned once in the result). */
+  secret?: string;
+  dialect?: Dialect;
+  coaPort?: number;
+  requireMessageAuthenticator?: boolean;
+}
+
+function invalid(message: string, field: string): TurnpikeError {
+  return new TurnpikeError('TP_ERR_VALIDATION', message, { field });
+}
+
+function assertInput(input: NasClientInput): void {
+  if (typeof input.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(input.name)) {
+    throw invalid('name: 1–63 letters, digits, dot, dash or underscore', 'name');
+  }
+  if (typeof input.source !== 'string' || !parseAddressRange(input.source)) {
+    throw invalid(`source: "${String(input.source)}" is not an IPv4/IPv6 address or CIDR`, 'source');
+  }
+  if (input.secret !== undefined && (typeof input.secret !== 'string' || input.secret.length < MIN_SECRET_LENGTH)) {
+    throw invalid(`secret: at least ${MIN_SECRET_LENGTH} characters`, 'secret');
+  }
+  if (input.dialect !== undefined && !DIALECTS.includes(input.dialect)) {
+    throw invalid(`dialect: one of ${DIALECTS.join(', ')}`, 'dialect');
+  }
+  if (input.coaPort !== undefined && (!Number.isInteger(input.coaPort) || input.coaPort < 1 || input.coaPort > 65535)) {
+    throw invalid('coaPort: an integer 1–65535', 'coaPort');
+  }
+}
+
+/** Canonical text of a source so that `10.0.0.1` and `10.0.0.1/32` count as the same client. */
+function sourceKey(source: string): string {
+  const range = parseAddressRange(source)!;
+  return `${range.bytes.toString('hex')}/${range.prefix}`;
+}
+
+/** Registers a NAS. The result carries the shared secret: show it once to the operator. */
+export async function addNasClient(store: Store, clock: Clock, input: NasClientInput): Promise<NasClient> {
+  assertInput(input);
+  const client: NasClient = {
+    id: randomUUID(),
+    name: input.name,
+    source: input.source.trim(),
+    secret: input.secret ?? randomBytes(18).toString('base64url'),
+    dialect: input.dialect ?? 'generic',
+    coaPort: input.coaPort ?? DEFAULT_COA_PORT,
+    requireMessageAuthenticator: input.requireMessageAuthenticator ?? true,
+    createdAt: clock.now(),
+  };
+  const key = sourceKey(client.source);
+  await store.update((db) => {
+    for (const existing of Object.values(db.nasClients)) {
+      if (existing.name === client.name) throw new TurnpikeError('TP_ERR_CONFLICT', `a NAS named ${client.name} exists`);
+      if (sourceKey(existing.source) === key) {
+        throw new TurnpikeError('TP_ERR_CONFLICT', `NAS ${existing.name} already uses source ${existing.source}`);
+      }
+    }
+    db.nasClients[client.id] = client;
+  });
+  return client;
+}
+
+/** All NAS clients, by name. Secrets are included; callers that display them must mask. */
+export function listNasClients(store: Store): NasClient[] {
+  return Object.values(store.db.nasClients).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function removeNasClient(store: Store, idOrName: string): Promise<NasClient> {
+  return store.update((db) => {
+    const found = Object.values(db.nasClients).find((client) => client.id === idOrName || client.name === idOrName);
+    if (!found) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no NAS client ${idOrName}`);
+    delete db.nasClients[found.id];
+    return found;
+  });
+}
+
+const parsedRanges = new Map<string, AddressRange | null>();
+
+function rangeOf(source: string): AddressRange | null {
+  let range = parsedRanges.get(source);
+  if (range === undefined) {
+    range = parseAddressRange(source);
+    if (parsedRanges.size > 10_000) parsedRanges.clear();
+    parsedRanges.set(source, range);
+  }
+  return range;
+}
+
+/** The NAS whose source covers `ip` (v4, v6 or v4-mapped v6); the most specific prefix wins. */
+export function findNasClientForAddress(db: Readonly<Db>, ip: string): NasClient | null {
+  const address = addressBytes(ip);
+  if (!address) return null;
+  let best: NasClient | null = null;
+  let bestPrefix = -1;
+  for (const client of Object.values(db.nasClients)) {
+    const range = rangeOf(client.source);
+    if (range && range.prefix > bestPrefix && rangeContains(range, address)) {
+      best = client;
+      bestPrefix = range.prefix;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LowdbStore } from './lowdb-store.js';
+
+const writer = fileURLToPath(new URL('./fixtures/ack-writer.ts', import.meta.url));
+
+function runUntilKilled(dir: string, start: number, killAfterMs: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', writer, dir, String(start)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let killTimer: NodeJS.Timeout | undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      // Start the kill clock only once writes are flowing, so every run kills mid-write.
+      killTimer ??= setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (_code, signal) => {
+      clearTimeout(killTimer);
+      if (signal !== 'SIGKILL') return reject(new Error(`writer exited on its own: ${err}`));
+      resolve(out.split('\n').filter((line) => line.startsWith('ack-')));
+    });
+  });
+}
+
+test('every acknowledged write survives SIGKILL at a random moment, 20 times in a row', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tp-durability-'));
+  try {
+    const acknowledged = new Set<string>();
+    for (let round = 0; round < 20; round += 1) {
+      const acks = await runUntilKilled(dir, round * 1_000_000, 20 + Math.floor(Math.random() * 200));
+      for (const id of acks) acknowledged.add(id);
+      const text = await readFile(join(dir, 'db.json'), 'utf8');
+      const parsed = JSON.parse(text) as { sequences: Record<string, number> };
+      const missing = [...acknowledged].filter((id) => parsed.sequences[id] === undefined);
+      assert.deepEqual(missing, [], `round ${round}: acknowledged writes lost`);
+    }
+    assert.ok(acknowledged.size > 20, `expected many acknowledged writes, got ${acknowledged.size}`);
+    const store = await LowdbStore.open({ dir });
+    assert.ok(Object.keys(store.db.sequences).length >= acknowledged.size);
+    await store.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

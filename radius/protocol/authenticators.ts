@@ -1,0 +1,113 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { AUTHENTICATOR_LENGTH, Code } from './constants.js';
+import type { Frame } from './framing.js';
+
+const ZERO16 = Buffer.alloc(16);
+
+/** Codes whose Request Authenticator is an MD5 over the packet (RFC 2866 §3, RFC 5176 §3.5). */
+export function hasComputedRequestAuthenticator(code: number): boolean {
+  return code === Code.AccountingRequest || code === Code.DisconnectRequest || code === Code.CoaRequest;
+}
+
+/** MD5(Code+Identifier+Length + `authenticator` + Attributes + Secret). */
+export function packetDigest(packet: Buffer, authenticator: Buffer, secret: Buffer): Buffer {
+  return createHash('md5')
+    .update(packet.subarray(0, 4))
+    .update(authenticator)
+    .update(packet.subarray(20))
+    .update(secret)
+    .digest();
+}
+
+/** Accounting-Request, Disconnect-Request, CoA-Request: the authenticator proves the secret. */
+export function verifyRequestAuthenticator(frame: Frame, secret: Buffer): boolean {
+  return timingSafeEqual(packetDigest(frame.packet, ZERO16, secret), frame.authenticator);
+}
+
+/** A reply's Response Authenticator, computed over the request's authenticator. */
+export function verifyResponseAuthenticator(reply: Frame, requestAuthenticator: Buffer, secret: Buffer): boolean {
+  return timingSafeEqual(packetDigest(reply.packet, requestAuthenticator, secret), reply.authenticator);
+}
+
+/**
+ * HMAC-MD5 of the packet with the Message-Authenticator value as zeros (RFC 3579 §3.2) and
+ * the authenticator field as `authenticator`, without copying the packet.
+ */
+export function messageAuthenticatorOf(packet: Buffer, maOffset: number, authenticator: Buffer, secret: Buffer): Buffer {
+  return createHmac('md5', secret)
+    .update(packet.subarray(0, 4))
+    .update(authenticator)
+    .update(packet.subarray(20, maOffset + 2))
+    .update(ZERO16)
+    .update(packet.subarray(maOffset + 18))
+    .digest();
+}
+
+/**
+ * Checks Message-Authenticator of a received packet. Requests computed with a zero authenticator
+ * field (accounting, CoA) use zeros; Access-Request/Status-Server their own random authenticator;
+ * replies the authenticator of the request they answer.
+ */
+export function verifyMessageAuthenticator(frame: Frame, secret: Buffer, requestAuthenticator?: Buffer): boolean {
+  const offset = frame.messageAuthenticatorOffset;
+  if (offset < 0) return false;
+  const authenticator =
+    requestAuthenticator ?? (hasComputedRequestAuthenticator(frame.code) ? ZERO16 : frame.authenticator);
+  const expected = messageAuthenticatorOf(frame.packet, offset, authenticator, secret);
+  return timingSafeEqual(expected, frame.packet.subarray(offset + 2, offset + 18));
+}
+
+/**
+ * Fills in Message-Authenticator (when `maOffset` ≥ 0) and the authenticator field of an
+ * outgoing packet in place. For replies pass the request authenticator; for computed requests
+ * pass null (zeros); for Access-Request/Status-Server pass the random authenticator already in place.
+ */
+export function signPacket(packet: Buffer, maOffset: number, secret: Buffer, requestAuthenticator: Buffer | null): Buffer {
+  const isComputedRequest = hasComputedRequestAuthenticator(packet[0]!);
+  const isRandomRequest = packet[0] === Code.AccessRequest || packet[0] === Code.StatusServer;
+  const macAuthenticator = isComputedRequest ? ZERO16 : isRandomRequest ? packet.subarray(4, 20) : requestAuthenticator!;
+  if (maOffset >= 0) messageAuthenticatorOf(packet, maOffset, macAuthenticator, secret).copy(packet, maOffset + 2);
+  if (isComputedRequest) packetDigest(packet, ZERO16, secret).copy(packet, 4);
+  else if (!isRandomRequest) packetDigest(packet, requestAuthenticator!, secret).copy(packet, 4);
+  return packet;
+}
+
+/** RFC 2865 §5.2 User-Password hiding; null when the field is malformed. */
+export function decryptUserPassword(hidden: Buffer, requestAuthenticator: Buffer, secret: Buffer): Buffer | null {
+  if (hidden.length < 16 || hidden.length > 128 || hidden.length % 16 !== 0) return null;
+  const out = Buffer.allocUnsafe(hidden.length);
+  let previous = requestAuthenticator;
+  for (let block = 0; block < hidden.length; block += 16) {
+    const pad = createHash('md5').update(secret).update(previous).digest();
+    for (let i = 0; i < 16; i++) out[block + i] = hidden[block + i]! ^ pad[i]!;
+    previous = hidden.subarray(block, block + 16);
+  }
+  let end = out.length;
+  while (end > 0 && out[end - 1] === 0) end--;
+  return out.subarray(0, end);
+}
+
+export function encryptUserPassword(password: Buffer, requestAuthenticator: Buffer, secret: Buffer): Buffer {
+  const length = Math.max(16, Math.ceil(password.length / 16) * 16);
+  const out = Buffer.alloc(length);
+  password.copy(out);
+  let previous = requestAuthenticator;
+  for (let block = 0; block < length; block += 16) {
+    const pad = createHash('md5').update(secret).update(previous).digest();
+    for (let i = 0; i < 16; i++) out[block + i] = out[block + i]! ^ pad[i]!;
+    previous = out.subarray(block, block + 16);
+  }
+  return out;
+}
+
+/** RFC 1994 CHAP: Response = MD5(Ident + Secret + Challenge), compared in constant time. */
+export function verifyChap(chapPassword: Buffer, challenge: Buffer, password: Buffer): boolean {
+  if (chapPassword.length !== 1 + AUTHENTICATOR_LENGTH) return false;
+  const expected = createHash('md5').update(chapPassword.subarray(0, 1)).update(password).update(challenge).digest();
+  return timingSafeEqual(expected, chapPassword.subarray(1));
+}
+
+export function chapResponse(ident: number, password: Buffer, challenge: Buffer): Buffer {
+  const digest = createHash('md5').update(Buffer.from([ident])).update(password).update(challenge).digest();
+  return Buffer.concat([Buffer.from([ident]), digest]);
+}
