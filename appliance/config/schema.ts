@@ -96,11 +96,23 @@ export const configSchema = {
             type: 'object',
             additionalProperties: false,
             required: ['site', 'address'],
-            properties: { site: { type: 'string' }, address: { type: 'string' } },
+            properties: {
+              site: { type: 'string' },
+              address: { type: 'string' },
+              clientCidrs: {
+                type: 'array',
+                items: { type: 'string' },
+                default: [],
+                description: 'guest networks this gateway serves; empty = any (the fallback target)',
+              },
+              accounts: { type: 'boolean', default: true, description: 'this host carries the SSH/FTP accounts' },
+            },
           },
         },
         tlsDir: { type: 'string', default: '', description: 'empty = <dataDir>/pki' },
         reconcileIntervalSeconds: { type: 'integer', minimum: 5, default: 60 },
+        callTimeoutMs: { type: 'integer', minimum: 100, default: 5000 },
+        ftpQuotaBytes: { type: 'integer', minimum: 0, default: 1073741824, description: 'per account; 0 = none' },
       },
     },
     gateway: {
@@ -110,6 +122,12 @@ export const configSchema = {
       properties: {
         enabled: { type: 'boolean', default: false, description: 'the box is the router (nftables)' },
         walledGarden: { type: 'array', items: { type: 'string' }, default: [] },
+        openEndedSessionSeconds: {
+          type: 'integer',
+          minimum: 60,
+          default: 3600,
+          description: 'firewall timeout for sessions without an end time; the reconcile loop renews it',
+        },
       },
     },
     payments: {
@@ -173,11 +191,13 @@ export interface Config {
   };
   provisioner: {
     embedded: boolean;
-    targets: Array<{ site: string; address: string }>;
+    targets: Array<{ site: string; address: string; clientCidrs: string[]; accounts: boolean }>;
     tlsDir: string;
     reconcileIntervalSeconds: number;
+    callTimeoutMs: number;
+    ftpQuotaBytes: number;
   };
-  gateway: { enabled: boolean; walledGarden: string[] };
+  gateway: { enabled: boolean; walledGarden: string[]; openEndedSessionSeconds: number };
   payments: {
     provider: 'none' | 'stripe-fake' | 'stripe';
     secretKey: string;

@@ -7,6 +7,8 @@
  * integer minor units; byte counts are plain numbers (safe to 2^53).
  */
 
+import type { PaymentsState } from '../payments/model.js';
+
 export type Role = 'guest' | 'operator' | 'admin';
 export const ROLES: readonly Role[] = ['guest', 'operator', 'admin'];
 
@@ -45,6 +47,8 @@ export interface RefreshToken {
   expiresAt: number;
   usedAt: number | null;
   revokedAt: number | null;
+  /** The session passed a second factor (TOTP, recovery code or fresh enrolment); carried across rotations. */
+  secondFactor?: boolean;
 }
 
 export interface SigningKey {
@@ -162,6 +166,8 @@ export interface NasClient {
   dialect: Dialect;
   coaPort: number;
   requireMessageAuthenticator: boolean;
+  /** CoovaChilli `uamsecret`, when the NAS is set up with one: the portal hashes the UAM challenge with it. */
+  uamSecret?: string;
   createdAt: number;
 }
 
@@ -232,4 +238,6 @@ export interface Db {
   settings: Settings;
   /** Counters that must never repeat (invoice numbers per year, …). */
   sequences: Record<string, number>;
+  /** Customers, payments, invoices and provider sync state (schema v2). */
+  payments: PaymentsState;
 }

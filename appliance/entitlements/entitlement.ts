@@ -74,3 +74,15 @@ export function normalizeMac(raw: string): string | null {
   if (hex.length !== 12 || raw.replace(/[0-9a-fA-F:.\-\s]/g, '') !== '') return null;
   return hex.match(/.{2}/g)!.join(':');
 }
+
+/**
+ * `denialOf(entitlementOf(…))` without counting live sessions, which the verdict does not need:
+ * cheap enough to run on every accounting packet.
+ */
+export function denialAt(db: Readonly<Db>, subscription: Subscription, now: number): ErrorCode | null {
+  const plan = db.plans[subscription.planId];
+  if (!plan) return 'TP_ERR_ENTITLEMENT_EXPIRED';
+  const secondsLeft = subscription.endsAt === null ? null : Math.max(0, Math.floor((subscription.endsAt - now) / 1000));
+  const bytesLeft = plan.quotaBytes === null ? null : Math.max(0, plan.quotaBytes - subscription.bytesUsed);
+  return denialOf({ subscription, plan, ownerKey: ownerKeyOf(subscription), secondsLeft, bytesLeft, liveSessions: 0 });
+}

@@ -1,4 +1,5 @@
 import type { Db } from '../domain/model.js';
+import { emptyPaymentsState } from '../payments/model.js';
 
 /**
  * Ordered schema migrations. Each one takes the document at `version - 1`
@@ -16,11 +17,16 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'initial schema',
     up: (doc) => ({ ...emptyDbV1(), ...doc, schemaVersion: 1 }),
   },
+  {
+    version: 2,
+    description: 'payments: customers, payments, invoices, provider sync',
+    up: (doc) => ({ payments: emptyPaymentsState(), ...doc, schemaVersion: 2 }),
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-function emptyDbV1(): Omit<Db, 'schemaVersion'> {
+function emptyDbV1(): Omit<Db, 'schemaVersion' | 'payments'> {
   return {
     users: {},
     refreshTokens: {},

@@ -164,7 +164,7 @@ export class FakeLedger {
 
   get<T extends StripeObject = StripeObject>(kind: Collection, id: string): T {
     const found = this.collection(kind).get(id);
-    if (!found) throw missing(kind.replace('checkout.session', 'checkout.session').replace('_', ''), id);
+    if (!found) throw missing(kind, id);
     return found as T;
   }
 

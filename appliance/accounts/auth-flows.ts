@@ -1,0 +1,342 @@
+import { randomUUID } from 'node:crypto';
+import type { Role, User } from '../domain/model.js';
+import { TurnpikeError } from '../errors.js';
+import type { AccountContext } from './account-context.js';
+import { assertAcceptablePassword } from './password-policy.js';
+import type { TokenPair } from './session-tokens.js';
+import { acceptedTotpCounter, newRecoveryCodes, newTotpSecret, otpauthUrl, recoveryCodeHash } from './totp.js';
+import {
+  bcryptCostFor,
+  cleanDisplayName,
+  defaultDisplayName,
+  findUserByEmail,
+  normaliseEmail,
+  owesSecuritySetup,
+  publicUser,
+  type PublicUser,
+} from './users.js';
+
+export interface RequestMeta {
+  ip: string | null;
+}
+
+export type LoginResult =
+  | { status: 'ok'; user: PublicUser; tokens: TokenPair }
+  | { status: 'mfa_required'; mfaToken: string };
+
+/** A verified access token checked against the live account (role, disabled, revoked session). */
+export interface AccessGrant {
+  userId: string;
+  role: Role;
+  /** False while the user owes a second factor, MFA enrolment or a password change. */
+  mfaSatisfied: boolean;
+  sessionId: string;
+}
+
+const RESET_TTL_SECONDS = 30 * 60;
+const VERIFY_TTL_SECONDS = 24 * 60 * 60;
+
+/** Sign-up, sign-in, second factor, sessions and password recovery. */
+export class AuthFlows {
+  readonly #c: AccountContext;
+
+  constructor(context: AccountContext) {
+    this.#c = context;
+  }
+
+  async register(
+    input: { email: string; password: string; displayName?: string },
+    meta: RequestMeta,
+  ): Promise<{ user: PublicUser; tokens: TokenPair }> {
+    const email = normaliseEmail(input.email);
+    const displayName = cleanDisplayName(input.displayName ?? defaultDisplayName(email));
+    assertAcceptablePassword(input.password, { email });
+    if (findUserByEmail(this.#c.store.db, email)) throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
+    const passwordHash = await this.#c.hasher.hash(input.password, bcryptCostFor('guest', this.#c.config.auth));
+    const now = this.#c.clock.now();
+    const user: User = {
+      id: randomUUID(),
+      email,
+      displayName,
+      role: 'guest',
+      passwordHash,
+      emailVerified: false,
+      disabled: false,
+      mustChangePassword: false,
+      mfa: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.#c.store.update((db) => {
+      if (findUserByEmail(db, email)) throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
+      db.users[user.id] = user;
+    });
+    await this.#c.audit({ action: 'user.registered', actorId: user.id, target: user.id, ip: meta.ip });
+    this.#c.background.run('verification-mail', () => this.#sendVerification(user));
+    const tokens = await this.#c.sessions.issue(user, false);
+    return { user: publicUser(user), tokens };
+  }
+
+  async login(input: { email: string; password: string }, meta: RequestMeta): Promise<LoginResult> {
+    const email = normaliseEmail(input.email);
+    const address = meta.ip ?? 'unknown';
+    this.#refuseWhileLockedOut(email, address);
+    const user = findUserByEmail(this.#c.store.db, email);
+    const ok = user
+      ? await this.#c.hasher.verify(input.password, user.passwordHash)
+      : await this.#c.hasher.verifyNothing(input.password, this.#c.config.auth.bcryptCostGuest);
+    if (!ok || !user) {
+      this.#c.throttle.recordFailure(email, address);
+      this.#c.metrics.loginOutcomes.inc({ outcome: 'failure' });
+      await this.#c.audit({ action: 'login.failed', actorId: null, target: email, ip: meta.ip });
+      throw new TurnpikeError('TP_ERR_INVALID_CREDENTIALS');
+    }
+    if (user.disabled) {
+      this.#c.metrics.loginOutcomes.inc({ outcome: 'disabled' });
+      throw new TurnpikeError('TP_ERR_ACCOUNT_DISABLED');
+    }
+    this.#c.throttle.recordSuccess(email);
+    if (user.mfa?.enabledAt != null) {
+      this.#c.metrics.loginOutcomes.inc({ outcome: 'mfa_required' });
+      return { status: 'mfa_required', mfaToken: await this.#c.sessions.signMfaChallenge(user.id) };
+    }
+    this.#c.metrics.loginOutcomes.inc({ outcome: 'success' });
+    await this.#c.audit({ action: 'login.succeeded', actorId: user.id, target: user.id, ip: meta.ip });
+    return { status: 'ok', user: publicUser(user), tokens: await this.#c.sessions.issue(user, false) };
+  }
+
+  /** The second step of a login: a TOTP code or one unused recovery code. */
+  async completeMfa(
+    input: { mfaToken: string; code?: string; recoveryCode?: string },
+    meta: RequestMeta,
+  ): Promise<{ user: PublicUser; tokens: TokenPair }> {
+    const userId = await this.#c.sessions.verifyMfaChallenge(input.mfaToken);
+    const current = this.#c.store.db.users[userId];
+    if (!current || current.disabled || current.mfa?.enabledAt == null) throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
+    const address = meta.ip ?? 'unknown';
+    this.#refuseWhileLockedOut(current.email, address);
+    const now = this.#c.clock.now();
+    const accepted = await this.#c.store.update((db) => {
+      const mfa = db.users[userId]?.mfa;
+      if (!mfa) return false;
+      if (input.code !== undefined) {
+        const counter = acceptedTotpCounter(mfa, input.code, now);
+        if (counter === null) return false;
+        mfa.lastCounter = counter;
+        return true;
+      }
+      if (input.recoveryCode !== undefined) {
+        const index = mfa.recoveryCodeHashes.indexOf(recoveryCodeHash(input.recoveryCode));
+        if (index < 0) return false;
+        mfa.recoveryCodeHashes.splice(index, 1);
+        return true;
+      }
+      return false;
+    });
+    if (!accepted) {
+      this.#c.throttle.recordFailure(current.email, address);
+      this.#c.metrics.loginOutcomes.inc({ outcome: 'mfa_failure' });
+      await this.#c.audit({ action: 'login.mfa_failed', actorId: null, target: userId, ip: meta.ip });
+      throw new TurnpikeError('TP_ERR_MFA_INVALID');
+    }
+    this.#c.throttle.recordSuccess(current.email);
+    this.#c.metrics.loginOutcomes.inc({ outcome: 'success' });
+    const method = input.code !== undefined ? 'totp' : 'recovery-code';
+    await this.#c.audit({ action: 'login.succeeded', actorId: userId, target: userId, ip: meta.ip, details: { method } });
+    const user = this.#c.store.db.users[userId]!;
+    return { user: publicUser(user), tokens: await this.#c.sessions.issue(user, true) };
+  }
+
+  async refresh(refreshToken: string, meta: RequestMeta): Promise<TokenPair> {
+    const { outcome, tokens } = await this.#c.sessions.rotate(refreshToken);
+    if (outcome.kind === 'reused') {
+      await this.#c.audit({
+        action: 'session.refresh_reused',
+        actorId: null,
+        target: outcome.userId,
+        ip: meta.ip,
+        details: { sessionId: outcome.familyId },
+      });
+      this.#c.logger.warn({ userId: outcome.userId, sessionId: outcome.familyId }, 'refresh token reused; session revoked');
+    }
+    if (!tokens) throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
+    return tokens;
+  }
+
+  /** Ends the session named by the access token and/or the one a refresh token belongs to. */
+  async logout(input: { sessionId?: string | null; refreshToken?: string; actorId?: string | null }, meta: RequestMeta) {
+    const families = new Set<string>();
+    if (input.sessionId) families.add(input.sessionId);
+    const fromToken = input.refreshToken ? this.#c.sessions.familyOf(input.refreshToken) : null;
+    if (fromToken) families.add(fromToken.familyId);
+    for (const family of families) await this.#c.sessions.revokeFamily(family);
+    if (families.size > 0) {
+      await this.#c.audit({ action: 'session.logout', actorId: input.actorId ?? fromToken?.userId ?? null, target: null, ip: meta.ip });
+    }
+  }
+
+  /** Verifies an access token and applies the live account: a role change or disabling takes effect at once. */
+  async authenticateAccess(token: string): Promise<AccessGrant> {
+    const claims = await this.#c.sessions.verifyAccess(token);
+    const user = this.#c.store.db.users[claims.userId];
+    if (!user || user.disabled || this.#c.sessions.isRevoked(claims.sessionId)) {
+      throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
+    }
+    const mfaSatisfied = owesSecuritySetup(user) ? false : claims.secondFactor || user.mfa?.enabledAt == null;
+    return { userId: user.id, role: user.role, mfaSatisfied, sessionId: claims.sessionId };
+  }
+
+  /** Always resolves the same way: whether the email exists is never told. The mail goes out in the background. */
+  requestPasswordReset(email: string, meta: RequestMeta): void {
+    const wanted = normaliseEmail(email);
+    this.#c.background.run('password-reset-mail', async () => {
+      const user = findUserByEmail(this.#c.store.db, wanted);
+      if (!user || user.disabled) return;
+      const token = await this.#c.oneTime.issue(user.id, 'password-reset', RESET_TTL_SECONDS);
+      await this.#c.mail.send({
+        to: user.email,
+        subject: 'Reset your Turnpike password',
+        text:
+          `Someone asked to reset the password of ${user.email}.\n\n` +
+          `To choose a new password, open this link within 30 minutes:\n${this.#c.links.passwordReset(token)}\n\n` +
+          `If it was not you, ignore this message; your password stays as it is.\n`,
+      });
+      await this.#c.audit({ action: 'password.reset_requested', actorId: null, target: user.id, ip: meta.ip });
+    });
+  }
+
+  async confirmPasswordReset(input: { token: string; password: string }, meta: RequestMeta): Promise<void> {
+    const userId = this.#c.oneTime.peek(input.token, 'password-reset');
+    const user = userId ? this.#c.store.db.users[userId] : undefined;
+    if (!user) throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
+    assertAcceptablePassword(input.password, { email: user.email });
+    const passwordHash = await this.#c.hasher.hash(input.password, bcryptCostFor(user.role, this.#c.config.auth));
+    await this.#c.store.update((db) => {
+      const target = db.users[user.id];
+      if (!target || this.#c.oneTime.peek(input.token, 'password-reset') !== user.id) {
+        throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
+      }
+      this.#c.oneTime.consumeIn(db, input.token, 'password-reset');
+      target.passwordHash = passwordHash;
+      target.mustChangePassword = false;
+      target.updatedAt = this.#c.clock.now();
+    });
+    await this.#c.sessions.revokeUser(user.id);
+    await this.#c.audit({ action: 'password.reset', actorId: user.id, target: user.id, ip: meta.ip });
+  }
+
+  async verifyEmail(token: string, meta: RequestMeta): Promise<void> {
+    const userId = await this.#c.store.update((db) => {
+      const id = this.#c.oneTime.peek(token, 'email-verification');
+      const user = id ? db.users[id] : undefined;
+      if (!user) throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
+      this.#c.oneTime.consumeIn(db, token, 'email-verification');
+      user.emailVerified = true;
+      user.updatedAt = this.#c.clock.now();
+      return user.id;
+    });
+    await this.#c.audit({ action: 'email.verified', actorId: userId, target: userId, ip: meta.ip });
+  }
+
+  /** Changes the password and ends every other session of the user. */
+  async changePassword(
+    input: { userId: string; sessionId: string | null; currentPassword: string; newPassword: string },
+    meta: RequestMeta,
+  ): Promise<void> {
+    const user = this.#c.store.db.users[input.userId];
+    if (!user) throw new TurnpikeError('TP_ERR_UNAUTHENTICATED');
+    const address = meta.ip ?? 'unknown';
+    this.#refuseWhileLockedOut(user.email, address);
+    if (!(await this.#c.hasher.verify(input.currentPassword, user.passwordHash))) {
+      this.#c.throttle.recordFailure(user.email, address);
+      throw new TurnpikeError('TP_ERR_INVALID_CREDENTIALS', 'The current password is wrong');
+    }
+    if (input.currentPassword === input.newPassword) {
+      throw new TurnpikeError('TP_ERR_WEAK_PASSWORD', 'Choose a password different from the current one');
+    }
+    assertAcceptablePassword(input.newPassword, { email: user.email });
+    const passwordHash = await this.#c.hasher.hash(input.newPassword, bcryptCostFor(user.role, this.#c.config.auth));
+    await this.#c.store.update((db) => {
+      const target = db.users[user.id];
+      if (!target) throw new TurnpikeError('TP_ERR_UNAUTHENTICATED');
+      target.passwordHash = passwordHash;
+      target.mustChangePassword = false;
+      target.updatedAt = this.#c.clock.now();
+    });
+    await this.#c.sessions.revokeUser(user.id, input.sessionId);
+    await this.#c.audit({ action: 'password.changed', actorId: user.id, target: user.id, ip: meta.ip });
+  }
+
+  async updateProfile(userId: string, input: { displayName: string }): Promise<PublicUser> {
+    const displayName = cleanDisplayName(input.displayName);
+    return this.#c.store.update((db) => {
+      const user = db.users[userId];
+      if (!user) throw new TurnpikeError('TP_ERR_NOT_FOUND');
+      user.displayName = displayName;
+      user.updatedAt = this.#c.clock.now();
+      return publicUser(user);
+    });
+  }
+
+  /** Starts (or restarts, while unconfirmed) TOTP enrolment; refused once MFA is on. */
+  async beginMfaEnrolment(userId: string): Promise<{ secret: string; otpauthUrl: string }> {
+    const secret = newTotpSecret();
+    const email = await this.#c.store.update((db) => {
+      const user = db.users[userId];
+      if (!user) throw new TurnpikeError('TP_ERR_UNAUTHENTICATED');
+      if (user.mfa?.enabledAt != null) throw new TurnpikeError('TP_ERR_CONFLICT', 'MFA is already enabled');
+      user.mfa = { secret, enabledAt: null, recoveryCodeHashes: [], lastCounter: 0 };
+      user.updatedAt = this.#c.clock.now();
+      return user.email;
+    });
+    return { secret, otpauthUrl: otpauthUrl(secret, email) };
+  }
+
+  /**
+   * Proves possession with a first code, turns MFA on, returns the recovery
+   * codes (shown once) and a fresh session that has passed the second factor.
+   */
+  async confirmMfaEnrolment(
+    input: { userId: string; sessionId: string | null; code: string },
+    meta: RequestMeta,
+  ): Promise<{ recoveryCodes: string[]; user: PublicUser; tokens: TokenPair }> {
+    const recoveryCodes = newRecoveryCodes();
+    const now = this.#c.clock.now();
+    const user = await this.#c.store.update((db) => {
+      const target = db.users[input.userId];
+      const mfa = target?.mfa;
+      if (!target || !mfa || mfa.enabledAt !== null) {
+        throw new TurnpikeError('TP_ERR_CONFLICT', 'Start MFA enrolment first');
+      }
+      const counter = acceptedTotpCounter(mfa, input.code, now);
+      if (counter === null) throw new TurnpikeError('TP_ERR_MFA_INVALID');
+      mfa.lastCounter = counter;
+      mfa.enabledAt = now;
+      mfa.recoveryCodeHashes = recoveryCodes.map(recoveryCodeHash);
+      target.updatedAt = now;
+      return { ...target };
+    });
+    if (input.sessionId) await this.#c.sessions.revokeFamily(input.sessionId);
+    await this.#c.audit({ action: 'mfa.enabled', actorId: user.id, target: user.id, ip: meta.ip });
+    return { recoveryCodes, user: publicUser(user), tokens: await this.#c.sessions.issue(user, true) };
+  }
+
+  #refuseWhileLockedOut(email: string, address: string): void {
+    const retryAfterSeconds = this.#c.throttle.retryAfterSeconds(email, address);
+    if (retryAfterSeconds > 0) {
+      this.#c.metrics.loginOutcomes.inc({ outcome: 'locked_out' });
+      throw new TurnpikeError('TP_ERR_LOCKED_OUT', undefined, { retryAfterSeconds });
+    }
+  }
+
+  async #sendVerification(user: User): Promise<void> {
+    const token = await this.#c.oneTime.issue(user.id, 'email-verification', VERIFY_TTL_SECONDS);
+    await this.#c.mail.send({
+      to: user.email,
+      subject: 'Confirm your email address',
+      text:
+        `Welcome to ${this.#c.store.db.settings.venueName}.\n\n` +
+        `Confirm your email address by opening this link within 24 hours:\n${this.#c.links.verifyEmail(token)}\n`,
+    });
+  }
+}

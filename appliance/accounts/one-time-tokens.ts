@@ -1,0 +1,55 @@
+import type { Clock } from '../clock.js';
+import type { Db, OneTimeToken } from '../domain/model.js';
+import type { Store } from '../store/store.js';
+import { opaqueToken, sha256Hex } from './secrets.js';
+
+/** Emailed single-use tokens (password reset, email verification), stored only as hashes. */
+export class OneTimeTokens {
+  readonly #store: Store;
+  readonly #clock: Clock;
+
+  constructor(options: { store: Store; clock: Clock }) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+  }
+
+  async issue(userId: string, purpose: OneTimeToken['purpose'], ttlSeconds: number): Promise<string> {
+    const token = opaqueToken();
+    const now = this.#clock.now();
+    await this.#store.update((db) => {
+      for (const [hash, record] of Object.entries(db.oneTimeTokens)) {
+        if (record.expiresAt <= now || record.usedAt !== null) delete db.oneTimeTokens[hash];
+      }
+      db.oneTimeTokens[sha256Hex(token)] = {
+        hash: sha256Hex(token),
+        userId,
+        purpose,
+        expiresAt: now + ttlSeconds * 1000,
+        usedAt: null,
+      };
+    });
+    return token;
+  }
+
+  /**
+   * Inside a store mutation: marks the token used and returns its user id, or
+   * null when it is unknown, of another purpose, used or expired.
+   */
+  consumeIn(db: Db, token: string, purpose: OneTimeToken['purpose']): string | null {
+    const record = db.oneTimeTokens[sha256Hex(token)];
+    if (!record || record.purpose !== purpose || record.usedAt !== null || record.expiresAt <= this.#clock.now()) {
+      return null;
+    }
+    record.usedAt = this.#clock.now();
+    return record.userId;
+  }
+
+  /** Read-only check, so callers can do slow work (hashing) before consuming. */
+  peek(token: string, purpose: OneTimeToken['purpose']): string | null {
+    const record = this.#store.db.oneTimeTokens[sha256Hex(token)];
+    if (!record || record.purpose !== purpose || record.usedAt !== null || record.expiresAt <= this.#clock.now()) {
+      return null;
+    }
+    return record.userId;
+  }
+}

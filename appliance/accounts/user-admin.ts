@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type { Db, Role, User } from '../domain/model.js';
+import { ROLES } from '../domain/model.js';
+import { TurnpikeError } from '../errors.js';
+import type { AccountContext } from './account-context.js';
+import { assertAcceptablePassword } from './password-policy.js';
+import { oneTimePassword } from './secrets.js';
+import {
+  bcryptCostFor,
+  cleanDisplayName,
+  defaultDisplayName,
+  findUserByEmail,
+  normaliseEmail,
+  publicUser,
+  type PublicUser,
+} from './users.js';
+
+export const FIRST_ADMIN_EMAIL = 'admin@turnpike.local';
+
+export interface CreatedUser {
+  user: PublicUser;
+  /** Set when no password was given: shown once, must be changed at first sign-in. */
+  oneTimePassword: string | null;
+}
+
+export interface UserPatch {
+  role?: Role;
+  disabled?: boolean;
+  displayName?: string;
+  /** Clears TOTP and recovery codes (a lost phone); staff must enrol again. */
+  resetMfa?: boolean;
+}
+
+function assertRole(role: string): asserts role is Role {
+  if (!(ROLES as readonly string[]).includes(role)) {
+    throw new TurnpikeError('TP_ERR_VALIDATION', `role must be one of ${ROLES.join(', ')}`);
+  }
+}
+
+function enabledAdmins(db: Readonly<Db>): User[] {
+  return Object.values(db.users).filter((user) => user.role === 'admin' && !user.disabled);
+}
+
+/** Staff-facing user management; the CLI and `/api/v1/users` both call these. */
+export class UserAdmin {
+  readonly #c: AccountContext;
+
+  constructor(context: AccountContext) {
+    this.#c = context;
+  }
+
+  /** Creates a user with a role. Without a password, a one-time password is generated. */
+  async createUser(
+    input: { email: string; role: Role; displayName?: string; password?: string },
+    actorId: string | null,
+  ): Promise<CreatedUser> {
+    assertRole(input.role);
+    const email = normaliseEmail(input.email);
+    if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new TurnpikeError('TP_ERR_VALIDATION', 'email is not an address');
+    const displayName = cleanDisplayName(input.displayName ?? defaultDisplayName(email));
+    if (input.password !== undefined) assertAcceptablePassword(input.password, { email });
+    if (findUserByEmail(this.#c.store.db, email)) throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
+    const generated = input.password === undefined ? oneTimePassword() : null;
+    const password = input.password ?? generated!;
+    const passwordHash = await this.#c.hasher.hash(password, bcryptCostFor(input.role, this.#c.config.auth));
+    const now = this.#c.clock.now();
+    const user: User = {
+      id: randomUUID(),
+      email,
+      displayName,
+      role: input.role,
+      passwordHash,
+      emailVerified: actorId !== null || input.role !== 'guest',
+      disabled: false,
+      mustChangePassword: generated !== null,
+      mfa: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.#c.store.update((db) => {
+      if (findUserByEmail(db, email)) throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
+      db.users[user.id] = user;
+    });
+    await this.#c.audit({ action: 'user.created', actorId, target: user.id, ip: null, details: { role: user.role } });
+    return { user: publicUser(user), oneTimePassword: generated };
+  }
+
+  /**
+   * Creates the first admin with a one-time password when no admin exists;
+   * otherwise returns null. Its first sign-in demands a new password and MFA enrolment.
+   */
+  async ensureFirstAdmin(options: { email?: string } = {}): Promise<{ email: string; oneTimePassword: string } | null> {
+    if (Object.values(this.#c.store.db.users).some((user) => user.role === 'admin')) return null;
+    const created = await this.createUser({ email: options.email ?? FIRST_ADMIN_EMAIL, role: 'admin' }, null);
+    return { email: created.user.email, oneTimePassword: created.oneTimePassword! };
+  }
+
+  listUsers(filter: { role?: Role; limit?: number; offset?: number } = {}): { users: PublicUser[]; total: number } {
+    const all = Object.values(this.#c.store.db.users)
+      .filter((user) => filter.role === undefined || user.role === filter.role)
+      .sort((a, b) => a.createdAt - b.createdAt || a.email.localeCompare(b.email));
+    const offset = filter.offset ?? 0;
+    const limit = filter.limit ?? all.length;
+    return { users: all.slice(offset, offset + limit).map(publicUser), total: all.length };
+  }
+
+  /** By id or by email (the CLI's way of naming a user). */
+  getUser(idOrEmail: string): PublicUser {
+    return publicUser(this.#find(idOrEmail));
+  }
+
+  async updateUser(idOrEmail: string, patch: UserPatch, actorId: string | null): Promise<PublicUser> {
+    if (patch.role !== undefined) assertRole(patch.role);
+    const displayName = patch.displayName === undefined ? undefined : cleanDisplayName(patch.displayName);
+    const target = this.#find(idOrEmail);
+    const updated = await this.#c.store.update((db) => {
+      const user = db.users[target.id];
+      if (!user) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such user');
+      const losesAdmin =
+        user.role === 'admin' && !user.disabled && ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true);
+      if (losesAdmin && enabledAdmins(db).length <= 1) {
+        throw new TurnpikeError('TP_ERR_CONFLICT', 'This is the last enabled admin; promote another admin first');
+      }
+      if (patch.role !== undefined) user.role = patch.role;
+      if (patch.disabled !== undefined) user.disabled = patch.disabled;
+      if (displayName !== undefined) user.displayName = displayName;
+      if (patch.resetMfa === true) user.mfa = null;
+      user.updatedAt = this.#c.clock.now();
+      return { ...user };
+    });
+    if (patch.disabled === true || patch.resetMfa === true) await this.#c.sessions.revokeUser(updated.id);
+    await this.#c.audit({
+      action: 'user.updated',
+      actorId,
+      target: updated.id,
+      ip: null,
+      details: {
+        ...(patch.role !== undefined ? { role: patch.role } : {}),
+        ...(patch.disabled !== undefined ? { disabled: patch.disabled } : {}),
+        ...(patch.resetMfa ? { resetMfa: true } : {}),
+        ...(displayName !== undefined ? { displayName: true } : {}),
+      },
+    });
+    return publicUser(updated);
+  }
+
+  setRole(idOrEmail: string, role: Role, actorId: string | null = null): Promise<PublicUser> {
+    return this.updateUser(idOrEmail, { role }, actorId);
+  }
+
+  setDisabled(idOrEmail: string, disabled: boolean, actorId: string | null = null): Promise<PublicUser> {
+    return this.updateUser(idOrEmail, { disabled }, actorId);
+  }
+
+  #find(idOrEmail: string): User {
+    const db = this.#c.store.db;
+    const user = db.users[idOrEmail] ?? findUserByEmail(db, idOrEmail);
+    if (!user) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such user');
+    return user;
+  }
+}

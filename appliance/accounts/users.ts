@@ -1,0 +1,72 @@
+import type { Config } from '../config/schema.js';
+import type { Db, Role, User } from '../domain/model.js';
+import { TurnpikeError } from '../errors.js';
+
+/** What may leave the appliance about a user: never the hash, the TOTP secret or recovery codes. */
+export interface PublicUser {
+  id: string;
+  email: string;
+  displayName: string;
+  role: Role;
+  emailVerified: boolean;
+  disabled: boolean;
+  mfaEnabled: boolean;
+  mustChangePassword: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function publicUser(user: User): PublicUser {
+  return {
+    id: user.id,
+    email: user.email,
+    displayName: user.displayName,
+    role: user.role,
+    emailVerified: user.emailVerified,
+    disabled: user.disabled,
+    mfaEnabled: user.mfa?.enabledAt != null,
+    mustChangePassword: user.mustChangePassword,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+  };
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function findUserByEmail(db: Readonly<Db>, email: string): User | undefined {
+  const wanted = normaliseEmail(email);
+  for (const user of Object.values(db.users)) if (user.email === wanted) return user;
+  return undefined;
+}
+
+export function isStaff(role: Role): boolean {
+  return role === 'operator' || role === 'admin';
+}
+
+export function bcryptCostFor(role: Role, auth: Config['auth']): number {
+  return isStaff(role) ? auth.bcryptCostStaff : auth.bcryptCostGuest;
+}
+
+/**
+ * A display name is plain text: any characters except control characters,
+ * 1–80 of them. It is never interpreted; whatever renders it escapes it.
+ */
+export function cleanDisplayName(name: string): string {
+  const trimmed = name.trim();
+  // eslint-disable-next-line no-control-regex
+  if (trimmed.length === 0 || trimmed.length > 80 || /[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw new TurnpikeError('TP_ERR_VALIDATION', 'The display name must be 1–80 characters without control characters');
+  }
+  return trimmed;
+}
+
+export function defaultDisplayName(email: string): string {
+  return (email.split('@')[0] ?? email).slice(0, 80) || 'user';
+}
+
+/** Whether the user still owes MFA enrolment or a password change before full access. */
+export function owesSecuritySetup(user: User): boolean {
+  return user.mustChangePassword || (isStaff(user.role) && user.mfa?.enabledAt == null);
+}

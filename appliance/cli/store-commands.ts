@@ -1,0 +1,13 @@
+import type { StoreCommand } from './command.js';
+import { NAS_COMMANDS } from './commands/nas.js';
+
+/** Every command that reads or changes the store, in help order. */
+export const STORE_COMMANDS: readonly StoreCommand[] = [...NAS_COMMANDS];
+
+/** Finds the longest command path that prefixes `argv`. */
+export function findStoreCommand(argv: string[]): { command: StoreCommand; args: string[] } | null {
+  const matches = STORE_COMMANDS.filter((command) => command.path.every((part, i) => argv[i] === part));
+  matches.sort((a, b) => b.path.length - a.path.length);
+  const command = matches[0];
+  return command ? { command, args: argv.slice(command.path.length) } : null;
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * The `turnpike` command. Read-only and offline commands run here; commands
+ * that change the store run inside the appliance when it is running (through
+ * its admin socket), so the store keeps a single writer.
+ */
+import { join, resolve } from 'node:path';
+import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { isTurnpikeError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { systemClock } from '../clock.js';
+import { storeOwnerPid, LowdbStore } from '../store/lowdb-store.js';
+import { createServices } from '../services.js';
+import { sendAdminCommand } from './admin-socket.js';
+import { UsageError, type StoreCommand } from './command.js';
+import { STORE_COMMANDS, findStoreCommand } from './store-commands.js';
+import { runBackup, runConfigCheck, runInit, runRestore, runStart } from './lifecycle-commands.js';
+
+const HELP = `turnpike — captive-portal access gateway
+
+Usage: turnpike [--config FILE] [--embedded] COMMAND
+
+Lifecycle:
+  start                         run the appliance (portal, RADIUS, provisioner client)
+  init [--data-dir DIR]         write a config, secrets and certificates; create the first admin
+  config check [FILE]           validate a configuration file and print the result
+  backup FILE                   write a consistent copy of the store to FILE
+  restore FILE                  replace the store with FILE (appliance stopped)
+
+State (sent to the running appliance when it runs):
+${STORE_COMMANDS.map((command) => `  ${command.usage.padEnd(30)}${command.summary}`).join('\n')}
+
+Options:
+  --config FILE   configuration file (else $TURNPIKE_CONFIG, else /etc/turnpike/turnpike.json)
+  --embedded      use the embedded default (./var, loopback, demo catalogue)
+`;
+
+export function adminSocketPath(loaded: LoadedConfig): string {
+  return loaded.config.adminSocket || join(resolve(loaded.config.dataDir), 'admin.sock');
+}
+
+async function runStoreCommand(command: StoreCommand, args: string[], loaded: LoadedConfig): Promise<string[]> {
+  const dir = resolve(loaded.config.dataDir);
+  const owner = await storeOwnerPid(dir);
+  // While the appliance runs, even reads go through it: it holds the latest state.
+  if (owner !== null && owner !== process.pid) return forward(loaded, [...command.path, ...args]);
+  const logger = createLogger({ level: 'warn' });
+  const store = await LowdbStore.open({ dir, readOnly: !command.mutates });
+  try {
+    const services = createServices({ config: loaded.config, store, clock: systemClock, logger });
+    return await command.run({ config: loaded.config, store, clock: systemClock, logger, services }, args);
+  } finally {
+    await store.close();
+  }
+}
+
+async function forward(loaded: LoadedConfig, argv: string[]): Promise<string[]> {
+  const response = await sendAdminCommand(adminSocketPath(loaded), argv);
+  if (!response.ok) throw new UsageError(response.error ?? 'the running appliance refused the command');
+  return response.lines;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const globals: { config?: string; embedded: boolean } = { embedded: false };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--config') globals.config = argv[++i];
+    else if (arg.startsWith('--config=')) globals.config = arg.slice('--config='.length);
+    else if (arg === '--embedded') globals.embedded = true;
+    else rest.push(arg);
+  }
+  const [name, ...args] = rest;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(HELP);
+    return name ? 0 : 2;
+  }
+  const print = (lines: string[]): void => {
+    for (const line of lines) process.stdout.write(`${line}\n`);
+  };
+
+  if (name === 'config' && args[0] === 'check') {
+    const result = runConfigCheck(args[1] ?? globals.config, globals.embedded);
+    print(result.lines);
+    return result.ok ? 0 : 1;
+  }
+  const loaded = loadConfig({ file: globals.config, embedded: globals.embedded });
+  switch (name) {
+    case 'start':
+      await runStart(loaded, { embedded: globals.embedded, adminSocket: adminSocketPath(loaded) });
+      return 0;
+    case 'init':
+      print(await runInit(loaded, args, globals.config));
+      return 0;
+    case 'backup':
+      print(await runBackup(loaded, args));
+      return 0;
+    case 'restore':
+      print(await runRestore(loaded, args));
+      return 0;
+    default: {
+      const found = findStoreCommand([name, ...args]);
+      if (!found) throw new UsageError(`unknown command "${[name, ...args].join(' ')}"; see turnpike help`);
+      print(await runStoreCommand(found.command, found.args, loaded));
+      return 0;
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError || isTurnpikeError(err)) {
+      process.stderr.write(`turnpike: ${err.message}\n`);
+      process.exitCode = err instanceof UsageError ? 2 : 1;
+      return;
+    }
+    process.stderr.write(`turnpike: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 70;
+  },
+);

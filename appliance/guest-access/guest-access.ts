@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Device, PortalCredential, Session } from '../domain/model.js';
+import { bindDeviceIn, assertDeviceAllowance } from '../devices/devices.js';
+import { activeEntitlementFor, normalizeMac, type Entitlement } from '../entitlements/entitlement.js';
+import { TurnpikeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { mintPortalCredential } from '../portal-credentials/portal-credentials.js';
+import type { AccessPort } from '../provisioning/access-port.js';
+import type { Store } from '../store/store.js';
+
+/** Quota-only plans have no end; the firewall entry is renewed by the reconcile loop before this lapses. */
+const OPEN_ENDED_SECONDS = 86_400;
+
+export interface GuestAccessDeps {
+  store: Store;
+  clock: Clock;
+  /** Gateway mode: the firewall door. Null in controller mode. */
+  accessPort: AccessPort | null;
+  logger: Logger;
+  interimIntervalSeconds: number;
+}
+
+export interface ConnectInput {
+  ownerKey: string;
+  mac: string | null;
+  ip: string | null;
+  deviceId: string | null;
+  /** Controller mode: a NAS is waiting for a one-time credential. Gateway mode: the box opens its own firewall. */
+  mode: 'controller' | 'gateway';
+}
+
+export type ConnectResult =
+  | { mode: 'controller'; credential: PortalCredential; entitlement: Entitlement; device: Device }
+  | { mode: 'gateway'; session: Session; entitlement: Entitlement; device: Device };
+
+/**
+ * The last step of every guest login: pick the owner's best entitlement,
+ * enforce the device limit, remember the device, then either mint the NAS's
+ * one-time credential or open the gateway for the client.
+ */
+export class GuestAccess {
+  readonly #deps: GuestAccessDeps;
+
+  constructor(deps: GuestAccessDeps) {
+    this.#deps = deps;
+  }
+
+  async connect(input: ConnectInput): Promise<ConnectResult> {
+    const { store, clock } = this.#deps;
+    const mac = input.mac === null ? null : normalizeMac(input.mac);
+    if (input.mac !== null && mac === null) throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
+    if (input.mode === 'gateway' && !input.ip) throw new TurnpikeError('TP_ERR_VALIDATION', 'the client address is unknown');
+    const found = activeEntitlementFor(store.db, input.ownerKey, clock.now());
+    if ('denial' in found) throw new TurnpikeError(found.denial);
+    const { entitlement } = found;
+    assertDeviceAllowance(store.db, { ownerKey: input.ownerKey, maxDevices: entitlement.plan.maxDevices, mac, ip: input.ip });
+
+    if (input.mode === 'controller') {
+      const device = await store.update((db) =>
+        bindDeviceIn(db, clock.now(), { ownerKey: input.ownerKey, mac, deviceId: input.deviceId }),
+      );
+      const credential = await mintPortalCredential(store, clock, { subscriptionId: entitlement.subscription.id, mac });
+      return { mode: 'controller', credential, entitlement, device };
+    }
+    return this.#openGateway(input, mac, entitlement);
+  }
+
+  async #openGateway(input: ConnectInput, mac: string | null, entitlement: Entitlement): Promise<ConnectResult> {
+    const { store, clock, accessPort } = this.#deps;
+    if (!accessPort) throw new TurnpikeError('TP_ERR_UNAVAILABLE', 'gateway mode has no access port');
+    const ip = input.ip!;
+    const { session, device } = await store.update((db) => {
+      const now = clock.now();
+      const device = bindDeviceIn(db, now, { ownerKey: input.ownerKey, mac, deviceId: input.deviceId });
+      const existing = Object.values(db.sessions).find((s) => s.mode === 'gateway' && s.ip === ip);
+      const session: Session = {
+        id: existing?.ownerKey === input.ownerKey ? existing.id : randomUUID(),
+        subscriptionId: entitlement.subscription.id,
+        ownerKey: input.ownerKey,
+        nasId: null,
+        acctSessionId: null,
+        mode: 'gateway',
+        mac: mac ?? device.mac,
+        ip,
+        startedAt: existing?.ownerKey === input.ownerKey ? existing.startedAt : now,
+        lastUpdateAt: now,
+        interimIntervalSeconds: this.#deps.interimIntervalSeconds,
+        inputOctets: existing?.ownerKey === input.ownerKey ? existing.inputOctets : 0,
+        outputOctets: existing?.ownerKey === input.ownerKey ? existing.outputOctets : 0,
+        chargedOctets: existing?.ownerKey === input.ownerKey ? existing.chargedOctets : 0,
+        disconnectPendingSince: null,
+      };
+      if (existing && existing.id !== session.id) delete db.sessions[existing.id];
+      db.sessions[session.id] = session;
+      return { session, device };
+    });
+    const plan = entitlement.plan;
+    await accessPort.allowClient({
+      ip,
+      mac: session.mac || '00:00:00:00:00:00',
+      seconds: Math.max(1, entitlement.secondsLeft ?? OPEN_ENDED_SECONDS),
+      upKbps: plan.bandwidthUpKbps ?? 0,
+      downKbps: plan.bandwidthDownKbps ?? 0,
+      sessionId: session.id,
+    });
+    return { mode: 'gateway', session, entitlement, device };
+  }
+
+  /** Ends the gateway session of the client at `ip` (log out). Controller sessions end at their NAS. */
+  async disconnect(input: { ownerKey: string; ip: string }): Promise<Session | null> {
+    const { store, clock, accessPort, logger } = this.#deps;
+    const session = Object.values(store.db.sessions).find(
+      (s) => s.mode === 'gateway' && s.ip === input.ip && s.ownerKey === input.ownerKey,
+    );
+    if (!session) return null;
+    await store.update((db) => {
+      delete db.sessions[session.id];
+    });
+    await store.history('closed-sessions').append({ ...session, endedAt: clock.now(), cause: 'user-logout' });
+    try {
+      await accessPort?.revokeClient({ ip: session.ip ?? input.ip, mac: session.mac, sessionId: session.id });
+    } catch (err) {
+      // The reconcile loop removes the firewall entry later; the session is already closed in the store.
+      logger.warn({ err, sessionId: session.id }, 'revokeClient failed');
+    }
+    return session;
+  }
+}
+
+/** The live session of whoever is at `ip`, for the status page and the captive API. */
+export function sessionAt(db: Readonly<{ sessions: Record<string, Session> }>, ip: string): Session | null {
+  return Object.values(db.sessions).find((s) => s.ip === ip) ?? null;
+}

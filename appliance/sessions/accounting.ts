@@ -1,0 +1,167 @@
+import type { Clock } from '../clock.js';
+import type { Db, Session } from '../domain/model.js';
+import { activeEntitlementFor, denialAt, ownerKeyOf } from '../entitlements/entitlement.js';
+import type { Store } from '../store/store.js';
+import { endReasonOf, type EnforcementAction } from './enforcement-decision.js';
+
+export type AccountingStatus = 'start' | 'interim' | 'stop' | 'accounting-on' | 'accounting-off';
+
+/** One accounting report from a NAS, already decoded by the front door. */
+export interface AccountingEvent {
+  nasId: string;
+  status: AccountingStatus;
+  acctSessionId: string | null;
+  /** From the Class the Access-Accept bound; null when the NAS echoed none. */
+  subscriptionId: string | null;
+  mac: string | null;
+  ip: string | null;
+  /** Totals since the session began, Gigawords already folded in. */
+  inputOctets: number;
+  outputOctets: number;
+  sessionTime: number | null;
+  terminateCause: number | null;
+  interimIntervalSeconds: number;
+}
+
+export type CloseReason = 'stop' | 'nas-reboot' | 'stale' | 'nas-lost-session';
+
+export interface ClosedSession extends Session {
+  closedAt: number;
+  reason: CloseReason;
+  terminateCause: number | null;
+}
+
+export interface AccountingResult {
+  /** The live session after the event; null when it closed or could not be bound. */
+  session: Session | null;
+  closed: ClosedSession[];
+  chargedBytes: number;
+  /** Sessions to end or throttle now (quota crossed, plan over, a disconnect still unanswered). */
+  actions: EnforcementAction[];
+}
+
+/** Sessions are keyed by NAS and Acct-Session-Id so that an update finds its session in O(1). */
+export function sessionIdOf(nasId: string, acctSessionId: string): string {
+  return `${nasId}/${acctSessionId}`;
+}
+
+/** Removes a session from current state; its record goes to the 'closed-sessions' history. */
+export function closeSessionIn(db: Db, session: Session, now: number, reason: CloseReason, terminateCause: number | null): ClosedSession {
+  delete db.sessions[session.id];
+  return { ...session, closedAt: now, reason, terminateCause };
+}
+
+function bindSubscription(db: Readonly<Db>, event: AccountingEvent, now: number): { subscriptionId: string; ownerKey: string } | null {
+  const fromClass = event.subscriptionId ? db.subscriptions[event.subscriptionId] : undefined;
+  if (fromClass) return { subscriptionId: fromClass.id, ownerKey: ownerKeyOf(fromClass) };
+  const device = event.mac ? Object.values(db.devices).find((candidate) => candidate.mac === event.mac) : undefined;
+  if (!device) return null;
+  const found = activeEntitlementFor(db, device.ownerKey, now);
+  return 'entitlement' in found ? { subscriptionId: found.entitlement.subscription.id, ownerKey: device.ownerKey } : null;
+}
+
+function openSession(db: Db, id: string, event: AccountingEvent, now: number): Session | null {
+  const binding = bindSubscription(db, event, now);
+  if (!binding) return null;
+  const session: Session = {
+    id,
+    subscriptionId: binding.subscriptionId,
+    ownerKey: binding.ownerKey,
+    nasId: event.nasId,
+    acctSessionId: event.acctSessionId,
+    mode: 'controller',
+    mac: event.mac ?? '',
+    ip: event.ip,
+    startedAt: now - (event.sessionTime ?? 0) * 1000,
+    lastUpdateAt: now,
+    interimIntervalSeconds: event.interimIntervalSeconds,
+    inputOctets: 0,
+    outputOctets: 0,
+    chargedOctets: 0,
+    disconnectPendingSince: null,
+  };
+  db.sessions[id] = session;
+  return session;
+}
+
+/** Charges the growth of the session's counters to its subscription; returns bytes charged. */
+function charge(db: Db, session: Session, event: AccountingEvent, now: number, actions: EnforcementAction[]): number {
+  const total = event.inputOctets + event.outputOctets;
+  session.inputOctets = event.inputOctets;
+  session.outputOctets = event.outputOctets;
+  session.lastUpdateAt = now;
+  if (event.ip) session.ip = event.ip;
+  const delta = total - session.chargedOctets;
+  // A NAS whose counters restarted (reboot without Accounting-On) is re-based, never refunded.
+  session.chargedOctets = total;
+  const subscription = db.subscriptions[session.subscriptionId];
+  if (!subscription || delta <= 0) return 0;
+  const before = subscription.bytesUsed;
+  subscription.bytesUsed += delta;
+  subscription.updatedAt = now;
+  const plan = db.plans[subscription.planId];
+  if (plan && plan.quotaBytes !== null && before < plan.quotaBytes && subscription.bytesUsed >= plan.quotaBytes) {
+    // The quota is shared by every device of the owner: all of its sessions on this subscription react.
+    for (const other of Object.values(db.sessions)) {
+      if (other.subscriptionId !== subscription.id) continue;
+      actions.push(
+        plan.onQuotaExhausted.action === 'throttle'
+          ? { action: 'throttle', sessionId: other.id, rate: { upKbps: plan.onQuotaExhausted.upKbps, downKbps: plan.onQuotaExhausted.downKbps } }
+          : { action: 'disconnect', sessionId: other.id, reason: 'quota-spent' },
+      );
+    }
+  }
+  return delta;
+}
+
+/** Applies one accounting event to current state (call inside `store.update`). */
+export function applyAccountingIn(db: Db, event: AccountingEvent, now: number): AccountingResult {
+  const result: AccountingResult = { session: null, closed: [], chargedBytes: 0, actions: [] };
+  if (event.status === 'accounting-on' || event.status === 'accounting-off') {
+    for (const session of Object.values(db.sessions)) {
+      if (session.nasId === event.nasId) result.closed.push(closeSessionIn(db, session, now, 'nas-reboot', null));
+    }
+    return result;
+  }
+  if (event.acctSessionId === null) return result;
+  const id = sessionIdOf(event.nasId, event.acctSessionId);
+  const existing = db.sessions[id];
+  // A Stop for a session already closed (stale, or the NAS said it was gone) charges nothing twice.
+  const session = existing ?? (event.status === 'stop' ? null : openSession(db, id, event, now));
+  if (!session) return result;
+  result.chargedBytes = charge(db, session, event, now, result.actions);
+  if (event.status === 'stop') {
+    result.closed.push(closeSessionIn(db, session, now, 'stop', event.terminateCause));
+    result.actions = result.actions.filter((action) => action.sessionId !== session.id);
+    return result;
+  }
+  result.session = session;
+  const subscription = db.subscriptions[session.subscriptionId];
+  const denial = subscription ? denialAt(db, subscription, now) : 'TP_ERR_ENTITLEMENT_EXPIRED';
+  const alreadyActing = result.actions.some((action) => action.sessionId === session.id);
+  if (!alreadyActing && (denial !== null || session.disconnectPendingSince !== null)) {
+    result.actions.push({ action: 'disconnect', sessionId: session.id, reason: endReasonOf(subscription, denial) });
+  }
+  return result;
+}
+
+/**
+ * Records an accounting event durably: current state through the store's group commit and the
+ * 'accounting' (and 'closed-sessions') history lines, both fsynced before this resolves. Only
+ * then may the front door acknowledge.
+ */
+export async function recordAccounting(store: Store, clock: Clock, event: AccountingEvent): Promise<AccountingResult> {
+  const now = clock.now();
+  let appends: Array<Promise<void>> = [];
+  const result = await store.update((db) => {
+    const applied = applyAccountingIn(db, event, now);
+    const sessionId = event.acctSessionId === null ? null : sessionIdOf(event.nasId, event.acctSessionId);
+    appends = [
+      store.history('accounting').append({ at: now, ...event, sessionId, chargedBytes: applied.chargedBytes }),
+      ...applied.closed.map((closed) => store.history('closed-sessions').append({ ...closed })),
+    ];
+    return applied;
+  });
+  await Promise.all(appends);
+  return result;
+}

@@ -1,0 +1,52 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.js';
+
+export type VerifyPassword = (password: string, hash: string) => Promise<boolean>;
+
+/**
+ * Remembers bcrypt outcomes briefly so that a NAS re-authenticating a guest costs one bcrypt,
+ * not one per packet. Keys are HMACs under a per-process key over (user, hash, password): the
+ * cleartext is never kept, and a changed password hash misses the cache. Concurrent checks of
+ * the same triple share one bcrypt.
+ */
+export class PasswordCache {
+  readonly #key = randomBytes(32);
+  readonly #entries = new Map<string, { ok: boolean; expiresAt: number }>();
+  readonly #inflight = new Map<string, Promise<boolean>>();
+  readonly #verify: VerifyPassword;
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+
+  constructor(options: { verify: VerifyPassword; clock: Clock; ttlSeconds: number; maxEntries?: number }) {
+    this.#verify = options.verify;
+    this.#clock = options.clock;
+    this.#ttlMs = options.ttlSeconds * 1000;
+    this.#maxEntries = options.maxEntries ?? 10_000;
+  }
+
+  async check(userId: string, hash: string, password: string): Promise<boolean> {
+    const key = createHmac('sha256', this.#key).update(`${userId}\0${hash}\0${password}`).digest('base64');
+    const now = this.#clock.now();
+    const cached = this.#entries.get(key);
+    if (cached && cached.expiresAt > now) return cached.ok;
+    let pending = this.#inflight.get(key);
+    if (!pending) {
+      pending = this.#verify(password, hash).finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    const ok = await pending;
+    if (this.#ttlMs > 0) this.#remember(key, ok, this.#clock.now() + this.#ttlMs);
+    return ok;
+  }
+
+  #remember(key: string, ok: boolean, expiresAt: number): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, { ok, expiresAt });
+    while (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.#entries.delete(oldest);
+    }
+  }
+}

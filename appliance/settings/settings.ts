@@ -1,0 +1,67 @@
+import type { Settings } from '../domain/model.js';
+import { TurnpikeError } from '../errors.js';
+import type { Store } from '../store/store.js';
+
+export type BrandingPatch = Partial<
+  Pick<Settings, 'venueName' | 'logoUrl' | 'primaryColor' | 'accentColor' | 'welcomeText' | 'termsText' | 'supportContact'>
+>;
+
+const COLOR = /^#[0-9a-fA-F]{6}$/;
+const LANGUAGE = /^[a-z]{2}$/;
+
+function invalid(field: string, message: string): TurnpikeError {
+  return new TurnpikeError('TP_ERR_VALIDATION', `${field}: ${message}`, { field });
+}
+
+/**
+ * The logo must come from the appliance itself: guests behind the portal
+ * cannot reach anything else, and the page's CSP allows only 'self' and data:.
+ */
+export function isLocalImageUrl(url: string): boolean {
+  return /^\/[A-Za-z0-9/_.-]*$/.test(url) && !url.startsWith('//') || /^data:image\/(png|gif|jpeg|webp);base64,[A-Za-z0-9+/=]+$/.test(url);
+}
+
+function assertTexts(field: string, texts: unknown, maxLength: number): void {
+  if (typeof texts !== 'object' || texts === null || Array.isArray(texts)) throw invalid(field, 'an object of language → text');
+  for (const [language, text] of Object.entries(texts)) {
+    if (!LANGUAGE.test(language)) throw invalid(field, `"${language}" is not a two-letter language code`);
+    if (typeof text !== 'string' || text.length > maxLength) throw invalid(`${field}.${language}`, `text ≤ ${maxLength} characters`);
+  }
+}
+
+export function assertBranding(patch: BrandingPatch): void {
+  if (patch.venueName !== undefined && (typeof patch.venueName !== 'string' || patch.venueName.trim() === '' || patch.venueName.length > 60)) {
+    throw invalid('venueName', '1–60 characters');
+  }
+  if (patch.logoUrl !== undefined && patch.logoUrl !== null) {
+    if (typeof patch.logoUrl !== 'string' || patch.logoUrl.length > 40_000 || !isLocalImageUrl(patch.logoUrl)) {
+      throw invalid('logoUrl', 'a path on this appliance (/…) or a small data:image URI');
+    }
+  }
+  for (const field of ['primaryColor', 'accentColor'] as const) {
+    const value = patch[field];
+    if (value !== undefined && (typeof value !== 'string' || !COLOR.test(value))) throw invalid(field, 'a colour like #0b5cad');
+  }
+  if (patch.welcomeText !== undefined) assertTexts('welcomeText', patch.welcomeText, 500);
+  if (patch.termsText !== undefined) assertTexts('termsText', patch.termsText, 20_000);
+  if (patch.supportContact !== undefined && (typeof patch.supportContact !== 'string' || patch.supportContact.length > 200)) {
+    throw invalid('supportContact', '≤ 200 characters');
+  }
+}
+
+export function getSettings(store: Store): Readonly<Settings> {
+  return store.db.settings;
+}
+
+export async function updateBranding(store: Store, patch: BrandingPatch): Promise<Settings> {
+  assertBranding(patch);
+  return store.update((db) => {
+    db.settings = { ...db.settings, ...patch };
+    return db.settings;
+  });
+}
+
+/** A text in the guest's language, else English, else any. */
+export function localizedText(texts: Readonly<Record<string, string>>, language: string): string {
+  return texts[language] ?? texts.en ?? Object.values(texts)[0] ?? '';
+}

@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Db, Plan, Subscription, SubscriptionSource } from '../domain/model.js';
+import { activeEntitlementFor, entitlementOf, ownerKeyOf, type Entitlement } from '../entitlements/entitlement.js';
+import { TurnpikeError } from '../errors.js';
+import type { Store } from '../store/store.js';
+
+export interface GrantInput {
+  userId: string | null;
+  voucherCode: string | null;
+  plan: Plan;
+  source: SubscriptionSource;
+  sourceRef: string | null;
+}
+
+/**
+ * Adds a subscription to `db` (call inside `store.update`). The clock starts
+ * now: a plan's duration runs from the moment it is granted.
+ */
+export function grantIn(db: Db, now: number, input: GrantInput): Subscription {
+  if (!input.userId && !input.voucherCode) throw new TurnpikeError('TP_ERR_VALIDATION', 'a subscription needs an owner');
+  const subscription: Subscription = {
+    id: randomUUID(),
+    userId: input.userId,
+    voucherCode: input.userId ? null : input.voucherCode,
+    planId: input.plan.id,
+    source: input.source,
+    sourceRef: input.sourceRef,
+    status: 'active',
+    startedAt: now,
+    endsAt: input.plan.durationSeconds === null ? null : now + input.plan.durationSeconds * 1000,
+    bytesUsed: 0,
+    cancelAtPeriodEnd: false,
+    createdAt: now,
+    updatedAt: now,
+  };
+  db.subscriptions[subscription.id] = subscription;
+  return subscription;
+}
+
+export async function grantSubscription(store: Store, clock: Clock, input: GrantInput): Promise<Subscription> {
+  return store.update((db) => grantIn(db, clock.now(), input));
+}
+
+/** Staff hand a user a plan (compensation, a colleague, a guest at the desk); recorded with who did it. */
+export async function staffGrant(
+  store: Store,
+  clock: Clock,
+  input: { userId: string; planId: string; staffUserId: string },
+): Promise<Subscription> {
+  return store.update((db) => {
+    const plan = db.plans[input.planId];
+    if (!plan || plan.archived) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no plan ${input.planId}`);
+    if (!db.users[input.userId]) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no user ${input.userId}`);
+    return grantIn(db, clock.now(), {
+      userId: input.userId,
+      voucherCode: null,
+      plan,
+      source: 'staff-grant',
+      sourceRef: input.staffUserId,
+    });
+  });
+}
+
+/** Adds time: from the current end when it is still running, else from now. Reactivates an expired one. */
+export async function extendSubscription(store: Store, clock: Clock, id: string, seconds: number): Promise<Subscription> {
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new TurnpikeError('TP_ERR_VALIDATION', 'seconds: a positive integer');
+  return store.update((db) => {
+    const current = db.subscriptions[id];
+    if (!current) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no subscription ${id}`);
+    if (current.status === 'cancelled' || current.status === 'suspended') {
+      throw new TurnpikeError('TP_ERR_CONFLICT', `subscription ${id} is ${current.status}`);
+    }
+    const now = clock.now();
+    const base = current.endsAt === null ? null : Math.max(current.endsAt, now);
+    const next: Subscription = {
+      ...current,
+      status: 'active',
+      endsAt: base === null ? null : base + seconds * 1000,
+      updatedAt: now,
+    };
+    db.subscriptions[id] = next;
+    return next;
+  });
+}
+
+export async function expireSubscription(store: Store, clock: Clock, id: string): Promise<Subscription> {
+  return store.update((db) => {
+    const current = db.subscriptions[id];
+    if (!current) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no subscription ${id}`);
+    const now = clock.now();
+    const next: Subscription = { ...current, status: 'expired', endsAt: Math.min(current.endsAt ?? now, now), updatedAt: now };
+    db.subscriptions[id] = next;
+    return next;
+  });
+}
+
+/** Charges used bytes; counts never go down. */
+export async function addBytesUsed(store: Store, clock: Clock, id: string, bytes: number): Promise<Subscription> {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new TurnpikeError('TP_ERR_VALIDATION', 'bytes: a non-negative integer');
+  return store.update((db) => {
+    const current = db.subscriptions[id];
+    if (!current) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no subscription ${id}`);
+    const next = { ...current, bytesUsed: current.bytesUsed + bytes, updatedAt: clock.now() };
+    db.subscriptions[id] = next;
+    return next;
+  });
+}
+
+/** Marks subscriptions whose time has run out; returns how many changed. For the scheduler. */
+export async function expireDue(store: Store, clock: Clock): Promise<number> {
+  const now = clock.now();
+  const due = Object.values(store.db.subscriptions).filter(
+    (s) => (s.status === 'active' || s.status === 'past_due') && s.endsAt !== null && s.endsAt <= now && !isRecurringPaid(store.db, s),
+  );
+  if (due.length === 0) return 0;
+  return store.update((db) => {
+    let changed = 0;
+    for (const { id } of due) {
+      const current = db.subscriptions[id];
+      if (current && current.status === 'active' && current.endsAt !== null && current.endsAt <= now) {
+        db.subscriptions[id] = { ...current, status: 'expired', updatedAt: now };
+        changed += 1;
+      }
+    }
+    return changed;
+  });
+}
+
+/** Recurring paid plans are renewed or ended by the payments side, not by the clock. */
+function isRecurringPaid(db: Readonly<Db>, subscription: Subscription): boolean {
+  return subscription.source === 'payment' && db.plans[subscription.planId]?.recurring === true;
+}
+
+export interface SubscriptionStatus {
+  subscription: Subscription;
+  planName: string;
+  usable: boolean;
+  secondsLeft: number | null;
+  bytesLeft: number | null;
+  liveSessions: number;
+}
+
+/** Every subscription of an owner, newest first, with what is left of each. */
+export function subscriptionsOf(db: Readonly<Db>, ownerKey: string, now: number): SubscriptionStatus[] {
+  const best = activeEntitlementFor(db, ownerKey, now);
+  const bestId = 'entitlement' in best ? best.entitlement.subscription.id : null;
+  return Object.values(db.subscriptions)
+    .filter((s) => ownerKeyOf(s) === ownerKey)
+    .sort((a, b) => b.createdAt - a.createdAt)
+    .map((subscription) => {
+      const entitlement: Entitlement | null = entitlementOf(db, subscription, now);
+      return {
+        subscription,
+        planName: entitlement?.plan.name ?? '?',
+        usable: subscription.id === bestId || (entitlement !== null && isUsable(entitlement)),
+        secondsLeft: entitlement?.secondsLeft ?? null,
+        bytesLeft: entitlement?.bytesLeft ?? null,
+        liveSessions: entitlement?.liveSessions ?? 0,
+      };
+    });
+}
+
+function isUsable(entitlement: Entitlement): boolean {
+  const { subscription, secondsLeft, bytesLeft } = entitlement;
+  if (subscription.status !== 'active' && subscription.status !== 'past_due') return false;
+  if (secondsLeft !== null && secondsLeft <= 0) return false;
+  return !(bytesLeft !== null && bytesLeft <= 0 && entitlement.plan.onQuotaExhausted.action === 'disconnect');
+}

@@ -1,0 +1,215 @@
+/** Every string a guest reads, per language. German is the second language; add one by adding a table. */
+const en = {
+  langName: 'English',
+  skip: 'Skip to content',
+  language: 'Language',
+  plans: 'Plans',
+  choosePlan: 'Choose a plan',
+  free: 'Free',
+  perMonth: '/ month',
+  minutes: 'min',
+  hours: 'h',
+  days: 'days',
+  unlimited: 'unlimited',
+  devices: 'Devices',
+  devicesUpTo: 'up to {n} devices',
+  oneDevice: '1 device',
+  data: 'Data',
+  time: 'Time',
+  buy: 'Buy',
+  takeFree: 'Take the free tier',
+  haveVoucher: 'Have a voucher?',
+  voucherCode: 'Voucher code',
+  voucherHint: 'Letters and digits as printed, dashes optional',
+  redeem: 'Redeem and connect',
+  terms: 'Terms of use',
+  acceptTerms: 'I accept the terms of use',
+  readTerms: 'Read the terms',
+  signUp: 'Create account',
+  signUpTitle: 'Create an account',
+  logIn: 'Log in',
+  logInTitle: 'Log in',
+  logOut: 'Log out',
+  email: 'Email',
+  password: 'Password',
+  passwordHint: 'At least 10 characters',
+  name: 'Name (optional)',
+  haveAccount: 'Already have an account?',
+  noAccount: 'No account yet?',
+  freeTitle: 'Free tier',
+  freeIntro: 'Get online for free once a day on this device.',
+  freeNeedsAccount: 'Create an account or log in first to take the free tier.',
+  noFreeTier: 'There is no free tier at the moment.',
+  connected: 'You are connected',
+  notConnected: 'You are not connected yet',
+  timeLeft: 'Time remaining',
+  dataLeft: 'Data remaining',
+  plan: 'Plan',
+  yourDevices: 'Your devices',
+  online: 'online',
+  offline: 'offline',
+  thisDevice: 'this device',
+  forget: 'Forget',
+  connect: 'Connect this device',
+  extend: 'Buy or extend',
+  continueTo: 'Continue to',
+  account: 'Your account',
+  changePassword: 'Change password',
+  currentPassword: 'Current password',
+  newPassword: 'New password',
+  save: 'Save',
+  passwordChanged: 'Your password has been changed.',
+  invoices: 'Invoices appear here once you buy a plan.',
+  back: 'Back to the start',
+  error: 'That did not work',
+  tryAgain: 'Try again',
+  notice: 'Notice',
+  handoffNas: 'Connecting you to the network…',
+  handoffManual: 'If nothing happens, continue here:',
+  noNas: 'Your access is active. Open any website to start browsing.',
+  loggedOut: 'You have been logged out.',
+  welcomeBack: 'Welcome back',
+  status: 'Status',
+  nothingActive: 'You have no active plan. Choose one below.',
+  remainingOf: '{left} of {total}',
+  support: 'Help: {contact}',
+  poweredBy: 'Wi-Fi access',
+  mustAccept: 'Please accept the terms of use.',
+  mac: 'MAC',
+  lastSeen: 'last seen',
+};
+
+export type MessageKey = keyof typeof en;
+export type Messages = Readonly<Record<MessageKey, string>>;
+
+const de: Messages = {
+  langName: 'Deutsch',
+  skip: 'Zum Inhalt springen',
+  language: 'Sprache',
+  plans: 'Tarife',
+  choosePlan: 'Tarif wählen',
+  free: 'Kostenlos',
+  perMonth: '/ Monat',
+  minutes: 'Min.',
+  hours: 'Std.',
+  days: 'Tage',
+  unlimited: 'unbegrenzt',
+  devices: 'Geräte',
+  devicesUpTo: 'bis zu {n} Geräte',
+  oneDevice: '1 Gerät',
+  data: 'Daten',
+  time: 'Zeit',
+  buy: 'Kaufen',
+  takeFree: 'Kostenlos surfen',
+  haveVoucher: 'Haben Sie einen Gutschein?',
+  voucherCode: 'Gutscheincode',
+  voucherHint: 'Buchstaben und Ziffern wie gedruckt, Bindestriche optional',
+  redeem: 'Einlösen und verbinden',
+  terms: 'Nutzungsbedingungen',
+  acceptTerms: 'Ich akzeptiere die Nutzungsbedingungen',
+  readTerms: 'Bedingungen lesen',
+  signUp: 'Konto anlegen',
+  signUpTitle: 'Konto anlegen',
+  logIn: 'Anmelden',
+  logInTitle: 'Anmelden',
+  logOut: 'Abmelden',
+  email: 'E-Mail',
+  password: 'Passwort',
+  passwordHint: 'Mindestens 10 Zeichen',
+  name: 'Name (freiwillig)',
+  haveAccount: 'Sie haben schon ein Konto?',
+  noAccount: 'Noch kein Konto?',
+  freeTitle: 'Kostenloser Zugang',
+  freeIntro: 'Einmal am Tag kostenlos online auf diesem Gerät.',
+  freeNeedsAccount: 'Legen Sie zuerst ein Konto an oder melden Sie sich an.',
+  noFreeTier: 'Zurzeit gibt es keinen kostenlosen Zugang.',
+  connected: 'Sie sind verbunden',
+  notConnected: 'Sie sind noch nicht verbunden',
+  timeLeft: 'Verbleibende Zeit',
+  dataLeft: 'Verbleibende Daten',
+  plan: 'Tarif',
+  yourDevices: 'Ihre Geräte',
+  online: 'online',
+  offline: 'offline',
+  thisDevice: 'dieses Gerät',
+  forget: 'Entfernen',
+  connect: 'Dieses Gerät verbinden',
+  extend: 'Kaufen oder verlängern',
+  continueTo: 'Weiter zu',
+  account: 'Ihr Konto',
+  changePassword: 'Passwort ändern',
+  currentPassword: 'Aktuelles Passwort',
+  newPassword: 'Neues Passwort',
+  save: 'Speichern',
+  passwordChanged: 'Ihr Passwort wurde geändert.',
+  invoices: 'Rechnungen erscheinen hier, sobald Sie einen Tarif kaufen.',
+  back: 'Zurück zum Start',
+  error: 'Das hat nicht geklappt',
+  tryAgain: 'Erneut versuchen',
+  notice: 'Hinweis',
+  handoffNas: 'Sie werden mit dem Netz verbunden …',
+  handoffManual: 'Falls nichts passiert, geht es hier weiter:',
+  noNas: 'Ihr Zugang ist aktiv. Öffnen Sie eine beliebige Webseite.',
+  loggedOut: 'Sie wurden abgemeldet.',
+  welcomeBack: 'Willkommen zurück',
+  status: 'Status',
+  nothingActive: 'Sie haben keinen aktiven Tarif. Wählen Sie unten einen aus.',
+  remainingOf: '{left} von {total}',
+  support: 'Hilfe: {contact}',
+  poweredBy: 'WLAN-Zugang',
+  mustAccept: 'Bitte akzeptieren Sie die Nutzungsbedingungen.',
+  mac: 'MAC',
+  lastSeen: 'zuletzt gesehen',
+};
+
+/** Error messages by code, so a German guest never reads an English error. */
+const errorsDe: Record<string, string> = {
+  TP_ERR_VALIDATION: 'Die Eingabe ist nicht gültig.',
+  TP_ERR_INVALID_CREDENTIALS: 'E-Mail oder Passwort ist falsch.',
+  TP_ERR_CSRF: 'Das Formular ist abgelaufen; bitte Seite neu laden.',
+  TP_ERR_LOCKED_OUT: 'Zu viele Fehlversuche; bitte warten.',
+  TP_ERR_RATE_LIMITED: 'Zu viele Versuche; bitte warten Sie und versuchen Sie es erneut.',
+  TP_ERR_CONFLICT: 'Diese E-Mail ist bereits registriert.',
+  TP_ERR_WEAK_PASSWORD: 'Bitte ein längeres, weniger verbreitetes Passwort wählen.',
+  TP_ERR_ENTITLEMENT_EXPIRED: 'Ihre Zeit ist abgelaufen; bitte kaufen oder lösen Sie mehr ein.',
+  TP_ERR_QUOTA_EXHAUSTED: 'Ihr Datenvolumen ist aufgebraucht.',
+  TP_ERR_DEVICE_LIMIT: 'Zu viele Geräte verbunden; trennen Sie zuerst eines.',
+  TP_ERR_VOUCHER_INVALID: 'Dieser Gutscheincode ist nicht gültig.',
+  TP_ERR_VOUCHER_USED: 'Dieser Gutschein wurde bereits verwendet.',
+  TP_ERR_FREE_TIER_USED: 'Der kostenlose Zugang wurde heute auf diesem Gerät schon genutzt.',
+  TP_ERR_NAS_UNKNOWN: 'Das Netzwerkgerät ist diesem System nicht bekannt.',
+  TP_ERR_NOT_FOUND: 'Nicht gefunden.',
+  TP_ERR_UNAUTHENTICATED: 'Bitte melden Sie sich zuerst an.',
+};
+
+export const LANGUAGES = ['en', 'de'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export const MESSAGES: Readonly<Record<Language, Messages>> = { en, de };
+
+export function isLanguage(value: unknown): value is Language {
+  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
+}
+
+/** The guest's language: an explicit choice (cookie) first, then the browser's preferences, then English. */
+export function pickLanguage(chosen: string | undefined, acceptLanguage: string | undefined): Language {
+  if (isLanguage(chosen)) return chosen;
+  const preferences = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag = '', ...params] = part.trim().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      return { base: tag.toLowerCase().split('-')[0] ?? '', q: q ? Number(q.slice(2)) || 0 : 1 };
+    })
+    .filter((pref) => pref.q > 0)
+    .sort((a, b) => b.q - a.q);
+  return preferences.map((pref) => pref.base).find(isLanguage) ?? 'en';
+}
+
+export function format(template: string, values: Readonly<Record<string, string | number>>): string {
+  return template.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? ''));
+}
+
+export function errorMessage(language: Language, code: string, fallback: string): string {
+  return language === 'de' ? (errorsDe[code] ?? fallback) : fallback;
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { devicesOf, forgetDevice } from '../../appliance/devices/devices.js';
+import { TurnpikeError } from '../../appliance/errors.js';
+import { readContext, type GuestContext } from './guest-context.js';
+import type { GuestPagesDeps } from './guest-pages.js';
+import type { PageName } from './renderer.js';
+
+type PageFn = (reply: FastifyReply, context: GuestContext, name: PageName, title: string, data: Record<string, unknown>) => FastifyReply;
+type FailFn = (reply: FastifyReply, context: GuestContext, err: unknown, name: PageName, data: Record<string, unknown>) => FastifyReply;
+
+const signedIn = { roles: ['guest', 'operator', 'admin'] as const };
+
+/** The guest's account: devices (forget one) and password change. */
+export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: PageFn, failPage: FailFn): void {
+  function accountData(context: GuestContext) {
+    const user = context.userId ? deps.store.db.users[context.userId] : undefined;
+    const devices = context.ownerKey
+      ? devicesOf(deps.store.db, context.ownerKey).map((d) => ({
+          id: d.id,
+          label: d.label || (d.mac ? `${context.t.mac} ${d.mac}` : d.id.slice(0, 8)),
+          online: d.online,
+        }))
+      : [];
+    return { email: user?.email ?? '', devices, notice: null, error: null };
+  }
+
+  app.get('/portal/account', { config: signedIn, schema: { hide: true } }, async (request, reply) => {
+    const context = readContext(deps, request, reply);
+    return page(reply, context, 'account', context.t.account, accountData(context));
+  });
+
+  app.post(
+    '/portal/account/password',
+    { config: { ...signedIn, rateLimit: { max: deps.config.portal.authRateLimitPerMinute, timeWindow: 60_000 } }, schema: { hide: true }, preHandler: app.csrfProtection },
+    async (request, reply) => {
+      const context = readContext(deps, request, reply);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      try {
+        if (!deps.accounts || !context.userId) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
+        await deps.accounts.changePassword(
+          {
+            userId: context.userId,
+            sessionId: request.principal?.sessionId ?? null,
+            currentPassword: typeof body.currentPassword === 'string' ? body.currentPassword : '',
+            newPassword: typeof body.newPassword === 'string' ? body.newPassword : '',
+          },
+          { ip: context.ip },
+        );
+        return page(reply, context, 'account', context.t.account, { ...accountData(context), notice: context.t.passwordChanged });
+      } catch (err) {
+        return failPage(reply, context, err, 'account', accountData(context));
+      }
+    },
+  );
+
+  app.post(
+    '/portal/account/devices/forget',
+    { config: signedIn, schema: { hide: true }, preHandler: app.csrfProtection },
+    async (request, reply) => {
+      const context = readContext(deps, request, reply);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      try {
+        await forgetDevice(deps.store, context.ownerKey ?? '', typeof body.deviceId === 'string' ? body.deviceId : '');
+        return reply.redirect('/portal/account', 303);
+      } catch (err) {
+        return failPage(reply, context, err, 'account', accountData(context));
+      }
+    },
+  );
+}

@@ -1,0 +1,65 @@
+import type { Plan } from '../../appliance/domain/model.js';
+import { format, type Language, type Messages } from '../i18n/messages.js';
+
+const money = new Map<string, Intl.NumberFormat>();
+
+function moneyFormat(lang: Language, currency: string): Intl.NumberFormat {
+  const key = `${lang}|${currency}`;
+  let formatter = money.get(key);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat(lang === 'de' ? 'de-DE' : 'en-GB', { style: 'currency', currency });
+    money.set(key, formatter);
+  }
+  return formatter;
+}
+
+export function formatDuration(seconds: number | null, t: Messages): string {
+  if (seconds === null) return t.unlimited;
+  if (seconds < 3600) return `${Math.max(0, Math.ceil(seconds / 60))} ${t.minutes}`;
+  if (seconds < 2 * 86_400) {
+    const hours = Math.floor(seconds / 3600);
+    const minutes = Math.floor((seconds % 3600) / 60);
+    return minutes > 0 ? `${hours} ${t.hours} ${minutes} ${t.minutes}` : `${hours} ${t.hours}`;
+  }
+  return `${Math.round(seconds / 86_400)} ${t.days}`;
+}
+
+export function formatBytes(bytes: number | null, t: Messages): string {
+  if (bytes === null) return t.unlimited;
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export interface PlanCard {
+  id: string;
+  name: string;
+  description: string;
+  price: string;
+  duration: string;
+  data: string;
+  devices: string;
+  free: boolean;
+}
+
+export function planCard(plan: Plan, lang: Language, t: Messages): PlanCard {
+  const price =
+    plan.priceMinor === 0
+      ? t.free
+      : `${moneyFormat(lang, plan.currency).format(plan.priceMinor / 100)}${plan.recurring ? ` ${t.perMonth}` : ''}`;
+  return {
+    id: plan.id,
+    name: plan.name,
+    description: plan.description,
+    price,
+    duration: formatDuration(plan.durationSeconds, t),
+    data: formatBytes(plan.quotaBytes, t),
+    devices: plan.maxDevices === 1 ? t.oneDevice : format(t.devicesUpTo, { n: plan.maxDevices }),
+    free: plan.freeTier !== null,
+  };
+}

@@ -1,0 +1,28 @@
+import type { FastifyReply } from 'fastify';
+import type { TokenPair } from '../../appliance/accounts/session-tokens.js';
+
+interface Meta {
+  ip: string | null;
+}
+
+/**
+ * What the guest pages need from accounts: the subset of `AuthFlows` plus the
+ * portal's session-cookie helpers. The composition root passes the real ones.
+ */
+export interface PortalAccounts {
+  register(
+    input: { email: string; password: string; displayName?: string },
+    meta: Meta,
+  ): Promise<{ user: { id: string }; tokens: TokenPair }>;
+  login(
+    input: { email: string; password: string },
+    meta: Meta,
+  ): Promise<{ status: 'ok'; user: { id: string }; tokens: TokenPair } | { status: 'mfa_required'; mfaToken: string }>;
+  logout(input: { sessionId?: string | null; refreshToken?: string; actorId?: string | null }, meta: Meta): Promise<void>;
+  changePassword(
+    input: { userId: string; sessionId: string | null; currentPassword: string; newPassword: string },
+    meta: Meta,
+  ): Promise<void>;
+  setSessionCookies(reply: FastifyReply, tokens: TokenPair): void;
+  clearSessionCookies(reply: FastifyReply): void;
+}

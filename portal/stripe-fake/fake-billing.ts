@@ -1,0 +1,575 @@
+import type { FormObject, FormValue } from './form-params.js';
+import { cardOutcome, type CardOutcome } from './fake-cards.js';
+import type { FakeCatalog } from './fake-catalog.js';
+import {
+  FakeStripeError,
+  booleanParam,
+  integerParam,
+  metadataParam,
+  newId,
+  optionalString,
+  required,
+  type FakeLedger,
+  type Metadata,
+  type StripeObject,
+} from './fake-ledger.js';
+
+interface LineItem {
+  price: string;
+  quantity: number;
+}
+
+interface SessionExtras {
+  lineItems: LineItem[];
+  subscriptionMetadata: Metadata;
+  paymentIntentMetadata: Metadata;
+}
+
+const DAY = 86_400;
+/** Renewal retries after a failed charge: days after the previous attempt. */
+const RETRY_DAYS = [1, 2, 2];
+
+function addInterval(seconds: number, interval: string, count: number): number {
+  if (interval === 'day') return seconds + count * DAY;
+  if (interval === 'week') return seconds + count * 7 * DAY;
+  const date = new Date(seconds * 1000);
+  if (interval === 'month') date.setUTCMonth(date.getUTCMonth() + count);
+  else date.setUTCFullYear(date.getUTCFullYear() + count);
+  return Math.floor(date.getTime() / 1000);
+}
+
+function lineItemsParam(value: FormValue | undefined): LineItem[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new FakeStripeError(400, 'invalid_request_error', 'parameter_missing', 'Missing required param: line_items.', 'line_items');
+  }
+  return value.map((item, index) => {
+    if (typeof item !== 'object' || Array.isArray(item)) {
+      throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid', `Invalid line_items[${index}]`, 'line_items');
+    }
+    return { price: required(item, 'price'), quantity: integerParam(item, 'quantity', 1) };
+  });
+}
+
+function nested(params: FormObject, name: string): FormObject {
+  const value = params[name];
+  return typeof value === 'object' && !Array.isArray(value) ? value : {};
+}
+
+/** Checkout, charges, subscriptions, invoices and refunds, on the billing clock. */
+export class FakeBilling {
+  readonly #ledger: FakeLedger;
+  readonly #catalog: FakeCatalog;
+  readonly #baseUrl: () => string;
+  readonly #sessionExtras = new Map<string, SessionExtras>();
+
+  constructor(ledger: FakeLedger, catalog: FakeCatalog, baseUrl: () => string) {
+    this.#ledger = ledger;
+    this.#catalog = catalog;
+    this.#baseUrl = baseUrl;
+  }
+
+  // ---- checkout sessions -------------------------------------------------
+
+  createCheckoutSession(params: FormObject): StripeObject {
+    const mode = required(params, 'mode');
+    if (mode !== 'payment' && mode !== 'subscription') {
+      throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid', `Invalid mode: ${mode}`, 'mode');
+    }
+    const lineItems = lineItemsParam(params.line_items);
+    const prices = lineItems.map((item) => this.#ledger.get('price', item.price));
+    for (const price of prices) {
+      if (!price.active) throw new FakeStripeError(400, 'invalid_request_error', 'price_inactive', `The price ${price.id} is not active.`);
+      if ((price.type === 'recurring') !== (mode === 'subscription')) {
+        throw new FakeStripeError(
+          400,
+          'invalid_request_error',
+          'parameter_invalid',
+          mode === 'payment'
+            ? `You specified \`payment\` mode but passed a recurring price (${price.id}).`
+            : `You must provide at least one recurring price in \`subscription\` mode (${price.id}).`,
+          'line_items',
+        );
+      }
+    }
+    const currencies = new Set(prices.map((price) => price.currency));
+    if (currencies.size !== 1) {
+      throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid', 'All prices must share one currency.', 'line_items');
+    }
+    const customer = optionalString(params, 'customer');
+    if (customer) this.#ledger.get('customer', customer);
+    const amount = lineItems.reduce((sum, item, index) => sum + (prices[index]!.unit_amount as number) * item.quantity, 0);
+    const id = newId('cs_test');
+    const created = this.#ledger.nowSeconds();
+    const session = this.#ledger.put('checkout.session', {
+      id,
+      object: 'checkout.session',
+      created,
+      expires_at: created + DAY,
+      mode,
+      status: 'open',
+      payment_status: 'unpaid',
+      customer,
+      customer_email: optionalString(params, 'customer_email'),
+      client_reference_id: optionalString(params, 'client_reference_id'),
+      metadata: metadataParam(params.metadata),
+      success_url: required(params, 'success_url'),
+      cancel_url: optionalString(params, 'cancel_url'),
+      url: `${this.#baseUrl()}/c/pay/${id}`,
+      amount_subtotal: amount,
+      amount_total: amount,
+      currency: [...currencies][0],
+      payment_intent: null,
+      subscription: null,
+      invoice: null,
+      livemode: false,
+    });
+    this.#sessionExtras.set(id, {
+      lineItems,
+      subscriptionMetadata: metadataParam(nested(params, 'subscription_data').metadata),
+      paymentIntentMetadata: metadataParam(nested(params, 'payment_intent_data').metadata),
+    });
+    return session;
+  }
+
+  sessionLineItems(sessionId: string): StripeObject[] {
+    const extras = this.#sessionExtras.get(sessionId);
+    if (!extras) return [];
+    return extras.lineItems.map((item) => {
+      const price = this.#ledger.get('price', item.price);
+      const product = this.#ledger.get('product', price.product as string);
+      return {
+        id: newId('li'),
+        object: 'item',
+        created: this.#ledger.nowSeconds(),
+        description: product.name,
+        price,
+        quantity: item.quantity,
+        amount_total: (price.unit_amount as number) * item.quantity,
+        currency: price.currency,
+      };
+    });
+  }
+
+  expireCheckoutSession(id: string): StripeObject {
+    const session = this.#ledger.get('checkout.session', id);
+    if (session.status !== 'open') {
+      throw new FakeStripeError(400, 'invalid_request_error', 'checkout_session_not_open', 'Only open sessions can be expired.');
+    }
+    session.status = 'expired';
+    this.#ledger.emit('checkout.session.expired', session);
+    return session;
+  }
+
+  /** The hosted page's submit: charge the card, or say why not so the guest can retry. */
+  payCheckout(id: string, cardNumber: string, email: string | null): { ok: true; redirect: string } | { ok: false; message: string } {
+    const session = this.#ledger.get('checkout.session', id);
+    const redirect = (session.success_url as string).replaceAll('{CHECKOUT_SESSION_ID}', id);
+    if (session.status === 'complete') return { ok: true, redirect };
+    if (session.status !== 'open' || (session.expires_at as number) <= this.#ledger.nowSeconds()) {
+      return { ok: false, message: 'This checkout session has expired. Go back and start again.' };
+    }
+    const extras = this.#sessionExtras.get(id)!;
+    if (email && !session.customer_email) session.customer_email = email;
+    const customerId = (session.customer as string | null) ?? this.#catalog.createCustomer({ email: email ?? '' }).id;
+    session.customer = customerId;
+    if (session.mode === 'payment') {
+      let intent = session.payment_intent ? this.#ledger.get('payment_intent', session.payment_intent as string) : null;
+      if (!intent) {
+        intent = this.#newIntent(session.amount_total as number, session.currency as string, customerId, extras.paymentIntentMetadata);
+        session.payment_intent = intent.id;
+      }
+      const outcome = this.#attempt(intent, cardNumber);
+      if (!outcome.ok) return { ok: false, message: outcome.message };
+      session.status = 'complete';
+      session.payment_status = 'paid';
+      this.#ledger.emit('checkout.session.completed', session);
+      return { ok: true, redirect };
+    }
+    const outcome = cardOutcome(cardNumber);
+    if (!outcome.ok) return { ok: false, message: outcome.message };
+    const pm = this.#catalog.createCardMethod(cardNumber, customerId);
+    this.#catalog.updateCustomer(customerId, { invoice_settings: { default_payment_method: pm.id } });
+    const { subscription, invoice } = this.#startSubscription(customerId, extras.lineItems, extras.subscriptionMetadata);
+    session.subscription = subscription.id;
+    session.invoice = invoice.id;
+    session.status = 'complete';
+    session.payment_status = 'paid';
+    this.#ledger.emit('checkout.session.completed', session);
+    return { ok: true, redirect };
+  }
+
+  // ---- payment intents and charges ---------------------------------------
+
+  createPaymentIntent(params: FormObject): StripeObject {
+    const amount = integerParam(params, 'amount');
+    const currency = required(params, 'currency').toLowerCase();
+    const customer = optionalString(params, 'customer');
+    if (customer) this.#ledger.get('customer', customer);
+    const intent = this.#newIntent(amount, currency, customer, metadataParam(params.metadata));
+    const pmId = optionalString(params, 'payment_method');
+    if (booleanParam(params, 'confirm') && pmId) {
+      const number = this.#catalog.cardNumberOf(pmId);
+      if (!number) throw new FakeStripeError(400, 'invalid_request_error', 'resource_missing', `No such payment_method: '${pmId}'`);
+      const outcome = this.#attempt(intent, number);
+      if (!outcome.ok) throw new FakeStripeError(402, 'card_error', outcome.code, outcome.message);
+    }
+    return intent;
+  }
+
+  #newIntent(amount: number, currency: string, customer: string | null, metadata: Metadata): StripeObject {
+    return this.#ledger.put('payment_intent', {
+      id: newId('pi'),
+      object: 'payment_intent',
+      created: this.#ledger.nowSeconds(),
+      amount,
+      amount_received: 0,
+      currency,
+      customer,
+      metadata,
+      status: 'requires_payment_method',
+      latest_charge: null,
+      last_payment_error: null,
+      livemode: false,
+    });
+  }
+
+  /** One charge attempt on an intent; emits what Stripe emits for it. */
+  #attempt(intent: StripeObject, cardNumber: string): CardOutcome {
+    const outcome = cardOutcome(cardNumber);
+    const charge = this.#ledger.put('charge', {
+      id: newId('ch'),
+      object: 'charge',
+      created: this.#ledger.nowSeconds(),
+      amount: intent.amount,
+      amount_captured: outcome.ok ? intent.amount : 0,
+      amount_refunded: 0,
+      currency: intent.currency,
+      customer: intent.customer,
+      payment_intent: intent.id,
+      metadata: intent.metadata,
+      paid: outcome.ok,
+      captured: outcome.ok,
+      refunded: false,
+      status: outcome.ok ? 'succeeded' : 'failed',
+      failure_code: outcome.ok ? null : outcome.code,
+      failure_message: outcome.ok ? null : outcome.message,
+      payment_method_details: { type: 'card', card: { brand: outcome.ok ? outcome.brand : 'visa', last4: cardNumber.slice(-4) } },
+      livemode: false,
+    });
+    intent.latest_charge = charge.id;
+    if (outcome.ok) {
+      intent.status = 'succeeded';
+      intent.amount_received = intent.amount;
+      intent.last_payment_error = null;
+      this.#ledger.emit('charge.succeeded', charge);
+      this.#ledger.emit('payment_intent.succeeded', intent);
+    } else {
+      intent.status = 'requires_payment_method';
+      intent.last_payment_error = { type: 'card_error', code: outcome.code, decline_code: outcome.declineCode, message: outcome.message };
+      this.#ledger.emit('charge.failed', charge);
+      this.#ledger.emit('payment_intent.payment_failed', intent);
+    }
+    return outcome;
+  }
+
+  createRefund(params: FormObject): StripeObject {
+    const chargeId = optionalString(params, 'charge');
+    const intentId = optionalString(params, 'payment_intent');
+    let charge: StripeObject;
+    if (chargeId) charge = this.#ledger.get('charge', chargeId);
+    else if (intentId) {
+      const intent = this.#ledger.get('payment_intent', intentId);
+      if (intent.status !== 'succeeded' || !intent.latest_charge) {
+        throw new FakeStripeError(400, 'invalid_request_error', 'charge_not_refundable', `PaymentIntent ${intentId} has no successful charge.`);
+      }
+      charge = this.#ledger.get('charge', intent.latest_charge as string);
+    } else {
+      throw new FakeStripeError(400, 'invalid_request_error', 'parameter_missing', 'Missing required param: charge or payment_intent.', 'charge');
+    }
+    const remaining = (charge.amount as number) - (charge.amount_refunded as number);
+    if (charge.status !== 'succeeded' || remaining <= 0) {
+      throw new FakeStripeError(400, 'invalid_request_error', 'charge_already_refunded', `Charge ${charge.id} has already been refunded.`);
+    }
+    const amount = integerParam(params, 'amount', remaining);
+    if (amount <= 0 || amount > remaining) {
+      throw new FakeStripeError(400, 'invalid_request_error', 'amount_too_large', `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, 'amount');
+    }
+    const refund = this.#ledger.put('refund', {
+      id: newId('re'),
+      object: 'refund',
+      created: this.#ledger.nowSeconds(),
+      amount,
+      currency: charge.currency,
+      charge: charge.id,
+      payment_intent: charge.payment_intent,
+      metadata: metadataParam(params.metadata),
+      reason: optionalString(params, 'reason'),
+      status: 'succeeded',
+    });
+    const previous = { amount_refunded: charge.amount_refunded, refunded: charge.refunded };
+    charge.amount_refunded = (charge.amount_refunded as number) + amount;
+    charge.refunded = charge.amount_refunded === charge.amount;
+    this.#ledger.emit('refund.created', refund);
+    this.#ledger.emit('charge.refunded', charge, previous);
+    return refund;
+  }
+
+  // ---- subscriptions and invoices -----------------------------------------
+
+  createSubscription(params: FormObject): StripeObject {
+    const customerId = required(params, 'customer');
+    this.#ledger.get('customer', customerId);
+    const items = lineItemsParam(params.items);
+    for (const item of items) {
+      if (this.#ledger.get('price', item.price).type !== 'recurring') {
+        throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid', `The price ${item.price} is not recurring.`, 'items');
+      }
+    }
+    const pmId = optionalString(params, 'default_payment_method') ?? this.#catalog.defaultPaymentMethodOf(customerId);
+    const number = pmId ? this.#catalog.cardNumberOf(pmId) : null;
+    if (!number) {
+      throw new FakeStripeError(400, 'invalid_request_error', 'resource_missing', 'This customer has no attached payment source or default payment method.');
+    }
+    const outcome = cardOutcome(number);
+    if (!outcome.ok) throw new FakeStripeError(402, 'card_error', outcome.code, outcome.message);
+    return this.#startSubscription(customerId, items, metadataParam(params.metadata)).subscription;
+  }
+
+  #startSubscription(customerId: string, items: LineItem[], metadata: Metadata): { subscription: StripeObject; invoice: StripeObject } {
+    const now = this.#ledger.nowSeconds();
+    const id = newId('sub');
+    const subscriptionItems = items.map((item) => {
+      const price = this.#ledger.get('price', item.price);
+      const recurring = price.recurring as { interval: string; interval_count: number };
+      return {
+        id: newId('si'),
+        object: 'subscription_item',
+        created: now,
+        subscription: id,
+        price: structuredClone(price),
+        quantity: item.quantity,
+        current_period_start: now,
+        current_period_end: addInterval(now, recurring.interval, recurring.interval_count),
+      };
+    });
+    const subscription = this.#ledger.put('subscription', {
+      id,
+      object: 'subscription',
+      created: now,
+      start_date: now,
+      billing_cycle_anchor: now,
+      customer: customerId,
+      currency: subscriptionItems[0]!.price.currency,
+      status: 'incomplete',
+      cancel_at_period_end: false,
+      cancel_at: null,
+      canceled_at: null,
+      ended_at: null,
+      default_payment_method: null,
+      latest_invoice: null,
+      metadata,
+      items: { object: 'list', url: `/v1/subscription_items?subscription=${id}`, has_more: false, data: subscriptionItems },
+      livemode: false,
+    });
+    const invoice = this.#createInvoice(subscription, 'subscription_create');
+    const paid = this.#payInvoice(invoice, subscription);
+    subscription.status = paid ? 'active' : 'incomplete';
+    this.#ledger.emit('customer.subscription.created', subscription);
+    return { subscription, invoice };
+  }
+
+  updateSubscription(id: string, params: FormObject): StripeObject {
+    const subscription = this.#ledger.get('subscription', id);
+    if (subscription.status === 'canceled') {
+      throw new FakeStripeError(400, 'invalid_request_error', 'resource_missing', 'A canceled subscription can only update its cancellation_details and metadata.');
+    }
+    const previous: Record<string, unknown> = {};
+    const cancelAtPeriodEnd = booleanParam(params, 'cancel_at_period_end');
+    if (cancelAtPeriodEnd !== null && cancelAtPeriodEnd !== subscription.cancel_at_period_end) {
+      previous.cancel_at_period_end = subscription.cancel_at_period_end;
+      previous.cancel_at = subscription.cancel_at;
+      subscription.cancel_at_period_end = cancelAtPeriodEnd;
+      subscription.cancel_at = cancelAtPeriodEnd ? this.#periodEnd(subscription) : null;
+      subscription.canceled_at = cancelAtPeriodEnd ? this.#ledger.nowSeconds() : null;
+    }
+    if (params.metadata !== undefined) {
+      previous.metadata = subscription.metadata;
+      subscription.metadata = { ...(subscription.metadata as object), ...metadataParam(params.metadata) };
+    }
+    this.#ledger.emit('customer.subscription.updated', subscription, previous);
+    return subscription;
+  }
+
+  cancelSubscription(id: string): StripeObject {
+    const subscription = this.#ledger.get('subscription', id);
+    if (subscription.status === 'canceled') return subscription;
+    this.#end(subscription);
+    return subscription;
+  }
+
+  #end(subscription: StripeObject): void {
+    const now = this.#ledger.nowSeconds();
+    subscription.status = 'canceled';
+    subscription.ended_at = now;
+    subscription.canceled_at = (subscription.canceled_at as number | null) ?? now;
+    this.#ledger.emit('customer.subscription.deleted', subscription);
+  }
+
+  #items(subscription: StripeObject): Array<{ price: StripeObject; quantity: number; current_period_start: number; current_period_end: number }> {
+    return (subscription.items as { data: Array<{ price: StripeObject; quantity: number; current_period_start: number; current_period_end: number }> }).data;
+  }
+
+  #periodEnd(subscription: StripeObject): number {
+    return Math.min(...this.#items(subscription).map((item) => item.current_period_end));
+  }
+
+  #createInvoice(subscription: StripeObject, reason: 'subscription_create' | 'subscription_cycle'): StripeObject {
+    const items = this.#items(subscription);
+    const total = items.reduce((sum, item) => sum + (item.price.unit_amount as number) * item.quantity, 0);
+    const first = items[0]!;
+    const invoice = this.#ledger.put('invoice', {
+      id: newId('in'),
+      object: 'invoice',
+      created: this.#ledger.nowSeconds(),
+      customer: subscription.customer,
+      currency: subscription.currency,
+      billing_reason: reason,
+      collection_method: 'charge_automatically',
+      status: 'open',
+      amount_due: total,
+      amount_paid: 0,
+      amount_remaining: total,
+      subtotal: total,
+      total,
+      attempt_count: 0,
+      attempted: false,
+      next_payment_attempt: null,
+      number: null,
+      period_start: first.current_period_start,
+      period_end: first.current_period_end,
+      parent: {
+        type: 'subscription_details',
+        quote_details: null,
+        subscription_details: { subscription: subscription.id, metadata: structuredClone(subscription.metadata) },
+      },
+      lines: {
+        object: 'list',
+        has_more: false,
+        url: '/v1/invoices/lines',
+        data: items.map((item) => ({
+          id: newId('il'),
+          object: 'line_item',
+          amount: (item.price.unit_amount as number) * item.quantity,
+          currency: item.price.currency,
+          quantity: item.quantity,
+          period: { start: item.current_period_start, end: item.current_period_end },
+          pricing: { type: 'price_details', price_details: { price: item.price.id, product: item.price.product } },
+        })),
+      },
+      payments: { object: 'list', has_more: false, url: '/v1/invoice_payments', data: [] },
+      status_transitions: { finalized_at: this.#ledger.nowSeconds(), paid_at: null },
+      livemode: false,
+    });
+    subscription.latest_invoice = invoice.id;
+    this.#ledger.emit('invoice.created', invoice);
+    this.#ledger.emit('invoice.finalized', invoice);
+    return invoice;
+  }
+
+  /** Charges the customer's default card for an open invoice; true when paid. */
+  #payInvoice(invoice: StripeObject, subscription: StripeObject): boolean {
+    const customerId = subscription.customer as string;
+    const pmId = (subscription.default_payment_method as string | null) ?? this.#catalog.defaultPaymentMethodOf(customerId);
+    const number = (pmId && this.#catalog.cardNumberOf(pmId)) ?? '';
+    const intent = this.#newIntent(invoice.amount_due as number, invoice.currency as string, customerId, structuredClone(subscription.metadata as Metadata));
+    const outcome = this.#attempt(intent, number);
+    invoice.attempted = true;
+    invoice.attempt_count = (invoice.attempt_count as number) + 1;
+    (invoice.payments as { data: unknown[] }).data.push({
+      id: newId('inpay'),
+      object: 'invoice_payment',
+      created: this.#ledger.nowSeconds(),
+      invoice: invoice.id,
+      is_default: true,
+      amount_requested: invoice.amount_due,
+      amount_paid: outcome.ok ? invoice.amount_due : null,
+      currency: invoice.currency,
+      payment: { type: 'payment_intent', payment_intent: intent.id },
+      status: outcome.ok ? 'paid' : 'open',
+      status_transitions: { paid_at: outcome.ok ? this.#ledger.nowSeconds() : null, canceled_at: null },
+    });
+    if (outcome.ok) {
+      invoice.status = 'paid';
+      invoice.amount_paid = invoice.amount_due;
+      invoice.amount_remaining = 0;
+      invoice.next_payment_attempt = null;
+      (invoice.status_transitions as { paid_at: number | null }).paid_at = this.#ledger.nowSeconds();
+      this.#ledger.emit('invoice.paid', invoice);
+      this.#ledger.emit('invoice.payment_succeeded', invoice);
+      return true;
+    }
+    const retryIn = RETRY_DAYS[(invoice.attempt_count as number) - 1];
+    invoice.next_payment_attempt = retryIn === undefined ? null : this.#ledger.nowSeconds() + retryIn * DAY;
+    this.#ledger.emit('invoice.payment_failed', invoice);
+    return false;
+  }
+
+  // ---- the test clock ------------------------------------------------------
+
+  /** Moves billing time forward, renewing and retrying whatever falls due on the way, in order. */
+  advance(seconds: number): void {
+    const target = this.#ledger.nowMs() + seconds * 1000;
+    for (let guard = 0; guard < 100_000; guard += 1) {
+      const due = this.#nextDue(Math.floor(target / 1000));
+      if (!due) break;
+      this.#ledger.pin(due.at * 1000);
+      due.run();
+    }
+    this.#ledger.pin(null);
+    this.#ledger.shift(seconds * 1000);
+  }
+
+  #nextDue(limit: number): { at: number; run: () => void } | null {
+    let best: { at: number; run: () => void } | null = null;
+    for (const subscription of this.#ledger.collection('subscription').values()) {
+      if (subscription.status !== 'active' && subscription.status !== 'past_due') continue;
+      const end = this.#periodEnd(subscription);
+      if (end <= limit && (!best || end < best.at)) best = { at: end, run: () => this.#cycle(subscription) };
+      const openInvoice = subscription.latest_invoice ? this.#ledger.get('invoice', subscription.latest_invoice as string) : null;
+      const retryAt = openInvoice?.status === 'open' ? (openInvoice.next_payment_attempt as number | null) : null;
+      if (openInvoice && retryAt !== null && retryAt <= limit && (!best || retryAt < best.at)) {
+        best = { at: retryAt, run: () => this.#retry(subscription, openInvoice) };
+      }
+    }
+    return best;
+  }
+
+  #cycle(subscription: StripeObject): void {
+    if (subscription.cancel_at_period_end) {
+      this.#end(subscription);
+      return;
+    }
+    const items = this.#items(subscription);
+    const previous = { items: structuredClone(subscription.items), status: subscription.status, latest_invoice: subscription.latest_invoice };
+    for (const item of items) {
+      const recurring = item.price.recurring as { interval: string; interval_count: number };
+      item.current_period_start = item.current_period_end;
+      item.current_period_end = addInterval(item.current_period_end, recurring.interval, recurring.interval_count);
+    }
+    const invoice = this.#createInvoice(subscription, 'subscription_cycle');
+    const paid = this.#payInvoice(invoice, subscription);
+    subscription.status = paid ? 'active' : 'past_due';
+    this.#ledger.emit('customer.subscription.updated', subscription, previous);
+  }
+
+  #retry(subscription: StripeObject, invoice: StripeObject): void {
+    const paid = this.#payInvoice(invoice, subscription);
+    if (paid) {
+      const previous = { status: subscription.status };
+      subscription.status = 'active';
+      this.#ledger.emit('customer.subscription.updated', subscription, previous);
+    } else if (invoice.next_payment_attempt === null) {
+      this.#end(subscription);
+    }
+  }
+}

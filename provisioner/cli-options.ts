@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util';
+
+export interface ProvisionerCliOptions {
+  listen: string;
+  tlsDir: string;
+  jwtPublicKey: string;
+  driver: 'memory' | 'nftables';
+  accounts: 'memory' | 'host';
+  lanInterface: string;
+  portalIp: string;
+  portalIp6: string;
+  portalPort: number;
+  netns: string;
+  metricsListen: string;
+  logLevel: string;
+}
+
+const USAGE = `turnpike-provisioner [options]
+  --listen HOST:PORT          gRPC address (default 127.0.0.1:50051; port 0 = any free port)
+  --tls-dir DIR               ca.pem, server.pem, server-key.pem (from \`turnpike init\`)
+  --jwt-public-key FILE       verifies call tokens (default <tls-dir>/jwt-public.pem)
+  --driver memory|nftables    firewall driver (default memory)
+  --accounts memory|host      account driver (default memory)
+  --lan-if IFACE              guest-facing interface (nftables)
+  --portal-ip IP              portal address on the gateway (nftables)
+  --portal-ip6 IP             optional IPv6 portal address
+  --portal-port PORT          portal port HTTP is redirected to (default 8080)
+  --netns NAME                run nft inside a network namespace (tests, benchmarks)
+  --metrics-listen HOST:PORT  serve Prometheus text at /metrics (off by default)
+  --log-level LEVEL           pino level (default info)`;
+
+/** Parses and checks the command line; throws with the usage text on any mistake. */
+export function parseCliOptions(argv: string[]): ProvisionerCliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      listen: { type: 'string', default: '127.0.0.1:50051' },
+      'tls-dir': { type: 'string' },
+      'jwt-public-key': { type: 'string' },
+      driver: { type: 'string', default: 'memory' },
+      accounts: { type: 'string', default: 'memory' },
+      'lan-if': { type: 'string', default: '' },
+      'portal-ip': { type: 'string', default: '' },
+      'portal-ip6': { type: 'string', default: '' },
+      'portal-port': { type: 'string', default: '8080' },
+      netns: { type: 'string', default: '' },
+      'metrics-listen': { type: 'string', default: '' },
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const fail = (why: string): never => {
+    throw new Error(`${why}\n\n${USAGE}`);
+  };
+  if (values.help) fail('usage');
+  const tlsDir = values['tls-dir'] ?? fail('--tls-dir is required');
+  const driver = values.driver === 'memory' || values.driver === 'nftables' ? values.driver : fail('bad --driver');
+  const accounts = values.accounts === 'memory' || values.accounts === 'host' ? values.accounts : fail('bad --accounts');
+  const portalPort = Number(values['portal-port']);
+  if (!Number.isInteger(portalPort) || portalPort < 1 || portalPort > 65535) fail('bad --portal-port');
+  if (driver === 'nftables' && (!values['lan-if'] || !values['portal-ip'])) {
+    fail('--driver nftables needs --lan-if and --portal-ip');
+  }
+  return {
+    listen: values.listen,
+    tlsDir,
+    jwtPublicKey: values['jwt-public-key'] ?? `${tlsDir}/jwt-public.pem`,
+    driver,
+    accounts,
+    lanInterface: values['lan-if'],
+    portalIp: values['portal-ip'],
+    portalIp6: values['portal-ip6'],
+    portalPort,
+    netns: values.netns,
+    metricsListen: values['metrics-listen'],
+    logLevel: values['log-level'],
+  };
+}

@@ -1,0 +1,217 @@
+import { lookup } from 'node:dns/promises';
+import { systemClock, type Clock } from '../../../appliance/clock.js';
+import type { Logger } from '../../../appliance/logger.js';
+import { withoutNested } from '../../validation.js';
+import type { ClientEntry, ClientRef, ClientRule, FirewallDriver, FirewallState, WalledGarden } from '../driver.js';
+import { NftRunner } from './nft-runner.js';
+import {
+  TABLE,
+  allowScript,
+  baseRuleset,
+  decodeComment,
+  gardenScript,
+  removeLimitsScript,
+  revokeScript,
+  type RulesetOptions,
+} from './ruleset.js';
+
+export interface NftablesDriverOptions extends RulesetOptions {
+  logger: Logger;
+  /** Wrapper in front of `nft`, e.g. `['ip', 'netns', 'exec', 'gw']`. */
+  commandPrefix?: readonly string[];
+  /** How often walled-garden domains are re-resolved and lapsed limit objects removed. */
+  refreshSeconds?: number;
+  /** Resolves a walled-garden domain to addresses; defaults to the system resolver. */
+  resolve?: (domain: string) => Promise<string[]>;
+  clock?: Clock;
+}
+
+interface Known {
+  mac: string;
+  expiresAt: number;
+}
+
+async function systemResolve(domain: string): Promise<string[]> {
+  return (await lookup(domain, { all: true })).map((a) => a.address);
+}
+
+/**
+ * Gateway enforcement in `table inet turnpike` (layout in ruleset.ts). The
+ * kernel holds the truth: entries lapse by element timeout while the daemon is
+ * down, and `state()` reads everything back with `nft -j list`. The small
+ * in-memory index only decides whether a refresh must carry counters over and
+ * whether a MAC is still used by another address.
+ */
+export class NftablesDriver implements FirewallDriver {
+  readonly #o: NftablesDriverOptions;
+  readonly #nft: NftRunner;
+  readonly #clock: Clock;
+  readonly #resolve: (domain: string) => Promise<string[]>;
+  readonly #known = new Map<string, Known>();
+  #garden: WalledGarden | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: NftablesDriverOptions) {
+    this.#o = options;
+    this.#nft = new NftRunner({ commandPrefix: options.commandPrefix ?? [] });
+    this.#clock = options.clock ?? systemClock;
+    this.#resolve = options.resolve ?? systemResolve;
+  }
+
+  async start(): Promise<void> {
+    await this.#nft.script(baseRuleset(this.#o));
+    await this.list();
+    const refresh = (this.#o.refreshSeconds ?? 300) * 1000;
+    this.#timer = setInterval(() => void this.#housekeeping(), refresh);
+    this.#timer.unref();
+  }
+
+  async allow(rule: ClientRule): Promise<void> {
+    const now = this.#clock.now();
+    const previous = this.#live(now).get(rule.ip);
+    const counters = previous ? await this.#counters(rule.ip) : { packets: 0, bytes: 0 };
+    let macSeconds = rule.seconds;
+    for (const [ip, k] of this.#known) {
+      if (ip !== rule.ip && k.mac === rule.mac) macSeconds = Math.max(macSeconds, Math.ceil((k.expiresAt - now) / 1000));
+    }
+    const staleMac =
+      previous && previous.mac !== rule.mac && !this.#macShared(previous.mac, rule.ip) ? previous.mac : undefined;
+    await this.#nft.script(allowScript({ ...rule, macSeconds, ...counters, ...(staleMac ? { staleMac } : {}) }));
+    this.#known.set(rule.ip, { mac: rule.mac, expiresAt: now + rule.seconds * 1000 });
+  }
+
+  async revoke(ref: ClientRef): Promise<void> {
+    const known = this.#live(this.#clock.now()).get(ref.ip);
+    const mac = known?.mac ?? ref.mac;
+    const dropMac = mac !== '' && !this.#macShared(mac, ref.ip);
+    await this.#nft.script(revokeScript(ref.ip, dropMac ? mac : undefined));
+    this.#known.delete(ref.ip);
+  }
+
+  async list(): Promise<ClientEntry[]> {
+    const now = this.#clock.now();
+    const clients: ClientEntry[] = [];
+    for (const set of ['allowed_v4', 'allowed_v6']) {
+      for (const elem of await this.#elements(set)) {
+        const meta = decodeComment(elem.comment);
+        clients.push({
+          ip: elem.val,
+          mac: meta.mac,
+          sessionId: meta.sessionId,
+          upKbps: meta.upKbps,
+          downKbps: meta.downKbps,
+          remainingSeconds: elem.expires,
+          packets: elem.packets,
+          bytes: elem.bytes,
+        });
+      }
+    }
+    this.#known.clear();
+    for (const c of clients) this.#known.set(c.ip, { mac: c.mac, expiresAt: now + c.remainingSeconds * 1000 });
+    return clients;
+  }
+
+  async setWalledGarden(garden: WalledGarden): Promise<void> {
+    this.#garden = { domains: [...garden.domains], cidrs: withoutNested(garden.cidrs) };
+    await this.#applyGarden(this.#garden);
+  }
+
+  async state(): Promise<FirewallState> {
+    const clients = await this.list();
+    return { clients, walledGarden: this.#garden ?? (await this.#readGarden()) };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+  }
+
+  async #applyGarden(garden: WalledGarden): Promise<void> {
+    const resolved: Array<{ domain: string; ip: string }> = [];
+    for (const domain of garden.domains) {
+      try {
+        for (const ip of await this.#resolve(domain)) resolved.push({ domain, ip });
+      } catch (err) {
+        this.#o.logger.warn({ domain, err: (err as Error).message }, 'walled-garden domain did not resolve');
+      }
+    }
+    await this.#nft.script(gardenScript(garden.cidrs, resolved));
+  }
+
+  /** After a restart the garden is known only from the element comments. */
+  async #readGarden(): Promise<WalledGarden> {
+    const cidrs: string[] = [];
+    const domains = new Set<string>();
+    for (const set of ['garden_v4', 'garden_v6']) {
+      for (const e of await this.#elements(set)) if (e.comment) cidrs.push(e.comment);
+    }
+    for (const set of ['garden_dns_v4', 'garden_dns_v6']) {
+      for (const e of await this.#elements(set)) if (e.comment) domains.add(e.comment);
+    }
+    this.#garden = { domains: [...domains].sort(), cidrs: cidrs.sort() };
+    return this.#garden;
+  }
+
+  async #housekeeping(): Promise<void> {
+    try {
+      const garden = this.#garden ?? (await this.#readGarden());
+      if (garden.domains.length > 0) await this.#applyGarden(garden);
+      const live = new Set((await this.list()).map((c) => c.ip.replace(/[.:]/g, '_')));
+      const limits = (await this.#nft.json(['list', 'limits', 'table', ...TABLE.split(' ')]))
+        .map((o) => (o.limit as { name?: string } | undefined)?.name ?? '')
+        .filter((name) => /^(up|down)_/.test(name) && !live.has(name.replace(/^(up|down)_/, '')));
+      if (limits.length > 0) await this.#nft.script(removeLimitsScript(limits));
+    } catch (err) {
+      this.#o.logger.error({ err: (err as Error).message }, 'nftables housekeeping failed');
+    }
+  }
+
+  #live(now: number): Map<string, Known> {
+    for (const [ip, k] of this.#known) if (k.expiresAt <= now) this.#known.delete(ip);
+    return this.#known;
+  }
+
+  #macShared(mac: string, exceptIp: string): boolean {
+    for (const [ip, k] of this.#live(this.#clock.now())) if (ip !== exceptIp && k.mac === mac) return true;
+    return false;
+  }
+
+  async #counters(ip: string): Promise<{ packets: number; bytes: number }> {
+    const set = ip.includes(':') ? 'allowed_v6' : 'allowed_v4';
+    try {
+      // nft 1.0.6 prints `get element` as text even with -j, so read the text form.
+      const text = await this.#nft.run(['get', 'element', ...TABLE.split(' '), set, `{ ${ip} }`]);
+      const m = /counter packets (\d+) bytes (\d+)/.exec(text);
+      return { packets: Number(m?.[1] ?? 0), bytes: Number(m?.[2] ?? 0) };
+    } catch {
+      return { packets: 0, bytes: 0 };
+    }
+  }
+
+  async #elements(
+    set: string,
+  ): Promise<Array<{ val: string; expires: number; comment?: string; packets: number; bytes: number }>> {
+    const [entry] = await this.#nft.json(['list', 'set', ...TABLE.split(' '), set]);
+    const elems = ((entry?.set as { elem?: unknown[] } | undefined)?.elem ?? []) as unknown[];
+    return elems.map((raw) => {
+      const e = (typeof raw === 'object' && raw !== null && 'elem' in raw ? raw.elem : { val: raw }) as {
+        val: unknown;
+        expires?: number;
+        comment?: string;
+        counter?: { packets: number; bytes: number };
+      };
+      const val =
+        typeof e.val === 'string'
+          ? e.val
+          : typeof e.val === 'object' && e.val !== null && 'prefix' in e.val
+            ? `${(e.val.prefix as { addr: string; len: number }).addr}/${(e.val.prefix as { addr: string; len: number }).len}`
+            : String(e.val);
+      return {
+        val,
+        expires: e.expires ?? 0,
+        ...(e.comment === undefined ? {} : { comment: e.comment }),
+        packets: e.counter?.packets ?? 0,
+        bytes: e.counter?.bytes ?? 0,
+      };
+    });
+  }
+}

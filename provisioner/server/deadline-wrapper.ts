@@ -1,0 +1,25 @@
+import { status } from '@grpc/grpc-js';
+import { GrpcStatusError } from './status.js';
+import type { Wrapper } from './unary.js';
+
+/**
+ * Bounds every call by the caller's deadline or `maxMs`, whichever comes first,
+ * so a stuck host tool cannot hold a call open forever. The handler's work may
+ * still finish in the background; drivers are idempotent, so the caller retries.
+ */
+export function deadlineWrapper(options: { maxMs: number; now?: () => number }): Wrapper {
+  const now = options.now ?? (() => Date.now());
+  return (next) => async (req, ctx) => {
+    const budget = Math.min(ctx.deadline - now(), options.maxMs);
+    if (budget <= 0) throw new GrpcStatusError(status.DEADLINE_EXCEEDED, 'deadline already passed');
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new GrpcStatusError(status.DEADLINE_EXCEEDED, 'deadline exceeded')), budget);
+    });
+    try {
+      return await Promise.race([next(req, ctx), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

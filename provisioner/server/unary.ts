@@ -1,0 +1,51 @@
+import { Metadata, type ServiceError, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { publicMessageOf, statusOf } from './status.js';
+
+export interface CallContext {
+  /** Short method name, e.g. `AllowClient`. */
+  method: string;
+  metadata: Metadata;
+  /** Absolute deadline in ms since the epoch; Infinity when the caller set none. */
+  deadline: number;
+  /** Aborted when the caller cancels or the server deadline wrapper gives up. */
+  signal: AbortSignal;
+  peer: string;
+}
+
+export type Unary<Req, Res> = (req: Req, ctx: CallContext) => Promise<Res>;
+
+/** One cross-cutting job around a handler (auth, logging, metrics, deadline). */
+export type Wrapper = <Req, Res>(next: Unary<Req, Res>) => Unary<Req, Res>;
+
+function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
+  const d = call.getDeadline();
+  if (d instanceof Date) return d.getTime();
+  return Number.isFinite(d) ? d : Infinity;
+}
+
+/**
+ * Bridges an async handler to grpc-js. Wrappers apply outermost first. Errors
+ * leave as typed statuses; the message of an INTERNAL is replaced, so a stack or
+ * a host detail never reaches the caller (the logging wrapper records it).
+ */
+export function toGrpc<Req, Res>(method: string, handler: Unary<Req, Res>, wrappers: Wrapper[]): handleUnaryCall<Req, Res> {
+  const wrapped = wrappers.reduceRight<Unary<Req, Res>>((next, wrap) => wrap(next), handler);
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    const ctx: CallContext = {
+      method,
+      metadata: call.metadata,
+      deadline: deadlineOf(call as ServerUnaryCall<unknown, unknown>),
+      signal: abort.signal,
+      peer: call.getPeer(),
+    };
+    wrapped(call.request, ctx).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        const e: Partial<ServiceError> = { code: statusOf(err), details: publicMessageOf(err), metadata: new Metadata() };
+        callback(e);
+      },
+    );
+  };
+}

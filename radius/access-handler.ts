@@ -1,0 +1,77 @@
+import type { NasClient } from '../appliance/domain/model.js';
+import { normalizeMac } from '../appliance/entitlements/entitlement.js';
+import { ERRORS, type ErrorCode } from '../appliance/errors.js';
+import type { AccessPolicy, CredentialProof } from '../appliance/sessions/access-policy.js';
+import { sessionLimitsOf } from '../appliance/sessions/limits.js';
+import type { CompiledDialect } from './dialects.js';
+import { decryptUserPassword, verifyChap } from './protocol/authenticators.js';
+import { Attr, Code } from './protocol/constants.js';
+import { firstAttribute, type Frame } from './protocol/framing.js';
+import { textTlv, type EncodedAttribute } from './protocol/encode.js';
+
+/** Class values Turnpike sets start with this, so that accounting finds the subscription. */
+export const CLASS_PREFIX = 'tp1:';
+
+/** What the guest reads on the NAS's error page: what happened and what to do. */
+const REPLY_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  TP_ERR_INVALID_CREDENTIALS: 'The code or password is wrong; check it and try again',
+  TP_ERR_TOKEN_INVALID: 'This sign-in has expired or was already used; sign in again on the portal',
+};
+
+export function replyMessageOf(code: ErrorCode): string {
+  return REPLY_MESSAGES[code] ?? ERRORS[code].message;
+}
+
+export interface AccessOutcome {
+  code: typeof Code.AccessAccept | typeof Code.AccessReject;
+  attributes: EncodedAttribute[];
+  /** Why a reject happened, for stats and logs. */
+  reason: ErrorCode | null;
+}
+
+export function ipv4Of(value: Buffer | undefined): string | null {
+  return value && value.length === 4 ? `${value[0]}.${value[1]}.${value[2]}.${value[3]}` : null;
+}
+
+function proofOf(frame: Frame, secret: Buffer): CredentialProof | null {
+  const hidden = firstAttribute(frame, Attr.UserPassword);
+  const chap = firstAttribute(frame, Attr.ChapPassword);
+  if (hidden && chap) return null;
+  if (hidden) {
+    const password = decryptUserPassword(hidden, frame.authenticator, secret);
+    return password ? { kind: 'pap', password } : null;
+  }
+  if (chap) {
+    const challenge = firstAttribute(frame, Attr.ChapChallenge) ?? frame.authenticator;
+    return { kind: 'chap', matches: (candidate) => verifyChap(chap, challenge, candidate) };
+  }
+  return { kind: 'none' };
+}
+
+function reject(code: ErrorCode): AccessOutcome {
+  return { code: Code.AccessReject, attributes: [textTlv(Attr.ReplyMessage, replyMessageOf(code))], reason: code };
+}
+
+/** Turns an authenticated Access-Request into an Accept carrying the plan, or a Reject saying why. */
+export async function handleAccessRequest(
+  frame: Frame,
+  nas: NasClient,
+  secret: Buffer,
+  context: { policy: AccessPolicy; dialects: Record<NasClient['dialect'], CompiledDialect>; interimIntervalSeconds: number },
+): Promise<AccessOutcome> {
+  const userNameValue = firstAttribute(frame, Attr.UserName);
+  const proof = proofOf(frame, secret);
+  if (!userNameValue || userNameValue.length === 0 || !proof) return reject('TP_ERR_INVALID_CREDENTIALS');
+  const calling = firstAttribute(frame, Attr.CallingStationId);
+  const decision = await context.policy.authorize({
+    userName: userNameValue.toString('utf8'),
+    proof,
+    mac: calling ? normalizeMac(calling.toString('utf8')) : null,
+    ip: ipv4Of(firstAttribute(frame, Attr.FramedIpAddress)),
+  });
+  if (!decision.ok) return reject(decision.code);
+  const limits = sessionLimitsOf(decision.entitlement, context.interimIntervalSeconds);
+  const attributes = context.dialects[nas.dialect].encode(limits);
+  attributes.push(textTlv(Attr.Class, `${CLASS_PREFIX}${decision.entitlement.subscription.id}`));
+  return { code: Code.AccessAccept, attributes, reason: null };
+}

@@ -1,0 +1,58 @@
+import type { Clock } from '../appliance/clock.js';
+import type { NasClient } from '../appliance/domain/model.js';
+import { normalizeMac } from '../appliance/entitlements/entitlement.js';
+import { recordAccounting, type AccountingResult, type AccountingStatus } from '../appliance/sessions/accounting.js';
+import type { Store } from '../appliance/store/store.js';
+import { CLASS_PREFIX, ipv4Of } from './access-handler.js';
+import { AcctStatus, Attr } from './protocol/constants.js';
+import { allAttributes, firstAttribute, integerAttribute, type Frame } from './protocol/framing.js';
+
+const STATUS: Record<number, AccountingStatus> = {
+  [AcctStatus.Start]: 'start',
+  [AcctStatus.Stop]: 'stop',
+  [AcctStatus.InterimUpdate]: 'interim',
+  [AcctStatus.AccountingOn]: 'accounting-on',
+  [AcctStatus.AccountingOff]: 'accounting-off',
+};
+
+const GIGAWORD = 2 ** 32;
+
+function subscriptionFromClass(frame: Frame): string | null {
+  for (const value of allAttributes(frame, Attr.Class)) {
+    const text = value.toString('latin1');
+    if (text.startsWith(CLASS_PREFIX)) return text.slice(CLASS_PREFIX.length);
+  }
+  return null;
+}
+
+/**
+ * Records an authenticated Accounting-Request. Resolves once the store and the history lines
+ * are on disk, which is when the caller may send the Accounting-Response. Returns null for a
+ * status type Turnpike does not track (acknowledged, nothing to record).
+ */
+export async function handleAccountingRequest(
+  frame: Frame,
+  nas: NasClient,
+  context: { store: Store; clock: Clock; interimIntervalSeconds: number },
+): Promise<AccountingResult | null> {
+  const statusCode = integerAttribute(frame, Attr.AcctStatusType);
+  const status = statusCode === undefined ? undefined : STATUS[statusCode];
+  if (!status) return null;
+  const sessionId = firstAttribute(frame, Attr.AcctSessionId);
+  const calling = firstAttribute(frame, Attr.CallingStationId);
+  const input = (integerAttribute(frame, Attr.AcctInputOctets) ?? 0) + (integerAttribute(frame, Attr.AcctInputGigawords) ?? 0) * GIGAWORD;
+  const output = (integerAttribute(frame, Attr.AcctOutputOctets) ?? 0) + (integerAttribute(frame, Attr.AcctOutputGigawords) ?? 0) * GIGAWORD;
+  return recordAccounting(context.store, context.clock, {
+    nasId: nas.id,
+    status,
+    acctSessionId: sessionId && sessionId.length > 0 ? sessionId.toString('utf8') : null,
+    subscriptionId: subscriptionFromClass(frame),
+    mac: calling ? normalizeMac(calling.toString('utf8')) : null,
+    ip: ipv4Of(firstAttribute(frame, Attr.FramedIpAddress)),
+    inputOctets: input,
+    outputOctets: output,
+    sessionTime: integerAttribute(frame, Attr.AcctSessionTime) ?? null,
+    terminateCause: integerAttribute(frame, Attr.AcctTerminateCause) ?? null,
+    interimIntervalSeconds: context.interimIntervalSeconds,
+  });
+}

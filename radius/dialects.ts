@@ -1,0 +1,136 @@
+import type { Dialect } from '../appliance/domain/model.js';
+import { resolveAttribute } from './protocol/codec.js';
+import { tlv, vendorTlv, type EncodedAttribute } from './protocol/encode.js';
+
+/** What a reply may say about a session; null = no limit of that kind. */
+export interface ReplyValues {
+  sessionTimeout: number | null;
+  idleTimeout: number | null;
+  interimInterval: number | null;
+  upKbps: number | null;
+  downKbps: number | null;
+  bytesLeft: number | null;
+}
+
+type Field = keyof ReplyValues;
+
+/**
+ * How one attribute is derived from the reply values:
+ * - `field` + `scale`: an integer (`kbps × 1000` gives bits/s),
+ * - `field` + `part`: the low 32 bits or the Gigawords (2^32 wraps) of a byte count,
+ * - `template`: text with `{field}` placeholders (null reads as 0, vendors' "unlimited");
+ *   skipped when every placeholder is null.
+ */
+export type ValueRule =
+  | { field: Field; scale?: number }
+  | { field: Field; part: 'low32' | 'gigawords' }
+  | { template: string };
+
+export interface AttributeRule {
+  attribute: string;
+  vendor?: string;
+  value: ValueRule;
+}
+
+/** Limits every NAS understands (RFC 2865/2869). */
+export const COMMON_RULES: readonly AttributeRule[] = [
+  { attribute: 'Session-Timeout', value: { field: 'sessionTimeout' } },
+  { attribute: 'Idle-Timeout', value: { field: 'idleTimeout' } },
+  { attribute: 'Acct-Interim-Interval', value: { field: 'interimInterval' } },
+];
+
+const WISPR_BANDWIDTH: readonly AttributeRule[] = [
+  { vendor: 'WISPr', attribute: 'WISPr-Bandwidth-Max-Up', value: { field: 'upKbps', scale: 1000 } },
+  { vendor: 'WISPr', attribute: 'WISPr-Bandwidth-Max-Down', value: { field: 'downKbps', scale: 1000 } },
+];
+
+/** Plan → vendor attributes, per dialect. Adding a NAS family means adding rows here. */
+export const DIALECT_RULES: Readonly<Record<Dialect, readonly AttributeRule[]>> = {
+  coovachilli: [
+    ...WISPR_BANDWIDTH,
+    { vendor: 'ChilliSpot', attribute: 'ChilliSpot-Max-Total-Octets', value: { field: 'bytesLeft', part: 'low32' } },
+    { vendor: 'ChilliSpot', attribute: 'ChilliSpot-Max-Total-Gigawords', value: { field: 'bytesLeft', part: 'gigawords' } },
+  ],
+  mikrotik: [
+    { vendor: 'Mikrotik', attribute: 'Mikrotik-Rate-Limit', value: { template: '{upKbps}k/{downKbps}k' } },
+    { vendor: 'Mikrotik', attribute: 'Mikrotik-Total-Limit', value: { field: 'bytesLeft', part: 'low32' } },
+    { vendor: 'Mikrotik', attribute: 'Mikrotik-Total-Limit-Gigawords', value: { field: 'bytesLeft', part: 'gigawords' } },
+  ],
+  generic: WISPR_BANDWIDTH,
+};
+
+/** The fields that carry bandwidth: a CoA that only throttles sends just these rules. */
+export const RATE_FIELDS: readonly Field[] = ['upKbps', 'downKbps'];
+
+const GIGAWORD = 2 ** 32;
+type Encoder = (values: ReplyValues) => EncodedAttribute | null;
+
+function integerBuffer(value: number): Buffer {
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.floor(value))), 0);
+  return out;
+}
+
+function fieldsOf(rule: ValueRule): Field[] {
+  if ('field' in rule) return [rule.field];
+  return [...rule.template.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as Field);
+}
+
+function compileRule(rule: AttributeRule): Encoder {
+  const resolved = resolveAttribute(rule.attribute, rule.vendor);
+  const wrap = (value: Buffer): EncodedAttribute =>
+    resolved.vendorId === null ? tlv(resolved.type, value) : vendorTlv(resolved.vendorId, resolved.type, value);
+  const spec = rule.value;
+  if ('template' in spec) {
+    const fields = fieldsOf(spec);
+    return (values) => {
+      if (fields.every((field) => values[field] === null)) return null;
+      return wrap(Buffer.from(spec.template.replace(/\{(\w+)\}/g, (_, field: Field) => String(values[field] ?? 0))));
+    };
+  }
+  if (resolved.dataType !== 'integer') throw new Error(`${rule.attribute} is ${resolved.dataType}; a numeric rule needs integer`);
+  if ('part' in spec) {
+    return (values) => {
+      const bytes = values[spec.field];
+      if (bytes === null) return null;
+      if (spec.part === 'low32') return wrap(integerBuffer(bytes % GIGAWORD));
+      const gigawords = Math.floor(bytes / GIGAWORD);
+      return gigawords > 0 ? wrap(integerBuffer(gigawords)) : null;
+    };
+  }
+  const scale = spec.scale ?? 1;
+  return (values) => {
+    const value = values[spec.field];
+    return value === null ? null : wrap(integerBuffer(value * scale));
+  };
+}
+
+export interface CompiledDialect {
+  /** Every limit: for Access-Accept. */
+  encode(values: ReplyValues): EncodedAttribute[];
+  /** Only the rate rules: for a CoA-Request that throttles. */
+  encodeRates(values: ReplyValues): EncodedAttribute[];
+}
+
+function run(encoders: readonly Encoder[], values: ReplyValues): EncodedAttribute[] {
+  const out: EncodedAttribute[] = [];
+  for (const encoder of encoders) {
+    const attribute = encoder(values);
+    if (attribute) out.push(attribute);
+  }
+  return out;
+}
+
+/** Resolves every rule against the dictionaries once, at start; an unknown name fails here. */
+export function compileDialects(
+  rules: Readonly<Record<Dialect, readonly AttributeRule[]>> = DIALECT_RULES,
+): Record<Dialect, CompiledDialect> {
+  const common = COMMON_RULES.map(compileRule);
+  const out = {} as Record<Dialect, CompiledDialect>;
+  for (const [dialect, list] of Object.entries(rules) as Array<[Dialect, readonly AttributeRule[]]>) {
+    const all = [...common, ...list.map(compileRule)];
+    const rates = list.filter((rule) => fieldsOf(rule.value).every((field) => RATE_FIELDS.includes(field))).map(compileRule);
+    out[dialect] = { encode: (values) => run(all, values), encodeRates: (values) => run(rates, values) };
+  }
+  return out;
+}

@@ -1,0 +1,213 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { Clock } from '../appliance/clock.js';
+import type { Config } from '../appliance/config/schema.js';
+import type { Logger } from '../appliance/logger.js';
+import type { AccessPolicy } from '../appliance/sessions/access-policy.js';
+import type { SessionEnforcer } from '../appliance/sessions/enforcer.js';
+import type { Store } from '../appliance/store/store.js';
+import { handleAccessRequest } from './access-handler.js';
+import { handleAccountingRequest } from './accounting-handler.js';
+import { ClientTable, type KnownClient } from './client-table.js';
+import { compileDialects, type CompiledDialect } from './dialects.js';
+import { DropLog } from './drop-log.js';
+import { DuplicateCache } from './duplicate-cache.js';
+import { verifyMessageAuthenticator, verifyRequestAuthenticator } from './protocol/authenticators.js';
+import { Attr, Code } from './protocol/constants.js';
+import { buildPacket, type EncodedAttribute } from './protocol/encode.js';
+import { parseFrame, type Frame } from './protocol/framing.js';
+
+export interface RadiusServerOptions {
+  config: Config['radius'];
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  policy: AccessPolicy;
+  /** Acts on quota crossings and ended plans seen in accounting; omit to only record. */
+  enforcer?: SessionEnforcer;
+}
+
+export interface RadiusStats {
+  received: number;
+  accessAccepts: number;
+  accessRejects: number;
+  accountingResponses: number;
+  statusServer: number;
+  duplicates: number;
+  errors: number;
+  dropped: Record<string, number>;
+}
+
+export interface RadiusServer {
+  authPort: number;
+  acctPort: number;
+  stats: RadiusStats;
+  /** The address a NAS last sent from: where CoA goes when its source is a CIDR. */
+  lastAddressOf(nasId: string): string | null;
+  close(): Promise<void>;
+}
+
+type Port = 'auth' | 'acct';
+
+const ACCEPTED_CODES: Record<Port, readonly number[]> = {
+  auth: [Code.AccessRequest, Code.StatusServer],
+  acct: [Code.AccountingRequest, Code.StatusServer],
+};
+
+interface Reply {
+  code: number;
+  attributes: EncodedAttribute[];
+  delayMs: number;
+}
+
+async function bindAll(addresses: readonly string[], port: number, receiveBufferBytes: number, logger: Logger): Promise<{ sockets: Socket[]; port: number }> {
+  const sockets: Socket[] = [];
+  let bound = port;
+  for (const address of addresses) {
+    const v6 = isIPv6(address);
+    const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, reuseAddr: false, recvBufferSize: receiveBufferBytes });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address, port: bound }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', (err) => logger.error({ err, address }, 'RADIUS socket error'));
+    bound = socket.address().port;
+    sockets.push(socket);
+  }
+  return { sockets, port: bound };
+}
+
+/** Starts the RADIUS authentication and accounting servers on every configured address. */
+export async function startRadiusServer(options: RadiusServerOptions): Promise<RadiusServer> {
+  const { config, store, clock, logger, policy, enforcer } = options;
+  const dialects: Record<string, CompiledDialect> = compileDialects();
+  const clients = new ClientTable(store, clock);
+  const duplicates = new DuplicateCache(config.duplicateWindowMs);
+  const drops = new DropLog(logger);
+  const lastAddress = new Map<string, string>();
+  const stats: RadiusStats = {
+    received: 0,
+    accessAccepts: 0,
+    accessRejects: 0,
+    accountingResponses: 0,
+    statusServer: 0,
+    duplicates: 0,
+    errors: 0,
+    dropped: drops.counts,
+  };
+  const timers = new Set<NodeJS.Timeout>();
+
+  const send = (socket: Socket, packet: Buffer, rinfo: RemoteInfo): void => {
+    socket.send(packet, rinfo.port, rinfo.address, (err) => {
+      if (err) logger.warn({ err, to: rinfo.address }, 'RADIUS send failed');
+    });
+  };
+
+  const authenticate = (port: Port, frame: Frame, client: KnownClient): string | null => {
+    const hasMa = frame.messageAuthenticatorOffset >= 0;
+    if (hasMa && !verifyMessageAuthenticator(frame, client.secret)) return 'bad-message-authenticator';
+    if (frame.code === Code.StatusServer) return hasMa ? null : 'missing-message-authenticator';
+    if (port === 'acct') return verifyRequestAuthenticator(frame, client.secret) ? null : 'bad-request-authenticator';
+    if (!hasMa && (client.nas.requireMessageAuthenticator || frame.attributes.some((a) => a.type === Attr.EapMessage))) {
+      return 'missing-message-authenticator';
+    }
+    return null;
+  };
+
+  const processRequest = async (port: Port, frame: Frame, client: KnownClient): Promise<Reply> => {
+    if (frame.code === Code.StatusServer) {
+      stats.statusServer += 1;
+      return { code: port === 'auth' ? Code.AccessAccept : Code.AccountingResponse, attributes: [], delayMs: 0 };
+    }
+    if (port === 'auth') {
+      const outcome = await handleAccessRequest(frame, client.nas, client.secret, {
+        policy,
+        dialects,
+        interimIntervalSeconds: config.interimIntervalSeconds,
+      });
+      if (outcome.code === Code.AccessAccept) stats.accessAccepts += 1;
+      else stats.accessRejects += 1;
+      return { code: outcome.code, attributes: outcome.attributes, delayMs: outcome.code === Code.AccessReject ? config.rejectDelayMs : 0 };
+    }
+    const result = await handleAccountingRequest(frame, client.nas, { store, clock, interimIntervalSeconds: config.interimIntervalSeconds });
+    stats.accountingResponses += 1;
+    if (result && result.actions.length > 0 && enforcer) void enforcer.apply(result.actions);
+    return { code: Code.AccountingResponse, attributes: [], delayMs: 0 };
+  };
+
+  const onMessage = (port: Port, socket: Socket, datagram: Buffer, rinfo: RemoteInfo): void => {
+    stats.received += 1;
+    const now = clock.now();
+    const client = clients.lookup(rinfo.address);
+    if (!client) return drops.drop('unknown-client', rinfo.address, now);
+    const frame = parseFrame(datagram);
+    if (typeof frame === 'string') return drops.drop(frame, rinfo.address, now);
+    if (!ACCEPTED_CODES[port].includes(frame.code)) return drops.drop(`unexpected-code-${frame.code}`, rinfo.address, now);
+    const key = `${port}|${rinfo.address}|${rinfo.port}|${frame.identifier}`;
+    const verdict = duplicates.check(key, frame.authenticator, now);
+    if (verdict.kind !== 'new') {
+      stats.duplicates += 1;
+      if (verdict.kind === 'replay') send(socket, verdict.reply, rinfo);
+      return;
+    }
+    const failure = authenticate(port, frame, client);
+    if (failure) {
+      duplicates.complete(key, null);
+      return drops.drop(failure, rinfo.address, now);
+    }
+    lastAddress.set(client.nas.id, rinfo.address);
+    processRequest(port, frame, client).then(
+      (reply) => {
+        const proxyStates = frame.attributes.filter((a) => a.type === Attr.ProxyState).map((a) => frame.packet.subarray(a.offset, a.offset + a.value.length + 2));
+        const packet = buildPacket({
+          code: reply.code,
+          identifier: frame.identifier,
+          authenticator: frame.authenticator,
+          attributes: proxyStates.length > 0 ? [...reply.attributes, ...proxyStates] : reply.attributes,
+          secret: client.secret,
+          messageAuthenticator: port === 'auth' || frame.messageAuthenticatorOffset >= 0,
+        });
+        if (reply.delayMs <= 0) {
+          duplicates.complete(key, packet);
+          send(socket, packet, rinfo);
+          return;
+        }
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          duplicates.complete(key, packet);
+          send(socket, packet, rinfo);
+        }, reply.delayMs);
+        timers.add(timer);
+      },
+      (err: unknown) => {
+        // No reply: the NAS retransmits, and the retransmission is processed afresh.
+        stats.errors += 1;
+        duplicates.complete(key, null);
+        logger.error({ err, nas: client.nas.name }, 'RADIUS request failed');
+      },
+    );
+  };
+
+  const auth = await bindAll(config.listen, config.authPort, config.receiveBufferBytes, logger);
+  const acct = await bindAll(config.listen, config.acctPort, config.receiveBufferBytes, logger).catch(async (err: unknown) => {
+    for (const socket of auth.sockets) socket.close();
+    throw err;
+  });
+  for (const socket of auth.sockets) socket.on('message', (msg, rinfo) => onMessage('auth', socket, msg, rinfo));
+  for (const socket of acct.sockets) socket.on('message', (msg, rinfo) => onMessage('acct', socket, msg, rinfo));
+  logger.info({ listen: config.listen, authPort: auth.port, acctPort: acct.port }, 'RADIUS listening');
+
+  return {
+    authPort: auth.port,
+    acctPort: acct.port,
+    stats,
+    lastAddressOf: (nasId) => lastAddress.get(nasId) ?? null,
+    close: async () => {
+      for (const timer of timers) clearTimeout(timer);
+      await Promise.all([...auth.sockets, ...acct.sockets].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+    },
+  };
+}
