@@ -56,7 +56,8 @@ export function parseCliOptions(argv: string[]): ProvisionerCliOptions {
   if (values.help) fail('usage');
   const tlsDir = values['tls-dir'] ?? fail('--tls-dir is required');
   const driver = values.driver === 'memory' || values.driver === 'nftables' ? values.driver : fail('bad --driver');
-  const accounts = values.accounts === 'memory' || values.accounts === 'host' ? values.accounts : fail('bad --accounts');
+  const accounts =
+    values.accounts === 'memory' || values.accounts === 'host' ? values.accounts : fail('bad --accounts');
   const portalPort = Number(values['portal-port']);
   if (!Number.isInteger(portalPort) || portalPort < 1 || portalPort > 65535) fail('bad --portal-port');
   if (driver === 'nftables' && (!values['lan-if'] || !values['portal-ip'])) {

@@ -28,7 +28,11 @@ function invalid(field: string, why: string): never {
 
 export function assertIp(field: string, value: string): string {
   const family = isIP(value);
-  if (family === 4) return value.split('.').map((o) => String(Number(o))).join('.');
+  if (family === 4)
+    return value
+      .split('.')
+      .map((o) => String(Number(o)))
+      .join('.');
   if (family === 6 && !value.includes('%')) return new URL(`http://[${value}]`).hostname.slice(1, -1);
   return invalid(field, 'not an IPv4 or IPv6 address');
 }
@@ -46,7 +50,8 @@ export function assertSessionId(field: string, value: string): string {
 }
 
 export function assertIntRange(field: string, value: number, min: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) invalid(field, `must be an integer in ${min}..${max}`);
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    invalid(field, `must be an integer in ${min}..${max}`);
   return value;
 }
 
@@ -186,6 +191,16 @@ export function cidrRange(cidr: string): { v4: boolean; first: bigint; last: big
 export function withoutNested(cidrs: readonly string[]): string[] {
   const ranges = [...new Set(cidrs)].map((c) => ({ c, ...cidrRange(c) }));
   return ranges
-    .filter((r) => !ranges.some((o) => o !== r && o.v4 === r.v4 && o.first <= r.first && o.last >= r.last && (o.first !== r.first || o.last !== r.last || o.c < r.c)))
+    .filter(
+      (r) =>
+        !ranges.some(
+          (o) =>
+            o !== r &&
+            o.v4 === r.v4 &&
+            o.first <= r.first &&
+            o.last >= r.last &&
+            (o.first !== r.first || o.last !== r.last || o.c < r.c),
+        ),
+    )
     .map((r) => r.c);
 }

@@ -30,7 +30,8 @@ export function assertAcceptablePassword(password: string, context: { email?: st
   if (isCommonPassword(password)) {
     throw new TurnpikeError('TP_ERR_WEAK_PASSWORD', 'That password is on a list of common passwords; choose another');
   }
-  if (context.email && password.toLowerCase().includes(context.email.toLowerCase().split('@')[0] ?? '\0')) {
+  const name = context.email?.toLowerCase().split('@')[0] ?? '';
+  if (name.length >= 4 && password.toLowerCase().includes(name)) {
     throw new TurnpikeError('TP_ERR_WEAK_PASSWORD', 'The password must not contain your email name');
   }
 }

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
@@ -40,7 +40,9 @@ export interface RotateOptions extends PkiOptions {
   jwt?: boolean;
 }
 
-const BASE_SERVER_NAMES = ['localhost', '127.0.0.1', '::1'];
+/** `turnpike-provisioner` is the name clients verify (see provisioner-client.ts); the rest help tools like grpcurl. */
+export const PROVISIONER_TLS_NAME = 'turnpike-provisioner';
+const BASE_SERVER_NAMES = [PROVISIONER_TLS_NAME, 'localhost', '127.0.0.1', '::1'];
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -65,13 +67,27 @@ async function readPair(dir: string, cert: string, key: string): Promise<IssuedP
   return { cert: await readFile(join(dir, cert), 'utf8'), key: await readFile(join(dir, key), 'utf8') };
 }
 
+/** The names on the current server certificate, so a re-issue without `serverNames` keeps them. */
+async function currentServerNames(dir: string): Promise<string[]> {
+  try {
+    const san = new X509Certificate(await readFile(join(dir, PKI_FILES.serverCert))).subjectAltName ?? '';
+    return san
+      .split(', ')
+      .map((entry) => entry.replace(/^(DNS|IP Address):/, ''))
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
 async function issueLeaves(o: PkiOptions, ca: IssuedPem): Promise<void> {
   const now = (o.clock ?? systemClock).now();
+  const names = o.serverNames ?? (await currentServerNames(o.dir));
   const days = o.leafDays ?? 397;
   const server = issueLeaf({
     ca,
     commonName: 'turnpike-provisioner',
-    altNames: [...new Set([...BASE_SERVER_NAMES, ...(o.serverNames ?? [])])],
+    altNames: [...new Set([...BASE_SERVER_NAMES, ...names])],
     usage: 'server',
     now,
     days,
@@ -98,7 +114,11 @@ export async function initPki(o: PkiOptions): Promise<void> {
   await ensureDir(o.dir);
   const caPath = join(o.dir, PKI_FILES.caCert);
   if (!(await exists(caPath))) {
-    const ca = createCa({ commonName: 'Turnpike appliance CA', now: (o.clock ?? systemClock).now(), days: o.caDays ?? 3650 });
+    const ca = createCa({
+      commonName: 'Turnpike appliance CA',
+      now: (o.clock ?? systemClock).now(),
+      days: o.caDays ?? 3650,
+    });
     await writePrivate(join(o.dir, PKI_FILES.caKey), ca.key);
     await writePrivate(caPath, ca.cert);
   }
@@ -114,7 +134,11 @@ export async function initPki(o: PkiOptions): Promise<void> {
 export async function rotatePki(o: RotateOptions): Promise<void> {
   await ensureDir(o.dir);
   if (o.ca) {
-    const ca = createCa({ commonName: 'Turnpike appliance CA', now: (o.clock ?? systemClock).now(), days: o.caDays ?? 3650 });
+    const ca = createCa({
+      commonName: 'Turnpike appliance CA',
+      now: (o.clock ?? systemClock).now(),
+      days: o.caDays ?? 3650,
+    });
     await writePrivate(join(o.dir, PKI_FILES.caKey), ca.key);
     await writePrivate(join(o.dir, PKI_FILES.caCert), ca.cert);
   }

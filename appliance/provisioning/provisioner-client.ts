@@ -15,7 +15,7 @@ import {
 import { systemClock, type Clock } from '../clock.js';
 import { TurnpikeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { TlsMaterial } from '../pki/pki-store.js';
+import { PROVISIONER_TLS_NAME, type TlsMaterial } from '../pki/pki-store.js';
 import { signCallToken } from './call-token.js';
 
 export const PROVISIONER_SERVICE = 'turnpike.provisioner.v1.Provisioner';
@@ -34,6 +34,12 @@ export interface ProvisionerClientOptions {
   healthIntervalMs?: number;
   /** Back-off between failed probes: doubles from `initialMs` up to `maxMs`, with jitter. */
   backoff?: { initialMs: number; maxMs: number };
+  /**
+   * Name checked against the server certificate. Every server certificate our
+   * private CA issues carries `turnpike-provisioner`, so targets may be given
+   * by IP without TLS name games; the CA is what binds identity.
+   */
+  serverName?: string;
 }
 
 const STATUS_TO_CODE: Partial<Record<status, ErrorCode>> = {
@@ -86,6 +92,7 @@ export class ProvisionerClient {
       'grpc.initial_reconnect_backoff_ms': o.backoff?.initialMs ?? 200,
       'grpc.max_reconnect_backoff_ms': o.backoff?.maxMs ?? 10_000,
       'grpc.keepalive_time_ms': 30_000,
+      'grpc.ssl_target_name_override': o.serverName ?? PROVISIONER_TLS_NAME,
     };
     this.#client = new GeneratedClient(o.address, channel, options);
     this.#health = new HealthClient(o.address, channel, options);

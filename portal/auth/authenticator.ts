@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AuthFlows } from '../../appliance/accounts/auth-flows.js';
 import type { TokenPair } from '../../appliance/accounts/session-tokens.js';
 import type { Logger } from '../../appliance/logger.js';
@@ -13,7 +13,7 @@ type CookieOutcome = { kind: 'set'; tokens: TokenPair } | { kind: 'clear' };
 
 export interface SessionAuthenticator extends Authenticator {
   /** Plugin (fastify-plugin, root scope) that writes rotated or cleared session cookies on the reply. */
-  cookieRefresh: ReturnType<typeof fp>;
+  cookieRefresh: FastifyPluginAsync;
 }
 
 function routeSetSession(header: unknown): boolean {

@@ -1,16 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../appliance/clock.js';
 import type { Config } from '../../appliance/config/schema.js';
+import { CAPTIVE_API_PATH } from '../../appliance/guest-access/captive-portal-uri.js';
 import { visiblePlans } from '../../appliance/plans/plans.js';
 import type { Store } from '../../appliance/store/store.js';
 import { clientEntitlement } from './client-access.js';
 
-export const CAPTIVE_API_PATH = '/captive-portal/api';
-
-/** The RFC 8908 API URI, as DHCP option 114 (RFC 8910) and RA should announce it. */
-export function captiveApiUrl(config: Config): string {
-  return `${config.portal.publicUrl.replace(/\/$/, '')}${CAPTIVE_API_PATH}`;
-}
 
 /**
  * RFC 8908 Captive Portal API, per client (by source address): whether it is
@@ -39,7 +34,7 @@ export async function captiveApi(app: FastifyInstance, deps: { store: Store; clo
       return reply
         .type('application/captive+json')
         .header('cache-control', 'private, no-store')
-        .send(JSON.stringify(body));
+        .send(Buffer.from(JSON.stringify(body)));
     },
   );
 }

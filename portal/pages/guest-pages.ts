@@ -53,6 +53,14 @@ function messageOf(lang: Language, err: unknown): { code: ErrorCode; text: strin
   return { code: 'TP_ERR_INTERNAL', text: errorMessage(lang, 'TP_ERR_INTERNAL', ERRORS.TP_ERR_INTERNAL.message) };
 }
 
+const CSRF_MARK = '\u0000csrf\u0000';
+const NAS_MARK = '\u0000nas\u0000';
+const MARKS = /(\u0000csrf\u0000|\u0000nas\u0000)/;
+
+function escapeAttribute(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 const formSchema = { body: { type: 'object', additionalProperties: true } } as const;
 
 /** The captive pages a guest walks through: landing, vouchers, free tier, sign-up, login, status, log out. */
@@ -78,15 +86,36 @@ export async function guestPages(app: FastifyInstance, deps: GuestPagesDeps): Pr
     };
   }
 
-  function landing(reply: FastifyReply, context: GuestContext, error: string | null) {
-    const plans = visiblePlans(store.db).map((plan) => planCard(plan, context.lang, context.t));
-    return page(reply, context, 'landing', context.t.plans, {
+  function landingData(context: GuestContext, error: string | null) {
+    return {
       welcome: welcomeOf(deps, context.lang),
       terms: termsOf(deps, context.lang),
-      plans,
+      plans: visiblePlans(store.db).map((plan) => planCard(plan, context.lang, context.t)),
       active: activeSummary(context),
       error,
-    });
+    };
+  }
+
+  // A stranger's landing page differs only in its CSRF and NAS tokens: it is rendered once per
+  // language with markers and then assembled per request. Any store write may change plans or
+  // branding, so every write drops the cache.
+  const strangerLanding = new Map<string, string[]>();
+  store.onWrite(() => strangerLanding.clear());
+
+  function landing(reply: FastifyReply, context: GuestContext, error: string | null) {
+    if (error !== null || context.ownerKey !== null) {
+      return page(reply, context, 'landing', context.t.plans, landingData(context, error));
+    }
+    let parts = strangerLanding.get(context.lang);
+    if (!parts) {
+      const frame = frameOf(deps, context, context.t.plans, CSRF_MARK);
+      parts = renderer.render('landing', frame, { ...landingData(context, null), nas: NAS_MARK }).split(MARKS);
+      strangerLanding.set(context.lang, parts);
+    }
+    const csrf = escapeAttribute(reply.generateCsrf());
+    const nas = escapeAttribute(context.nasToken);
+    const html = parts.map((part) => (part === CSRF_MARK ? csrf : part === NAS_MARK ? nas : part)).join('');
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
   }
 
   function failPage(reply: FastifyReply, context: GuestContext, err: unknown, name: PageName, data: Record<string, unknown>) {

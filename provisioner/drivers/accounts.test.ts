@@ -48,10 +48,10 @@ test('host accounts driver against a real sshd', async (t) => {
       ],
       { SSHPASS: PASSWORD },
     );
-  const byKey = (login: string) =>
+  const byKey = (login: string, identity = clientKey) =>
     tryRun('ssh', [
       ...sshArgs(login, [
-        ...['-i', clientKey, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes'],
+        ...['-i', identity, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes'],
         ...['-o', 'PreferredAuthentications=publickey'],
       ]),
       'id -un',
@@ -77,6 +77,22 @@ test('host accounts driver against a real sshd', async (t) => {
     assert.equal(key.stdout.trim(), login);
     const keyFile = await stat(join(host.keysDir, login));
     assert.equal(keyFile.mode & 0o777, 0o600, 'the key file is readable by its owner only');
+  });
+
+  await t.test('a key the guest plants in its own ~/.ssh is not honoured', async () => {
+    const login = host.login('alice');
+    const planted = join(host.root, 'planted_key');
+    await tryRun('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', planted]);
+    const home = (await passwdLine(login))?.split(':')[5] ?? '';
+    const placed = await byPassword(
+      login,
+      `mkdir -p ~/.ssh && chmod 700 ~/.ssh && echo '${(await readFile(`${planted}.pub`, 'utf8')).trim()}' > ~/.ssh/authorized_keys && chmod 600 ~/.ssh/authorized_keys`,
+    );
+    assert.equal(placed.code, 0, placed.stderr);
+    assert.ok((await stat(join(home, '.ssh/authorized_keys'))).size > 0);
+    const attempt = await byKey(login, planted);
+    assert.equal(attempt.code, 255);
+    assert.match(attempt.stderr, /Permission denied/);
   });
 
   await t.test('ensure twice converges and state reads the account back from the host', async () => {
@@ -195,11 +211,13 @@ test('host accounts driver against a real sshd', async (t) => {
 
   await t.test('DSA and short RSA keys are refused', async () => {
     const login = host.login('keys');
-    const dsa = 'ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4EddRIpUt9KnC7s5Of2EbdSPO9EAMMeP4C2USZpRV1AIlH7WT2NWPq/xfW6MPbLm1Vs14E7';
-    const rsa1024 = (await tryRun('ssh-keygen', ['-q', '-t', 'rsa', '-b', '1024', '-N', '', '-f', join(host.root, 'rsa1024')]))
-      .code === 0
-      ? (await readFile(join(host.root, 'rsa1024.pub'), 'utf8')).trim()
-      : 'ssh-rsa AAAA';
+    const dsa =
+      'ssh-dss AAAAB3NzaC1kc3MAAACBAP1/U4EddRIpUt9KnC7s5Of2EbdSPO9EAMMeP4C2USZpRV1AIlH7WT2NWPq/xfW6MPbLm1Vs14E7';
+    const rsa1024 =
+      (await tryRun('ssh-keygen', ['-q', '-t', 'rsa', '-b', '1024', '-N', '', '-f', join(host.root, 'rsa1024')]))
+        .code === 0
+        ? (await readFile(join(host.root, 'rsa1024.pub'), 'utf8')).trim()
+        : 'ssh-rsa AAAA';
     for (const key of [dsa, rsa1024, `command="sh" ${publicKey}`]) {
       await assert.rejects(host.driver.ensure(spec(login, { authorizedKeys: [key] })), (err) =>
         isTurnpikeError(err, 'TP_ERR_VALIDATION'),

@@ -1,3 +1,4 @@
+import { chmod, mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock, type Clock } from '../../appliance/clock.js';
 import { TurnpikeError } from '../../appliance/errors.js';
@@ -92,9 +93,7 @@ export function parseMeta(gecos: string): Meta {
     const value = Number(fields.get(key) ?? '0');
     return Number.isSafeInteger(value) && value >= 0 ? value : 0;
   };
-  const services = (fields.get('svc') ?? '')
-    .split('+')
-    .filter((s): s is AccountService => s === 'ssh' || s === 'ftp');
+  const services = (fields.get('svc') ?? '').split('+').filter((s): s is AccountService => s === 'ssh' || s === 'ftp');
   return {
     services,
     expiresAt: num('exp'),
@@ -193,7 +192,9 @@ export class HostAccountDriver implements AccountDriver {
       const ssh = services.includes('ssh');
       const shell = ssh ? this.#loginShell : this.#nologin;
       if (!user) {
-        await runProgram('mkdir', ['-p', '-m', '0755', '--', this.#homeRoot]);
+        // 0711: guests reach their own home, but cannot list who else has one.
+        await mkdir(this.#homeRoot, { recursive: true, mode: 0o711 });
+        await chmod(this.#homeRoot, 0o711);
         await runProgram('useradd', [
           ...['-K', `UID_MIN=${this.#uidMin}`, '-K', `UID_MAX=${this.#uidMax}`, '-K', 'HOME_MODE=0700'],
           ...['-g', this.#group, '-m', '-d', `${this.#homeRoot}/${login}`, '-l'],
@@ -278,8 +279,7 @@ export class HostAccountDriver implements AccountDriver {
     if (!group) return [];
     return (await this.#db.users())
       .filter(
-        (u) =>
-          u.gid === group.gid && LOGIN_PATTERN.test(u.login) && u.uid >= this.#uidMin && u.uid <= this.#uidMax,
+        (u) => u.gid === group.gid && LOGIN_PATTERN.test(u.login) && u.uid >= this.#uidMin && u.uid <= this.#uidMax,
       )
       .map((u) => {
         const meta = parseMeta(u.gecos);

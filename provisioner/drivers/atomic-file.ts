@@ -13,7 +13,7 @@ export interface AtomicWriteOptions {
 /**
  * Replaces `path` all at once: readers see the old file or the new one, never
  * half of either. The temporary file is created with O_EXCL|O_NOFOLLOW, so a
- * planted link is never followed; it gets its owner and mode and is fsynced
+ * planted link is never followed; it gets its mode and owner and is fsynced
  * before the rename, and the directory is fsynced after it.
  */
 export async function writeFileAtomic(path: string, content: string, options: AtomicWriteOptions): Promise<void> {
@@ -23,8 +23,9 @@ export async function writeFileAtomic(path: string, content: string, options: At
   const handle = await open(temp, flags, options.mode);
   try {
     await handle.writeFile(content);
-    if (options.uid !== undefined) await handle.chown(options.uid, options.gid ?? -1);
+    // Mode first: once the file belongs to someone else, changing it would need CAP_FOWNER.
     await handle.chmod(options.mode);
+    if (options.uid !== undefined) await handle.chown(options.uid, options.gid ?? -1);
     await handle.sync();
     await handle.close();
     await rename(temp, path);

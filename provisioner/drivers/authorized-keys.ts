@@ -1,4 +1,4 @@
-import { lstat, mkdir, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TurnpikeError } from '../../appliance/errors.js';
 import { assertAuthorizedKey, assertList, MAX_KEYS } from '../validation.js';
@@ -23,9 +23,11 @@ export class AuthorizedKeysStore {
   private async ensureDir(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
     const info = await lstat(this.dir);
-    if (!info.isDirectory() || info.uid !== 0 || (info.mode & 0o022) !== 0) {
-      throw new TurnpikeError('TP_ERR_INTERNAL', `${this.dir} must be a root-owned directory writable only by root`);
+    if (!info.isDirectory() || info.uid !== 0) {
+      throw new TurnpikeError('TP_ERR_INTERNAL', `${this.dir} must be a root-owned directory`);
     }
+    // Exactly 0755 whatever the umask: sshd reads the files as the guest, nobody but root writes here.
+    await chmod(this.dir, 0o755);
   }
 
   /**
@@ -34,7 +36,9 @@ export class AuthorizedKeysStore {
    * Keys are re-validated here: no DSA, RSA ≥ 2048 bits, no options prefix.
    */
   async write(login: string, uid: number, gid: number, keys: readonly string[]): Promise<void> {
-    const lines = assertList('authorizedKeys', keys, MAX_KEYS).map((k, i) => assertAuthorizedKey(`authorizedKeys[${i}]`, k));
+    const lines = assertList('authorizedKeys', keys, MAX_KEYS).map((k, i) =>
+      assertAuthorizedKey(`authorizedKeys[${i}]`, k),
+    );
     await this.ensureDir();
     await writeFileAtomic(this.pathOf(login), lines.map((l) => `${l}\n`).join(''), { mode: 0o600, uid, gid });
   }

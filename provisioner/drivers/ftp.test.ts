@@ -91,7 +91,11 @@ test('ftp access through a real vsftpd', async (t) => {
     await host.driver.ensure(spec(login));
     const back = await curl(login, ['--list-only', url('files/')]);
     assert.equal(back.code, 0, back.stderr);
-    assert.deepEqual(back.stdout.trim().split(/\r?\n/).sort(), ['more.bin', 'report.bin'], 'files survive a suspension');
+    assert.deepEqual(
+      back.stdout.trim().split(/\r?\n/).sort(),
+      ['more.bin', 'report.bin'],
+      'files survive a suspension',
+    );
   });
 
   await t.test('a listed account past its expiry is refused by the PAM account stage', async () => {

@@ -1,4 +1,4 @@
-import { lchown, lstat, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TurnpikeError } from '../../appliance/errors.js';
 import { writeFileAtomic } from './atomic-file.js';
@@ -34,6 +34,12 @@ export const FTP_PATHS: FtpPaths = {
 /** The directory inside the chroot the guest may write. */
 export const FTP_FILES_DIR = 'files';
 
+/** mkdir -p with the mode set exactly: the provisioner runs with UMask=0077, vsftpd reads as the guest. */
+async function ensureDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o755 });
+  await chmod(path, 0o755);
+}
+
 export class FtpAccess {
   constructor(private readonly paths: FtpPaths = FTP_PATHS) {}
 
@@ -52,7 +58,7 @@ export class FtpAccess {
   }
 
   private async writeList(logins: Set<string>): Promise<void> {
-    await mkdir(this.paths.userConfigDir, { recursive: true, mode: 0o755 });
+    await ensureDir(this.paths.userConfigDir);
     const sorted = [...logins].sort();
     await writeFileAtomic(this.paths.userListFile, sorted.map((l) => `${l}\n`).join(''), { mode: 0o644 });
   }
@@ -60,12 +66,13 @@ export class FtpAccess {
   /** Creates the chroot, writes the per-user settings and lists the login. */
   async enable(login: string, uid: number, gid: number, quotaBytes: number): Promise<void> {
     const chroot = this.chrootOf(login);
-    await mkdir(this.paths.root, { recursive: true, mode: 0o755 });
+    await ensureDir(this.paths.root);
     await mkdir(chroot, { recursive: true, mode: 0o755 });
     const info = await lstat(chroot);
     if (!info.isDirectory() || info.uid !== 0) {
       throw new TurnpikeError('TP_ERR_INTERNAL', `${chroot} must be a root-owned directory`);
     }
+    await chmod(chroot, 0o755);
     const files = join(chroot, FTP_FILES_DIR);
     await mkdir(files, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
@@ -117,7 +124,7 @@ export class FtpAccess {
   async enforceQuota(login: string, quotaBytes: number): Promise<number> {
     const bytes = await this.bytesStored(login);
     const writable = quotaBytes === 0 || bytes < quotaBytes;
-    await mkdir(this.paths.userConfigDir, { recursive: true, mode: 0o755 });
+    await ensureDir(this.paths.userConfigDir);
     const settings = [
       '# Written by the Turnpike provisioner; rewritten on every ensure and usage read.',
       `local_root=${this.chrootOf(login)}`,

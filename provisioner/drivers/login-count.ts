@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { runProgram } from './run.js';
 
 /**
@@ -8,9 +9,15 @@ import { runProgram } from './run.js';
  * rate-limited or absent). Its limit: sshd records no wtmp entry for sessions
  * without a terminal (`ssh host command`, sftp), so the figure counts
  * interactive logins. `since` (unix seconds) keeps a recycled login name from
- * inheriting an earlier account's history.
+ * inheriting an earlier account's history. No wtmp file (sshd only appends to
+ * an existing one) means no recorded logins.
  */
 export async function countLogins(login: string, since: number, wtmpFile: string): Promise<number> {
+  try {
+    await access(wtmpFile);
+  } catch {
+    return 0;
+  }
   const from = new Date(since * 1000).toISOString().slice(0, 19).replace('T', ' ');
   const { stdout } = await runProgram('last', ['-w', '-f', wtmpFile, '--time-format', 'iso', '-s', from, '--', login], {
     env: { TZ: 'UTC' },

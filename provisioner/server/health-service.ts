@@ -12,7 +12,10 @@ import {
  */
 export class HealthState {
   readonly #statuses = new Map<string, Serving>();
-  readonly #watchers = new Set<{ service: string; call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse> }>();
+  readonly #watchers = new Set<{
+    service: string;
+    call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>;
+  }>();
 
   constructor(services: string[]) {
     for (const s of ['', ...services]) this.#statuses.set(s, Serving.SERVING);

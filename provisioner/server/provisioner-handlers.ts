@@ -111,7 +111,9 @@ export function createProvisionerHandlers(d: {
     },
 
     async setWalledGarden(req) {
-      const domains = assertList('domains', req.domains, MAX_GARDEN_ENTRIES).map((v, i) => assertDomain(`domains[${i}]`, v));
+      const domains = assertList('domains', req.domains, MAX_GARDEN_ENTRIES).map((v, i) =>
+        assertDomain(`domains[${i}]`, v),
+      );
       const cidrs = assertList('cidrs', req.cidrs, MAX_GARDEN_ENTRIES).map((v, i) => assertCidr(`cidrs[${i}]`, v));
       await d.firewall.setWalledGarden({ domains: [...new Set(domains)].sort(), cidrs: [...new Set(cidrs)].sort() });
       return {};

@@ -5,16 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { type TurnpikeError } from '../../appliance/errors.js';
 import { silentLogger } from '../../appliance/logger.js';
-import { initPki, loadClientTls, loadJwtPublicKey, loadJwtSigningKey, loadServerTls } from '../../appliance/pki/pki-store.js';
+import {
+  initPki,
+  loadClientTls,
+  loadJwtPublicKey,
+  loadJwtSigningKey,
+  loadServerTls,
+} from '../../appliance/pki/pki-store.js';
 import { signCallToken } from '../../appliance/provisioning/call-token.js';
 import { ProvisionerClient } from '../../appliance/provisioning/provisioner-client.js';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '../../proto/gen/grpc/health/v1/health.js';
-import {
-  AccountService,
-  ProvisionerClient as RawClient,
-} from '../../proto/gen/turnpike/provisioner/v1/provisioner.js';
+import { AccountService, ProvisionerClient as RawClient } from '../../proto/gen/turnpike/provisioner/v1/provisioner.js';
 import type { FirewallDriver } from '../drivers/driver.js';
 import { MemoryAccountDriver, MemoryFirewallDriver } from '../drivers/memory.js';
 import { startProvisionerServer, type RunningProvisioner } from './start-server.js';
@@ -44,6 +47,8 @@ function ed25519PublicLine(): string {
   return `ssh-ed25519 ${blob.toString('base64')}`;
 }
 
+/** Our server certificates carry this name; verifying it avoids SNI with an IP address. */
+const NAME = { 'grpc.ssl_target_name_override': 'turnpike-provisioner' };
 const HASH = `$2b$10$${'a'.repeat(53)}`;
 
 describe('provisioner gRPC server (mTLS + call tokens, memory drivers)', () => {
@@ -58,7 +63,7 @@ describe('provisioner gRPC server (mTLS + call tokens, memory drivers)', () => {
   /** A raw generated client with our certificate; the test sets the metadata itself. */
   async function rawClient(pkiDir: string, address: string): Promise<RawClient> {
     const tls = await loadClientTls(pkiDir);
-    return new RawClient(address, credentials.createSsl(tls.ca, tls.key, tls.cert));
+    return new RawClient(address, credentials.createSsl(tls.ca, tls.key, tls.cert), NAME);
   }
 
   function allowWith(raw: RawClient, metadata: Metadata): Promise<ServiceError | null> {
@@ -108,7 +113,7 @@ describe('provisioner gRPC server (mTLS + call tokens, memory drivers)', () => {
 
   it('answers grpc.health.v1 Check as SERVING to a peer with our client certificate', async () => {
     const tls = await loadClientTls(join(dir, 'pki'));
-    const health = new HealthClient(server.address, credentials.createSsl(tls.ca, tls.key, tls.cert));
+    const health = new HealthClient(server.address, credentials.createSsl(tls.ca, tls.key, tls.cert), NAME);
     const res = await new Promise<{ status: number }>((resolve, reject) =>
       health.check({ service: 'turnpike.provisioner.v1.Provisioner' }, (err, r) => (err ? reject(err) : resolve(r))),
     );
@@ -121,7 +126,7 @@ describe('provisioner gRPC server (mTLS + call tokens, memory drivers)', () => {
     const foreign = await loadClientTls(join(dir, 'other-pki'));
     const ours = await loadClientTls(join(dir, 'pki'));
     // Trusts our server (our CA) but presents a certificate from the other CA.
-    const raw = new RawClient(server.address, credentials.createSsl(ours.ca, foreign.key, foreign.cert));
+    const raw = new RawClient(server.address, credentials.createSsl(ours.ca, foreign.key, foreign.cert), NAME);
     const err = await allowWith(raw, bearer(await signCallToken(jwtKey, { now: Date.now() })));
     raw.close();
     assert.equal(err?.code, status.UNAVAILABLE);
@@ -130,7 +135,7 @@ describe('provisioner gRPC server (mTLS + call tokens, memory drivers)', () => {
 
   it('refuses a client that presents no certificate at all', async () => {
     const ours = await loadClientTls(join(dir, 'pki'));
-    const raw = new RawClient(server.address, credentials.createSsl(ours.ca));
+    const raw = new RawClient(server.address, credentials.createSsl(ours.ca), NAME);
     const err = await allowWith(raw, bearer(await signCallToken(jwtKey, { now: Date.now() })));
     raw.close();
     assert.equal(err?.code, status.UNAVAILABLE);
@@ -143,7 +148,14 @@ describe('provisioner gRPC server (mTLS + call tokens, memory drivers)', () => {
     const now = Date.now();
     const cases: Array<[string, Metadata]> = [
       ['no token', new Metadata()],
-      ['not a bearer', (() => { const m = new Metadata(); m.set('authorization', 'Basic eDp5'); return m; })()],
+      [
+        'not a bearer',
+        (() => {
+          const m = new Metadata();
+          m.set('authorization', 'Basic eDp5');
+          return m;
+        })(),
+      ],
       ['expired', bearer(await signCallToken(jwtKey, { now: now - 120_000, lifetimeSeconds: 30 }))],
       ['wrong audience', bearer(await signCallToken(jwtKey, { now, audience: 'portal' }))],
       ['signed by another key', bearer(await signCallToken(otherKey, { now }))],
@@ -156,13 +168,23 @@ describe('provisioner gRPC server (mTLS + call tokens, memory drivers)', () => {
     }
     raw.close();
     assert.deepEqual(await firewall.list(), [], 'no refused call reached the driver');
-    const ok = await allowWith(await rawClient(join(dir, 'pki'), server.address), bearer(await signCallToken(jwtKey, { now })));
+    const ok = await allowWith(
+      await rawClient(join(dir, 'pki'), server.address),
+      bearer(await signCallToken(jwtKey, { now })),
+    );
     assert.equal(ok, null, 'the same call with a good token succeeds');
     await client.revokeClient({ ip: '10.0.0.9', mac: '', sessionId: '' });
   });
 
   it('allowing twice leaves one entry with the later time; revoking the unknown succeeds', async () => {
-    const req = { ip: '10.0.0.2', mac: '02-00-00-00-00-02', seconds: 60, upKbps: 512, downKbps: 2048, sessionId: 'sess-1' };
+    const req = {
+      ip: '10.0.0.2',
+      mac: '02-00-00-00-00-02',
+      seconds: 60,
+      upKbps: 512,
+      downKbps: 2048,
+      sessionId: 'sess-1',
+    };
     await client.allowClient(req);
     await client.allowClient({ ...req, seconds: 600 });
     const { clients } = await client.listClients();
@@ -187,7 +209,11 @@ describe('provisioner gRPC server (mTLS + call tokens, memory drivers)', () => {
       { ...good, sessionId: 's3" }; flush ruleset; #' },
     ];
     for (const req of bad) {
-      await assert.rejects(client.allowClient(req), (e: TurnpikeError) => e.code === 'TP_ERR_VALIDATION', JSON.stringify(req));
+      await assert.rejects(
+        client.allowClient(req),
+        (e: TurnpikeError) => e.code === 'TP_ERR_VALIDATION',
+        JSON.stringify(req),
+      );
     }
     assert.deepEqual((await client.listClients()).clients, []);
     await client.allowClient({ ...good, ip: '2001:DB8:0:0::7' });
@@ -196,9 +222,27 @@ describe('provisioner gRPC server (mTLS + call tokens, memory drivers)', () => {
   });
 
   it('rejects logins with shell metacharacters or without the tp- prefix, creating nothing', async () => {
-    for (const login of ['tp-a;id', 'tp-$(id)', 'tp-a b', 'tp-`id`', 'tp-a|b', 'tp-a\nroot', 'root', 'tp-A', '../tp-x', 'tp-']) {
+    for (const login of [
+      'tp-a;id',
+      'tp-$(id)',
+      'tp-a b',
+      'tp-`id`',
+      'tp-a|b',
+      'tp-a\nroot',
+      'root',
+      'tp-A',
+      '../tp-x',
+      'tp-',
+    ]) {
       await assert.rejects(
-        client.ensureAccount({ login, passwordHash: HASH, authorizedKeys: [], services: [AccountService.ACCOUNT_SERVICE_SSH], expiresAt: 0, ftpQuotaBytes: 0 }),
+        client.ensureAccount({
+          login,
+          passwordHash: HASH,
+          authorizedKeys: [],
+          services: [AccountService.ACCOUNT_SERVICE_SSH],
+          expiresAt: 0,
+          ftpQuotaBytes: 0,
+        }),
         (e: TurnpikeError) => e.code === 'TP_ERR_VALIDATION',
         login,
       );
@@ -216,37 +260,76 @@ describe('provisioner gRPC server (mTLS + call tokens, memory drivers)', () => {
   });
 
   it('accepts ed25519 and RSA-2048 keys, refuses DSA, RSA-1024 and key options; ensure converges', async () => {
-    const base = { login: 'tp-alice', passwordHash: HASH, authorizedKeys: [] as string[], services: [AccountService.ACCOUNT_SERVICE_SSH, AccountService.ACCOUNT_SERVICE_FTP], expiresAt: 2_000_000_000, ftpQuotaBytes: 1 << 30 };
+    const base = {
+      login: 'tp-alice',
+      passwordHash: HASH,
+      authorizedKeys: [] as string[],
+      services: [AccountService.ACCOUNT_SERVICE_SSH, AccountService.ACCOUNT_SERVICE_FTP],
+      expiresAt: 2_000_000_000,
+      ftpQuotaBytes: 1 << 30,
+    };
     const ed = ed25519PublicLine();
     const rsa = rsaPublicLine(2048);
-    for (const key of [`ssh-dss ${'A'.repeat(200)}`, rsaPublicLine(1024), `command="id" ${ed}`, `${ed} evil;comment`, `ssh-ed25519 ${rsa.split(' ')[1]}`]) {
-      await assert.rejects(client.ensureAccount({ ...base, authorizedKeys: [key] }), (e: TurnpikeError) => e.code === 'TP_ERR_VALIDATION', key.slice(0, 30));
+    for (const key of [
+      `ssh-dss ${'A'.repeat(200)}`,
+      rsaPublicLine(1024),
+      `command="id" ${ed}`,
+      `${ed} evil;comment`,
+      `ssh-ed25519 ${rsa.split(' ')[1]}`,
+    ]) {
+      await assert.rejects(
+        client.ensureAccount({ ...base, authorizedKeys: [key] }),
+        (e: TurnpikeError) => e.code === 'TP_ERR_VALIDATION',
+        key.slice(0, 30),
+      );
     }
-    await assert.rejects(client.ensureAccount({ ...base, passwordHash: '$1$abc$def' }), (e: TurnpikeError) => e.code === 'TP_ERR_VALIDATION');
+    await assert.rejects(
+      client.ensureAccount({ ...base, passwordHash: '$1$abc$def' }),
+      (e: TurnpikeError) => e.code === 'TP_ERR_VALIDATION',
+    );
     await client.ensureAccount({ ...base, authorizedKeys: [ed, rsa] });
     await client.ensureAccount({ ...base, authorizedKeys: [ed, rsa] });
     await client.suspendAccount('tp-alice');
     let state = await client.getState();
     assert.deepEqual(state.accounts, [
-      { login: 'tp-alice', services: [AccountService.ACCOUNT_SERVICE_FTP, AccountService.ACCOUNT_SERVICE_SSH], suspended: true, expiresAt: 2_000_000_000, ftpQuotaBytes: 1 << 30 },
+      {
+        login: 'tp-alice',
+        services: [AccountService.ACCOUNT_SERVICE_FTP, AccountService.ACCOUNT_SERVICE_SSH],
+        suspended: true,
+        expiresAt: 2_000_000_000,
+        ftpQuotaBytes: 1 << 30,
+      },
     ]);
     await client.ensureAccount({ ...base, authorizedKeys: [ed] });
     state = await client.getState();
     assert.equal(state.accounts[0]?.suspended, false, 'ensure lifts a suspension');
     assert.deepEqual(accounts.peek('tp-alice')?.spec.authorizedKeys, [ed]);
-    assert.deepEqual(await client.accountUsage({ login: 'tp-alice' }), { login: 'tp-alice', ftpBytesStored: 0, sshLogins: 0 });
+    assert.deepEqual(await client.accountUsage({ login: 'tp-alice' }), {
+      login: 'tp-alice',
+      ftpBytesStored: 0,
+      sshLogins: 0,
+    });
     await client.deleteAccount('tp-alice');
     await client.deleteAccount('tp-alice');
-    await assert.rejects(client.accountUsage({ login: 'tp-alice' }), (e: TurnpikeError) => e.code === 'TP_ERR_NOT_FOUND');
+    await assert.rejects(
+      client.accountUsage({ login: 'tp-alice' }),
+      (e: TurnpikeError) => e.code === 'TP_ERR_NOT_FOUND',
+    );
   });
 
   it('canonicalises the walled garden and reports it in GetState', async () => {
-    await client.setWalledGarden({ domains: ['Pay.Example.com.', 'pay.example.com'], cidrs: ['192.0.2.77/24', '2001:db8::1/32'] });
+    await client.setWalledGarden({
+      domains: ['Pay.Example.com.', 'pay.example.com'],
+      cidrs: ['192.0.2.77/24', '2001:db8::1/32'],
+    });
     const state = await client.getState();
     assert.deepEqual(state.walledGardenDomains, ['pay.example.com']);
     assert.deepEqual(state.walledGardenCidrs, ['192.0.2.0/24', '2001:db8::/32']);
     assert.equal(state.firewallDriver, 'memory');
-    await assert.rejects(client.setWalledGarden({ domains: ['a;b.com'], cidrs: [] }), (e: TurnpikeError) => e.code === 'TP_ERR_VALIDATION');
+    await assert.rejects(
+      client.setWalledGarden({ domains: ['a;b.com'], cidrs: [] }),
+      (e: TurnpikeError) => e.code === 'TP_ERR_VALIDATION',
+    );
   });
 
   it('turns an untyped driver failure into INTERNAL without leaking it, and bounds a stuck call by its deadline', async () => {
@@ -267,10 +350,16 @@ describe('provisioner gRPC server (mTLS + call tokens, memory drivers)', () => {
       logger: silentLogger,
       maxCallMs: 200,
     });
-    const c = new ProvisionerClient({ address: slowFirewall.address, tls: await loadClientTls(join(dir, 'pki')), jwtKey, logger: silentLogger });
+    const c = new ProvisionerClient({
+      address: slowFirewall.address,
+      tls: await loadClientTls(join(dir, 'pki')),
+      jwtKey,
+      logger: silentLogger,
+    });
     await assert.rejects(
       c.allowClient({ ip: '10.0.0.5', mac: '02:00:00:00:00:05', seconds: 5, upKbps: 0, downKbps: 0, sessionId: 'x' }),
-      (e: TurnpikeError) => e.code === 'TP_ERR_INTERNAL' && !e.message.includes('secret') && e.details?.grpcCode === status.INTERNAL,
+      (e: TurnpikeError) =>
+        e.code === 'TP_ERR_INTERNAL' && !e.message.includes('secret') && e.details?.grpcCode === status.INTERNAL,
     );
     const started = Date.now();
     await assert.rejects(

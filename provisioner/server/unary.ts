@@ -1,4 +1,10 @@
-import { Metadata, type ServiceError, type handleUnaryCall, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  Metadata,
+  type ServiceError,
+  type handleUnaryCall,
+  type sendUnaryData,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
 import { publicMessageOf, statusOf } from './status.js';
 
 export interface CallContext {
@@ -28,7 +34,11 @@ function deadlineOf(call: ServerUnaryCall<unknown, unknown>): number {
  * leave as typed statuses; the message of an INTERNAL is replaced, so a stack or
  * a host detail never reaches the caller (the logging wrapper records it).
  */
-export function toGrpc<Req, Res>(method: string, handler: Unary<Req, Res>, wrappers: Wrapper[]): handleUnaryCall<Req, Res> {
+export function toGrpc<Req, Res>(
+  method: string,
+  handler: Unary<Req, Res>,
+  wrappers: Wrapper[],
+): handleUnaryCall<Req, Res> {
   const wrapped = wrappers.reduceRight<Unary<Req, Res>>((next, wrap) => wrap(next), handler);
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const abort = new AbortController();
@@ -43,7 +53,11 @@ export function toGrpc<Req, Res>(method: string, handler: Unary<Req, Res>, wrapp
     wrapped(call.request, ctx).then(
       (res) => callback(null, res),
       (err: unknown) => {
-        const e: Partial<ServiceError> = { code: statusOf(err), details: publicMessageOf(err), metadata: new Metadata() };
+        const e: Partial<ServiceError> = {
+          code: statusOf(err),
+          details: publicMessageOf(err),
+          metadata: new Metadata(),
+        };
         callback(e);
       },
     );

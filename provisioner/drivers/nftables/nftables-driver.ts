@@ -72,7 +72,8 @@ export class NftablesDriver implements FirewallDriver {
     const counters = previous ? await this.#counters(rule.ip) : { packets: 0, bytes: 0 };
     let macSeconds = rule.seconds;
     for (const [ip, k] of this.#known) {
-      if (ip !== rule.ip && k.mac === rule.mac) macSeconds = Math.max(macSeconds, Math.ceil((k.expiresAt - now) / 1000));
+      if (ip !== rule.ip && k.mac === rule.mac)
+        macSeconds = Math.max(macSeconds, Math.ceil((k.expiresAt - now) / 1000));
     }
     const staleMac =
       previous && previous.mac !== rule.mac && !this.#macShared(previous.mac, rule.ip) ? previous.mac : undefined;

@@ -148,7 +148,6 @@ function destroyLimit(name: string): string[] {
   return [`add limit ${TABLE} ${name} { rate 1 bytes/second }`, `delete limit ${TABLE} ${name}`];
 }
 
-
 export interface AllowScriptInput extends ClientMeta {
   ip: string;
   seconds: number;
@@ -173,8 +172,10 @@ function limitLines(direction: 'up' | 'down', ip: string, kbps: number, seconds:
   ];
   if (kbps > 0) {
     const bytesPerSecond = kbps * 125;
-    // One second of traffic as burst keeps TCP from collapsing on a hard edge.
-    lines.push(`add limit ${TABLE} ${name} { rate over ${bytesPerSecond} bytes/second burst ${bytesPerSecond} bytes }`);
+    // The kernel's bucket holds one second of rate plus the burst; a quarter second
+    // more (never less than two full frames) keeps TCP from collapsing on a hard edge.
+    const burst = Math.max(Math.floor(bytesPerSecond / 4), 3028);
+    lines.push(`add limit ${TABLE} ${name} { rate over ${bytesPerSecond} bytes/second burst ${burst} bytes }`);
     lines.push(`add element ${TABLE} ${map} { ${ip} timeout ${seconds}s : "${name}" }`);
   }
   return lines;

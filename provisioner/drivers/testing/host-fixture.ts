@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +19,8 @@ import type { FtpPaths } from '../ftp.js';
 
 const exec = promisify(execFile);
 const HOST_DIR = fileURLToPath(new URL('../../../systemd/host/', import.meta.url));
+
+const WTMP = '/var/log/wtmp';
 
 export const TOOLS = ['useradd', 'usermod', 'userdel', 'groupadd', 'groupdel', 'chpasswd', 'pkill', 'last', 'du'];
 
@@ -62,6 +64,7 @@ export class HostFixture {
   readonly pamService = `tpt-vsftpd-${this.tag}`;
   readonly foreignLogins: string[] = [];
   readonly #daemons: ChildProcess[] = [];
+  #createdWtmp = false;
   driver!: HostAccountDriver;
   ftpPaths!: FtpPaths;
   keysDir = '';
@@ -104,6 +107,13 @@ export class HostFixture {
   }
 
   async startSshd(): Promise<void> {
+    // sshd records logins only in an existing wtmp; a fresh container may have none.
+    try {
+      await stat(WTMP);
+    } catch {
+      await writeFile(WTMP, '', { mode: 0o664 });
+      this.#createdWtmp = true;
+    }
     const dir = join(this.root, 'sshd');
     await mkdir(dir, { mode: 0o700 });
     await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
@@ -118,7 +128,8 @@ export class HostFixture {
       `HostKey ${join(dir, 'host_key')}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
       'UsePAM yes',
-      'PasswordAuthentication yes',
+      // Off for everyone else, as on a hardened host: guests get passwords from the Match block alone.
+      'PasswordAuthentication no',
       'PubkeyAuthentication yes',
       'KbdInteractiveAuthentication no',
       'StrictModes yes',
@@ -133,7 +144,8 @@ export class HostFixture {
     await waitForPort(this.sshPort, child, log);
   }
 
-  async startVsftpd(): Promise<void> {
+  /** `wrapper` goes in front of vsftpd, e.g. setpriv narrowing its capabilities the way its unit does. */
+  async startVsftpd(wrapper: string[] = []): Promise<void> {
     const dir = join(this.root, 'vsftpd-run');
     const empty = join(dir, 'empty');
     await mkdir(empty, { recursive: true, mode: 0o755 });
@@ -157,7 +169,10 @@ export class HostFixture {
     const config = `${await this.#shipped('vsftpd-turnpike.conf')}\n${overrides.join('\n')}`;
     await writeFile(join(dir, 'vsftpd.conf'), config, { mode: 0o600 });
     await mkdir(this.ftpPaths.userConfigDir, { recursive: true });
-    const { child, log } = startDaemon('/usr/sbin/vsftpd', [join(dir, 'vsftpd.conf')]);
+    // As installed under /etc/turnpike (0750 root:turnpike): vsftpd must read its lists as root.
+    await chmod(join(this.root, 'vsftpd'), 0o700);
+    const argv = [...wrapper, '/usr/sbin/vsftpd', join(dir, 'vsftpd.conf')];
+    const { child, log } = startDaemon(argv[0] ?? '', argv.slice(1));
     this.#daemons.push(child);
     await waitForPort(this.ftpPort, child, log);
   }
@@ -166,10 +181,6 @@ export class HostFixture {
   async addForeign(login: string, extra: string[] = []): Promise<void> {
     this.foreignLogins.push(login);
     await exec('useradd', ['-M', '-s', '/bin/sh', ...extra, login]);
-  }
-
-  async groupadd(name: string): Promise<void> {
-    await exec('groupadd', ['--system', name]).catch(() => undefined);
   }
 
   async cleanup(): Promise<void> {
@@ -194,6 +205,7 @@ export class HostFixture {
     }
     for (const group of [this.sshGroup, this.group]) await exec('groupdel', [group]).catch(() => undefined);
     await rm(`/etc/pam.d/${this.pamService}`, { force: true });
+    if (this.#createdWtmp) await rm(WTMP, { force: true });
     await rm(this.root, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,67 @@
+import { seedDemoCatalogue } from '../../plans/demo-catalogue.js';
+import { archivePlan, listPlans, requirePlan } from '../../plans/plans.js';
+import { UsageError, type StoreCommand } from '../command.js';
+
+function money(minor: number, currency: string): string {
+  return minor === 0 ? 'free' : `${(minor / 100).toFixed(2)} ${currency}`;
+}
+
+function span(seconds: number | null): string {
+  if (seconds === null) return 'no time limit';
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  return `${Math.round(seconds / 60)} min`;
+}
+
+const listPlan: StoreCommand = {
+  kind: 'store',
+  path: ['plan', 'list'],
+  usage: 'plan list',
+  summary: 'list plans (name, price, duration, data, devices)',
+  mutates: false,
+  async run({ store }) {
+    const plans = listPlans(store.db);
+    if (plans.length === 0) return ['no plans; create them with POST /api/v1/plans or the admin console'];
+    return plans.map((plan) =>
+      [
+        plan.name.padEnd(24),
+        money(plan.priceMinor, plan.currency).padEnd(12),
+        span(plan.durationSeconds).padEnd(14),
+        (plan.quotaBytes === null ? 'unlimited' : `${Math.round(plan.quotaBytes / 1024 ** 2)} MB`).padEnd(10),
+        `${plan.maxDevices} dev`,
+        plan.freeTier ? ' free-tier' : '',
+        plan.recurring ? ' recurring' : '',
+        plan.visible ? '' : ' hidden',
+        `  ${plan.id}`,
+      ].join(''),
+    );
+  },
+};
+
+const archive: StoreCommand = {
+  kind: 'store',
+  path: ['plan', 'archive'],
+  usage: 'plan archive NAME|ID',
+  summary: 'hide a plan for good (existing subscriptions keep it)',
+  mutates: true,
+  async run({ store, clock }, args) {
+    const [name] = args;
+    if (!name) throw new UsageError(`usage: turnpike ${this.usage}`);
+    const plan = await archivePlan(store, clock, requirePlan(store.db, name).id);
+    return [`plan ${plan.name} archived`];
+  },
+};
+
+const seedDemo: StoreCommand = {
+  kind: 'store',
+  path: ['plan', 'seed-demo'],
+  usage: 'plan seed-demo',
+  summary: 'add the demo catalogue (free tier, hour, day, monthly) to an empty catalogue',
+  mutates: true,
+  async run({ store, clock }) {
+    const created = await seedDemoCatalogue(store, clock);
+    return created.length === 0 ? ['plans exist already; nothing seeded'] : created.map((plan) => `plan ${plan.name} added`);
+  },
+};
+
+export const PLAN_COMMANDS: StoreCommand[] = [listPlan, archive, seedDemo];

@@ -1,0 +1,277 @@
+import type Stripe from 'stripe';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import {
+  failOneOffIn,
+  markEventProcessedIn,
+  recordRecurringInvoiceIn,
+  refundIn,
+  settleOneOffIn,
+  syncRecurringIn,
+  type ProviderInvoice,
+  type ProviderSubscription,
+} from './entitlement-effects.js';
+import type { Payment } from './model.js';
+
+export const HANDLED_EVENT_TYPES = new Set([
+  'checkout.session.completed',
+  'checkout.session.async_payment_succeeded',
+  'payment_intent.payment_failed',
+  'invoice.paid',
+  'invoice.payment_succeeded',
+  'invoice.payment_failed',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'charge.refunded',
+]);
+
+export type ApplyOutcome = 'applied' | 'duplicate' | 'ignored';
+
+function idOf(value: string | { id: string } | null | undefined): string | null {
+  if (!value) return null;
+  return typeof value === 'string' ? value : value.id;
+}
+
+export function toProviderSubscription(sub: Stripe.Subscription): ProviderSubscription {
+  const items = sub.items.data;
+  const periodEnd = Math.min(...items.map((item) => item.current_period_end));
+  const periodStart = Math.min(...items.map((item) => item.current_period_start));
+  return {
+    id: sub.id,
+    status: sub.status,
+    cancelAtPeriodEnd: sub.cancel_at_period_end,
+    periodStartMs: periodStart * 1000,
+    periodEndMs: periodEnd * 1000,
+    endedAtMs: sub.ended_at ? sub.ended_at * 1000 : null,
+    customerId: idOf(sub.customer) ?? '',
+    metadata: { ...(sub.metadata ?? {}) },
+  };
+}
+
+function subscriptionIdOfInvoice(invoice: Stripe.Invoice): string | null {
+  return idOf(invoice.parent?.subscription_details?.subscription ?? null);
+}
+
+function paymentIntentIdOfInvoice(invoice: Stripe.Invoice): string | null {
+  const payments = invoice.payments?.data ?? [];
+  const paid = payments.find((item) => item.status === 'paid') ?? payments[payments.length - 1];
+  return idOf(paid?.payment.payment_intent ?? null);
+}
+
+/**
+ * Applies provider events to the store. Every event is handled by re-reading
+ * the objects it names from the API, so a late or out-of-order delivery applies
+ * the current truth, and events are applied one at a time so two re-reads
+ * cannot land in the wrong order.
+ */
+export class EventApplier {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #stripe: Stripe;
+  readonly #logger: Logger;
+  readonly #onChanged: (subscriptionIds: string[]) => void;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: { store: Store; clock: Clock; stripe: Stripe; logger: Logger; onChanged: (subscriptionIds: string[]) => void }) {
+    this.#store = deps.store;
+    this.#clock = deps.clock;
+    this.#stripe = deps.stripe;
+    this.#logger = deps.logger;
+    this.#onChanged = deps.onChanged;
+  }
+
+  /** Runs `task` after every earlier one has finished. */
+  serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task, task);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  isProcessed(eventId: string): boolean {
+    return this.#store.db.payments.processedEvents.recentIds.includes(eventId);
+  }
+
+  apply(event: Stripe.Event, via: 'webhook' | 'recovery'): Promise<ApplyOutcome> {
+    return this.serialize(async () => {
+      if (!HANDLED_EVENT_TYPES.has(event.type)) return 'ignored';
+      if (this.isProcessed(event.id)) return 'duplicate';
+      await this.#store.history('payment-events').append({ receivedAt: this.#clock.now(), via, id: event.id, type: event.type, event });
+      const observedAt = event.created * 1000;
+      const object = event.data.object as { id: string };
+      const changed = await this.#dispatch(event.type, object.id, observedAt, event.id);
+      this.#logger.info({ eventId: event.id, type: event.type, via, changed: changed.length }, 'payment event applied');
+      if (changed.length > 0) this.#onChanged(changed);
+      return 'applied';
+    });
+  }
+
+  async #dispatch(type: string, objectId: string, observedAt: number, eventId: string): Promise<string[]> {
+    switch (type) {
+      case 'checkout.session.completed':
+      case 'checkout.session.async_payment_succeeded':
+        return this.#applySession(objectId, observedAt, eventId);
+      case 'payment_intent.payment_failed':
+        return this.#applyFailedIntent(objectId, eventId);
+      case 'invoice.paid':
+      case 'invoice.payment_succeeded':
+      case 'invoice.payment_failed':
+        return this.#applyInvoice(objectId, observedAt, eventId);
+      case 'customer.subscription.created':
+      case 'customer.subscription.updated':
+      case 'customer.subscription.deleted':
+        return this.#applySubscription(objectId, observedAt, eventId);
+      case 'charge.refunded':
+        return this.#applyRefund(objectId, eventId);
+      default:
+        return [];
+    }
+  }
+
+  /** The checkout return page calls this so the guest is online before the webhook arrives. */
+  confirmCheckout(sessionId: string): Promise<string[]> {
+    return this.serialize(async () => {
+      const changed = await this.#applySession(sessionId, this.#clock.now(), null);
+      if (changed.length > 0) this.#onChanged(changed);
+      return changed;
+    });
+  }
+
+  /** After our own API call changed a provider subscription (cancel at period end). */
+  refreshSubscription(stripeSubscriptionId: string): Promise<string[]> {
+    return this.serialize(async () => {
+      const changed = await this.#applySubscription(stripeSubscriptionId, this.#clock.now(), null);
+      if (changed.length > 0) this.#onChanged(changed);
+      return changed;
+    });
+  }
+
+  async #mark(eventId: string | null): Promise<string[]> {
+    if (eventId) await this.#store.update((db) => markEventProcessedIn(db, eventId));
+    return [];
+  }
+
+  #paymentOf(paymentId: string | null | undefined): Payment | null {
+    return paymentId ? (this.#store.db.payments.payments[paymentId] ?? null) : null;
+  }
+
+  async #applySession(sessionId: string, observedAt: number, eventId: string | null): Promise<string[]> {
+    const session = await this.#stripe.checkout.sessions.retrieve(sessionId);
+    const paymentId = session.metadata?.paymentId ?? session.client_reference_id;
+    const known = this.#paymentOf(paymentId);
+    const paid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
+    if (!known || !paid || !paymentId) return this.#mark(eventId);
+    if (session.mode === 'subscription') {
+      const stripeSubscriptionId = idOf(session.subscription);
+      const invoiceId = idOf(session.invoice);
+      if (!stripeSubscriptionId) return this.#mark(eventId);
+      const provider = toProviderSubscription(await this.#stripe.subscriptions.retrieve(stripeSubscriptionId));
+      const invoice = invoiceId ? await this.#readInvoice(invoiceId) : null;
+      return this.#store.update((db) => {
+        const now = this.#clock.now();
+        const payment = db.payments.payments[paymentId];
+        if (payment) {
+          payment.stripe.checkoutSessionId = session.id;
+          payment.stripe.customerId = idOf(session.customer) ?? payment.stripe.customerId;
+        }
+        const changed = syncRecurringIn(db, now, provider, observedAt);
+        if (invoice) recordRecurringInvoiceIn(db, now, invoice, paymentId);
+        if (eventId) markEventProcessedIn(db, eventId);
+        return changed;
+      });
+    }
+    const paymentIntentId = idOf(session.payment_intent);
+    return this.#store.update((db) => {
+      const payment = db.payments.payments[paymentId];
+      const changed = payment
+        ? settleOneOffIn(db, this.#clock.now(), payment, { paymentIntentId, customerId: idOf(session.customer) })
+        : [];
+      if (eventId) markEventProcessedIn(db, eventId);
+      return changed;
+    });
+  }
+
+  async #applyFailedIntent(intentId: string, eventId: string): Promise<string[]> {
+    const intent = await this.#stripe.paymentIntents.retrieve(intentId);
+    const paymentId = intent.metadata?.paymentId;
+    const known = this.#paymentOf(paymentId);
+    if (!known || known.kind !== 'one-off' || intent.status === 'succeeded') return this.#mark(eventId);
+    return this.#store.update((db) => {
+      const payment = paymentId ? db.payments.payments[paymentId] : undefined;
+      if (payment) {
+        payment.stripe.paymentIntentId = intent.id;
+        failOneOffIn(db, this.#clock.now(), payment, intent.last_payment_error?.message ?? null);
+      }
+      markEventProcessedIn(db, eventId);
+      return [];
+    });
+  }
+
+  async #readInvoice(invoiceId: string): Promise<ProviderInvoice | null> {
+    const invoice = await this.#stripe.invoices.retrieve(invoiceId);
+    const subscriptionId = subscriptionIdOfInvoice(invoice);
+    if (!subscriptionId) return null;
+    const paymentIntentId = paymentIntentIdOfInvoice(invoice);
+    let failureMessage: string | null = null;
+    if (invoice.status === 'open' && paymentIntentId) {
+      const intent = await this.#stripe.paymentIntents.retrieve(paymentIntentId);
+      failureMessage = intent.last_payment_error?.message ?? null;
+    }
+    return {
+      id: invoice.id ?? invoiceId,
+      status: invoice.status ?? 'draft',
+      amountDue: invoice.amount_due,
+      currency: invoice.currency,
+      attempted: invoice.attempted,
+      paymentIntentId,
+      customerId: idOf(invoice.customer),
+      subscriptionId,
+      periodSeconds: Math.max(0, invoice.period_end - invoice.period_start),
+      failureMessage,
+    };
+  }
+
+  async #applyInvoice(invoiceId: string, observedAt: number, eventId: string): Promise<string[]> {
+    const invoice = await this.#readInvoice(invoiceId);
+    if (!invoice) return this.#mark(eventId);
+    const provider = toProviderSubscription(await this.#stripe.subscriptions.retrieve(invoice.subscriptionId));
+    return this.#store.update((db) => {
+      const now = this.#clock.now();
+      const changed = syncRecurringIn(db, now, provider, observedAt);
+      recordRecurringInvoiceIn(db, now, invoice, provider.metadata.paymentId ?? null);
+      markEventProcessedIn(db, eventId);
+      return changed;
+    });
+  }
+
+  async #applySubscription(stripeSubscriptionId: string, observedAt: number, eventId: string | null): Promise<string[]> {
+    const provider = toProviderSubscription(await this.#stripe.subscriptions.retrieve(stripeSubscriptionId));
+    return this.#store.update((db) => {
+      const changed = syncRecurringIn(db, this.#clock.now(), provider, observedAt);
+      if (eventId) markEventProcessedIn(db, eventId);
+      return changed;
+    });
+  }
+
+  /** After our own refund call: revoke now rather than waiting for `charge.refunded`. */
+  refreshCharge(chargeId: string): Promise<string[]> {
+    return this.serialize(async () => {
+      const changed = await this.#applyRefund(chargeId, null);
+      if (changed.length > 0) this.#onChanged(changed);
+      return changed;
+    });
+  }
+
+  async #applyRefund(chargeId: string, eventId: string | null): Promise<string[]> {
+    const charge = await this.#stripe.charges.retrieve(chargeId);
+    const intentId = idOf(charge.payment_intent);
+    const fully = charge.refunded || charge.amount_refunded >= charge.amount;
+    return this.#store.update((db) => {
+      const payment = intentId ? Object.values(db.payments.payments).find((item) => item.stripe.paymentIntentId === intentId) : undefined;
+      const changed = payment && fully ? refundIn(db, this.#clock.now(), payment) : [];
+      if (eventId) markEventProcessedIn(db, eventId);
+      return changed;
+    });
+  }
+}

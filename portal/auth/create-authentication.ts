@@ -1,0 +1,36 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import {
+  createAccountService,
+  type AccountService,
+  type AccountServiceDeps,
+} from '../../appliance/accounts/account-service.js';
+import { authApi } from '../api/auth.js';
+import { meApi } from '../api/me.js';
+import { usersApi } from '../api/users.js';
+import { createSessionAuthenticator, type SessionAuthenticator } from './authenticator.js';
+import { logoutForm } from './logout-form.js';
+
+export interface Authentication {
+  accounts: AccountService;
+  authenticator: SessionAuthenticator;
+  /** Registers the cookie refresh hook, `/api/v1/auth/*`, `/api/v1/me*`, `/api/v1/users*` and `/auth/logout`. */
+  routes: FastifyPluginAsync;
+}
+
+/** Accounts plus their HTTP door: pass `authenticator` and `routes` to `buildPortal`. */
+export async function createAuthentication(deps: AccountServiceDeps): Promise<Authentication> {
+  const accounts = await createAccountService(deps);
+  const authenticator = createSessionAuthenticator({ flows: accounts.flows, clock: deps.clock, logger: deps.logger });
+  const routes = fp(
+    async (app: FastifyInstance) => {
+      await app.register(authenticator.cookieRefresh);
+      await app.register(authApi, { accounts, config: deps.config });
+      await app.register(meApi, { accounts, config: deps.config });
+      await app.register(usersApi, { accounts });
+      await app.register(logoutForm, { accounts });
+    },
+    { name: 'turnpike-authentication' },
+  );
+  return { accounts, authenticator, routes };
+}

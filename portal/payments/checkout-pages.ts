@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TurnpikeError } from '../../appliance/errors.js';
+import type { Payments } from '../../appliance/payments/payments.js';
+
+/** Finishes the guest's login after a paid checkout (controller hand-off or gateway allow). */
+export type CompleteLogin = (request: FastifyRequest, reply: FastifyReply, ownerKey: string) => Promise<void>;
+
+export interface CheckoutPagesOptions {
+  payments: Payments;
+  publicUrl: () => string;
+  completeLogin?: CompleteLogin;
+}
+
+/**
+ * The captive side of paying: the landing page's "Buy" form posts here, the
+ * guest pays on the provider's hosted page (card data never touches us), and
+ * comes back to the return route, which applies the payment at once.
+ */
+export async function checkoutPages(app: FastifyInstance, options: CheckoutPagesOptions): Promise<void> {
+  const { payments, publicUrl } = options;
+  const guestRoles = ['guest', 'operator', 'admin'] as const;
+
+  // A guest who is not signed in is sent to log in rather than shown a JSON error.
+  app.setErrorHandler((err, request, reply) => {
+    if (err instanceof TurnpikeError && err.code === 'TP_ERR_UNAUTHENTICATED') return reply.redirect('/portal/login', 303);
+    throw err;
+  });
+
+  app.post<{ Body: Record<string, unknown> }>(
+    '/portal/checkout',
+    {
+      config: { roles: guestRoles },
+      schema: { hide: true, body: { type: 'object', additionalProperties: true } },
+      preHandler: app.csrfProtection,
+    },
+    async (request, reply) => {
+      const planId = typeof request.body.planId === 'string' ? request.body.planId.slice(0, 64) : '';
+      const started = await payments.startCheckout({
+        userId: request.principal!.userId,
+        planId,
+        successUrl: `${publicUrl()}/portal/checkout/return`,
+        cancelUrl: `${publicUrl()}/portal`,
+      });
+      return reply.redirect(started.url, 303);
+    },
+  );
+
+  app.get<{ Querystring: { session_id?: string } }>(
+    '/portal/checkout/return',
+    {
+      config: { roles: guestRoles },
+      schema: { hide: true, querystring: { type: 'object', properties: { session_id: { type: 'string', maxLength: 200 } } } },
+    },
+    async (request, reply) => {
+      const principal = request.principal!;
+      const sessionId = request.query.session_id ?? '';
+      const payment = await payments.confirmCheckout(sessionId, principal.userId);
+      if (payment.status !== 'paid') return reply.redirect('/portal/status', 303);
+      if (options.completeLogin) {
+        await options.completeLogin(request, reply, `user:${principal.userId}`);
+        return reply;
+      }
+      return reply.redirect('/portal/status', 303);
+    },
+  );
+}
