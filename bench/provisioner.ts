@@ -60,6 +60,30 @@ async function measure(label: string, ops: number, op: (i: number) => Promise<vo
   return summary;
 }
 
+/** `ops` operations with `width` in flight; one latency sample per operation. */
+async function measureConcurrent(
+  label: string,
+  ops: number,
+  width: number,
+  op: (i: number) => Promise<void>,
+): Promise<LatencySummary> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const lane = async (): Promise<void> => {
+    while (next < ops) {
+      const i = next++;
+      const t0 = performance.now();
+      await op(i);
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: width }, lane));
+  const summary = summarize(latencies, performance.now() - started);
+  console.log(formatRow(label, summary));
+  return summary;
+}
+
 async function main(): Promise<void> {
   const lab = new NetnsLab();
   const dir = await mkdtemp(join(tmpdir(), 'tp-bench-prov-'));
@@ -114,6 +138,11 @@ async function main(): Promise<void> {
       `ratio gRPC/direct: p50 ${(g.p50 / d.p50).toFixed(2)}×, p99 ${(g.p99 / d.p99).toFixed(2)}×, throughput ${(d.perSecond / g.perSecond).toFixed(2)}× (target ≤ 2×)`,
     );
 
+    const WIDTH = 32;
+    console.log(`\n${WIDTH} round trips in flight (the driver joins concurrent changes into one nft transaction)`);
+    const dc = await measureConcurrent(`direct nft -f, ${WIDTH} parallel`, OPS * 2, WIDTH, (i) => direct(10_000 + i));
+    const gc = await measureConcurrent(`gRPC/mTLS, ${WIDTH} in flight`, OPS * 2, WIDTH, (i) => viaGrpc(10_000 + i));
+    console.log(`throughput gRPC/direct: ${(gc.perSecond / dc.perSecond).toFixed(2)}×`);
     console.log(
       '\nper-op latency with allowed clients loaded (each op = AllowClient + RevokeClient of one more client)',
     );

@@ -55,13 +55,30 @@ function encode(options: LoadOptions, socketIndex: number, sequence: number, tag
   const secret = Buffer.from(options.secret);
   const identifier = sequence % 256;
   const user = (socketIndex * 7919 + sequence) % options.users;
-  const mac = `02-00-00-${String(socketIndex).padStart(2, '0')}-${(user >> 8).toString(16).padStart(2, '0')}-${(user & 0xff).toString(16).padStart(2, '0')}`;
+  // One device per guest, as a real guest re-authenticating would be.
+  const mac = `02-00-00-00-${(user >> 8).toString(16).padStart(2, '0')}-${(user & 0xff).toString(16).padStart(2, '0')}`;
   const nasIp = tlv(Attr.NasIpAddress, Buffer.from([127, 0, 0, 1]));
   if (options.scenario === 'pap' || options.scenario === 'chap') {
     const authenticator = deterministicAuthenticator(`${tag}/${options.scenario}/${socketIndex}/${sequence}`);
     return options.scenario === 'pap'
-      ? accessRequest({ identifier, secret, userName: userName(user), password: userPassword(user), callingStationId: mac, extra: [nasIp], authenticator })
-      : accessRequest({ identifier, secret, userName: voucherCode(user), chapPassword: voucherCode(user), callingStationId: mac, extra: [nasIp], authenticator });
+      ? accessRequest({
+          identifier,
+          secret,
+          userName: userName(user),
+          password: userPassword(user),
+          callingStationId: mac,
+          extra: [nasIp],
+          authenticator,
+        })
+      : accessRequest({
+          identifier,
+          secret,
+          userName: voucherCode(user),
+          chapPassword: voucherCode(user),
+          callingStationId: mac,
+          extra: [nasIp],
+          authenticator,
+        });
   }
   const session = socketIndex * options.outstandingPerSocket + (sequence % options.outstandingPerSocket);
   return accountingRequest({
@@ -128,7 +145,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       : Array.from({ length: options.users }, (_, user) => encode(options, 0, user, 'prime'));
   await sendAll(options, prime);
 
-  const pools = Array.from({ length: options.sockets }, (_, s) => Array.from({ length: options.packetsPerSocket }, (_, k) => encode(options, s, k)));
+  const pools = Array.from({ length: options.sockets }, (_, s) =>
+    Array.from({ length: options.packetsPerSocket }, (_, k) => encode(options, s, k)),
+  );
   const latencies = new Float64Array(4_000_000);
   let samples = 0;
   let completed = 0;
@@ -189,11 +208,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   measuring = false;
   const elapsed = performance.now() - started;
   const cpu = process.cpuUsage(cpuAtStart);
-  process.stderr.write(`measure-end generator-cpu=${((cpu.user + cpu.system) / 1000 / elapsed * 100).toFixed(0)}%\n`);
+  process.stderr.write(`measure-end generator-cpu=${(((cpu.user + cpu.system) / 1000 / elapsed) * 100).toFixed(0)}%\n`);
   clearInterval(reaper);
   for (const socket of sockets) socket.close();
   const sorted = latencies.subarray(0, samples).sort();
-  const percentile = (p: number): number => (samples === 0 ? NaN : sorted[Math.min(samples - 1, Math.floor(samples * p))]!);
+  const percentile = (p: number): number =>
+    samples === 0 ? NaN : sorted[Math.min(samples - 1, Math.floor(samples * p))]!;
   return {
     scenario: options.scenario,
     requestsPerSecond: (completed * 1000) / elapsed,

@@ -18,12 +18,23 @@ const [dir = '', secret = '', usersText = '64', authPortText = '0', acctPortText
 const users = Number(usersText);
 const { config } = loadConfig({
   env: {},
-  overrides: { dataDir: dir, radius: { listen: ['127.0.0.1'], authPort: Number(authPortText), acctPort: Number(acctPortText) } },
+  overrides: {
+    dataDir: dir,
+    radius: { listen: ['127.0.0.1'], authPort: Number(authPortText), acctPort: Number(acctPortText) },
+  },
 });
 const store = await LowdbStore.open({ dir });
 const clock = systemClock;
-await addNasClient(store, clock, { name: 'bench-nas', source: '127.0.0.1', secret, dialect: 'coovachilli', requireMessageAuthenticator: true });
-const hashes = await Promise.all(Array.from({ length: users }, (_, i) => bcrypt.hash(userPassword(i), config.auth.bcryptCostGuest)));
+await addNasClient(store, clock, {
+  name: 'bench-nas',
+  source: '127.0.0.1',
+  secret,
+  dialect: 'coovachilli',
+  requireMessageAuthenticator: true,
+});
+const hashes = await Promise.all(
+  Array.from({ length: users }, (_, i) => bcrypt.hash(userPassword(i), config.auth.bcryptCostGuest)),
+);
 const now = clock.now();
 await store.update((db) => {
   db.plans['bench-plan'] = planFixture({ id: 'bench-plan', quotaBytes: null, maxDevices: 1_000 });
@@ -70,7 +81,14 @@ await store.update((db) => {
       createdAt: now,
       updatedAt: now,
     };
-    db.vouchers[voucherCode(i)] = { code: voucherCode(i), batchId: 'bench-batch', planId: 'bench-plan', uses: 0, firstUsedAt: null, revokedAt: null };
+    db.vouchers[voucherCode(i)] = {
+      code: voucherCode(i),
+      batchId: 'bench-batch',
+      planId: 'bench-plan',
+      uses: 0,
+      firstUsedAt: null,
+      revokedAt: null,
+    };
   }
 });
 const hasher = new PasswordHasher({ concurrency: config.auth.hashConcurrency });
@@ -80,11 +98,23 @@ const policy = new StoreAccessPolicy({
   verifyPassword: (password, hash) => hasher.verify(password, hash),
   passwordCacheSeconds: config.radius.passwordCacheSeconds,
 });
-const server = await startRadiusServer({ config: config.radius, store, clock, logger: createLogger({ level: 'warn' }), policy });
+const writes = { commits: 0, records: 0, ms: 0 };
+store.onWrite(({ batchSize, ms }) => {
+  writes.commits += 1;
+  writes.records += batchSize;
+  writes.ms += ms;
+});
+const server = await startRadiusServer({
+  config: config.radius,
+  store,
+  clock,
+  logger: createLogger({ level: 'warn' }),
+  policy,
+});
 process.stdout.write(`${JSON.stringify({ authPort: server.authPort, acctPort: server.acctPort })}\n`);
 process.on('SIGTERM', () => {
   void (async () => {
-    process.stderr.write(`${JSON.stringify(server.stats)}\n`);
+    process.stderr.write(`${JSON.stringify({ ...server.stats, writes })}\n`);
     await server.close();
     await store.close();
     process.exit(0);

@@ -1,7 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../appliance/clock.js';
 import type { Config } from '../appliance/config/schema.js';
 import { GuestAccess } from '../appliance/guest-access/guest-access.js';
+import { createArpLookup } from '../appliance/guest-access/neighbour-table.js';
 import type { Logger } from '../appliance/logger.js';
 import type { AccessPort } from '../appliance/provisioning/access-port.js';
 import type { Store } from '../appliance/store/store.js';
@@ -10,7 +11,9 @@ import { plansApi } from './api/plans.js';
 import { vouchersApi } from './api/vouchers.js';
 import { captiveApi } from './captive/captive-api.js';
 import { captiveProbes } from './captive/probes.js';
+import { readContext } from './pages/guest-context.js';
 import { guestPages } from './pages/guest-pages.js';
+import { finishLogin } from './pages/journey.js';
 import type { PortalAccounts } from './pages/portal-accounts.js';
 import { PageRenderer } from './pages/renderer.js';
 
@@ -25,30 +28,62 @@ export interface GuestPortalDeps {
   accessPort: AccessPort | null;
   /** Seals the NAS hand-off context; the appliance's cookie secret will do. */
   secret: string;
+  /** Gateway mode: MAC of a client address; defaults to the kernel ARP table when the gateway is enabled. */
+  macOfAddress?: (ip: string) => string | null;
   guessLimits?: Partial<GuessLimiterOptions>;
   voucherRateLimitPerMinute?: number;
 }
 
-/** Everything of the guest journey: captive pages, OS probes, RFC 8908 API, plans and voucher APIs. */
-export async function registerGuestPortal(app: FastifyInstance, deps: GuestPortalDeps): Promise<void> {
-  const guestAccess = new GuestAccess({
+/** Finishes a guest's login from any route (e.g. the payment return page): NAS hand-off or gateway allow. */
+export type CompleteLogin = (request: FastifyRequest, reply: FastifyReply, ownerKey: string) => Promise<void>;
+
+function guestAccessOf(deps: GuestPortalDeps): GuestAccess {
+  return new GuestAccess({
     store: deps.store,
     clock: deps.clock,
     accessPort: deps.config.gateway.enabled ? deps.accessPort : null,
     logger: deps.logger,
     interimIntervalSeconds: deps.config.radius.interimIntervalSeconds,
   });
+}
+
+function macLookupOf(deps: GuestPortalDeps): ((ip: string) => string | null) | undefined {
+  if (!deps.config.gateway.enabled) return undefined;
+  return deps.macOfAddress ?? createArpLookup();
+}
+
+/** For the payments side: after a paid checkout, continue exactly like a voucher or free-tier login. */
+export function createCompleteLogin(deps: GuestPortalDeps): CompleteLogin {
+  const journey = {
+    store: deps.store,
+    clock: deps.clock,
+    config: deps.config,
+    secret: deps.secret,
+    guestAccess: guestAccessOf(deps),
+  };
+  return async (request, reply, ownerKey) => {
+    const context = readContext(journey, request, reply);
+    await finishLogin(journey, { ...context, ownerKey }, ownerKey, reply);
+  };
+}
+
+/** Everything of the guest journey: captive pages, OS probes, RFC 8908 API, plans and voucher APIs. */
+export async function registerGuestPortal(app: FastifyInstance, deps: GuestPortalDeps): Promise<void> {
+  const guestAccess = guestAccessOf(deps);
   const shared = { store: deps.store, clock: deps.clock, config: deps.config };
   // Encapsulated so that its HTML error handler answers only for the guest pages.
   await app.register(async (pages) =>
     guestPages(pages, {
       ...shared,
       secret: deps.secret,
+      macOfAddress: macLookupOf(deps),
       guestAccess,
       renderer: new PageRenderer(),
       accounts: deps.accounts,
       guessLimiter: new GuessLimiter(deps.clock, deps.guessLimits),
-      ...(deps.voucherRateLimitPerMinute !== undefined ? { voucherRateLimitPerMinute: deps.voucherRateLimitPerMinute } : {}),
+      ...(deps.voucherRateLimitPerMinute !== undefined
+        ? { voucherRateLimitPerMinute: deps.voucherRateLimitPerMinute }
+        : {}),
     }),
   );
   await app.register(async (probes) => captiveProbes(probes, shared));

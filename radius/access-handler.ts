@@ -48,6 +48,21 @@ function proofOf(frame: Frame, secret: Buffer): CredentialProof | null {
   return { kind: 'none' };
 }
 
+const macMemo = new Map<string, string | null>();
+
+/** Calling-Station-Id normalised; NAS send the same few thousand MACs over and over. */
+export function macOf(value: Buffer | undefined): string | null {
+  if (!value) return null;
+  const text = value.toString('latin1');
+  let mac = macMemo.get(text);
+  if (mac === undefined) {
+    mac = normalizeMac(text);
+    if (macMemo.size >= 65_536) macMemo.clear();
+    macMemo.set(text, mac);
+  }
+  return mac;
+}
+
 function reject(code: ErrorCode): AccessOutcome {
   return { code: Code.AccessReject, attributes: [textTlv(Attr.ReplyMessage, replyMessageOf(code))], reason: code };
 }
@@ -57,16 +72,19 @@ export async function handleAccessRequest(
   frame: Frame,
   nas: NasClient,
   secret: Buffer,
-  context: { policy: AccessPolicy; dialects: Record<NasClient['dialect'], CompiledDialect>; interimIntervalSeconds: number },
+  context: {
+    policy: AccessPolicy;
+    dialects: Record<NasClient['dialect'], CompiledDialect>;
+    interimIntervalSeconds: number;
+  },
 ): Promise<AccessOutcome> {
   const userNameValue = firstAttribute(frame, Attr.UserName);
   const proof = proofOf(frame, secret);
   if (!userNameValue || userNameValue.length === 0 || !proof) return reject('TP_ERR_INVALID_CREDENTIALS');
-  const calling = firstAttribute(frame, Attr.CallingStationId);
   const decision = await context.policy.authorize({
     userName: userNameValue.toString('utf8'),
     proof,
-    mac: calling ? normalizeMac(calling.toString('utf8')) : null,
+    mac: macOf(firstAttribute(frame, Attr.CallingStationId)),
     ip: ipv4Of(firstAttribute(frame, Attr.FramedIpAddress)),
   });
   if (!decision.ok) return reject(decision.code);

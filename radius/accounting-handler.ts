@@ -1,9 +1,8 @@
 import type { Clock } from '../appliance/clock.js';
 import type { NasClient } from '../appliance/domain/model.js';
-import { normalizeMac } from '../appliance/entitlements/entitlement.js';
 import { recordAccounting, type AccountingResult, type AccountingStatus } from '../appliance/sessions/accounting.js';
 import type { Store } from '../appliance/store/store.js';
-import { CLASS_PREFIX, ipv4Of } from './access-handler.js';
+import { CLASS_PREFIX, ipv4Of, macOf } from './access-handler.js';
 import { AcctStatus, Attr } from './protocol/constants.js';
 import { allAttributes, firstAttribute, integerAttribute, type Frame } from './protocol/framing.js';
 
@@ -39,15 +38,18 @@ export async function handleAccountingRequest(
   const status = statusCode === undefined ? undefined : STATUS[statusCode];
   if (!status) return null;
   const sessionId = firstAttribute(frame, Attr.AcctSessionId);
-  const calling = firstAttribute(frame, Attr.CallingStationId);
-  const input = (integerAttribute(frame, Attr.AcctInputOctets) ?? 0) + (integerAttribute(frame, Attr.AcctInputGigawords) ?? 0) * GIGAWORD;
-  const output = (integerAttribute(frame, Attr.AcctOutputOctets) ?? 0) + (integerAttribute(frame, Attr.AcctOutputGigawords) ?? 0) * GIGAWORD;
+  const input =
+    (integerAttribute(frame, Attr.AcctInputOctets) ?? 0) +
+    (integerAttribute(frame, Attr.AcctInputGigawords) ?? 0) * GIGAWORD;
+  const output =
+    (integerAttribute(frame, Attr.AcctOutputOctets) ?? 0) +
+    (integerAttribute(frame, Attr.AcctOutputGigawords) ?? 0) * GIGAWORD;
   return recordAccounting(context.store, context.clock, {
     nasId: nas.id,
     status,
     acctSessionId: sessionId && sessionId.length > 0 ? sessionId.toString('utf8') : null,
     subscriptionId: subscriptionFromClass(frame),
-    mac: calling ? normalizeMac(calling.toString('utf8')) : null,
+    mac: macOf(firstAttribute(frame, Attr.CallingStationId)),
     ip: ipv4Of(firstAttribute(frame, Attr.FramedIpAddress)),
     inputOctets: input,
     outputOctets: output,

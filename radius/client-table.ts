@@ -29,7 +29,11 @@ export class ClientTable {
   lookup(address: string): KnownClient | null {
     const now = this.#clock.now();
     const memo = this.#memo.get(address);
-    if (memo && memo.until > now && (memo.client === null || this.#store.db.nasClients[memo.client.nas.id] === memo.client.nas)) {
+    if (
+      memo &&
+      memo.until > now &&
+      (memo.client === null || this.#store.db.nasClients[memo.client.nas.id] === memo.client.nas)
+    ) {
       return memo.client;
     }
     const nas = findNasClientForAddress(this.#store.db, address);

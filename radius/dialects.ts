@@ -22,9 +22,7 @@ type Field = keyof ReplyValues;
  *   skipped when every placeholder is null.
  */
 export type ValueRule =
-  | { field: Field; scale?: number }
-  | { field: Field; part: 'low32' | 'gigawords' }
-  | { template: string };
+  { field: Field; scale?: number } | { field: Field; part: 'low32' | 'gigawords' } | { template: string };
 
 export interface AttributeRule {
   attribute: string;
@@ -49,12 +47,20 @@ export const DIALECT_RULES: Readonly<Record<Dialect, readonly AttributeRule[]>> 
   coovachilli: [
     ...WISPR_BANDWIDTH,
     { vendor: 'ChilliSpot', attribute: 'ChilliSpot-Max-Total-Octets', value: { field: 'bytesLeft', part: 'low32' } },
-    { vendor: 'ChilliSpot', attribute: 'ChilliSpot-Max-Total-Gigawords', value: { field: 'bytesLeft', part: 'gigawords' } },
+    {
+      vendor: 'ChilliSpot',
+      attribute: 'ChilliSpot-Max-Total-Gigawords',
+      value: { field: 'bytesLeft', part: 'gigawords' },
+    },
   ],
   mikrotik: [
     { vendor: 'Mikrotik', attribute: 'Mikrotik-Rate-Limit', value: { template: '{upKbps}k/{downKbps}k' } },
     { vendor: 'Mikrotik', attribute: 'Mikrotik-Total-Limit', value: { field: 'bytesLeft', part: 'low32' } },
-    { vendor: 'Mikrotik', attribute: 'Mikrotik-Total-Limit-Gigawords', value: { field: 'bytesLeft', part: 'gigawords' } },
+    {
+      vendor: 'Mikrotik',
+      attribute: 'Mikrotik-Total-Limit-Gigawords',
+      value: { field: 'bytesLeft', part: 'gigawords' },
+    },
   ],
   generic: WISPR_BANDWIDTH,
 };
@@ -88,7 +94,8 @@ function compileRule(rule: AttributeRule): Encoder {
       return wrap(Buffer.from(spec.template.replace(/\{(\w+)\}/g, (_, field: Field) => String(values[field] ?? 0))));
     };
   }
-  if (resolved.dataType !== 'integer') throw new Error(`${rule.attribute} is ${resolved.dataType}; a numeric rule needs integer`);
+  if (resolved.dataType !== 'integer')
+    throw new Error(`${rule.attribute} is ${resolved.dataType}; a numeric rule needs integer`);
   if ('part' in spec) {
     return (values) => {
       const bytes = values[spec.field];
@@ -129,7 +136,9 @@ export function compileDialects(
   const out = {} as Record<Dialect, CompiledDialect>;
   for (const [dialect, list] of Object.entries(rules) as Array<[Dialect, readonly AttributeRule[]]>) {
     const all = [...common, ...list.map(compileRule)];
-    const rates = list.filter((rule) => fieldsOf(rule.value).every((field) => RATE_FIELDS.includes(field))).map(compileRule);
+    const rates = list
+      .filter((rule) => fieldsOf(rule.value).every((field) => RATE_FIELDS.includes(field)))
+      .map(compileRule);
     out[dialect] = { encode: (values) => run(all, values), encodeRates: (values) => run(rates, values) };
   }
   return out;

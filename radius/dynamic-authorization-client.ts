@@ -47,7 +47,8 @@ function sessionIdentification(target: DynamicAuthorizationTarget): EncodedAttri
   const { session } = target;
   const attributes: EncodedAttribute[] = [];
   if (session.acctSessionId) attributes.push(textTlv(Attr.AcctSessionId, session.acctSessionId));
-  if (session.ip && isIPv4(session.ip)) attributes.push(tlv(Attr.FramedIpAddress, Buffer.from(session.ip.split('.').map(Number))));
+  if (session.ip && isIPv4(session.ip))
+    attributes.push(tlv(Attr.FramedIpAddress, Buffer.from(session.ip.split('.').map(Number))));
   return attributes;
 }
 
@@ -56,7 +57,9 @@ function sessionIdentification(target: DynamicAuthorizationTarget): EncodedAttri
  * first, retransmits the identical packet with doubling waits, and verifies the answer's
  * authenticators before believing an ACK or NAK.
  */
-export function createDynamicAuthorizationClient(options: DynamicAuthorizationClientOptions): DynamicAuthorizationClient {
+export function createDynamicAuthorizationClient(
+  options: DynamicAuthorizationClientOptions,
+): DynamicAuthorizationClient {
   const dialects: Record<string, CompiledDialect> = compileDialects();
   const sockets = new Map<'udp4' | 'udp6', Socket>();
   const pending = new Map<string, Pending>();
@@ -74,7 +77,11 @@ export function createDynamicAuthorizationClient(options: DynamicAuthorizationCl
         const waiting = pending.get(key);
         if (!waiting || !waiting.expect.includes(frame.code)) return;
         if (!verifyResponseAuthenticator(frame, waiting.authenticator, waiting.secret)) return;
-        if (frame.messageAuthenticatorOffset >= 0 && !verifyMessageAuthenticator(frame, waiting.secret, waiting.authenticator)) return;
+        if (
+          frame.messageAuthenticatorOffset >= 0 &&
+          !verifyMessageAuthenticator(frame, waiting.secret, waiting.authenticator)
+        )
+          return;
         const errorCause = integerAttribute(frame, Attr.ErrorCause) ?? null;
         const decoded = errorCause === null ? null : decodePacket(frame.packet);
         const name = decoded?.attributes['Error-Cause'];
@@ -121,12 +128,17 @@ export function createDynamicAuthorizationClient(options: DynamicAuthorizationCl
     });
     const socket = socketFor(isIPv6(address) ? 'udp6' : 'udp4');
     const key = `${destination}|${identifier}`;
-    const expect = code === Code.DisconnectRequest ? [Code.DisconnectAck, Code.DisconnectNak] : [Code.CoaAck, Code.CoaNak];
+    const expect =
+      code === Code.DisconnectRequest ? [Code.DisconnectAck, Code.DisconnectNak] : [Code.CoaAck, Code.CoaNak];
     let attempts = 0;
     try {
       for (let attempt = 0; attempt <= options.retries; attempt++) {
         attempts = attempt + 1;
-        const answer = await new Promise<{ code: number; errorCause: number | null; errorCauseName: string | null } | null>((resolve) => {
+        const answer = await new Promise<{
+          code: number;
+          errorCause: number | null;
+          errorCauseName: string | null;
+        } | null>((resolve) => {
           const timer = setTimeout(() => resolve(null), options.timeoutMs * 2 ** attempt);
           pending.set(key, {
             expect,
@@ -152,9 +164,14 @@ export function createDynamicAuthorizationClient(options: DynamicAuthorizationCl
   return {
     disconnect: (target) => exchange(target, Code.DisconnectRequest, sessionIdentification(target)),
     changeAuthorization: (target, limits: SessionLimits) =>
-      exchange(target, Code.CoaRequest, [...sessionIdentification(target), ...dialects[target.nas.dialect]!.encodeRates(limits)]),
+      exchange(target, Code.CoaRequest, [
+        ...sessionIdentification(target),
+        ...dialects[target.nas.dialect]!.encodeRates(limits),
+      ]),
     close: async () => {
-      await Promise.all([...sockets.values()].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+      await Promise.all(
+        [...sockets.values()].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))),
+      );
       sockets.clear();
     },
   };

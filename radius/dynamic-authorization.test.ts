@@ -81,9 +81,21 @@ describe('dynamic authorization (RFC 5176) against a FreeRADIUS NAS stand-in', (
       db.nasClients[fixture.nasId]!.source = '127.0.0.1';
       db.nasClients[fixture.nasId]!.coaPort = coaPort;
     });
-    client = createDynamicAuthorizationClient({ clock: fixture.clock, logger: silentLogger, timeoutMs: fixture.config.coaTimeoutMs, retries: fixture.config.coaRetries });
+    client = createDynamicAuthorizationClient({
+      clock: fixture.clock,
+      logger: silentLogger,
+      timeoutMs: fixture.config.coaTimeoutMs,
+      retries: fixture.config.coaRetries,
+    });
     enforcer = new SessionEnforcer({ store: fixture.store, clock: fixture.clock, port: client, logger: silentLogger });
-    server = await startRadiusServer({ config: fixture.config, store: fixture.store, clock: fixture.clock, logger: silentLogger, policy: fixture.policy, enforcer });
+    server = await startRadiusServer({
+      config: fixture.config,
+      store: fixture.store,
+      clock: fixture.clock,
+      logger: silentLogger,
+      policy: fixture.policy,
+      enforcer,
+    });
     acct = `127.0.0.1:${server.acctPort}`;
   });
   after(async () => {
@@ -106,20 +118,38 @@ describe('dynamic authorization (RFC 5176) against a FreeRADIUS NAS stand-in', (
 
   it('sends Disconnect-Request when accounting shows the quota spent, and records the ACK', async (t) => {
     if (!requireSystem(t, { tools: ['radclient', 'freeradius'] })) return;
-    const start = await radclient(acct, 'acct', SECRET, `Acct-Status-Type = Start\nAcct-Session-Id = "quota-1"\nClass = "tp1:sub-user"\n`);
+    const start = await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Start\nAcct-Session-Id = "quota-1"\nClass = "tp1:sub-user"\n`,
+    );
     assert.equal(start.reply, 'Accounting-Response');
     // 5 GiB plan: one Gigaword plus 1 GiB crosses it.
-    const interim = await radclient(acct, 'acct', SECRET, `Acct-Status-Type = Interim-Update\nAcct-Session-Id = "quota-1"\nClass = "tp1:sub-user"\nAcct-Input-Octets = ${GIB + 10}\nAcct-Input-Gigawords = 1\n`);
+    const interim = await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Interim-Update\nAcct-Session-Id = "quota-1"\nClass = "tp1:sub-user"\nAcct-Input-Octets = ${GIB + 10}\nAcct-Input-Gigawords = 1\n`,
+    );
     assert.equal(interim.reply, 'Accounting-Response');
     const record = await waitFor(async () => (await coaHistory()).find((entry) => entry.acctSessionId === 'quota-1'));
     assert.equal(record.kind, 'disconnect');
     assert.equal(record.outcome, 'ack');
     assert.equal(record.reason, 'quota-spent');
-    assert.match(nas!.output(), /Received Disconnect-Request[^\n]*\n[^\n]*Message-Authenticator[\s\S]*?Acct-Session-Id = "quota-1"/);
+    assert.match(
+      nas!.output(),
+      /Received Disconnect-Request[^\n]*\n[^\n]*Message-Authenticator[\s\S]*?Acct-Session-Id = "quota-1"/,
+    );
     const session = Object.values(fixture.store.db.sessions).find((s) => s.acctSessionId === 'quota-1');
     assert.equal(session?.disconnectPendingSince, null, 'an answered disconnect leaves nothing pending');
     // The NAS then stops the session as usual.
-    await radclient(acct, 'acct', SECRET, `Acct-Status-Type = Stop\nAcct-Session-Id = "quota-1"\nClass = "tp1:sub-user"\nAcct-Input-Octets = ${GIB + 10}\nAcct-Input-Gigawords = 1\n`);
+    await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Stop\nAcct-Session-Id = "quota-1"\nClass = "tp1:sub-user"\nAcct-Input-Octets = ${GIB + 10}\nAcct-Input-Gigawords = 1\n`,
+    );
     await fixture.store.update((db) => {
       db.subscriptions['sub-user']!.bytesUsed = 0;
     });
@@ -127,10 +157,20 @@ describe('dynamic authorization (RFC 5176) against a FreeRADIUS NAS stand-in', (
 
   it('records a NAK with its Error-Cause and drops a session the NAS no longer has', async (t) => {
     if (!requireSystem(t, { tools: ['radclient', 'freeradius'] })) return;
-    await radclient(acct, 'acct', SECRET, `Acct-Status-Type = Start\nAcct-Session-Id = "gone"\nClass = "tp1:sub-user"\n`);
+    await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Start\nAcct-Session-Id = "gone"\nClass = "tp1:sub-user"\n`,
+    );
     const session = Object.values(fixture.store.db.sessions).find((s) => s.acctSessionId === 'gone')!;
     const outcome = await enforcer.kick(session.id);
-    assert.deepEqual(outcome.result, { outcome: 'nak', attempts: 1, errorCause: 503, errorCauseName: 'Session-Context-Not-Found' });
+    assert.deepEqual(outcome.result, {
+      outcome: 'nak',
+      attempts: 1,
+      errorCause: 503,
+      errorCauseName: 'Session-Context-Not-Found',
+    });
     assert.equal(fixture.store.db.sessions[session.id], undefined);
     const record = (await coaHistory()).find((entry) => entry.acctSessionId === 'gone')!;
     assert.equal(record.reason, 'staff-kick');
@@ -144,14 +184,35 @@ describe('dynamic authorization (RFC 5176) against a FreeRADIUS NAS stand-in', (
     await fixture.store.update((db) => {
       db.plans['plan-day']!.onQuotaExhausted = { action: 'throttle', upKbps: 128, downKbps: 256 };
     });
-    await radclient(acct, 'acct', SECRET, `Acct-Status-Type = Start\nAcct-Session-Id = "slow-1"\nClass = "tp1:sub-user"\n`);
-    await radclient(acct, 'acct', SECRET, `Acct-Status-Type = Interim-Update\nAcct-Session-Id = "slow-1"\nClass = "tp1:sub-user"\nAcct-Output-Octets = ${GIB}\nAcct-Output-Gigawords = 1\n`);
+    await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Start\nAcct-Session-Id = "slow-1"\nClass = "tp1:sub-user"\n`,
+    );
+    await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Interim-Update\nAcct-Session-Id = "slow-1"\nClass = "tp1:sub-user"\nAcct-Output-Octets = ${GIB}\nAcct-Output-Gigawords = 1\n`,
+    );
     const record = await waitFor(async () => (await coaHistory()).find((entry) => entry.acctSessionId === 'slow-1'));
     assert.equal(record.kind, 'coa');
     assert.equal(record.outcome, 'ack');
-    assert.match(nas!.output(), /Received CoA-Request[\s\S]*?Acct-Session-Id = "slow-1"[\s\S]*?WISPr-Bandwidth-Max-Up = 128000[\s\S]*?WISPr-Bandwidth-Max-Down = 256000/);
-    assert.ok(fixture.store.db.sessions[Object.values(fixture.store.db.sessions).find((s) => s.acctSessionId === 'slow-1')!.id], 'throttled, not cut');
-    await radclient(acct, 'acct', SECRET, `Acct-Status-Type = Stop\nAcct-Session-Id = "slow-1"\nClass = "tp1:sub-user"\n`);
+    assert.match(
+      nas!.output(),
+      /Received CoA-Request[\s\S]*?Acct-Session-Id = "slow-1"[\s\S]*?WISPr-Bandwidth-Max-Up = 128000[\s\S]*?WISPr-Bandwidth-Max-Down = 256000/,
+    );
+    assert.ok(
+      fixture.store.db.sessions[Object.values(fixture.store.db.sessions).find((s) => s.acctSessionId === 'slow-1')!.id],
+      'throttled, not cut',
+    );
+    await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Stop\nAcct-Session-Id = "slow-1"\nClass = "tp1:sub-user"\n`,
+    );
     await fixture.store.update((db) => {
       db.plans['plan-day']!.onQuotaExhausted = { action: 'disconnect' };
       db.subscriptions['sub-user']!.bytesUsed = 0;
@@ -160,7 +221,12 @@ describe('dynamic authorization (RFC 5176) against a FreeRADIUS NAS stand-in', (
 
   it('when the NAS never answers, marks the disconnect pending, refuses the next login and asks again on the next Interim-Update', async (t) => {
     if (!requireSystem(t, { tools: ['radclient', 'freeradius'] })) return;
-    await radclient(acct, 'acct', SECRET, `Acct-Status-Type = Start\nAcct-Session-Id = "deaf-1"\nClass = "tp1:sub-user"\nCalling-Station-Id = "02-00-00-00-00-31"\n`);
+    await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Start\nAcct-Session-Id = "deaf-1"\nClass = "tp1:sub-user"\nCalling-Station-Id = "02-00-00-00-00-31"\n`,
+    );
     const session = Object.values(fixture.store.db.sessions).find((s) => s.acctSessionId === 'deaf-1')!;
     const silentPort = await freeUdpPort();
     await fixture.store.update((db) => {
@@ -169,13 +235,23 @@ describe('dynamic authorization (RFC 5176) against a FreeRADIUS NAS stand-in', (
     const outcome = await enforcer.kick(session.id);
     assert.deepEqual(outcome.result, { outcome: 'timeout', attempts: 2 });
     assert.equal(fixture.store.db.sessions[session.id]!.disconnectPendingSince, fixture.clock.now());
-    const login = await radclient(`127.0.0.1:${server.authPort}`, 'auth', SECRET, `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\nMessage-Authenticator = 0x00\n`);
+    const login = await radclient(
+      `127.0.0.1:${server.authPort}`,
+      'auth',
+      SECRET,
+      `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\nMessage-Authenticator = 0x00\n`,
+    );
     assert.equal(login.reply, 'Access-Reject');
     assert.match(attributeOf(login, 'Reply-Message')!, /still being closed/);
     await fixture.store.update((db) => {
       db.nasClients[fixture.nasId]!.coaPort = coaPort;
     });
-    await radclient(acct, 'acct', SECRET, `Acct-Status-Type = Interim-Update\nAcct-Session-Id = "deaf-1"\nClass = "tp1:sub-user"\nAcct-Input-Octets = 10\n`);
+    await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Interim-Update\nAcct-Session-Id = "deaf-1"\nClass = "tp1:sub-user"\nAcct-Input-Octets = 10\n`,
+    );
     const retried = await waitFor(async () =>
       (await coaHistory()).find((entry) => entry.acctSessionId === 'deaf-1' && entry.outcome === 'ack'),
     );

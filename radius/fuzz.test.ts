@@ -27,7 +27,8 @@ const pick = (random: () => number, max: number): number => Math.floor(random() 
 /** Attribute start offsets, for mutations that aim at an attribute's length octet. */
 function attributeOffsets(packet: Buffer): number[] {
   const offsets: number[] = [];
-  for (let offset = 20; offset + 1 < packet.length && packet[offset + 1]! >= 2; offset += packet[offset + 1]!) offsets.push(offset);
+  for (let offset = 20; offset + 1 < packet.length && packet[offset + 1]! >= 2; offset += packet[offset + 1]!)
+    offsets.push(offset);
   return offsets;
 }
 
@@ -67,7 +68,11 @@ const MUTATIONS: Record<string, Mutation> = {
 
 /** A NAS answers only what reaches it intact: the signed bytes unchanged (trailing padding is ignored, RFC 2865 §3). */
 function shouldAnswer(original: Buffer, mutated: Buffer): boolean {
-  return mutated.length >= original.length && mutated.subarray(0, original.length).equals(original) && mutated.readUInt16BE(2) === original.length;
+  return (
+    mutated.length >= original.length &&
+    mutated.subarray(0, original.length).equals(original) &&
+    mutated.readUInt16BE(2) === original.length
+  );
 }
 
 describe('RADIUS fuzzing', () => {
@@ -77,7 +82,13 @@ describe('RADIUS fuzzing', () => {
 
   before(async () => {
     fixture = await createFixture();
-    server = await startRadiusServer({ config: fixture.config, store: fixture.store, clock: fixture.clock, logger: silentLogger, policy: fixture.policy });
+    server = await startRadiusServer({
+      config: fixture.config,
+      store: fixture.store,
+      clock: fixture.clock,
+      logger: silentLogger,
+      policy: fixture.policy,
+    });
     client = await TestClient.open();
   });
   after(async () => {
@@ -95,9 +106,22 @@ describe('RADIUS fuzzing', () => {
       const kind = i % 3;
       const original =
         kind === 0
-          ? accessRequest({ identifier, secret, userName: '02:00:00:00:00:01', password: 'x', callingStationId: '02-00-00-00-00-01' })
+          ? accessRequest({
+              identifier,
+              secret,
+              userName: '02:00:00:00:00:01',
+              password: 'x',
+              callingStationId: '02-00-00-00-00-01',
+            })
           : kind === 1
-            ? accountingRequest({ identifier, secret, status: AcctStatus.InterimUpdate, sessionId: `fuzz-${i % 7}`, subscriptionId: 'sub-user', inputOctets: i })
+            ? accountingRequest({
+                identifier,
+                secret,
+                status: AcctStatus.InterimUpdate,
+                sessionId: `fuzz-${i % 7}`,
+                subscriptionId: 'sub-user',
+                inputOctets: i,
+              })
             : statusServer(identifier, secret);
       const name = names[pick(random, names.length)]!;
       const mutated = MUTATIONS[name]!(original, random);
@@ -107,12 +131,16 @@ describe('RADIUS fuzzing', () => {
       if (i % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const deadline = Date.now() + 5_000;
-    while (client.replies.length < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (client.replies.length < expected && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.ok(expected > ITERATIONS / 20, 'some mutations leave the packet intact');
     assert.equal(client.replies.length, expected, 'exactly the intact packets were answered');
     assert.equal(server.stats.errors, 0);
-    assert.ok(Object.keys(server.stats.dropped).length >= 5, `drops were classified: ${JSON.stringify(server.stats.dropped)}`);
+    assert.ok(
+      Object.keys(server.stats.dropped).length >= 5,
+      `drops were classified: ${JSON.stringify(server.stats.dropped)}`,
+    );
     const alive = await client.exchange(statusServer(7, secret), server.authPort);
     assert.ok(alive, 'the server still answers');
   });

@@ -25,18 +25,39 @@ const CASES: Case[] = [
   {
     name: 'PAP account login',
     request: (id) => accessRequest({ identifier: id, secret, userName: 'guest@example.org', password: PASSWORD }),
-    reply: { code: 'Access-Accept', firstAttribute: 'Message-Authenticator', attributes: { 'Idle-Timeout': 600, 'Acct-Interim-Interval': 300, Class: Buffer.from('tp1:sub-user') } },
+    reply: {
+      code: 'Access-Accept',
+      firstAttribute: 'Message-Authenticator',
+      attributes: { 'Idle-Timeout': 600, 'Acct-Interim-Interval': 300, Class: Buffer.from('tp1:sub-user') },
+    },
   },
   {
     name: 'Proxy-State is echoed',
     request: (id) =>
-      accessRequest({ identifier: id, secret, userName: 'guest@example.org', password: PASSWORD, extra: [tlv(Attr.ProxyState, Buffer.from('proxy-1'))] }),
+      accessRequest({
+        identifier: id,
+        secret,
+        userName: 'guest@example.org',
+        password: PASSWORD,
+        extra: [tlv(Attr.ProxyState, Buffer.from('proxy-1'))],
+      }),
     reply: { code: 'Access-Accept', attributes: { 'Proxy-State': Buffer.from('proxy-1') } },
   },
   {
     name: 'User-Password and CHAP-Password together',
-    request: (id) => accessRequest({ identifier: id, secret, userName: 'guest@example.org', password: PASSWORD, chapPassword: PASSWORD }),
-    reply: { code: 'Access-Reject', firstAttribute: 'Message-Authenticator', attributes: { 'Reply-Message': 'The code or password is wrong; check it and try again' } },
+    request: (id) =>
+      accessRequest({
+        identifier: id,
+        secret,
+        userName: 'guest@example.org',
+        password: PASSWORD,
+        chapPassword: PASSWORD,
+      }),
+    reply: {
+      code: 'Access-Reject',
+      firstAttribute: 'Message-Authenticator',
+      attributes: { 'Reply-Message': 'The code or password is wrong; check it and try again' },
+    },
   },
   {
     name: 'account password over CHAP (bcrypt cannot answer it)',
@@ -50,7 +71,14 @@ const CASES: Case[] = [
   },
   {
     name: 'missing Message-Authenticator',
-    request: (id) => accessRequest({ identifier: id, secret, userName: 'guest@example.org', password: PASSWORD, messageAuthenticator: false }),
+    request: (id) =>
+      accessRequest({
+        identifier: id,
+        secret,
+        userName: 'guest@example.org',
+        password: PASSWORD,
+        messageAuthenticator: false,
+      }),
     reply: null,
   },
   {
@@ -77,7 +105,13 @@ describe('RADIUS packet fixtures', () => {
 
   before(async () => {
     fixture = await createFixture();
-    server = await startRadiusServer({ config: fixture.config, store: fixture.store, clock: fixture.clock, logger: silentLogger, policy: fixture.policy });
+    server = await startRadiusServer({
+      config: fixture.config,
+      store: fixture.store,
+      clock: fixture.clock,
+      logger: silentLogger,
+      policy: fixture.policy,
+    });
     client = await TestClient.open();
   });
   after(async () => {
@@ -99,7 +133,8 @@ describe('RADIUS packet fixtures', () => {
       const decoded = decodePacket(raw)!;
       assert.equal(decoded.code, testCase.reply.code);
       if (testCase.reply.firstAttribute) assert.equal(firstAttributeName(frame), testCase.reply.firstAttribute);
-      for (const [name, value] of Object.entries(testCase.reply.attributes ?? {})) assert.deepEqual(decoded.attributes[name], value, name);
+      for (const [name, value] of Object.entries(testCase.reply.attributes ?? {}))
+        assert.deepEqual(decoded.attributes[name], value, name);
     });
   });
 

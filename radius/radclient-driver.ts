@@ -12,8 +12,15 @@ export interface RadclientResult {
  * Runs FreeRADIUS's `radclient` once (no retries, 1 s timeout) with `body` as the request file.
  * radclient 3.2 adds Message-Authenticator only when the body says `Message-Authenticator = 0x00`.
  */
-export async function radclient(target: string, type: 'auth' | 'acct' | 'status' | 'coa' | 'disconnect', secret: string, body: string): Promise<RadclientResult> {
-  const child = spawn('radclient', ['-x', '-r', '1', '-t', '1', target, type, secret], { stdio: ['pipe', 'pipe', 'pipe'] });
+export async function radclient(
+  target: string,
+  type: 'auth' | 'acct' | 'status' | 'coa' | 'disconnect',
+  secret: string,
+  body: string,
+): Promise<RadclientResult> {
+  const child = spawn('radclient', ['-x', '-r', '1', '-t', '1', target, type, secret], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -16,7 +16,13 @@ describe('RADIUS against FreeRADIUS radclient', () => {
 
   before(async () => {
     fixture = await createFixture();
-    server = await startRadiusServer({ config: fixture.config, store: fixture.store, clock: fixture.clock, logger: silentLogger, policy: fixture.policy });
+    server = await startRadiusServer({
+      config: fixture.config,
+      store: fixture.store,
+      clock: fixture.clock,
+      logger: silentLogger,
+      policy: fixture.policy,
+    });
     auth = `127.0.0.1:${server.authPort}`;
     acct = `127.0.0.1:${server.acctPort}`;
   });
@@ -29,10 +35,17 @@ describe('RADIUS against FreeRADIUS radclient', () => {
 
   it('accepts an account password over PAP and puts the plan in the reply, Message-Authenticator first', async (t) => {
     if (!needsRadclient(t)) return;
-    const result = await radclient(auth, 'auth', SECRET, `User-Name = "Guest@Example.org"\nUser-Password = "${PASSWORD}"\nCalling-Station-Id = "02-00-00-00-00-09"\n${MA}`);
+    const result = await radclient(
+      auth,
+      'auth',
+      SECRET,
+      `User-Name = "Guest@Example.org"\nUser-Password = "${PASSWORD}"\nCalling-Station-Id = "02-00-00-00-00-09"\n${MA}`,
+    );
     assert.equal(result.reply, 'Access-Accept', result.output);
     assert.equal(result.attributes[0]?.[0], 'Message-Authenticator');
-    assert.ok(Number(attributeOf(result, 'Session-Timeout')) <= 3600 && Number(attributeOf(result, 'Session-Timeout')) > 3590);
+    assert.ok(
+      Number(attributeOf(result, 'Session-Timeout')) <= 3600 && Number(attributeOf(result, 'Session-Timeout')) > 3590,
+    );
     assert.equal(attributeOf(result, 'Idle-Timeout'), '600');
     assert.equal(attributeOf(result, 'Acct-Interim-Interval'), '300');
     assert.equal(attributeOf(result, 'WISPr-Bandwidth-Max-Up'), '2000000');
@@ -45,7 +58,12 @@ describe('RADIUS against FreeRADIUS radclient', () => {
 
   it('rejects a wrong account password with a Reply-Message the guest can act on', async (t) => {
     if (!needsRadclient(t)) return;
-    const result = await radclient(auth, 'auth', SECRET, `User-Name = "guest@example.org"\nUser-Password = "wrong"\n${MA}`);
+    const result = await radclient(
+      auth,
+      'auth',
+      SECRET,
+      `User-Name = "guest@example.org"\nUser-Password = "wrong"\n${MA}`,
+    );
     assert.equal(result.reply, 'Access-Reject');
     assert.equal(result.attributes[0]?.[0], 'Message-Authenticator');
     assert.match(attributeOf(result, 'Reply-Message')!, /wrong; check it and try again/);
@@ -53,7 +71,8 @@ describe('RADIUS against FreeRADIUS radclient', () => {
 
   it('accepts a portal one-time credential over CHAP once, only from the device it was minted for', async (t) => {
     if (!needsRadclient(t)) return;
-    const body = (mac: string): string => `User-Name = "pc-abc"\nCHAP-Password = "one-time-pass"\nCalling-Station-Id = "${mac}"\n${MA}`;
+    const body = (mac: string): string =>
+      `User-Name = "pc-abc"\nCHAP-Password = "one-time-pass"\nCalling-Station-Id = "${mac}"\n${MA}`;
     const otherDevice = await radclient(auth, 'auth', SECRET, body('02-00-00-00-00-07'));
     assert.equal(otherDevice.reply, 'Access-Reject');
     const first = await radclient(auth, 'auth', SECRET, body('02:00:00:00:00:02'));
@@ -69,26 +88,51 @@ describe('RADIUS against FreeRADIUS radclient', () => {
     const body = `User-Name = "TPVOUCHER1"\nCHAP-Password = "TPVOUCHER1"\nCHAP-Challenge = 0x0102030405060708090a0b0c0d0e0f10\nCalling-Station-Id = "0200.0000.0042"\n${MA}`;
     const result = await radclient(auth, 'auth', SECRET, body);
     assert.equal(result.reply, 'Access-Accept', result.output);
-    const voucherSubscription = Object.values(fixture.store.db.subscriptions).find((s) => s.voucherCode === 'TPVOUCHER1');
+    const voucherSubscription = Object.values(fixture.store.db.subscriptions).find(
+      (s) => s.voucherCode === 'TPVOUCHER1',
+    );
     assert.ok(voucherSubscription, 'the voucher was redeemed');
     assert.equal(voucherSubscription.startedAt, fixture.clock.now());
     assert.equal(fixture.store.db.vouchers['TPVOUCHER1']!.uses, 1);
-    assert.equal(Buffer.from(attributeOf(result, 'Class')!.slice(2), 'hex').toString(), `tp1:${voucherSubscription.id}`);
-    const wrong = await radclient(auth, 'auth', SECRET, body.replace('CHAP-Password = "TPVOUCHER1"', 'CHAP-Password = "guess"'));
+    assert.equal(
+      Buffer.from(attributeOf(result, 'Class')!.slice(2), 'hex').toString(),
+      `tp1:${voucherSubscription.id}`,
+    );
+    const wrong = await radclient(
+      auth,
+      'auth',
+      SECRET,
+      body.replace('CHAP-Password = "TPVOUCHER1"', 'CHAP-Password = "guess"'),
+    );
     assert.equal(wrong.reply, 'Access-Reject');
   });
 
   it('accepts a remembered device by MAC in any notation, but not a MAC typed in from another device', async (t) => {
     if (!needsRadclient(t)) return;
-    const ok = await radclient(auth, 'auth', SECRET, `User-Name = "02-00-00-00-00-01"\nUser-Password = "02-00-00-00-00-01"\nCalling-Station-Id = "0200.0000.0001"\n${MA}`);
+    const ok = await radclient(
+      auth,
+      'auth',
+      SECRET,
+      `User-Name = "02-00-00-00-00-01"\nUser-Password = "02-00-00-00-00-01"\nCalling-Station-Id = "0200.0000.0001"\n${MA}`,
+    );
     assert.equal(ok.reply, 'Access-Accept', ok.output);
-    const spoof = await radclient(auth, 'auth', SECRET, `User-Name = "020000000001"\nUser-Password = "x"\nCalling-Station-Id = "02-00-00-00-00-66"\n${MA}`);
+    const spoof = await radclient(
+      auth,
+      'auth',
+      SECRET,
+      `User-Name = "020000000001"\nUser-Password = "x"\nCalling-Station-Id = "02-00-00-00-00-66"\n${MA}`,
+    );
     assert.equal(spoof.reply, 'Access-Reject');
   });
 
   it('answers over IPv6 too', async (t) => {
     if (!needsRadclient(t)) return;
-    const result = await radclient(`[::1]:${server.authPort}`, 'auth', SECRET, `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\n${MA}`);
+    const result = await radclient(
+      `[::1]:${server.authPort}`,
+      'auth',
+      SECRET,
+      `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\n${MA}`,
+    );
     assert.equal(result.reply, 'Access-Accept', result.output);
   });
 
@@ -117,8 +161,13 @@ describe('RADIUS against FreeRADIUS radclient', () => {
     );
     assert.equal(stop.reply, 'Accounting-Response');
     assert.equal(fixture.store.db.subscriptions['sub-user']!.bytesUsed - before, 3500 + 2 ** 32);
-    assert.equal(Object.values(fixture.store.db.sessions).find((s) => s.acctSessionId === 'life-1'), undefined);
-    const closed = await fixture.store.history<{ acctSessionId: string; reason: string; terminateCause: number }>('closed-sessions').readAll();
+    assert.equal(
+      Object.values(fixture.store.db.sessions).find((s) => s.acctSessionId === 'life-1'),
+      undefined,
+    );
+    const closed = await fixture.store
+      .history<{ acctSessionId: string; reason: string; terminateCause: number }>('closed-sessions')
+      .readAll();
     const record = closed.find((entry) => entry.acctSessionId === 'life-1');
     assert.equal(record?.reason, 'stop');
     assert.equal(record?.terminateCause, 1);
@@ -131,7 +180,12 @@ describe('RADIUS against FreeRADIUS radclient', () => {
 
   it('closes every session of a NAS on Accounting-On', async (t) => {
     if (!needsRadclient(t)) return;
-    await radclient(acct, 'acct', SECRET, `Acct-Status-Type = Start\nAcct-Session-Id = "reboot-1"\nClass = "tp1:sub-user"\n`);
+    await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Start\nAcct-Session-Id = "reboot-1"\nClass = "tp1:sub-user"\n`,
+    );
     assert.ok(Object.values(fixture.store.db.sessions).some((s) => s.acctSessionId === 'reboot-1'));
     const on = await radclient(acct, 'acct', SECRET, `Acct-Status-Type = Accounting-On\nNAS-Identifier = "test-nas"\n`);
     assert.equal(on.reply, 'Accounting-Response');
@@ -149,18 +203,36 @@ describe('RADIUS against FreeRADIUS radclient', () => {
   it('does not answer a wrong secret, on either port', async (t) => {
     if (!needsRadclient(t)) return;
     const dropped = server.stats.dropped['bad-message-authenticator'] ?? 0;
-    const authResult = await radclient(auth, 'auth', 'not-the-secret', `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\n${MA}`);
+    const authResult = await radclient(
+      auth,
+      'auth',
+      'not-the-secret',
+      `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\n${MA}`,
+    );
     assert.equal(authResult.reply, null);
     assert.equal(server.stats.dropped['bad-message-authenticator'], dropped + 1);
-    const acctResult = await radclient(acct, 'acct', 'not-the-secret', `Acct-Status-Type = Start\nAcct-Session-Id = "forged"\n`);
+    const acctResult = await radclient(
+      acct,
+      'acct',
+      'not-the-secret',
+      `Acct-Status-Type = Start\nAcct-Session-Id = "forged"\n`,
+    );
     assert.equal(acctResult.reply, null);
     assert.ok((server.stats.dropped['bad-request-authenticator'] ?? 0) >= 1);
-    assert.equal(Object.values(fixture.store.db.sessions).find((s) => s.acctSessionId === 'forged'), undefined);
+    assert.equal(
+      Object.values(fixture.store.db.sessions).find((s) => s.acctSessionId === 'forged'),
+      undefined,
+    );
   });
 
   it('does not answer an Access-Request without Message-Authenticator when the NAS requires one', async (t) => {
     if (!needsRadclient(t)) return;
-    const result = await radclient(auth, 'auth', SECRET, `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\n`);
+    const result = await radclient(
+      auth,
+      'auth',
+      SECRET,
+      `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\n`,
+    );
     assert.equal(result.reply, null);
     assert.ok((server.stats.dropped['missing-message-authenticator'] ?? 0) >= 1);
   });
@@ -169,15 +241,30 @@ describe('RADIUS against FreeRADIUS radclient', () => {
 describe('RADIUS reject delay and per-NAS settings', () => {
   it('delays an Access-Reject by rejectDelayMs, and accepts without Message-Authenticator when the NAS allows it', async (t) => {
     if (!requireSystem(t, { tools: ['radclient'] })) return;
-    const fixture = await createFixture({ requireMessageAuthenticator: false, radius: { rejectDelayMs: 400 }, dialect: 'mikrotik' });
-    const server = await startRadiusServer({ config: fixture.config, store: fixture.store, clock: fixture.clock, logger: silentLogger, policy: fixture.policy });
+    const fixture = await createFixture({
+      requireMessageAuthenticator: false,
+      radius: { rejectDelayMs: 400 },
+      dialect: 'mikrotik',
+    });
+    const server = await startRadiusServer({
+      config: fixture.config,
+      store: fixture.store,
+      clock: fixture.clock,
+      logger: silentLogger,
+      policy: fixture.policy,
+    });
     try {
       const auth = `127.0.0.1:${server.authPort}`;
       const started = performance.now();
       const rejected = await radclient(auth, 'auth', SECRET, `User-Name = "nobody@example.org"\nUser-Password = "x"\n`);
       assert.equal(rejected.reply, 'Access-Reject');
       assert.ok(performance.now() - started >= 400, 'the reject waited');
-      const accepted = await radclient(auth, 'auth', SECRET, `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\n`);
+      const accepted = await radclient(
+        auth,
+        'auth',
+        SECRET,
+        `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\n`,
+      );
       assert.equal(accepted.reply, 'Access-Accept', accepted.output);
       assert.equal(attributeOf(accepted, 'Mikrotik-Rate-Limit'), '2000k/10000k');
       assert.equal(attributeOf(accepted, 'Mikrotik-Total-Limit'), String(2 ** 30));

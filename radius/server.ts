@@ -60,12 +60,22 @@ interface Reply {
   delayMs: number;
 }
 
-async function bindAll(addresses: readonly string[], port: number, receiveBufferBytes: number, logger: Logger): Promise<{ sockets: Socket[]; port: number }> {
+async function bindAll(
+  addresses: readonly string[],
+  port: number,
+  receiveBufferBytes: number,
+  logger: Logger,
+): Promise<{ sockets: Socket[]; port: number }> {
   const sockets: Socket[] = [];
   let bound = port;
   for (const address of addresses) {
     const v6 = isIPv6(address);
-    const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', ipv6Only: v6, reuseAddr: false, recvBufferSize: receiveBufferBytes });
+    const socket = createSocket({
+      type: v6 ? 'udp6' : 'udp4',
+      ipv6Only: v6,
+      reuseAddr: false,
+      recvBufferSize: receiveBufferBytes,
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind({ address, port: bound }, () => {
@@ -100,10 +110,9 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
   };
   const timers = new Set<NodeJS.Timeout>();
 
+  // No per-packet callback: a send failure surfaces as the socket's 'error' event, logged there.
   const send = (socket: Socket, packet: Buffer, rinfo: RemoteInfo): void => {
-    socket.send(packet, rinfo.port, rinfo.address, (err) => {
-      if (err) logger.warn({ err, to: rinfo.address }, 'RADIUS send failed');
-    });
+    socket.send(packet, rinfo.port, rinfo.address);
   };
 
   const authenticate = (port: Port, frame: Frame, client: KnownClient): string | null => {
@@ -111,7 +120,10 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     if (hasMa && !verifyMessageAuthenticator(frame, client.secret)) return 'bad-message-authenticator';
     if (frame.code === Code.StatusServer) return hasMa ? null : 'missing-message-authenticator';
     if (port === 'acct') return verifyRequestAuthenticator(frame, client.secret) ? null : 'bad-request-authenticator';
-    if (!hasMa && (client.nas.requireMessageAuthenticator || frame.attributes.some((a) => a.type === Attr.EapMessage))) {
+    if (
+      !hasMa &&
+      (client.nas.requireMessageAuthenticator || frame.attributes.some((a) => a.type === Attr.EapMessage))
+    ) {
       return 'missing-message-authenticator';
     }
     return null;
@@ -130,9 +142,17 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       });
       if (outcome.code === Code.AccessAccept) stats.accessAccepts += 1;
       else stats.accessRejects += 1;
-      return { code: outcome.code, attributes: outcome.attributes, delayMs: outcome.code === Code.AccessReject ? config.rejectDelayMs : 0 };
+      return {
+        code: outcome.code,
+        attributes: outcome.attributes,
+        delayMs: outcome.code === Code.AccessReject ? config.rejectDelayMs : 0,
+      };
     }
-    const result = await handleAccountingRequest(frame, client.nas, { store, clock, interimIntervalSeconds: config.interimIntervalSeconds });
+    const result = await handleAccountingRequest(frame, client.nas, {
+      store,
+      clock,
+      interimIntervalSeconds: config.interimIntervalSeconds,
+    });
     stats.accountingResponses += 1;
     if (result && result.actions.length > 0 && enforcer) void enforcer.apply(result.actions);
     return { code: Code.AccountingResponse, attributes: [], delayMs: 0 };
@@ -145,7 +165,8 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     if (!client) return drops.drop('unknown-client', rinfo.address, now);
     const frame = parseFrame(datagram);
     if (typeof frame === 'string') return drops.drop(frame, rinfo.address, now);
-    if (!ACCEPTED_CODES[port].includes(frame.code)) return drops.drop(`unexpected-code-${frame.code}`, rinfo.address, now);
+    if (!ACCEPTED_CODES[port].includes(frame.code))
+      return drops.drop(`unexpected-code-${frame.code}`, rinfo.address, now);
     const key = `${port}|${rinfo.address}|${rinfo.port}|${frame.identifier}`;
     const verdict = duplicates.check(key, frame.authenticator, now);
     if (verdict.kind !== 'new') {
@@ -161,12 +182,16 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     lastAddress.set(client.nas.id, rinfo.address);
     processRequest(port, frame, client).then(
       (reply) => {
-        const proxyStates = frame.attributes.filter((a) => a.type === Attr.ProxyState).map((a) => frame.packet.subarray(a.offset, a.offset + a.value.length + 2));
+        const attributes = reply.attributes;
+        for (const attribute of frame.attributes) {
+          if (attribute.type === Attr.ProxyState)
+            attributes.push(frame.packet.subarray(attribute.offset, attribute.offset + attribute.value.length + 2));
+        }
         const packet = buildPacket({
           code: reply.code,
           identifier: frame.identifier,
           authenticator: frame.authenticator,
-          attributes: proxyStates.length > 0 ? [...reply.attributes, ...proxyStates] : reply.attributes,
+          attributes,
           secret: client.secret,
           messageAuthenticator: port === 'auth' || frame.messageAuthenticatorOffset >= 0,
         });
@@ -192,10 +217,12 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
   };
 
   const auth = await bindAll(config.listen, config.authPort, config.receiveBufferBytes, logger);
-  const acct = await bindAll(config.listen, config.acctPort, config.receiveBufferBytes, logger).catch(async (err: unknown) => {
-    for (const socket of auth.sockets) socket.close();
-    throw err;
-  });
+  const acct = await bindAll(config.listen, config.acctPort, config.receiveBufferBytes, logger).catch(
+    async (err: unknown) => {
+      for (const socket of auth.sockets) socket.close();
+      throw err;
+    },
+  );
   for (const socket of auth.sockets) socket.on('message', (msg, rinfo) => onMessage('auth', socket, msg, rinfo));
   for (const socket of acct.sockets) socket.on('message', (msg, rinfo) => onMessage('acct', socket, msg, rinfo));
   logger.info({ listen: config.listen, authPort: auth.port, acctPort: acct.port }, 'RADIUS listening');
@@ -207,7 +234,11 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     lastAddressOf: (nasId) => lastAddress.get(nasId) ?? null,
     close: async () => {
       for (const timer of timers) clearTimeout(timer);
-      await Promise.all([...auth.sockets, ...acct.sockets].map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+      await Promise.all(
+        [...auth.sockets, ...acct.sockets].map(
+          (socket) => new Promise<void>((resolve) => socket.close(() => resolve())),
+        ),
+      );
     },
   };
 }

@@ -6,7 +6,6 @@ import { ManualClock } from '../appliance/clock.js';
 import { loadConfig } from '../appliance/config/load-config.js';
 import type { Config } from '../appliance/config/schema.js';
 import type { Dialect, Plan } from '../appliance/domain/model.js';
-import { silentLogger } from '../appliance/logger.js';
 import { addNasClient } from '../appliance/nas/nas-clients.js';
 import { StoreAccessPolicy } from '../appliance/sessions/access-policy.js';
 import { LowdbStore } from '../appliance/store/lowdb-store.js';
@@ -55,7 +54,13 @@ export interface Fixture {
  * subscription, a remembered device, an unused voucher and a portal one-time credential.
  */
 export async function createFixture(
-  options: { dialect?: Dialect; requireMessageAuthenticator?: boolean; plan?: Partial<Plan>; radius?: Record<string, unknown>; bcryptCost?: number } = {},
+  options: {
+    dialect?: Dialect;
+    requireMessageAuthenticator?: boolean;
+    plan?: Partial<Plan>;
+    radius?: Record<string, unknown>;
+    bcryptCost?: number;
+  } = {},
 ): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), 'turnpike-radius-'));
   const store = await LowdbStore.open({ dir });
@@ -69,7 +74,12 @@ export async function createFixture(
     coaPort: 3799,
     requireMessageAuthenticator: options.requireMessageAuthenticator ?? true,
   });
-  await addNasClient(store, clock, { name: 'test-nas-v6', source: '::1', secret: SECRET, dialect: options.dialect ?? 'coovachilli' });
+  await addNasClient(store, clock, {
+    name: 'test-nas-v6',
+    source: '::1',
+    secret: SECRET,
+    dialect: options.dialect ?? 'coovachilli',
+  });
   const passwordHash = await bcrypt.hash(PASSWORD, options.bcryptCost ?? 4);
   await store.update((db) => {
     db.plans['plan-day'] = planFixture(options.plan);
@@ -101,7 +111,14 @@ export async function createFixture(
       createdAt: now,
       updatedAt: now,
     };
-    db.devices['dev1'] = { id: 'dev1', ownerKey: 'user:u1', mac: '02:00:00:00:00:01', label: 'phone', firstSeenAt: now, lastSeenAt: now };
+    db.devices['dev1'] = {
+      id: 'dev1',
+      ownerKey: 'user:u1',
+      mac: '02:00:00:00:00:01',
+      label: 'phone',
+      firstSeenAt: now,
+      lastSeenAt: now,
+    };
     db.voucherBatches['b1'] = {
       id: 'b1',
       planId: 'plan-day',
@@ -116,19 +133,28 @@ export async function createFixture(
       createdAt: now,
       revokedAt: null,
     };
-    db.vouchers['TPVOUCHER1'] = { code: 'TPVOUCHER1', batchId: 'b1', planId: 'plan-day', uses: 0, firstUsedAt: null, revokedAt: null };
+    db.vouchers['TPVOUCHER1'] = {
+      code: 'TPVOUCHER1',
+      batchId: 'b1',
+      planId: 'plan-day',
+      uses: 0,
+      firstUsedAt: null,
+      revokedAt: null,
+    };
     db.portalCredentials['pc-abc'] = {
       username: 'pc-abc',
       password: 'one-time-pass',
       subscriptionId: 'sub-user',
-      mac: '02-00-00-00-00-02',
+      mac: '02:00:00:00:00:02',
       expiresAt: now + 300_000,
       usedAt: null,
     };
   });
   const config = loadConfig({
     env: {},
-    overrides: { radius: { listen: ['127.0.0.1', '::1'], authPort: 0, acctPort: 0, rejectDelayMs: 0, ...options.radius } },
+    overrides: {
+      radius: { listen: ['127.0.0.1', '::1'], authPort: 0, acctPort: 0, rejectDelayMs: 0, ...options.radius },
+    },
   }).config.radius;
   const policy = new StoreAccessPolicy({
     store,

@@ -20,12 +20,16 @@ export function accessRequest(options: {
   const authenticator = options.authenticator ?? randomBytes(16);
   const attributes: EncodedAttribute[] = [textTlv(Attr.UserName, options.userName)];
   if (options.password !== undefined) {
-    attributes.push(tlv(Attr.UserPassword, encryptUserPassword(Buffer.from(options.password), authenticator, options.secret)));
+    attributes.push(
+      tlv(Attr.UserPassword, encryptUserPassword(Buffer.from(options.password), authenticator, options.secret)),
+    );
   }
   if (options.chapPassword !== undefined) {
     const challenge = options.chapChallenge ?? authenticator;
     if (options.chapChallenge) attributes.push(tlv(Attr.ChapChallenge, options.chapChallenge));
-    attributes.push(tlv(Attr.ChapPassword, chapResponse(options.identifier & 0xff, Buffer.from(options.chapPassword), challenge)));
+    attributes.push(
+      tlv(Attr.ChapPassword, chapResponse(options.identifier & 0xff, Buffer.from(options.chapPassword), challenge)),
+    );
   }
   if (options.callingStationId) attributes.push(textTlv(Attr.CallingStationId, options.callingStationId));
   attributes.push(...(options.extra ?? []));
@@ -49,7 +53,10 @@ export function accountingRequest(options: {
   outputOctets?: number;
   extra?: EncodedAttribute[];
 }): Buffer {
-  const attributes: EncodedAttribute[] = [integerTlv(Attr.AcctStatusType, options.status), textTlv(Attr.AcctSessionId, options.sessionId)];
+  const attributes: EncodedAttribute[] = [
+    integerTlv(Attr.AcctStatusType, options.status),
+    textTlv(Attr.AcctSessionId, options.sessionId),
+  ];
   if (options.subscriptionId) attributes.push(textTlv(Attr.Class, `tp1:${options.subscriptionId}`));
   const split = (value: number): [number, number] => [value % 2 ** 32, Math.floor(value / 2 ** 32)];
   if (options.inputOctets !== undefined) {
@@ -61,11 +68,25 @@ export function accountingRequest(options: {
     attributes.push(integerTlv(Attr.AcctOutputOctets, low), integerTlv(Attr.AcctOutputGigawords, high));
   }
   attributes.push(...(options.extra ?? []));
-  return buildPacket({ code: Code.AccountingRequest, identifier: options.identifier, authenticator: null, attributes, secret: options.secret, messageAuthenticator: false });
+  return buildPacket({
+    code: Code.AccountingRequest,
+    identifier: options.identifier,
+    authenticator: null,
+    attributes,
+    secret: options.secret,
+    messageAuthenticator: false,
+  });
 }
 
 export function statusServer(identifier: number, secret: Buffer): Buffer {
-  return buildPacket({ code: Code.StatusServer, identifier, authenticator: randomBytes(16), attributes: [], secret, messageAuthenticator: true });
+  return buildPacket({
+    code: Code.StatusServer,
+    identifier,
+    authenticator: randomBytes(16),
+    attributes: [],
+    secret,
+    messageAuthenticator: true,
+  });
 }
 
 /** A UDP client that collects every reply it gets. */

@@ -7,17 +7,15 @@ import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcryptjs';
 import { requireSystem } from '../appliance/testing/system-tools.js';
 import type { AccountSpec } from '../provisioner/drivers/driver.js';
-import { HostFixture, TOOLS, tryRun } from '../provisioner/drivers/testing/host-fixture.js';
+import {
+  HostFixture,
+  setprivArgs,
+  TOOLS,
+  tryRun,
+  unitBoundingSet,
+} from '../provisioner/drivers/testing/host-fixture.js';
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
 const CHILD = fileURLToPath(new URL('../provisioner/drivers/testing/lifecycle-child.ts', import.meta.url));
-
-/** The capabilities turnpike-provisioner.service leaves in its bounding set. */
-async function unitCapabilities(): Promise<string[]> {
-  const unit = await readFile(join(HERE, 'turnpike-provisioner.service'), 'utf8');
-  const line = /^CapabilityBoundingSet=(.*)$/m.exec(unit)?.[1] ?? '';
-  return line.split(/\s+/).filter((c) => c.length > 0);
-}
 
 test('the account driver does its whole job with exactly the provisioner unit capability set', async (t) => {
   if (!requireSystem(t, { tools: [...TOOLS, 'setpriv'], root: true })) return;
@@ -30,21 +28,11 @@ test('the account driver does its whole job with exactly the provisioner unit ca
     keysDir: host.keysDir,
     ftp: host.ftpPaths,
   });
-  const { stdout: key } = await tryRun('ssh-keygen', [
-    '-q',
-    '-t',
-    'ed25519',
-    '-N',
-    '',
-    '-f',
-    join(host.root, 'k'),
-  ]).then(async () => ({ stdout: (await readFile(join(host.root, 'k.pub'), 'utf8')).trim() }));
+  await tryRun('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(host.root, 'k')]);
+  const key = (await readFile(join(host.root, 'k.pub'), 'utf8')).trim();
   const stepUnder = (caps: string[], step: string, spec: AccountSpec) => {
-    const bounding = ['-all', ...caps.map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`)].join(',');
-    return tryRun('setpriv', [
-      ...['--bounding-set', bounding, '--inh-caps', '-all', '--no-new-privs', '--'],
-      ...[process.execPath, '--import', 'tsx', CHILD, options, step, JSON.stringify(spec)],
-    ]);
+    const [file = 'setpriv', ...args] = setprivArgs(caps);
+    return tryRun(file, [...args, process.execPath, '--import', 'tsx', CHILD, options, step, JSON.stringify(spec)]);
   };
   const lifecycle = async (caps: string[], name: string): Promise<string | undefined> => {
     const spec: AccountSpec = {
@@ -82,7 +70,7 @@ test('the account driver does its whole job with exactly the provisioner unit ca
     return undefined;
   };
 
-  const caps = await unitCapabilities();
+  const caps = await unitBoundingSet('turnpike-provisioner.service');
   assert.equal(await lifecycle(caps, 'full'), undefined);
   await assert.rejects(stat(join(host.root, 'home', host.login('full'))), { code: 'ENOENT' });
 

@@ -10,8 +10,12 @@ import { requireSystem } from '../appliance/testing/system-tools.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const UNITS = ['turnpike.service', 'turnpike-provisioner.service', 'turnpike-ftp.service'];
-/** Exposure targets: the issue's 2.5 for the appliance; the achieved 2.6 (+0.1) for the root provisioner. */
-const TARGETS: Record<string, number> = { 'turnpike.service': 2.5, 'turnpike-provisioner.service': 2.7 };
+/** Exposure targets: the issue's 2.5 for the appliance; what was achieved (+0.1) for the two root units. */
+const TARGETS: Record<string, number> = {
+  'turnpike.service': 2.5,
+  'turnpike-provisioner.service': 2.7,
+  'turnpike-ftp.service': 4.2,
+};
 
 function run(
   file: string,
@@ -56,8 +60,8 @@ test('exposure scores stay within their targets', async (t) => {
   for (const unit of UNITS) {
     const score = await exposure(join(HERE, unit));
     console.log(`systemd-analyze security --offline=true ${unit}: exposure ${score}`);
-    const target = TARGETS[unit];
-    if (target !== undefined) assert.ok(score <= target, `${unit} scores ${score}, target ${target}`);
+    const target = TARGETS[unit] ?? 0;
+    assert.ok(score <= target, `${unit} scores ${score}, target ${target}`);
   }
 });
 

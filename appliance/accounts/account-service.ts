@@ -10,7 +10,7 @@ import { AuthFlows } from './auth-flows.js';
 import { LoginThrottle } from './login-throttle.js';
 import { OneTimeTokens } from './one-time-tokens.js';
 import { PasswordHasher } from './password-hasher.js';
-import { SessionTokens } from './session-tokens.js';
+import { MFA_TOKEN_TTL_SECONDS, SessionTokens } from './session-tokens.js';
 import { SigningKeys } from './signing-keys.js';
 import { UserAdmin } from './user-admin.js';
 
@@ -21,7 +21,7 @@ export interface AccountServiceDeps {
   mail: MailPort;
   logger: Logger;
   metrics: Metrics;
-  /** Where emailed links lead; defaults to the portal's `/account/...` pages under `portal.publicUrl`. */
+  /** Where emailed links lead; defaults to the portal's `/auth/...` pages under `portal.publicUrl`. */
   links?: AccountLinks;
 }
 
@@ -38,13 +38,15 @@ export interface AccountService {
   rotateSigningKey(actorId: string | null): Promise<string>;
   /** Resolves when background mail and audit work has finished (shutdown, tests). */
   settled(): Promise<void>;
+  /** Waits for background work, then stops the hashing workers. */
+  close(): Promise<void>;
 }
 
 export function defaultLinks(publicUrl: string): AccountLinks {
   const base = publicUrl.replace(/\/+$/, '');
   return {
-    verifyEmail: (token) => `${base}/account/verify-email?token=${encodeURIComponent(token)}`,
-    passwordReset: (token) => `${base}/account/reset-password?token=${encodeURIComponent(token)}`,
+    verifyEmail: (token) => `${base}/auth/verify-email?token=${encodeURIComponent(token)}`,
+    passwordReset: (token) => `${base}/auth/reset-password?token=${encodeURIComponent(token)}`,
   };
 }
 
@@ -55,12 +57,14 @@ export async function createAccountService(deps: AccountServiceDeps): Promise<Ac
     store,
     clock,
     issuer: config.auth.issuer,
-    maxTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
+    // A retired key must outlive every token it signed: access tokens and MFA challenges.
+    maxTokenTtlSeconds: Math.max(config.auth.accessTokenTtlSeconds, MFA_TOKEN_TTL_SECONDS),
   });
   await keys.ensureActive();
+  const hasher = new PasswordHasher({ concurrency: config.auth.hashConcurrency });
   const context: AccountContext = {
     ...deps,
-    hasher: new PasswordHasher({ concurrency: config.auth.hashConcurrency }),
+    hasher,
     keys,
     sessions: new SessionTokens({
       store,
@@ -85,5 +89,9 @@ export async function createAccountService(deps: AccountServiceDeps): Promise<Ac
       return kid;
     },
     settled: () => context.background.settled(),
+    async close() {
+      await context.background.settled();
+      await hasher.close();
+    },
   };
 }

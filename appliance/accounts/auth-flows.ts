@@ -10,10 +10,14 @@ import {
   cleanDisplayName,
   defaultDisplayName,
   findUserByEmail,
+  hasMfa,
+  isStaff,
   normaliseEmail,
   owesSecuritySetup,
   publicUser,
+  securitySetupOf,
   type PublicUser,
+  type SecuritySetupStep,
 } from './users.js';
 
 export interface RequestMeta {
@@ -21,7 +25,7 @@ export interface RequestMeta {
 }
 
 export type LoginResult =
-  | { status: 'ok'; user: PublicUser; tokens: TokenPair }
+  | { status: 'ok'; user: PublicUser; tokens: TokenPair; securitySetupRequired: SecuritySetupStep[] }
   | { status: 'mfa_required'; mfaToken: string };
 
 /** A verified access token checked against the live account (role, disabled, revoked session). */
@@ -51,7 +55,8 @@ export class AuthFlows {
     const email = normaliseEmail(input.email);
     const displayName = cleanDisplayName(input.displayName ?? defaultDisplayName(email));
     assertAcceptablePassword(input.password, { email });
-    if (findUserByEmail(this.#c.store.db, email)) throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
+    if (findUserByEmail(this.#c.store.db, email))
+      throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
     const passwordHash = await this.#c.hasher.hash(input.password, bcryptCostFor('guest', this.#c.config.auth));
     const now = this.#c.clock.now();
     const user: User = {
@@ -96,13 +101,16 @@ export class AuthFlows {
       throw new TurnpikeError('TP_ERR_ACCOUNT_DISABLED');
     }
     this.#c.throttle.recordSuccess(email);
-    if (user.mfa?.enabledAt != null) {
+    if (hasMfa(user)) {
       this.#c.metrics.loginOutcomes.inc({ outcome: 'mfa_required' });
       return { status: 'mfa_required', mfaToken: await this.#c.sessions.signMfaChallenge(user.id) };
     }
     this.#c.metrics.loginOutcomes.inc({ outcome: 'success' });
     await this.#c.audit({ action: 'login.succeeded', actorId: user.id, target: user.id, ip: meta.ip });
-    return { status: 'ok', user: publicUser(user), tokens: await this.#c.sessions.issue(user, false) };
+    const shown = publicUser(user);
+    const tokens = await this.#c.sessions.issue(user, false);
+    // A staff member without MFA gets a session that only reaches enrolment and password change.
+    return { status: 'ok', user: shown, tokens, securitySetupRequired: securitySetupOf(shown, false) };
   }
 
   /** The second step of a login: a TOTP code or one unused recovery code. */
@@ -112,7 +120,7 @@ export class AuthFlows {
   ): Promise<{ user: PublicUser; tokens: TokenPair }> {
     const userId = await this.#c.sessions.verifyMfaChallenge(input.mfaToken);
     const current = this.#c.store.db.users[userId];
-    if (!current || current.disabled || current.mfa?.enabledAt == null) throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
+    if (!current || current.disabled || !hasMfa(current)) throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
     const address = meta.ip ?? 'unknown';
     this.#refuseWhileLockedOut(current.email, address);
     const now = this.#c.clock.now();
@@ -142,7 +150,13 @@ export class AuthFlows {
     this.#c.throttle.recordSuccess(current.email);
     this.#c.metrics.loginOutcomes.inc({ outcome: 'success' });
     const method = input.code !== undefined ? 'totp' : 'recovery-code';
-    await this.#c.audit({ action: 'login.succeeded', actorId: userId, target: userId, ip: meta.ip, details: { method } });
+    await this.#c.audit({
+      action: 'login.succeeded',
+      actorId: userId,
+      target: userId,
+      ip: meta.ip,
+      details: { method },
+    });
     const user = this.#c.store.db.users[userId]!;
     return { user: publicUser(user), tokens: await this.#c.sessions.issue(user, true) };
   }
@@ -157,21 +171,32 @@ export class AuthFlows {
         ip: meta.ip,
         details: { sessionId: outcome.familyId },
       });
-      this.#c.logger.warn({ userId: outcome.userId, sessionId: outcome.familyId }, 'refresh token reused; session revoked');
+      this.#c.logger.warn(
+        { userId: outcome.userId, sessionId: outcome.familyId },
+        'refresh token reused; session revoked',
+      );
     }
     if (!tokens) throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
     return tokens;
   }
 
   /** Ends the session named by the access token and/or the one a refresh token belongs to. */
-  async logout(input: { sessionId?: string | null; refreshToken?: string; actorId?: string | null }, meta: RequestMeta) {
+  async logout(
+    input: { sessionId?: string | null; refreshToken?: string; actorId?: string | null },
+    meta: RequestMeta,
+  ) {
     const families = new Set<string>();
     if (input.sessionId) families.add(input.sessionId);
     const fromToken = input.refreshToken ? this.#c.sessions.familyOf(input.refreshToken) : null;
     if (fromToken) families.add(fromToken.familyId);
     for (const family of families) await this.#c.sessions.revokeFamily(family);
     if (families.size > 0) {
-      await this.#c.audit({ action: 'session.logout', actorId: input.actorId ?? fromToken?.userId ?? null, target: null, ip: meta.ip });
+      await this.#c.audit({
+        action: 'session.logout',
+        actorId: input.actorId ?? fromToken?.userId ?? null,
+        target: null,
+        ip: meta.ip,
+      });
     }
   }
 
@@ -182,7 +207,7 @@ export class AuthFlows {
     if (!user || user.disabled || this.#c.sessions.isRevoked(claims.sessionId)) {
       throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
     }
-    const mfaSatisfied = owesSecuritySetup(user) ? false : claims.secondFactor || user.mfa?.enabledAt == null;
+    const mfaSatisfied = owesSecuritySetup(user) ? false : claims.secondFactor || !hasMfa(user);
     return { userId: user.id, role: user.role, mfaSatisfied, sessionId: claims.sessionId };
   }
 
@@ -284,7 +309,7 @@ export class AuthFlows {
     const email = await this.#c.store.update((db) => {
       const user = db.users[userId];
       if (!user) throw new TurnpikeError('TP_ERR_UNAUTHENTICATED');
-      if (user.mfa?.enabledAt != null) throw new TurnpikeError('TP_ERR_CONFLICT', 'MFA is already enabled');
+      if (hasMfa(user)) throw new TurnpikeError('TP_ERR_CONFLICT', 'MFA is already enabled');
       user.mfa = { secret, enabledAt: null, recoveryCodeHashes: [], lastCounter: 0 };
       user.updatedAt = this.#c.clock.now();
       return user.email;
@@ -319,6 +344,32 @@ export class AuthFlows {
     if (input.sessionId) await this.#c.sessions.revokeFamily(input.sessionId);
     await this.#c.audit({ action: 'mfa.enabled', actorId: user.id, target: user.id, ip: meta.ip });
     return { recoveryCodes, user: publicUser(user), tokens: await this.#c.sessions.issue(user, true) };
+  }
+
+  /** Guests may turn MFA off again, proving both factors; for staff it is mandatory. */
+  async disableMfa(input: { userId: string; password: string; code: string }, meta: RequestMeta): Promise<PublicUser> {
+    const user = this.#c.store.db.users[input.userId];
+    if (!user) throw new TurnpikeError('TP_ERR_UNAUTHENTICATED');
+    if (isStaff(user.role)) throw new TurnpikeError('TP_ERR_FORBIDDEN', 'Staff accounts must keep MFA on');
+    if (!hasMfa(user)) throw new TurnpikeError('TP_ERR_CONFLICT', 'MFA is not enabled');
+    const address = meta.ip ?? 'unknown';
+    this.#refuseWhileLockedOut(user.email, address);
+    if (!(await this.#c.hasher.verify(input.password, user.passwordHash))) {
+      this.#c.throttle.recordFailure(user.email, address);
+      throw new TurnpikeError('TP_ERR_INVALID_CREDENTIALS', 'The password is wrong');
+    }
+    const now = this.#c.clock.now();
+    const updated = await this.#c.store.update((db) => {
+      const target = db.users[user.id];
+      if (!target?.mfa || acceptedTotpCounter(target.mfa, input.code, now) === null) {
+        throw new TurnpikeError('TP_ERR_MFA_INVALID');
+      }
+      target.mfa = null;
+      target.updatedAt = now;
+      return publicUser(target);
+    });
+    await this.#c.audit({ action: 'mfa.disabled', actorId: user.id, target: user.id, ip: meta.ip });
+    return updated;
   }
 
   #refuseWhileLockedOut(email: string, address: string): void {

@@ -5,11 +5,19 @@ import { TurnpikeError } from '../errors.js';
 /**
  * Runs in each worker. bcryptjs's async API computes in slices of up to
  * 100 ms on the calling thread — a whole cost-10 hash in one slice — so
- * hashing lives on worker threads and the event loop only passes messages.
+ * hashing lives on worker threads, at nice 19, and the event loop only passes messages.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const bcrypt = require(workerData.bcryptPath);
+try {
+  // Lowest CPU priority for this thread only (Linux: a thread id is a pid to setpriority),
+  // so the event loop preempts hashing as soon as a request arrives.
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  require('node:os').setPriority(tid, 19);
+} catch {
+  // Not Linux: the scheduler's fairness is all we get.
+}
 parentPort.on('message', (job) => {
   try {
     const result = job.op === 'hash'

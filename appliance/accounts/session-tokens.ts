@@ -29,7 +29,7 @@ export type RotateOutcome =
   | { kind: 'reused'; userId: string; familyId: string }
   | { kind: 'invalid' };
 
-const MFA_TOKEN_TTL_SECONDS = 300;
+export const MFA_TOKEN_TTL_SECONDS = 300;
 
 /**
  * Sessions are refresh-token families. Each refresh token works once and is

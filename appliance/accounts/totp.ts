@@ -36,7 +36,11 @@ export function totpCode(secret: string, now: number): string {
  * null. The caller refuses steps at or before the last one accepted, so a
  * code works once.
  */
-export function acceptedTotpCounter(mfa: Pick<MfaState, 'secret' | 'lastCounter'>, code: string, now: number): number | null {
+export function acceptedTotpCounter(
+  mfa: Pick<MfaState, 'secret' | 'lastCounter'>,
+  code: string,
+  now: number,
+): number | null {
   if (!/^\d{6}$/.test(code)) return null;
   const delta = totpFor(mfa.secret, 'code').validate({ token: code, timestamp: now, window: 1 });
   if (delta === null) return null;

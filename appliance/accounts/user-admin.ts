@@ -59,7 +59,8 @@ export class UserAdmin {
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new TurnpikeError('TP_ERR_VALIDATION', 'email is not an address');
     const displayName = cleanDisplayName(input.displayName ?? defaultDisplayName(email));
     if (input.password !== undefined) assertAcceptablePassword(input.password, { email });
-    if (findUserByEmail(this.#c.store.db, email)) throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
+    if (findUserByEmail(this.#c.store.db, email))
+      throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
     const generated = input.password === undefined ? oneTimePassword() : null;
     const password = input.password ?? generated!;
     const passwordHash = await this.#c.hasher.hash(password, bcryptCostFor(input.role, this.#c.config.auth));
@@ -117,7 +118,9 @@ export class UserAdmin {
       const user = db.users[target.id];
       if (!user) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such user');
       const losesAdmin =
-        user.role === 'admin' && !user.disabled && ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true);
+        user.role === 'admin' &&
+        !user.disabled &&
+        ((patch.role !== undefined && patch.role !== 'admin') || patch.disabled === true);
       if (losesAdmin && enabledAdmins(db).length <= 1) {
         throw new TurnpikeError('TP_ERR_CONFLICT', 'This is the last enabled admin; promote another admin first');
       }

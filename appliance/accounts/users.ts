@@ -24,11 +24,16 @@ export function publicUser(user: User): PublicUser {
     role: user.role,
     emailVerified: user.emailVerified,
     disabled: user.disabled,
-    mfaEnabled: user.mfa?.enabledAt != null,
+    mfaEnabled: hasMfa(user),
     mustChangePassword: user.mustChangePassword,
     createdAt: user.createdAt,
     updatedAt: user.updatedAt,
   };
+}
+
+/** TOTP is on (enrolment confirmed), not merely started. */
+export function hasMfa(user: Pick<User, 'mfa'>): boolean {
+  return user.mfa !== null && user.mfa.enabledAt !== null;
 }
 
 export function normaliseEmail(email: string): string {
@@ -55,7 +60,6 @@ export function bcryptCostFor(role: Role, auth: Config['auth']): number {
  */
 export function cleanDisplayName(name: string): string {
   const trimmed = name.trim();
-  // eslint-disable-next-line no-control-regex
   if (trimmed.length === 0 || trimmed.length > 80 || /[\u0000-\u001f\u007f]/.test(trimmed)) {
     throw new TurnpikeError('TP_ERR_VALIDATION', 'The display name must be 1–80 characters without control characters');
   }
@@ -68,5 +72,16 @@ export function defaultDisplayName(email: string): string {
 
 /** Whether the user still owes MFA enrolment or a password change before full access. */
 export function owesSecuritySetup(user: User): boolean {
-  return user.mustChangePassword || (isStaff(user.role) && user.mfa?.enabledAt == null);
+  return user.mustChangePassword || (isStaff(user.role) && !hasMfa(user));
+}
+
+export type SecuritySetupStep = 'password-change' | 'mfa-enrolment' | 'second-factor';
+
+/** What stands between this session and full access, in the order to do it. */
+export function securitySetupOf(user: PublicUser, sessionPassedSecondFactor: boolean): SecuritySetupStep[] {
+  const steps: SecuritySetupStep[] = [];
+  if (user.mustChangePassword) steps.push('password-change');
+  if (isStaff(user.role) && !user.mfaEnabled) steps.push('mfa-enrolment');
+  else if (user.mfaEnabled && !sessionPassedSecondFactor) steps.push('second-factor');
+  return steps;
 }

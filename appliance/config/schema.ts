@@ -113,6 +113,12 @@ export const configSchema = {
         reconcileIntervalSeconds: { type: 'integer', minimum: 5, default: 60 },
         callTimeoutMs: { type: 'integer', minimum: 100, default: 5000 },
         ftpQuotaBytes: { type: 'integer', minimum: 0, default: 1073741824, description: 'per account; 0 = none' },
+        tlsServerNames: {
+          type: 'array',
+          items: { type: 'string' },
+          default: [],
+          description: 'extra names/IPs on the provisioner certificate `turnpike init` issues',
+        },
       },
     },
     gateway: {
@@ -196,6 +202,7 @@ export interface Config {
     reconcileIntervalSeconds: number;
     callTimeoutMs: number;
     ftpQuotaBytes: number;
+    tlsServerNames: string[];
   };
   gateway: { enabled: boolean; walledGarden: string[]; openEndedSessionSeconds: number };
   payments: {

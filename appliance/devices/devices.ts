@@ -21,7 +21,8 @@ export interface BindInput {
  */
 export function bindDeviceIn(db: Db, now: number, input: BindInput): Device {
   const mac = input.mac === null ? null : normalizeMac(input.mac);
-  if (input.mac !== null && mac === null) throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
+  if (input.mac !== null && mac === null)
+    throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
   const byCookie = input.deviceId ? db.devices[input.deviceId] : undefined;
   const byMac = mac ? Object.values(db.devices).find((d) => d.ownerKey === input.ownerKey && d.mac === mac) : undefined;
   const known = byCookie && byCookie.ownerKey === input.ownerKey ? byCookie : byMac;
@@ -91,6 +92,9 @@ export function assertDeviceAllowance(
     (s) => s.ownerKey === input.ownerKey && !(mac && s.mac === mac) && !(input.ip && s.ip === input.ip),
   );
   if (others.length >= input.maxDevices) {
-    throw new TurnpikeError('TP_ERR_DEVICE_LIMIT', undefined, { maxDevices: input.maxDevices, connected: others.length });
+    throw new TurnpikeError('TP_ERR_DEVICE_LIMIT', undefined, {
+      maxDevices: input.maxDevices,
+      connected: others.length,
+    });
   }
 }

@@ -76,13 +76,27 @@ export function normalizeMac(raw: string): string | null {
 }
 
 /**
+ * `entitlementOf` for a caller that has already counted the owner's live sessions (the RADIUS
+ * hot path counts them in the same pass that checks the device limit).
+ */
+export function entitlementWith(
+  db: Readonly<Db>,
+  subscription: Subscription,
+  now: number,
+  liveSessions: number,
+): Entitlement | null {
+  const plan = db.plans[subscription.planId];
+  if (!plan) return null;
+  const secondsLeft = subscription.endsAt === null ? null : Math.max(0, Math.floor((subscription.endsAt - now) / 1000));
+  const bytesLeft = plan.quotaBytes === null ? null : Math.max(0, plan.quotaBytes - subscription.bytesUsed);
+  return { subscription, plan, ownerKey: ownerKeyOf(subscription), secondsLeft, bytesLeft, liveSessions };
+}
+
+/**
  * `denialOf(entitlementOf(…))` without counting live sessions, which the verdict does not need:
  * cheap enough to run on every accounting packet.
  */
 export function denialAt(db: Readonly<Db>, subscription: Subscription, now: number): ErrorCode | null {
-  const plan = db.plans[subscription.planId];
-  if (!plan) return 'TP_ERR_ENTITLEMENT_EXPIRED';
-  const secondsLeft = subscription.endsAt === null ? null : Math.max(0, Math.floor((subscription.endsAt - now) / 1000));
-  const bytesLeft = plan.quotaBytes === null ? null : Math.max(0, plan.quotaBytes - subscription.bytesUsed);
-  return denialOf({ subscription, plan, ownerKey: ownerKeyOf(subscription), secondsLeft, bytesLeft, liveSessions: 0 });
+  const entitlement = entitlementWith(db, subscription, now, 0);
+  return entitlement ? denialOf(entitlement) : 'TP_ERR_ENTITLEMENT_EXPIRED';
 }

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../clock.js';
 import { isTurnpikeError } from '../errors.js';
@@ -10,26 +10,49 @@ import { takeFreeTier } from '../subscriptions/free-tier.js';
 import { tempStore } from '../testing/temp-store.js';
 import { GuestAccess } from './guest-access.js';
 
-async function fixture(t: import('node:test').TestContext, maxDevices = 2) {
+async function fixture(t: TestContext, maxDevices = 2) {
   const store = await tempStore(t);
   const clock = new ManualClock();
   const accessPort = new MemoryAccessPort({ clock });
-  const plan = await createPlan(store, clock, { name: 'Day', durationSeconds: 86_400, maxDevices, bandwidthDownKbps: 4000 });
-  await grantSubscription(store, clock, { userId: 'u1', voucherCode: null, plan, source: 'payment', sourceRef: 'pi_1' });
+  const plan = await createPlan(store, clock, {
+    name: 'Day',
+    durationSeconds: 86_400,
+    maxDevices,
+    bandwidthDownKbps: 4000,
+  });
+  await grantSubscription(store, clock, {
+    userId: 'u1',
+    voucherCode: null,
+    plan,
+    source: 'payment',
+    sourceRef: 'pi_1',
+  });
   const access = new GuestAccess({ store, clock, accessPort, logger: silentLogger, interimIntervalSeconds: 300 });
   return { store, clock, accessPort, access, plan };
 }
 
 test('gateway mode: a login opens the firewall for the client with the time left and the plan rates', async (t) => {
   const { access, accessPort, clock } = await fixture(t);
-  const result = await access.connect({ ownerKey: 'user:u1', mac: 'aa:bb:cc:00:00:01', ip: '10.1.0.5', deviceId: null, mode: 'gateway' });
+  const result = await access.connect({
+    ownerKey: 'user:u1',
+    mac: 'aa:bb:cc:00:00:01',
+    ip: '10.1.0.5',
+    deviceId: null,
+    mode: 'gateway',
+  });
   assert.equal(result.mode, 'gateway');
   const [entry] = accessPort.allowed();
   assert.equal(entry?.ip, '10.1.0.5');
   assert.equal(entry?.seconds, 86_400);
   assert.equal(entry?.downKbps, 4000);
   clock.advance(3600_000);
-  await access.connect({ ownerKey: 'user:u1', mac: 'aa:bb:cc:00:00:01', ip: '10.1.0.5', deviceId: null, mode: 'gateway' });
+  await access.connect({
+    ownerKey: 'user:u1',
+    mac: 'aa:bb:cc:00:00:01',
+    ip: '10.1.0.5',
+    deviceId: null,
+    mode: 'gateway',
+  });
   assert.equal(accessPort.allowed().length, 1, 'logging in again keeps one entry');
   assert.equal(accessPort.allowed()[0]!.seconds, 86_400 - 3600);
   await access.disconnect({ ownerKey: 'user:u1', ip: '10.1.0.5' });
@@ -38,23 +61,55 @@ test('gateway mode: a login opens the firewall for the client with the time left
 
 test('the device limit counts live sessions; a phone with a new random MAC replaces its binding', async (t) => {
   const { access, store } = await fixture(t, 2);
-  const phone = await access.connect({ ownerKey: 'user:u1', mac: 'aa:00:00:00:00:01', ip: '10.1.0.1', deviceId: null, mode: 'gateway' });
-  await access.connect({ ownerKey: 'user:u1', mac: 'aa:00:00:00:00:02', ip: '10.1.0.2', deviceId: null, mode: 'gateway' });
+  const phone = await access.connect({
+    ownerKey: 'user:u1',
+    mac: 'aa:00:00:00:00:01',
+    ip: '10.1.0.1',
+    deviceId: null,
+    mode: 'gateway',
+  });
+  await access.connect({
+    ownerKey: 'user:u1',
+    mac: 'aa:00:00:00:00:02',
+    ip: '10.1.0.2',
+    deviceId: null,
+    mode: 'gateway',
+  });
   await assert.rejects(
     access.connect({ ownerKey: 'user:u1', mac: 'aa:00:00:00:00:03', ip: '10.1.0.3', deviceId: null, mode: 'gateway' }),
     (err) => isTurnpikeError(err, 'TP_ERR_DEVICE_LIMIT'),
   );
   await access.disconnect({ ownerKey: 'user:u1', ip: '10.1.0.2' });
-  await access.connect({ ownerKey: 'user:u1', mac: 'aa:00:00:00:00:03', ip: '10.1.0.3', deviceId: null, mode: 'gateway' });
+  await access.connect({
+    ownerKey: 'user:u1',
+    mac: 'aa:00:00:00:00:03',
+    ip: '10.1.0.3',
+    deviceId: null,
+    mode: 'gateway',
+  });
   // The phone comes back on the same address with a new random MAC and its cookie.
-  await access.connect({ ownerKey: 'user:u1', mac: 'ee:00:00:00:00:09', ip: '10.1.0.1', deviceId: phone.device.id, mode: 'gateway' });
-  const macs = Object.values(store.db.devices).map((d) => d.mac).sort();
+  await access.connect({
+    ownerKey: 'user:u1',
+    mac: 'ee:00:00:00:00:09',
+    ip: '10.1.0.1',
+    deviceId: phone.device.id,
+    mode: 'gateway',
+  });
+  const macs = Object.values(store.db.devices)
+    .map((d) => d.mac)
+    .sort();
   assert.deepEqual(macs, ['aa:00:00:00:00:02', 'aa:00:00:00:00:03', 'ee:00:00:00:00:09']);
 });
 
 test('controller mode mints a one-time credential bound to the MAC instead of touching a firewall', async (t) => {
   const { access, accessPort, store } = await fixture(t);
-  const result = await access.connect({ ownerKey: 'user:u1', mac: 'aa:bb:cc:00:00:01', ip: null, deviceId: null, mode: 'controller' });
+  const result = await access.connect({
+    ownerKey: 'user:u1',
+    mac: 'aa:bb:cc:00:00:01',
+    ip: null,
+    deviceId: null,
+    mode: 'controller',
+  });
   assert.equal(result.mode, 'controller');
   if (result.mode !== 'controller') return;
   assert.equal(store.db.portalCredentials[result.credential.username]?.mac, 'aa:bb:cc:00:00:01');
@@ -73,13 +128,23 @@ test('an owner without a usable subscription is told why', async (t) => {
 test('the free tier is taken once per device per period, whichever account asks', async (t) => {
   const store = await tempStore(t);
   const clock = new ManualClock();
-  const free = await createPlan(store, clock, { name: 'Free', durationSeconds: 1800, freeTier: { periodSeconds: 86_400 } });
+  const free = await createPlan(store, clock, {
+    name: 'Free',
+    durationSeconds: 1800,
+    freeTier: { periodSeconds: 86_400 },
+  });
   const first = await takeFreeTier(store, clock, { userId: 'u1', planId: free.id, deviceKey: 'aa:bb:cc:00:00:01' });
   assert.equal(first.source, 'free-tier');
   assert.equal(first.endsAt, clock.now() + 1800_000);
   const used = (err: unknown) => isTurnpikeError(err, 'TP_ERR_FREE_TIER_USED');
-  await assert.rejects(takeFreeTier(store, clock, { userId: 'u2', planId: free.id, deviceKey: 'aa:bb:cc:00:00:01' }), used);
-  await assert.rejects(takeFreeTier(store, clock, { userId: 'u1', planId: free.id, deviceKey: 'aa:bb:cc:00:00:02' }), used);
+  await assert.rejects(
+    takeFreeTier(store, clock, { userId: 'u2', planId: free.id, deviceKey: 'aa:bb:cc:00:00:01' }),
+    used,
+  );
+  await assert.rejects(
+    takeFreeTier(store, clock, { userId: 'u1', planId: free.id, deviceKey: 'aa:bb:cc:00:00:02' }),
+    used,
+  );
   clock.advance(86_400_000);
   await takeFreeTier(store, clock, { userId: 'u2', planId: free.id, deviceKey: 'aa:bb:cc:00:00:01' });
 });

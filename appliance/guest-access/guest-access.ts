@@ -28,6 +28,8 @@ export interface ConnectInput {
   deviceId: string | null;
   /** Controller mode: a NAS is waiting for a one-time credential. Gateway mode: the box opens its own firewall. */
   mode: 'controller' | 'gateway';
+  /** What the guest sees in their device list, e.g. "iPhone"; kept when absent. */
+  label?: string;
 }
 
 export type ConnectResult =
@@ -49,16 +51,23 @@ export class GuestAccess {
   async connect(input: ConnectInput): Promise<ConnectResult> {
     const { store, clock } = this.#deps;
     const mac = input.mac === null ? null : normalizeMac(input.mac);
-    if (input.mac !== null && mac === null) throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
-    if (input.mode === 'gateway' && !input.ip) throw new TurnpikeError('TP_ERR_VALIDATION', 'the client address is unknown');
+    if (input.mac !== null && mac === null)
+      throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
+    if (input.mode === 'gateway' && !input.ip)
+      throw new TurnpikeError('TP_ERR_VALIDATION', 'the client address is unknown');
     const found = activeEntitlementFor(store.db, input.ownerKey, clock.now());
     if ('denial' in found) throw new TurnpikeError(found.denial);
     const { entitlement } = found;
-    assertDeviceAllowance(store.db, { ownerKey: input.ownerKey, maxDevices: entitlement.plan.maxDevices, mac, ip: input.ip });
+    assertDeviceAllowance(store.db, {
+      ownerKey: input.ownerKey,
+      maxDevices: entitlement.plan.maxDevices,
+      mac,
+      ip: input.ip,
+    });
 
     if (input.mode === 'controller') {
       const device = await store.update((db) =>
-        bindDeviceIn(db, clock.now(), { ownerKey: input.ownerKey, mac, deviceId: input.deviceId }),
+        bindDeviceIn(db, clock.now(), { ownerKey: input.ownerKey, mac, deviceId: input.deviceId, ...labelOf(input) }),
       );
       const credential = await mintPortalCredential(store, clock, { subscriptionId: entitlement.subscription.id, mac });
       return { mode: 'controller', credential, entitlement, device };
@@ -72,7 +81,12 @@ export class GuestAccess {
     const ip = input.ip!;
     const { session, device } = await store.update((db) => {
       const now = clock.now();
-      const device = bindDeviceIn(db, now, { ownerKey: input.ownerKey, mac, deviceId: input.deviceId });
+      const device = bindDeviceIn(db, now, {
+        ownerKey: input.ownerKey,
+        mac,
+        deviceId: input.deviceId,
+        ...labelOf(input),
+      });
       const existing = Object.values(db.sessions).find((s) => s.mode === 'gateway' && s.ip === ip);
       const session: Session = {
         id: existing?.ownerKey === input.ownerKey ? existing.id : randomUUID(),
@@ -126,6 +140,10 @@ export class GuestAccess {
     }
     return session;
   }
+}
+
+function labelOf(input: ConnectInput): { label?: string } {
+  return input.label ? { label: input.label } : {};
 }
 
 /** The live session of whoever is at `ip`, for the status page and the captive API. */

@@ -64,7 +64,8 @@ export async function addNasClient(store: Store, clock: Clock, input: NasClientI
   const key = sourceKey(client.source);
   await store.update((db) => {
     for (const existing of Object.values(db.nasClients)) {
-      if (existing.name === client.name) throw new TurnpikeError('TP_ERR_CONFLICT', `a NAS named ${client.name} exists`);
+      if (existing.name === client.name)
+        throw new TurnpikeError('TP_ERR_CONFLICT', `a NAS named ${client.name} exists`);
       if (sourceKey(existing.source) === key) {
         throw new TurnpikeError('TP_ERR_CONFLICT', `NAS ${existing.name} already uses source ${existing.source}`);
       }

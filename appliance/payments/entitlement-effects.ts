@@ -18,7 +18,12 @@ export function markEventProcessedIn(db: Db, eventId: string): void {
 }
 
 /** A paid one-off checkout: extends the guest's running payment subscription of that plan, or starts one. */
-export function settleOneOffIn(db: Db, now: number, payment: Payment, refs: { paymentIntentId: string | null; customerId: string | null }): string[] {
+export function settleOneOffIn(
+  db: Db,
+  now: number,
+  payment: Payment,
+  refs: { paymentIntentId: string | null; customerId: string | null },
+): string[] {
   if (payment.status === 'paid' || payment.status === 'refunded') return [];
   payment.stripe.paymentIntentId = refs.paymentIntentId ?? payment.stripe.paymentIntentId;
   payment.stripe.customerId = refs.customerId ?? payment.stripe.customerId;
@@ -44,7 +49,13 @@ export function settleOneOffIn(db: Db, now: number, payment: Payment, refs: { pa
       running.updatedAt = now;
       payment.subscriptionId = running.id;
     } else {
-      const granted = grantIn(db, now, { userId: payment.userId, voucherCode: null, plan, source: 'payment', sourceRef: payment.id });
+      const granted = grantIn(db, now, {
+        userId: payment.userId,
+        voucherCode: null,
+        plan,
+        source: 'payment',
+        sourceRef: payment.id,
+      });
       payment.subscriptionId = granted.id;
     }
     payment.grantedSeconds = seconds;
@@ -96,7 +107,13 @@ export function syncRecurringIn(db: Db, now: number, provider: ProviderSubscript
       sourceRef: provider.metadata.paymentId ?? provider.id,
     });
     granted.startedAt = Math.min(now, provider.periodStartMs);
-    link = { stripeSubscriptionId: provider.id, subscriptionId: granted.id, userId, planId: plan.id, pastDueSince: null };
+    link = {
+      stripeSubscriptionId: provider.id,
+      subscriptionId: granted.id,
+      userId,
+      planId: plan.id,
+      pastDueSince: null,
+    };
     db.payments.recurring[provider.id] = link;
     if (!db.payments.customers[userId]) {
       db.payments.customers[userId] = { userId, stripeCustomerId: provider.customerId, createdAt: now };
@@ -111,7 +128,13 @@ export function syncRecurringIn(db: Db, now: number, provider: ProviderSubscript
   return [sub.id];
 }
 
-function applyProviderState(sub: Subscription, link: RecurringLink, provider: ProviderSubscription, now: number, observedAt: number): void {
+function applyProviderState(
+  sub: Subscription,
+  link: RecurringLink,
+  provider: ProviderSubscription,
+  now: number,
+  observedAt: number,
+): void {
   sub.cancelAtPeriodEnd = provider.cancelAtPeriodEnd;
   switch (provider.status) {
     case 'active':
@@ -155,7 +178,12 @@ export interface ProviderInvoice {
 }
 
 /** One Payment per provider invoice: paid ones get our invoice, failed ones say so. */
-export function recordRecurringInvoiceIn(db: Db, now: number, provider: ProviderInvoice, checkoutPaymentId: string | null): Payment | null {
+export function recordRecurringInvoiceIn(
+  db: Db,
+  now: number,
+  provider: ProviderInvoice,
+  checkoutPaymentId: string | null,
+): Payment | null {
   const link = db.payments.recurring[provider.subscriptionId];
   if (!link) return null;
   const payments = db.payments.payments;
@@ -174,7 +202,13 @@ export function recordRecurringInvoiceIn(db: Db, now: number, provider: Provider
       amountMinor: provider.amountDue,
       currency: provider.currency.toUpperCase(),
       status: 'pending',
-      stripe: { customerId: provider.customerId, checkoutSessionId: null, paymentIntentId: null, invoiceId: null, subscriptionId: provider.subscriptionId },
+      stripe: {
+        customerId: provider.customerId,
+        checkoutSessionId: null,
+        paymentIntentId: null,
+        invoiceId: null,
+        subscriptionId: provider.subscriptionId,
+      },
       subscriptionId: link.subscriptionId,
       grantedSeconds: 0,
       invoiceNumber: null,

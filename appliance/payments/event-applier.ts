@@ -74,7 +74,13 @@ export class EventApplier {
   readonly #onChanged: (subscriptionIds: string[]) => void;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(deps: { store: Store; clock: Clock; stripe: Stripe; logger: Logger; onChanged: (subscriptionIds: string[]) => void }) {
+  constructor(deps: {
+    store: Store;
+    clock: Clock;
+    stripe: Stripe;
+    logger: Logger;
+    onChanged: (subscriptionIds: string[]) => void;
+  }) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#stripe = deps.stripe;
@@ -97,7 +103,9 @@ export class EventApplier {
     return this.serialize(async () => {
       if (!HANDLED_EVENT_TYPES.has(event.type)) return 'ignored';
       if (this.isProcessed(event.id)) return 'duplicate';
-      await this.#store.history('payment-events').append({ receivedAt: this.#clock.now(), via, id: event.id, type: event.type, event });
+      await this.#store
+        .history('payment-events')
+        .append({ receivedAt: this.#clock.now(), via, id: event.id, type: event.type, event });
       const observedAt = event.created * 1000;
       const object = event.data.object as { id: string };
       const changed = await this.#dispatch(event.type, object.id, observedAt, event.id);
@@ -245,7 +253,11 @@ export class EventApplier {
     });
   }
 
-  async #applySubscription(stripeSubscriptionId: string, observedAt: number, eventId: string | null): Promise<string[]> {
+  async #applySubscription(
+    stripeSubscriptionId: string,
+    observedAt: number,
+    eventId: string | null,
+  ): Promise<string[]> {
     const provider = toProviderSubscription(await this.#stripe.subscriptions.retrieve(stripeSubscriptionId));
     return this.#store.update((db) => {
       const changed = syncRecurringIn(db, this.#clock.now(), provider, observedAt);
@@ -268,7 +280,9 @@ export class EventApplier {
     const intentId = idOf(charge.payment_intent);
     const fully = charge.refunded || charge.amount_refunded >= charge.amount;
     return this.#store.update((db) => {
-      const payment = intentId ? Object.values(db.payments.payments).find((item) => item.stripe.paymentIntentId === intentId) : undefined;
+      const payment = intentId
+        ? Object.values(db.payments.payments).find((item) => item.stripe.paymentIntentId === intentId)
+        : undefined;
       const changed = payment && fully ? refundIn(db, this.#clock.now(), payment) : [];
       if (eventId) markEventProcessedIn(db, eventId);
       return changed;

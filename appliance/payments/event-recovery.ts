@@ -23,7 +23,12 @@ async function saveCursor(store: Store, cursorEventId: string): Promise<void> {
  * event once it has been applied, so a failure is retried on the next run.
  * Without a cursor it starts at `sinceSeconds`, the first time payments ran.
  */
-export async function recoverMissedEvents(deps: { store: Store; clock: Clock; stripe: Stripe; applier: EventApplier }): Promise<RecoveryResult> {
+export async function recoverMissedEvents(deps: {
+  store: Store;
+  clock: Clock;
+  stripe: Stripe;
+  applier: EventApplier;
+}): Promise<RecoveryResult> {
   const { store, stripe, applier } = deps;
   let state = store.db.payments.processedEvents;
   if (state.sinceSeconds === null) {

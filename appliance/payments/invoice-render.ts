@@ -59,11 +59,20 @@ export function renderInvoicePdf(invoice: Invoice): Promise<Buffer> {
     doc.on('error', reject);
     doc.fontSize(20).text(`Invoice ${invoice.number}`);
     if (invoice.status === 'refunded') doc.fillColor('#b00020').fontSize(12).text('REFUNDED').fillColor('black');
-    doc.moveDown().fontSize(10).text(`Date: ${isoDate(invoice.issuedAt)}`);
+    doc
+      .moveDown()
+      .fontSize(10)
+      .text(`Date: ${isoDate(invoice.issuedAt)}`);
     doc.moveDown().fontSize(12).text('Seller', { underline: true }).fontSize(10).text(invoice.seller.name);
     if (invoice.seller.address) doc.text(invoice.seller.address);
     if (invoice.seller.taxId) doc.text(`Tax ID: ${invoice.seller.taxId}`);
-    doc.moveDown().fontSize(12).text('Billed to', { underline: true }).fontSize(10).text(invoice.buyer.name).text(invoice.buyer.email);
+    doc
+      .moveDown()
+      .fontSize(12)
+      .text('Billed to', { underline: true })
+      .fontSize(10)
+      .text(invoice.buyer.name)
+      .text(invoice.buyer.email);
     doc.moveDown().fontSize(12).text('Items', { underline: true }).fontSize(10);
     for (const line of invoice.lines) {
       doc.text(`${line.quantity} × ${line.description}: ${formatMoney(line.amountMinor, invoice.currency)}`);

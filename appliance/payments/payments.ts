@@ -86,9 +86,15 @@ export function createPayments(deps: PaymentsDeps) {
     },
 
     /** Creates a pending payment and the provider's hosted checkout for it. */
-    async startCheckout(input: { userId: string; planId: string; successUrl: string; cancelUrl: string }): Promise<CheckoutStart> {
+    async startCheckout(input: {
+      userId: string;
+      planId: string;
+      successUrl: string;
+      cancelUrl: string;
+    }): Promise<CheckoutStart> {
       const plan = store.db.plans[input.planId];
-      if (!plan || plan.archived || !plan.visible) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no plan ${input.planId}`);
+      if (!plan || plan.archived || !plan.visible)
+        throw new TurnpikeError('TP_ERR_NOT_FOUND', `no plan ${input.planId}`);
       if (plan.priceMinor <= 0) throw new TurnpikeError('TP_ERR_VALIDATION', 'this plan is free; nothing to pay');
       if (!store.db.users[input.userId]) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no user ${input.userId}`);
       try {
@@ -132,7 +138,8 @@ export function createPayments(deps: PaymentsDeps) {
           const stored = db.payments.payments[created.id];
           if (stored) stored.stripe.checkoutSessionId = session.id;
         });
-        if (!session.url) throw new TurnpikeError('TP_ERR_UNAVAILABLE', 'the payment provider returned no checkout page');
+        if (!session.url)
+          throw new TurnpikeError('TP_ERR_UNAVAILABLE', 'the payment provider returned no checkout page');
         return { paymentId: created.id, sessionId: session.id, url: session.url };
       } catch (err) {
         throw providerFailure(err);
@@ -141,7 +148,9 @@ export function createPayments(deps: PaymentsDeps) {
 
     /** The guest came back from checkout: apply the session now rather than waiting for the webhook. */
     async confirmCheckout(sessionId: string, userId: string): Promise<Payment> {
-      const found = Object.values(store.db.payments.payments).find((item) => item.stripe.checkoutSessionId === sessionId);
+      const found = Object.values(store.db.payments.payments).find(
+        (item) => item.stripe.checkoutSessionId === sessionId,
+      );
       if (!found || found.userId !== userId) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'no such checkout');
       try {
         await applier.confirmCheckout(sessionId);
@@ -152,17 +161,25 @@ export function createPayments(deps: PaymentsDeps) {
     },
 
     /** Verifies the signature on the raw bytes, then applies the event once. */
-    async handleWebhook(rawBody: Buffer | string, signature: string | undefined): Promise<{ eventId: string; outcome: ApplyOutcome }> {
+    async handleWebhook(
+      rawBody: Buffer | string,
+      signature: string | undefined,
+    ): Promise<{ eventId: string; outcome: ApplyOutcome }> {
       let event: Stripe.Event;
       try {
         if (!signature) throw new Error('no Stripe-Signature header');
+        const now = clock.now();
+        // The SDK only bounds the age; a timestamp far in the future is as suspect as a stale one.
+        const signedAt = Number(/(?:^|,)t=(\d+)/.exec(signature)?.[1] ?? NaN);
+        if (!(signedAt * 1000 <= now + WEBHOOK_TOLERANCE_SECONDS * 1000))
+          throw new Error('timestamp missing or in the future');
         event = stripe.webhooks.constructEvent(
           rawBody,
           signature,
           config.payments.webhookSecret,
           WEBHOOK_TOLERANCE_SECONDS,
           undefined,
-          Math.floor(clock.now() / 1000),
+          now,
         );
       } catch (err) {
         logger.warn({ reason: (err as Error).message }, 'webhook rejected: bad signature');
@@ -190,9 +207,14 @@ export function createPayments(deps: PaymentsDeps) {
     },
 
     /** Ends a recurring plan at the end of the paid period (or takes that back). */
-    async setCancelAtPeriodEnd(subscriptionId: string, cancel: boolean, actor: { userId: string; staff: boolean }): Promise<void> {
+    async setCancelAtPeriodEnd(
+      subscriptionId: string,
+      cancel: boolean,
+      actor: { userId: string; staff: boolean },
+    ): Promise<void> {
       const link = Object.values(store.db.payments.recurring).find((item) => item.subscriptionId === subscriptionId);
-      if (!link || (!actor.staff && link.userId !== actor.userId)) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'no such recurring plan');
+      if (!link || (!actor.staff && link.userId !== actor.userId))
+        throw new TurnpikeError('TP_ERR_NOT_FOUND', 'no such recurring plan');
       try {
         await stripe.subscriptions.update(link.stripeSubscriptionId, { cancel_at_period_end: cancel });
         await applier.refreshSubscription(link.stripeSubscriptionId);
@@ -205,10 +227,16 @@ export function createPayments(deps: PaymentsDeps) {
     async refund(paymentId: string): Promise<Payment> {
       const found = payment(paymentId);
       if (found.status !== 'paid' || !found.stripe.paymentIntentId) {
-        throw new TurnpikeError('TP_ERR_CONFLICT', `payment ${paymentId} is ${found.status}; only a paid payment can be refunded`);
+        throw new TurnpikeError(
+          'TP_ERR_CONFLICT',
+          `payment ${paymentId} is ${found.status}; only a paid payment can be refunded`,
+        );
       }
       try {
-        await stripe.refunds.create({ payment_intent: found.stripe.paymentIntentId }, { idempotencyKey: `turnpike-refund-${paymentId}` });
+        await stripe.refunds.create(
+          { payment_intent: found.stripe.paymentIntentId },
+          { idempotencyKey: `turnpike-refund-${paymentId}` },
+        );
         if (found.kind === 'recurring' && found.stripe.subscriptionId) {
           const current = await stripe.subscriptions.retrieve(found.stripe.subscriptionId);
           if (current.status !== 'canceled') await stripe.subscriptions.cancel(found.stripe.subscriptionId);

@@ -11,15 +11,23 @@ const DAY = 86_400;
 export function recurringIntervalOf(plan: Plan): { interval: 'day' | 'week'; interval_count: number } {
   const seconds = plan.durationSeconds;
   if (seconds === null || seconds % DAY !== 0 || seconds > 365 * DAY) {
-    throw new TurnpikeError('TP_ERR_VALIDATION', `plan ${plan.id}: a recurring plan's duration must be whole days, at most 365`, {
-      field: 'durationSeconds',
-    });
+    throw new TurnpikeError(
+      'TP_ERR_VALIDATION',
+      `plan ${plan.id}: a recurring plan's duration must be whole days, at most 365`,
+      {
+        field: 'durationSeconds',
+      },
+    );
   }
-  return seconds % (7 * DAY) === 0 ? { interval: 'week', interval_count: seconds / (7 * DAY) } : { interval: 'day', interval_count: seconds / DAY };
+  return seconds % (7 * DAY) === 0
+    ? { interval: 'week', interval_count: seconds / (7 * DAY) }
+    : { interval: 'day', interval_count: seconds / DAY };
 }
 
 export function priceKeyOf(plan: Plan): string {
-  const cadence = plan.recurring ? (({ interval, interval_count }) => `${interval_count}${interval}`)(recurringIntervalOf(plan)) : 'once';
+  const cadence = plan.recurring
+    ? (({ interval, interval_count }) => `${interval_count}${interval}`)(recurringIntervalOf(plan))
+    : 'once';
   return `${plan.priceMinor}|${plan.currency.toLowerCase()}|${cadence}`;
 }
 
@@ -91,7 +99,10 @@ export class ProviderCatalog {
         productId,
         priceId: price.id,
         priceKey: key,
-        retiredPriceIds: previous && previous.priceId !== price.id ? [...previous.retiredPriceIds, previous.priceId] : (previous?.retiredPriceIds ?? []),
+        retiredPriceIds:
+          previous && previous.priceId !== price.id
+            ? [...previous.retiredPriceIds, previous.priceId]
+            : (previous?.retiredPriceIds ?? []),
         syncedAt: this.#clock.now(),
       };
     });

@@ -7,7 +7,8 @@ import { TurnpikeError } from '../errors.js';
  * only in configuration: `apiBase` points the SDK at the fake's host and port.
  */
 export function createStripeClient(payments: Config['payments']): Stripe {
-  if (payments.provider === 'none') throw new TurnpikeError('TP_ERR_CONFIG', 'payments.provider is "none": no payment provider is configured');
+  if (payments.provider === 'none')
+    throw new TurnpikeError('TP_ERR_CONFIG', 'payments.provider is "none": no payment provider is configured');
   if (!payments.secretKey) throw new TurnpikeError('TP_ERR_CONFIG', 'payments.secretKey is required');
   const options: ConstructorParameters<typeof Stripe>[1] = { maxNetworkRetries: 2, timeout: 20_000 };
   if (payments.apiBase) {

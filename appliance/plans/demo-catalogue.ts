@@ -17,7 +17,13 @@ export const DEMO_PLANS: ReadonlyArray<Partial<PlanInput> & { name: string }> = 
     freeTier: { periodSeconds: DAY },
   },
   { name: 'One hour', description: 'Fast internet for an hour', priceMinor: 200, durationSeconds: 3600, maxDevices: 2 },
-  { name: 'One day', description: '24 hours on up to three devices', priceMinor: 500, durationSeconds: DAY, maxDevices: 3 },
+  {
+    name: 'One day',
+    description: '24 hours on up to three devices',
+    priceMinor: 500,
+    durationSeconds: DAY,
+    maxDevices: 3,
+  },
   {
     name: 'Monthly',
     description: 'Renews every 30 days; cancel any time',

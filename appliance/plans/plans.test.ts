@@ -19,11 +19,18 @@ test('the demo catalogue seeds a free tier, an hour, a day and a monthly plan, o
 test('plans are validated field by field, names are unique, and archiving hides without deleting', async (t) => {
   const store = await tempStore(t);
   const clock = new ManualClock();
-  const invalid = (field: string) => (err: unknown) => isTurnpikeError(err, 'TP_ERR_VALIDATION') && err.details?.field === field;
+  const invalid = (field: string) => (err: unknown) =>
+    isTurnpikeError(err, 'TP_ERR_VALIDATION') && err.details?.field === field;
   await assert.rejects(createPlan(store, clock, { name: '' }), invalid('name'));
-  await assert.rejects(createPlan(store, clock, { name: 'X', durationSeconds: null, quotaBytes: null }), invalid('durationSeconds'));
+  await assert.rejects(
+    createPlan(store, clock, { name: 'X', durationSeconds: null, quotaBytes: null }),
+    invalid('durationSeconds'),
+  );
   await assert.rejects(createPlan(store, clock, { name: 'X', services: ['telnet' as 'ssh'] }), invalid('services'));
-  await assert.rejects(createPlan(store, clock, { name: 'X', priceMinor: 100, freeTier: { periodSeconds: 3600 } }), invalid('freeTier'));
+  await assert.rejects(
+    createPlan(store, clock, { name: 'X', priceMinor: 100, freeTier: { periodSeconds: 3600 } }),
+    invalid('freeTier'),
+  );
   const plan = await createPlan(store, clock, { name: 'Hour', priceMinor: 300 });
   await assert.rejects(createPlan(store, clock, { name: 'hour' }), (err) => isTurnpikeError(err, 'TP_ERR_CONFLICT'));
   const changed = await updatePlan(store, clock, plan.id, { priceMinor: 250 });

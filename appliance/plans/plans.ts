@@ -41,11 +41,13 @@ export function assertPlan(plan: PlanInput): void {
   if (typeof plan.name !== 'string' || plan.name.trim().length < 1 || plan.name.length > 60) {
     throw invalid('name', '1–60 characters');
   }
-  if (typeof plan.description !== 'string' || plan.description.length > 500) throw invalid('description', '≤ 500 characters');
+  if (typeof plan.description !== 'string' || plan.description.length > 500)
+    throw invalid('description', '≤ 500 characters');
   if (!Number.isSafeInteger(plan.priceMinor) || plan.priceMinor < 0) {
     throw invalid('priceMinor', 'a non-negative integer (minor units)');
   }
-  if (typeof plan.currency !== 'string' || !/^[A-Z]{3}$/.test(plan.currency)) throw invalid('currency', 'ISO 4217, e.g. EUR');
+  if (typeof plan.currency !== 'string' || !/^[A-Z]{3}$/.test(plan.currency))
+    throw invalid('currency', 'ISO 4217, e.g. EUR');
   positiveOrNull(plan.durationSeconds, 'durationSeconds');
   positiveOrNull(plan.quotaBytes, 'quotaBytes');
   positiveOrNull(plan.bandwidthUpKbps, 'bandwidthUpKbps');
@@ -77,7 +79,12 @@ export function assertPlan(plan: PlanInput): void {
   }
   const onQuota = plan.onQuotaExhausted;
   if (onQuota?.action === 'throttle') {
-    if (!Number.isSafeInteger(onQuota.upKbps) || onQuota.upKbps <= 0 || !Number.isSafeInteger(onQuota.downKbps) || onQuota.downKbps <= 0) {
+    if (
+      !Number.isSafeInteger(onQuota.upKbps) ||
+      onQuota.upKbps <= 0 ||
+      !Number.isSafeInteger(onQuota.downKbps) ||
+      onQuota.downKbps <= 0
+    ) {
       throw invalid('onQuotaExhausted', 'throttle rates must be positive integers');
     }
   } else if (onQuota?.action !== 'disconnect') {
@@ -87,12 +94,26 @@ export function assertPlan(plan: PlanInput): void {
 
 function nameTaken(db: Readonly<Db>, name: string, exceptId: string | null): boolean {
   const wanted = name.trim().toLowerCase();
-  return Object.values(db.plans).some((plan) => !plan.archived && plan.id !== exceptId && plan.name.toLowerCase() === wanted);
+  return Object.values(db.plans).some(
+    (plan) => !plan.archived && plan.id !== exceptId && plan.name.toLowerCase() === wanted,
+  );
 }
 
-export async function createPlan(store: Store, clock: Clock, input: Partial<PlanInput> & { name: string }): Promise<Plan> {
+export async function createPlan(
+  store: Store,
+  clock: Clock,
+  input: Partial<PlanInput> & { name: string },
+): Promise<Plan> {
   const now = clock.now();
-  const plan: Plan = { ...PLAN_DEFAULTS, ...input, name: input.name.trim(), id: randomUUID(), archived: false, createdAt: now, updatedAt: now };
+  const plan: Plan = {
+    ...PLAN_DEFAULTS,
+    ...input,
+    name: input.name.trim(),
+    id: randomUUID(),
+    archived: false,
+    createdAt: now,
+    updatedAt: now,
+  };
   assertPlan(plan);
   return store.update((db) => {
     if (nameTaken(db, plan.name, null)) throw new TurnpikeError('TP_ERR_CONFLICT', `a plan named ${plan.name} exists`);
@@ -105,7 +126,14 @@ export async function updatePlan(store: Store, clock: Clock, id: string, patch: 
   return store.update((db) => {
     const current = db.plans[id];
     if (!current || current.archived) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no plan ${id}`);
-    const next: Plan = { ...current, ...patch, id, archived: false, createdAt: current.createdAt, updatedAt: clock.now() };
+    const next: Plan = {
+      ...current,
+      ...patch,
+      id,
+      archived: false,
+      createdAt: current.createdAt,
+      updatedAt: clock.now(),
+    };
     if (typeof next.name === 'string') next.name = next.name.trim();
     assertPlan(next);
     if (nameTaken(db, next.name, id)) throw new TurnpikeError('TP_ERR_CONFLICT', `a plan named ${next.name} exists`);
@@ -128,7 +156,12 @@ export async function archivePlan(store: Store, clock: Clock, id: string): Promi
 export function listPlans(db: Readonly<Db>, options: { includeArchived?: boolean } = {}): Plan[] {
   return Object.values(db.plans)
     .filter((plan) => options.includeArchived || !plan.archived)
-    .sort((a, b) => a.priceMinor - b.priceMinor || (a.durationSeconds ?? 0) - (b.durationSeconds ?? 0) || a.name.localeCompare(b.name));
+    .sort(
+      (a, b) =>
+        a.priceMinor - b.priceMinor ||
+        (a.durationSeconds ?? 0) - (b.durationSeconds ?? 0) ||
+        a.name.localeCompare(b.name),
+    );
 }
 
 /** What the portal offers: visible, not archived, cheapest first. */

@@ -56,7 +56,11 @@ export interface ConsumeInput {
  * TP_ERR_INVALID_CREDENTIALS so that a prober learns nothing. A second use of a
  * spent credential always fails, even with the right password.
  */
-export async function consumePortalCredential(store: Store, clock: Clock, input: ConsumeInput): Promise<PortalCredential> {
+export async function consumePortalCredential(
+  store: Store,
+  clock: Clock,
+  input: ConsumeInput,
+): Promise<PortalCredential> {
   return store.update((db) => {
     const credential = db.portalCredentials[input.username];
     const now = clock.now();

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../domain/model.js';
 import type { Logger } from '../logger.js';
-import { desiredAccounts, desiredClients, type DesiredAccount, type DesiredClient } from './desired-state.js';
+import { desiredAccounts, desiredClients, type DesiredAccount } from './desired-state.js';
 import type { ProvisionerRouter, ProvisionerTarget } from './provisioner-router.js';
 
 export interface ReconcileReport {
@@ -27,6 +27,19 @@ export interface ReconcilerOptions {
   config: Pick<Config, 'provisioner' | 'gateway'>;
   logger: Logger;
   clock?: Clock;
+  /** Calls in flight per provisioner during a round. */
+  concurrency?: number;
+}
+
+type Job = () => Promise<void>;
+
+/** Runs jobs with at most `width` in flight, so a gateway that lost 10,000 entries is refilled steadily. */
+async function runPool(jobs: readonly Job[], width: number): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < jobs.length) await jobs[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, lane));
 }
 
 const SERVICE_ENUM = { ssh: AccountService.ACCOUNT_SERVICE_SSH, ftp: AccountService.ACCOUNT_SERVICE_FTP } as const;
@@ -106,11 +119,7 @@ export class ProvisioningReconciler {
   }
 
   async #reconcileAll(): Promise<ReconcileReport[]> {
-    const now = this.#clock.now();
-    const db = this.#o.store.db;
-    const clients = desiredClients(db, now, { openEndedSeconds: this.#o.config.gateway.openEndedSessionSeconds });
-    const accounts = desiredAccounts(db, now, { ftpQuotaBytes: this.#o.config.provisioner.ftpQuotaBytes });
-    const reports = await Promise.all(this.#o.router.all().map((t) => this.#reconcileTarget(t, clients, accounts)));
+    const reports = await Promise.all(this.#o.router.all().map((t) => this.#reconcileTarget(t)));
     for (const r of reports) {
       const changed = r.allowed + r.revoked + r.ensured + r.suspended + r.deleted + (r.gardenSet ? 1 : 0);
       if (changed > 0 || r.failures > 0 || !r.reachable) this.#o.logger.info(r, 'provisioner reconciled');
@@ -118,11 +127,7 @@ export class ProvisioningReconciler {
     return reports;
   }
 
-  async #reconcileTarget(
-    target: ProvisionerTarget,
-    clients: Map<string, DesiredClient>,
-    accounts: Map<string, DesiredAccount>,
-  ): Promise<ReconcileReport> {
+  async #reconcileTarget(target: ProvisionerTarget): Promise<ReconcileReport> {
     const report: ReconcileReport = {
       site: target.site,
       reachable: true,
@@ -144,6 +149,12 @@ export class ProvisioningReconciler {
       );
       return { ...report, reachable: false, failures: 1 };
     }
+    // Desired state is read AFTER the provisioner's: a session the portal created
+    // (and allowed) while GetState was in flight is then never taken for an orphan.
+    const now = this.#clock.now();
+    const db = this.#o.store.db;
+    const clients = desiredClients(db, now, { openEndedSeconds: this.#o.config.gateway.openEndedSessionSeconds });
+    const accounts = desiredAccounts(db, now, { ftpQuotaBytes: this.#o.config.provisioner.ftpQuotaBytes });
     const attempt = async (
       what: keyof ReconcileReport,
       call: () => Promise<unknown>,
@@ -161,14 +172,14 @@ export class ProvisioningReconciler {
         );
       }
     };
-    const jobs: Array<Promise<void>> = [];
+    const jobs: Job[] = [];
 
     // Guests: this site's share of the desired clients.
     const mine = new Map([...clients].filter(([ip]) => this.#routesTo(ip, target)));
     const tolerance = this.#o.config.provisioner.reconcileIntervalSeconds + 30;
     for (const actual of state.clients) {
       if (!mine.has(actual.ip)) {
-        jobs.push(attempt('revoked', () => target.client.revokeClient(actual), { ip: actual.ip }));
+        jobs.push(() => attempt('revoked', () => target.client.revokeClient(actual), { ip: actual.ip }));
       }
     }
     const actualByIp = new Map(state.clients.map((c) => [c.ip, c]));
@@ -181,7 +192,7 @@ export class ProvisioningReconciler {
         have.upKbps !== want.upKbps ||
         have.downKbps !== want.downKbps ||
         Math.abs(have.remainingSeconds - want.seconds) > tolerance;
-      if (stale) jobs.push(attempt('allowed', () => target.client.allowClient(want), { ip: want.ip }));
+      if (stale) jobs.push(() => attempt('allowed', () => target.client.allowClient(want), { ip: want.ip }));
     }
 
     if (this.#o.config.gateway.enabled) {
@@ -189,11 +200,11 @@ export class ProvisioningReconciler {
       const same =
         JSON.stringify(garden.domains) === JSON.stringify([...state.walledGardenDomains].sort()) &&
         JSON.stringify(garden.cidrs) === JSON.stringify([...state.walledGardenCidrs].sort());
-      if (!same) jobs.push(attempt('gardenSet', () => target.client.setWalledGarden(garden), {}));
+      if (!same) jobs.push(() => attempt('gardenSet', () => target.client.setWalledGarden(garden), {}));
     }
 
     if (target.accounts) this.#reconcileAccounts(target, state, accounts, jobs, attempt);
-    await Promise.all(jobs);
+    await runPool(jobs, this.#o.concurrency ?? 8);
     return report;
   }
 
@@ -201,14 +212,14 @@ export class ProvisioningReconciler {
     target: ProvisionerTarget,
     state: GetStateResponse,
     accounts: Map<string, DesiredAccount>,
-    jobs: Array<Promise<void>>,
+    jobs: Job[],
     attempt: (what: keyof ReconcileReport, call: () => Promise<unknown>, detail: object) => Promise<void>,
   ): void {
     const actual = new Map(state.accounts.map((a) => [a.login, a]));
     for (const have of state.accounts) {
       if (!accounts.has(have.login)) {
         this.#ensured.delete(`${target.site}|${have.login}`);
-        jobs.push(attempt('deleted', () => target.client.deleteAccount(have.login), { login: have.login }));
+        jobs.push(() => attempt('deleted', () => target.client.deleteAccount(have.login), { login: have.login }));
       }
     }
     for (const want of accounts.values()) {
@@ -217,7 +228,7 @@ export class ProvisioningReconciler {
       if (want.status === 'suspended') {
         if (have && !have.suspended) {
           this.#ensured.delete(key);
-          jobs.push(attempt('suspended', () => target.client.suspendAccount(want.login), { login: want.login }));
+          jobs.push(() => attempt('suspended', () => target.client.suspendAccount(want.login), { login: want.login }));
         }
         continue;
       }
@@ -231,7 +242,7 @@ export class ProvisioningReconciler {
         JSON.stringify([...have.services].sort()) !== JSON.stringify([...services].sort()) ||
         this.#ensured.get(key) !== print;
       if (!drifted) continue;
-      jobs.push(
+      jobs.push(() =>
         attempt(
           'ensured',
           async () => {

@@ -1,18 +1,19 @@
 import { timingSafeEqual } from 'node:crypto';
+import { normaliseEmail } from '../accounts/users.js';
 import type { Clock } from '../clock.js';
-import { assertDeviceAllowance } from '../devices/devices.js';
-import type { Db, PortalCredential, User } from '../domain/model.js';
-import { activeEntitlementFor, denialOf, entitlementOf, normalizeMac, type Entitlement } from '../entitlements/entitlement.js';
+import type { Db, PortalCredential, Subscription, User } from '../domain/model.js';
+import { entitlementWith, denialAt, normalizeMac, ownerKeyOf, type Entitlement } from '../entitlements/entitlement.js';
 import { isTurnpikeError, type ErrorCode } from '../errors.js';
+import { consumePortalCredential } from '../portal-credentials/portal-credentials.js';
 import type { Store } from '../store/store.js';
+import { normalizeCode } from '../vouchers/codes.js';
+import { redeemVoucher } from '../vouchers/redeem.js';
+import { groupIds, LookupIndex } from './lookup-index.js';
 import { PasswordCache, type VerifyPassword } from './password-cache.js';
-import { redeemVoucherOnFirstUse, type RedeemVoucher } from './voucher-first-use.js';
 
 /** What the NAS proved about the password, without the protocol: PAP cleartext or a CHAP check. */
 export type CredentialProof =
-  | { kind: 'pap'; password: Buffer }
-  | { kind: 'chap'; matches(candidate: Buffer): boolean }
-  | { kind: 'none' };
+  { kind: 'pap'; password: Buffer } | { kind: 'chap'; matches(candidate: Buffer): boolean } | { kind: 'none' };
 
 export interface LoginRequest {
   userName: string;
@@ -33,13 +34,19 @@ export interface AccessPolicy {
   authorize(request: LoginRequest): Promise<LoginDecision>;
 }
 
+export type RedeemVoucher = (
+  store: Store,
+  clock: Clock,
+  input: { code: string; mac: string | null },
+) => Promise<Subscription>;
+
 export interface StoreAccessPolicyOptions {
   store: Store;
   clock: Clock;
-  /** bcrypt check with bounded concurrency (the accounts' PasswordHasher.verify). */
+  /** bcrypt check with bounded concurrency (the accounts' `PasswordHasher.verify`). */
   verifyPassword: VerifyPassword;
   passwordCacheSeconds: number;
-  /** The guest journey's redemption; defaults to a first-use grant. */
+  /** The guest journey's redemption (default `redeemVoucher`). */
   redeemVoucher?: RedeemVoucher;
 }
 
@@ -51,34 +58,41 @@ function proofMatches(proof: CredentialProof, secret: string): boolean {
 }
 
 const deny = (method: LoginMethod | 'unknown', code: ErrorCode): LoginDecision => ({ ok: false, method, code });
+/** 12 hex digits plus up to five separators: anything else is not worth normalising as a MAC. */
+const mayBeMac = (name: string): boolean => name.length >= 12 && name.length <= 17;
 
 /**
  * The default policy, reading the store directly. Order: a portal one-time credential, a voucher
  * code, a remembered device's MAC, then an account's email and password (PAP only: bcrypt hashes
- * cannot answer CHAP).
+ * cannot answer CHAP). Lookups go through small validated indexes, because this runs per packet.
  */
 export class StoreAccessPolicy implements AccessPolicy {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #passwords: PasswordCache;
   readonly #redeem: RedeemVoucher;
-  #emailIndex = new Map<string, string>();
-  #emailIndexBuiltAt = -Infinity;
+  readonly #subscriptionsByOwner = new LookupIndex((db) => groupIds(db.subscriptions, ownerKeyOf));
+  readonly #devicesByMac = new LookupIndex((db) => groupIds(db.devices, (device) => device.mac || null));
+  readonly #usersByEmail = new LookupIndex((db) => groupIds(db.users, (user) => normaliseEmail(user.email)));
 
   constructor(options: StoreAccessPolicyOptions) {
     this.#store = options.store;
     this.#clock = options.clock;
-    this.#passwords = new PasswordCache({ verify: options.verifyPassword, clock: options.clock, ttlSeconds: options.passwordCacheSeconds });
-    this.#redeem = options.redeemVoucher ?? redeemVoucherOnFirstUse;
+    this.#passwords = new PasswordCache({
+      verify: options.verifyPassword,
+      clock: options.clock,
+      ttlSeconds: options.passwordCacheSeconds,
+    });
+    this.#redeem = options.redeemVoucher ?? ((store, clock, input) => redeemVoucher(store, clock, input));
   }
 
   async authorize(request: LoginRequest): Promise<LoginDecision> {
     const db = this.#store.db;
-    const credential = findPortalCredential(db, request.userName);
+    const credential = db.portalCredentials[request.userName];
     if (credential) return this.#portalCredential(credential, request);
-    const voucherCode = findVoucherCode(db, request.userName);
-    if (voucherCode) return this.#voucher(voucherCode, request);
-    const mac = normalizeMac(request.userName);
+    const code = normalizeCode(request.userName);
+    if (db.vouchers[code]) return this.#voucher(code, request);
+    const mac = mayBeMac(request.userName) ? normalizeMac(request.userName) : null;
     if (mac) return this.#macAuth(mac, request);
     const user = this.#userByEmail(request.userName);
     if (user) return this.#account(user, request);
@@ -87,22 +101,27 @@ export class StoreAccessPolicy implements AccessPolicy {
 
   async #portalCredential(credential: PortalCredential, request: LoginRequest): Promise<LoginDecision> {
     const now = this.#clock.now();
-    if (!proofMatches(request.proof, credential.password)) return deny('portal-credential', 'TP_ERR_INVALID_CREDENTIALS');
-    if (credential.usedAt !== null || credential.expiresAt <= now) return deny('portal-credential', 'TP_ERR_TOKEN_INVALID');
-    if (request.mac && normalizeMac(credential.mac) !== request.mac) return deny('portal-credential', 'TP_ERR_INVALID_CREDENTIALS');
+    if (!proofMatches(request.proof, credential.password))
+      return deny('portal-credential', 'TP_ERR_INVALID_CREDENTIALS');
+    // Only the holder of the right password learns that the credential is spent or stale.
+    if (credential.usedAt !== null || credential.expiresAt <= now)
+      return deny('portal-credential', 'TP_ERR_TOKEN_INVALID');
     const subscription = this.#store.db.subscriptions[credential.subscriptionId];
-    const entitlement = subscription ? entitlementOf(this.#store.db, subscription, now) : null;
-    if (!entitlement) return deny('portal-credential', 'TP_ERR_ENTITLEMENT_EXPIRED');
-    const refused = this.#refusal(entitlement, request);
-    if (refused) return deny('portal-credential', refused);
-    const spent = await this.#store.update((db) => {
-      const current = findPortalCredential(db, credential.username);
-      if (!current || current.usedAt !== null) return true;
-      current.usedAt = now;
-      return false;
-    });
-    if (spent) return deny('portal-credential', 'TP_ERR_TOKEN_INVALID');
-    return { ok: true, method: 'portal-credential', entitlement, mac: request.mac ?? normalizeMac(credential.mac) };
+    const denial = subscription ? denialAt(this.#store.db, subscription, now) : 'TP_ERR_ENTITLEMENT_EXPIRED';
+    if (!subscription || denial) return deny('portal-credential', denial ?? 'TP_ERR_ENTITLEMENT_EXPIRED');
+    const checked = this.#sessionChecks(subscription, request, now);
+    if ('refusal' in checked) return deny('portal-credential', checked.refusal);
+    try {
+      await consumePortalCredential(this.#store, this.#clock, {
+        username: credential.username,
+        mac: request.mac,
+        verify: (password) => proofMatches(request.proof, password),
+      });
+    } catch (err) {
+      if (isTurnpikeError(err)) return deny('portal-credential', err.code);
+      throw err;
+    }
+    return { ok: true, method: 'portal-credential', entitlement: checked.entitlement, mac: request.mac };
   }
 
   async #voucher(code: string, request: LoginRequest): Promise<LoginDecision> {
@@ -110,8 +129,13 @@ export class StoreAccessPolicy implements AccessPolicy {
       return deny('voucher', 'TP_ERR_INVALID_CREDENTIALS');
     }
     const ownerKey = `voucher:${code}`;
-    const voucher = this.#store.db.vouchers[code]!;
-    if (voucher.uses === 0) {
+    const db = this.#store.db;
+    // A device that already redeemed this code logs in without a write; any other goes through redemption.
+    const known =
+      db.vouchers[code]!.uses > 0 &&
+      request.mac !== null &&
+      this.#devicesOf(request.mac).some((device) => device.ownerKey === ownerKey);
+    if (!known) {
       try {
         await this.#redeem(this.#store, this.#clock, { code, mac: request.mac });
       } catch (err) {
@@ -125,9 +149,10 @@ export class StoreAccessPolicy implements AccessPolicy {
   #macAuth(mac: string, request: LoginRequest): LoginDecision {
     // The NAS vouches for the MAC it saw; a typed-in MAC of someone else's device must not pass.
     if (request.mac !== mac) return deny('mac', 'TP_ERR_INVALID_CREDENTIALS');
-    const device = Object.values(this.#store.db.devices).find((candidate) => candidate.mac === mac);
-    if (!device) return deny('mac', 'TP_ERR_INVALID_CREDENTIALS');
-    return this.#ownerLogin('mac', device.ownerKey, { ...request, mac });
+    const devices = this.#devicesOf(mac);
+    if (devices.length === 0) return deny('mac', 'TP_ERR_INVALID_CREDENTIALS');
+    const latest = devices.reduce((a, b) => (b.lastSeenAt > a.lastSeenAt ? b : a));
+    return this.#ownerLogin('mac', latest.ownerKey, request);
   }
 
   async #account(user: User, request: LoginRequest): Promise<LoginDecision> {
@@ -139,57 +164,86 @@ export class StoreAccessPolicy implements AccessPolicy {
   }
 
   #ownerLogin(method: LoginMethod, ownerKey: string, request: LoginRequest): LoginDecision {
-    const found = activeEntitlementFor(this.#store.db, ownerKey, this.#clock.now());
+    const now = this.#clock.now();
+    const found = this.#bestSubscription(ownerKey, now);
     if ('denial' in found) return deny(method, found.denial);
-    const refused = this.#refusal(found.entitlement, request);
-    if (refused) return deny(method, refused);
-    return { ok: true, method, entitlement: found.entitlement, mac: request.mac };
+    const checked = this.#sessionChecks(found.subscription, request, now);
+    if ('refusal' in checked) return deny(method, checked.refusal);
+    return { ok: true, method, entitlement: checked.entitlement, mac: request.mac };
   }
 
-  /** Checks that apply to every login: entitlement state, an unanswered disconnect, the device limit. */
-  #refusal(entitlement: Entitlement, request: LoginRequest): ErrorCode | null {
-    const denial = denialOf(entitlement);
-    if (denial) return denial;
+  /** Same choice as `activeEntitlementFor`: the usable subscription with the most time left. */
+  #bestSubscription(ownerKey: string, now: number): { subscription: Subscription } | { denial: ErrorCode } {
     const db = this.#store.db;
-    for (const session of Object.values(db.sessions)) {
-      if (session.ownerKey === entitlement.ownerKey && session.disconnectPendingSince !== null) return 'TP_ERR_DISCONNECT_PENDING';
+    let quotaSpent = false;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const ids = this.#subscriptionsByOwner.lookup(db, ownerKey, now, (id) => {
+        const subscription = db.subscriptions[id];
+        return subscription !== undefined && ownerKeyOf(subscription) === ownerKey;
+      });
+      let best: Subscription | null = null;
+      let bestLeft = -1;
+      for (const id of ids) {
+        const subscription = db.subscriptions[id]!;
+        const denial = denialAt(db, subscription, now);
+        if (denial) {
+          quotaSpent ||= denial === 'TP_ERR_QUOTA_EXHAUSTED';
+          continue;
+        }
+        const left = subscription.endsAt === null ? Number.MAX_SAFE_INTEGER : subscription.endsAt - now;
+        if (left > bestLeft) [best, bestLeft] = [subscription, left];
+      }
+      if (best) return { subscription: best };
+      // Nothing usable among the indexed ones: look again in case one was bought a moment ago.
+      this.#subscriptionsByOwner.refresh(db, now);
     }
-    try {
-      assertDeviceAllowance(db, { ownerKey: entitlement.ownerKey, maxDevices: entitlement.plan.maxDevices, mac: request.mac, ip: request.ip });
-    } catch (err) {
-      if (isTurnpikeError(err, 'TP_ERR_DEVICE_LIMIT')) return 'TP_ERR_DEVICE_LIMIT';
-      throw err;
+    return { denial: quotaSpent ? 'TP_ERR_QUOTA_EXHAUSTED' : 'TP_ERR_ENTITLEMENT_EXPIRED' };
+  }
+
+  /**
+   * One pass over live sessions: an unanswered disconnect refuses the owner's next login, and
+   * the device limit counts the owner's other devices (the asking device, by MAC or address,
+   * does not count against itself, as in `assertDeviceAllowance`).
+   */
+  #sessionChecks(
+    subscription: Subscription,
+    request: LoginRequest,
+    now: number,
+  ): { entitlement: Entitlement } | { refusal: ErrorCode } {
+    const db: Readonly<Db> = this.#store.db;
+    const ownerKey = ownerKeyOf(subscription);
+    let live = 0;
+    let others = 0;
+    for (const id in db.sessions) {
+      const session = db.sessions[id]!;
+      if (session.ownerKey !== ownerKey) continue;
+      if (session.disconnectPendingSince !== null) return { refusal: 'TP_ERR_DISCONNECT_PENDING' };
+      live += 1;
+      if (!(request.mac && session.mac === request.mac) && !(request.ip && session.ip === request.ip)) others += 1;
     }
-    return null;
+    const entitlement = entitlementWith(db, subscription, now, live);
+    if (!entitlement) return { refusal: 'TP_ERR_ENTITLEMENT_EXPIRED' };
+    if (others >= entitlement.plan.maxDevices) return { refusal: 'TP_ERR_DEVICE_LIMIT' };
+    return { entitlement };
+  }
+
+  #devicesOf(mac: string): Array<Db['devices'][string]> {
+    const db = this.#store.db;
+    return this.#devicesByMac
+      .lookup(db, mac, this.#clock.now(), (id) => db.devices[id]?.mac === mac)
+      .map((id) => db.devices[id]!);
   }
 
   #userByEmail(name: string): User | null {
     if (!name.includes('@')) return null;
-    const email = name.trim().toLowerCase();
+    const email = normaliseEmail(name);
     const users = this.#store.db.users;
-    const cachedId = this.#emailIndex.get(email);
-    const cached = cachedId === undefined ? undefined : users[cachedId];
-    if (cached && cached.email.toLowerCase() === email) return cached;
-    // Rebuild at most once a second so that a flood of unknown names stays cheap.
-    const now = this.#clock.now();
-    if (now - this.#emailIndexBuiltAt < 1000 && cachedId === undefined) return null;
-    this.#emailIndex = new Map(Object.values(users).map((user) => [user.email.toLowerCase(), user.id]));
-    this.#emailIndexBuiltAt = now;
-    const id = this.#emailIndex.get(email);
-    return id === undefined ? null : (users[id] ?? null);
+    const ids = this.#usersByEmail.lookup(
+      this.#store.db,
+      email,
+      this.#clock.now(),
+      (id) => users[id] !== undefined && normaliseEmail(users[id].email) === email,
+    );
+    return ids.length > 0 ? users[ids[0]!]! : null;
   }
-}
-
-function findPortalCredential(db: Readonly<Db>, userName: string): PortalCredential | null {
-  const direct = db.portalCredentials[userName];
-  if (direct && direct.username === userName) return direct;
-  for (const credential of Object.values(db.portalCredentials)) if (credential.username === userName) return credential;
-  return null;
-}
-
-function findVoucherCode(db: Readonly<Db>, userName: string): string | null {
-  const trimmed = userName.trim();
-  if (db.vouchers[trimmed]) return trimmed;
-  const upper = trimmed.toUpperCase();
-  return db.vouchers[upper] ? upper : null;
 }

@@ -46,18 +46,30 @@ export function sessionIdOf(nasId: string, acctSessionId: string): string {
 }
 
 /** Removes a session from current state; its record goes to the 'closed-sessions' history. */
-export function closeSessionIn(db: Db, session: Session, now: number, reason: CloseReason, terminateCause: number | null): ClosedSession {
+export function closeSessionIn(
+  db: Db,
+  session: Session,
+  now: number,
+  reason: CloseReason,
+  terminateCause: number | null,
+): ClosedSession {
   delete db.sessions[session.id];
   return { ...session, closedAt: now, reason, terminateCause };
 }
 
-function bindSubscription(db: Readonly<Db>, event: AccountingEvent, now: number): { subscriptionId: string; ownerKey: string } | null {
+function bindSubscription(
+  db: Readonly<Db>,
+  event: AccountingEvent,
+  now: number,
+): { subscriptionId: string; ownerKey: string } | null {
   const fromClass = event.subscriptionId ? db.subscriptions[event.subscriptionId] : undefined;
   if (fromClass) return { subscriptionId: fromClass.id, ownerKey: ownerKeyOf(fromClass) };
   const device = event.mac ? Object.values(db.devices).find((candidate) => candidate.mac === event.mac) : undefined;
   if (!device) return null;
   const found = activeEntitlementFor(db, device.ownerKey, now);
-  return 'entitlement' in found ? { subscriptionId: found.entitlement.subscription.id, ownerKey: device.ownerKey } : null;
+  return 'entitlement' in found
+    ? { subscriptionId: found.entitlement.subscription.id, ownerKey: device.ownerKey }
+    : null;
 }
 
 function openSession(db: Db, id: string, event: AccountingEvent, now: number): Session | null {
@@ -106,7 +118,11 @@ function charge(db: Db, session: Session, event: AccountingEvent, now: number, a
       if (other.subscriptionId !== subscription.id) continue;
       actions.push(
         plan.onQuotaExhausted.action === 'throttle'
-          ? { action: 'throttle', sessionId: other.id, rate: { upKbps: plan.onQuotaExhausted.upKbps, downKbps: plan.onQuotaExhausted.downKbps } }
+          ? {
+              action: 'throttle',
+              sessionId: other.id,
+              rate: { upKbps: plan.onQuotaExhausted.upKbps, downKbps: plan.onQuotaExhausted.downKbps },
+            }
           : { action: 'disconnect', sessionId: other.id, reason: 'quota-spent' },
       );
     }

@@ -83,7 +83,8 @@ export class SessionEnforcer {
   async disconnect(sessionId: string, reason: EndReason): Promise<EnforcementOutcome> {
     const target = this.#target(sessionId);
     if ('why' in target) return { sessionId, kind: 'disconnect', result: { outcome: 'skipped', why: target.why } };
-    if (this.#inflight.has(sessionId)) return { sessionId, kind: 'disconnect', result: { outcome: 'skipped', why: 'in flight' } };
+    if (this.#inflight.has(sessionId))
+      return { sessionId, kind: 'disconnect', result: { outcome: 'skipped', why: 'in flight' } };
     this.#inflight.add(sessionId);
     try {
       const result = await this.#port.disconnect(target);
@@ -94,7 +95,11 @@ export class SessionEnforcer {
         const session = db.sessions[sessionId];
         if (!session) return;
         if (lost) {
-          appends.push(this.#store.history('closed-sessions').append({ ...closeSessionIn(db, session, now, 'nas-lost-session', null) }));
+          appends.push(
+            this.#store
+              .history('closed-sessions')
+              .append({ ...closeSessionIn(db, session, now, 'nas-lost-session', null) }),
+          );
         } else if (result.outcome === 'ack') {
           session.disconnectPendingSince = null;
         } else {
@@ -131,7 +136,10 @@ export class SessionEnforcer {
     result: DynamicAuthorizationResult,
     at: number,
   ): Promise<void> {
-    this.#logger.info({ kind, sessionId: target.session.id, nas: target.nas.name, reason, outcome: result.outcome }, 'dynamic authorization');
+    this.#logger.info(
+      { kind, sessionId: target.session.id, nas: target.nas.name, reason, outcome: result.outcome },
+      'dynamic authorization',
+    );
     return this.#store.history('coa').append({
       at,
       kind,

@@ -31,5 +31,12 @@ export function sessionLimitsOf(entitlement: Entitlement, interimIntervalSeconds
 
 /** Limits carrying only a rate, for a CoA that throttles. */
 export function throttleLimits(rate: { upKbps: number; downKbps: number }): SessionLimits {
-  return { sessionTimeout: null, idleTimeout: null, interimInterval: null, upKbps: rate.upKbps, downKbps: rate.downKbps, bytesLeft: null };
+  return {
+    sessionTimeout: null,
+    idleTimeout: null,
+    interimInterval: null,
+    upKbps: rate.upKbps,
+    downKbps: rate.downKbps,
+    bytesLeft: null,
+  };
 }

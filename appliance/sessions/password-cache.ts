@@ -1,16 +1,17 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 
 export type VerifyPassword = (password: string, hash: string) => Promise<boolean>;
 
 /**
  * Remembers bcrypt outcomes briefly so that a NAS re-authenticating a guest costs one bcrypt,
- * not one per packet. Keys are HMACs under a per-process key over (user, hash, password): the
+ * not one per packet. Keys are SHA-256 digests under a per-process random key over (user, hash, password): the
  * cleartext is never kept, and a changed password hash misses the cache. Concurrent checks of
  * the same triple share one bcrypt.
  */
 export class PasswordCache {
-  readonly #key = randomBytes(32);
+  /** SHA-256 already fed a per-process random key: copying it keys each lookup cheaply. */
+  readonly #keyed: Hash = createHash('sha256').update(randomBytes(32));
   readonly #entries = new Map<string, { ok: boolean; expiresAt: number }>();
   readonly #inflight = new Map<string, Promise<boolean>>();
   readonly #verify: VerifyPassword;
@@ -26,7 +27,7 @@ export class PasswordCache {
   }
 
   async check(userId: string, hash: string, password: string): Promise<boolean> {
-    const key = createHmac('sha256', this.#key).update(`${userId}\0${hash}\0${password}`).digest('base64');
+    const key = this.#keyed.copy().update(`${userId}\0${hash}\0${password}`).digest('base64');
     const now = this.#clock.now();
     const cached = this.#entries.get(key);
     if (cached && cached.expiresAt > now) return cached.ok;

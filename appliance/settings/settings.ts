@@ -3,7 +3,10 @@ import { TurnpikeError } from '../errors.js';
 import type { Store } from '../store/store.js';
 
 export type BrandingPatch = Partial<
-  Pick<Settings, 'venueName' | 'logoUrl' | 'primaryColor' | 'accentColor' | 'welcomeText' | 'termsText' | 'supportContact'>
+  Pick<
+    Settings,
+    'venueName' | 'logoUrl' | 'primaryColor' | 'accentColor' | 'welcomeText' | 'termsText' | 'supportContact'
+  >
 >;
 
 const COLOR = /^#[0-9a-fA-F]{6}$/;
@@ -18,19 +21,27 @@ function invalid(field: string, message: string): TurnpikeError {
  * cannot reach anything else, and the page's CSP allows only 'self' and data:.
  */
 export function isLocalImageUrl(url: string): boolean {
-  return /^\/[A-Za-z0-9/_.-]*$/.test(url) && !url.startsWith('//') || /^data:image\/(png|gif|jpeg|webp);base64,[A-Za-z0-9+/=]+$/.test(url);
+  return (
+    (/^\/[A-Za-z0-9/_.-]*$/.test(url) && !url.startsWith('//')) ||
+    /^data:image\/(png|gif|jpeg|webp);base64,[A-Za-z0-9+/=]+$/.test(url)
+  );
 }
 
 function assertTexts(field: string, texts: unknown, maxLength: number): void {
-  if (typeof texts !== 'object' || texts === null || Array.isArray(texts)) throw invalid(field, 'an object of language → text');
+  if (typeof texts !== 'object' || texts === null || Array.isArray(texts))
+    throw invalid(field, 'an object of language → text');
   for (const [language, text] of Object.entries(texts)) {
     if (!LANGUAGE.test(language)) throw invalid(field, `"${language}" is not a two-letter language code`);
-    if (typeof text !== 'string' || text.length > maxLength) throw invalid(`${field}.${language}`, `text ≤ ${maxLength} characters`);
+    if (typeof text !== 'string' || text.length > maxLength)
+      throw invalid(`${field}.${language}`, `text ≤ ${maxLength} characters`);
   }
 }
 
 export function assertBranding(patch: BrandingPatch): void {
-  if (patch.venueName !== undefined && (typeof patch.venueName !== 'string' || patch.venueName.trim() === '' || patch.venueName.length > 60)) {
+  if (
+    patch.venueName !== undefined &&
+    (typeof patch.venueName !== 'string' || patch.venueName.trim() === '' || patch.venueName.length > 60)
+  ) {
     throw invalid('venueName', '1–60 characters');
   }
   if (patch.logoUrl !== undefined && patch.logoUrl !== null) {
@@ -40,11 +51,15 @@ export function assertBranding(patch: BrandingPatch): void {
   }
   for (const field of ['primaryColor', 'accentColor'] as const) {
     const value = patch[field];
-    if (value !== undefined && (typeof value !== 'string' || !COLOR.test(value))) throw invalid(field, 'a colour like #0b5cad');
+    if (value !== undefined && (typeof value !== 'string' || !COLOR.test(value)))
+      throw invalid(field, 'a colour like #0b5cad');
   }
   if (patch.welcomeText !== undefined) assertTexts('welcomeText', patch.welcomeText, 500);
   if (patch.termsText !== undefined) assertTexts('termsText', patch.termsText, 20_000);
-  if (patch.supportContact !== undefined && (typeof patch.supportContact !== 'string' || patch.supportContact.length > 200)) {
+  if (
+    patch.supportContact !== undefined &&
+    (typeof patch.supportContact !== 'string' || patch.supportContact.length > 200)
+  ) {
     throw invalid('supportContact', '≤ 200 characters');
   }
 }

@@ -29,14 +29,23 @@ export async function takeFreeTier(
     }
     db.freeTierUses[key] = now;
     db.freeTierUses[userKey] = now;
-    return grantIn(db, now, { userId: input.userId, voucherCode: null, plan, source: 'free-tier', sourceRef: input.deviceKey });
+    return grantIn(db, now, {
+      userId: input.userId,
+      voucherCode: null,
+      plan,
+      source: 'free-tier',
+      sourceRef: input.deviceKey,
+    });
   });
 }
 
 /** Drops free-tier marks older than any period, so the map stays bounded. */
 export async function pruneFreeTierUses(store: Store, clock: Clock): Promise<number> {
   const now = clock.now();
-  const longest = Math.max(0, ...Object.values(store.db.plans).map((plan) => (plan.freeTier?.periodSeconds ?? 0) * 1000));
+  const longest = Math.max(
+    0,
+    ...Object.values(store.db.plans).map((plan) => (plan.freeTier?.periodSeconds ?? 0) * 1000),
+  );
   const stale = Object.entries(store.db.freeTierUses).filter(([, at]) => now - at >= longest);
   if (stale.length === 0) return 0;
   return store.update((db) => {

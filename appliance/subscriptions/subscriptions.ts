@@ -18,7 +18,8 @@ export interface GrantInput {
  * now: a plan's duration runs from the moment it is granted.
  */
 export function grantIn(db: Db, now: number, input: GrantInput): Subscription {
-  if (!input.userId && !input.voucherCode) throw new TurnpikeError('TP_ERR_VALIDATION', 'a subscription needs an owner');
+  if (!input.userId && !input.voucherCode)
+    throw new TurnpikeError('TP_ERR_VALIDATION', 'a subscription needs an owner');
   const subscription: Subscription = {
     id: randomUUID(),
     userId: input.userId,
@@ -63,8 +64,14 @@ export async function staffGrant(
 }
 
 /** Adds time: from the current end when it is still running, else from now. Reactivates an expired one. */
-export async function extendSubscription(store: Store, clock: Clock, id: string, seconds: number): Promise<Subscription> {
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new TurnpikeError('TP_ERR_VALIDATION', 'seconds: a positive integer');
+export async function extendSubscription(
+  store: Store,
+  clock: Clock,
+  id: string,
+  seconds: number,
+): Promise<Subscription> {
+  if (!Number.isSafeInteger(seconds) || seconds <= 0)
+    throw new TurnpikeError('TP_ERR_VALIDATION', 'seconds: a positive integer');
   return store.update((db) => {
     const current = db.subscriptions[id];
     if (!current) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no subscription ${id}`);
@@ -89,7 +96,12 @@ export async function expireSubscription(store: Store, clock: Clock, id: string)
     const current = db.subscriptions[id];
     if (!current) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no subscription ${id}`);
     const now = clock.now();
-    const next: Subscription = { ...current, status: 'expired', endsAt: Math.min(current.endsAt ?? now, now), updatedAt: now };
+    const next: Subscription = {
+      ...current,
+      status: 'expired',
+      endsAt: Math.min(current.endsAt ?? now, now),
+      updatedAt: now,
+    };
     db.subscriptions[id] = next;
     return next;
   });
@@ -97,7 +109,8 @@ export async function expireSubscription(store: Store, clock: Clock, id: string)
 
 /** Charges used bytes; counts never go down. */
 export async function addBytesUsed(store: Store, clock: Clock, id: string, bytes: number): Promise<Subscription> {
-  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new TurnpikeError('TP_ERR_VALIDATION', 'bytes: a non-negative integer');
+  if (!Number.isSafeInteger(bytes) || bytes < 0)
+    throw new TurnpikeError('TP_ERR_VALIDATION', 'bytes: a non-negative integer');
   return store.update((db) => {
     const current = db.subscriptions[id];
     if (!current) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no subscription ${id}`);
@@ -111,7 +124,11 @@ export async function addBytesUsed(store: Store, clock: Clock, id: string, bytes
 export async function expireDue(store: Store, clock: Clock): Promise<number> {
   const now = clock.now();
   const due = Object.values(store.db.subscriptions).filter(
-    (s) => (s.status === 'active' || s.status === 'past_due') && s.endsAt !== null && s.endsAt <= now && !isRecurringPaid(store.db, s),
+    (s) =>
+      (s.status === 'active' || s.status === 'past_due') &&
+      s.endsAt !== null &&
+      s.endsAt <= now &&
+      !isRecurringPaid(store.db, s),
   );
   if (due.length === 0) return 0;
   return store.update((db) => {

@@ -38,7 +38,8 @@ export async function createVoucherBatch(
   if (!isValidPrefix(prefix)) throw invalid('prefix', 'up to 8 letters or digits');
   const multiUse = input.multiUse ?? false;
   const maxUses = multiUse ? (input.maxUses ?? null) : 1;
-  if (maxUses !== null && (!Number.isSafeInteger(maxUses) || maxUses < 1)) throw invalid('maxUses', 'a positive integer or null');
+  if (maxUses !== null && (!Number.isSafeInteger(maxUses) || maxUses < 1))
+    throw invalid('maxUses', 'a positive integer or null');
   const validFrom = input.validFrom ?? now;
   const validUntil = input.validUntil ?? validFrom + DEFAULT_VALID_DAYS * 86_400_000;
   if (!Number.isSafeInteger(validFrom) || !Number.isSafeInteger(validUntil) || validUntil <= validFrom) {

@@ -63,7 +63,8 @@ export class GuessLimiter {
       entry.lastFailureAt = now;
       const over = entry.failures - this.#options.freeFailures;
       if (over >= 0) {
-        entry.blockedUntil = now + Math.min(this.#options.maxDelayMs, this.#options.baseDelayMs * 2 ** Math.min(over, 30));
+        entry.blockedUntil =
+          now + Math.min(this.#options.maxDelayMs, this.#options.baseDelayMs * 2 ** Math.min(over, 30));
       }
       this.#entries.set(key, entry);
     }

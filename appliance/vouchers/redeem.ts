@@ -30,7 +30,8 @@ function voucherSubscription(db: Readonly<Db>, code: string): Subscription | und
 export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInput): Promise<Subscription> {
   const code = normalizeCode(input.code);
   const mac = input.mac === null ? null : normalizeMac(input.mac);
-  if (input.mac !== null && mac === null) throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
+  if (input.mac !== null && mac === null)
+    throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
   return store.update((db) => {
     const now = clock.now();
     const voucher = db.vouchers[code];

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,9 +7,18 @@ import { ManualClock } from '../clock.js';
 import { isTurnpikeError } from '../errors.js';
 import { createPlan } from '../plans/plans.js';
 import { LowdbStore } from '../store/lowdb-store.js';
-import { CODE_ALPHABET, CODE_RANDOM_LENGTH, createVoucherBatch, formatCode, GuessLimiter, redeemVoucher, revokeVoucher, revokeVoucherBatch } from './index.js';
+import {
+  CODE_ALPHABET,
+  CODE_RANDOM_LENGTH,
+  createVoucherBatch,
+  formatCode,
+  GuessLimiter,
+  redeemVoucher,
+  revokeVoucher,
+  revokeVoucherBatch,
+} from './index.js';
 
-async function fixture(t: import('node:test').TestContext) {
+async function fixture(t: TestContext) {
   const dir = await mkdtemp(join(tmpdir(), 'tp-vouchers-'));
   const store = await LowdbStore.open({ dir });
   t.after(async () => {
@@ -26,7 +35,12 @@ const MAC_B = 'aa:bb:cc:00:00:02';
 
 test('codes use only the look-alike-free alphabet, carry the prefix and are long enough to make guessing hopeless', async (t) => {
   const { store, clock, plan } = await fixture(t);
-  const { codes, batch } = await createVoucherBatch(store, clock, { planId: plan.id, count: 200, prefix: 'cafe', createdBy: 'staff' });
+  const { codes, batch } = await createVoucherBatch(store, clock, {
+    planId: plan.id,
+    count: 200,
+    prefix: 'cafe',
+    createdBy: 'staff',
+  });
   assert.equal(codes.length, 200);
   assert.equal(new Set(codes).size, 200);
   assert.equal(batch.prefix, 'CAFE');
@@ -36,7 +50,8 @@ test('codes use only the look-alike-free alphabet, carry the prefix and are long
     assert.equal(random.length, CODE_RANDOM_LENGTH);
     for (const char of random) assert.ok(CODE_ALPHABET.includes(char), `${char} in alphabet`);
   }
-  for (const lookAlike of ['0', 'O', '1', 'I', 'L', '5', 'S', '8', 'B', '2', 'Z']) assert.ok(!CODE_ALPHABET.includes(lookAlike));
+  for (const lookAlike of ['0', 'O', '1', 'I', 'L', '5', 'S', '8', 'B', '2', 'Z'])
+    assert.ok(!CODE_ALPHABET.includes(lookAlike));
   assert.ok(Math.log2(CODE_ALPHABET.length ** CODE_RANDOM_LENGTH) > 40, 'at least 40 bits of entropy');
   assert.match(formatCode(codes[0]!, 'CAFE'), /^CAFE-[A-Z0-9]{5}-[A-Z0-9]{5}$/);
 });
@@ -54,7 +69,9 @@ test('the first use starts the clock; the same device may log in again, a second
   const again = await redeemVoucher(store, clock, { code, mac: 'aabb.cc00.0001' });
   assert.equal(again.id, subscription.id, 'the same device gets the same subscription back');
   assert.equal(store.db.vouchers[code]!.uses, 1);
-  await assert.rejects(redeemVoucher(store, clock, { code, mac: MAC_B }), (err) => isTurnpikeError(err, 'TP_ERR_VOUCHER_USED'));
+  await assert.rejects(redeemVoucher(store, clock, { code, mac: MAC_B }), (err) =>
+    isTurnpikeError(err, 'TP_ERR_VOUCHER_USED'),
+  );
 });
 
 test('a device that comes back with a new random MAC is recognised by its device cookie and does not spend a use', async (t) => {
@@ -71,17 +88,27 @@ test('a device that comes back with a new random MAC is recognised by its device
 
 test('multi-use codes share one subscription and stop at maxUses', async (t) => {
   const { store, clock, plan } = await fixture(t);
-  const { codes } = await createVoucherBatch(store, clock, { planId: plan.id, count: 1, multiUse: true, maxUses: 2, createdBy: 'staff' });
+  const { codes } = await createVoucherBatch(store, clock, {
+    planId: plan.id,
+    count: 1,
+    multiUse: true,
+    maxUses: 2,
+    createdBy: 'staff',
+  });
   const code = codes[0]!;
   const first = await redeemVoucher(store, clock, { code, mac: MAC_A });
   const second = await redeemVoucher(store, clock, { code, mac: MAC_B });
   assert.equal(second.id, first.id);
-  await assert.rejects(redeemVoucher(store, clock, { code, mac: 'aa:bb:cc:00:00:03' }), (err) => isTurnpikeError(err, 'TP_ERR_VOUCHER_USED'));
+  await assert.rejects(redeemVoucher(store, clock, { code, mac: 'aa:bb:cc:00:00:03' }), (err) =>
+    isTurnpikeError(err, 'TP_ERR_VOUCHER_USED'),
+  );
 });
 
 test('unknown, out-of-window and revoked codes are invalid; revoking a batch also ends time already started', async (t) => {
   const { store, clock, plan } = await fixture(t);
-  await assert.rejects(redeemVoucher(store, clock, { code: 'NOPE123456', mac: null }), (err) => isTurnpikeError(err, 'TP_ERR_VOUCHER_INVALID'));
+  await assert.rejects(redeemVoucher(store, clock, { code: 'NOPE123456', mac: null }), (err) =>
+    isTurnpikeError(err, 'TP_ERR_VOUCHER_INVALID'),
+  );
   const later = await createVoucherBatch(store, clock, {
     planId: plan.id,
     count: 1,
@@ -89,21 +116,32 @@ test('unknown, out-of-window and revoked codes are invalid; revoking a batch als
     validUntil: clock.now() + 2 * 86_400_000,
     createdBy: 'staff',
   });
-  await assert.rejects(redeemVoucher(store, clock, { code: later.codes[0]!, mac: null }), (err) => isTurnpikeError(err, 'TP_ERR_VOUCHER_INVALID'));
+  await assert.rejects(redeemVoucher(store, clock, { code: later.codes[0]!, mac: null }), (err) =>
+    isTurnpikeError(err, 'TP_ERR_VOUCHER_INVALID'),
+  );
   const { codes, batch } = await createVoucherBatch(store, clock, { planId: plan.id, count: 2, createdBy: 'staff' });
   await revokeVoucher(store, clock, codes[0]!);
-  await assert.rejects(redeemVoucher(store, clock, { code: codes[0]!, mac: MAC_A }), (err) => isTurnpikeError(err, 'TP_ERR_VOUCHER_INVALID'));
+  await assert.rejects(redeemVoucher(store, clock, { code: codes[0]!, mac: MAC_A }), (err) =>
+    isTurnpikeError(err, 'TP_ERR_VOUCHER_INVALID'),
+  );
   const running = await redeemVoucher(store, clock, { code: codes[1]!, mac: MAC_A });
   await revokeVoucherBatch(store, clock, batch.id);
   assert.equal(store.db.subscriptions[running.id]!.status, 'cancelled');
-  await assert.rejects(redeemVoucher(store, clock, { code: codes[1]!, mac: MAC_A }), (err) => isTurnpikeError(err, 'TP_ERR_VOUCHER_INVALID'));
+  await assert.rejects(redeemVoucher(store, clock, { code: codes[1]!, mac: MAC_A }), (err) =>
+    isTurnpikeError(err, 'TP_ERR_VOUCHER_INVALID'),
+  );
 });
 
 test('batch input is validated and names the bad field', async (t) => {
   const { store, clock, plan } = await fixture(t);
   await assert.rejects(createVoucherBatch(store, clock, { planId: plan.id, count: 0, createdBy: 's' }), /count/);
-  await assert.rejects(createVoucherBatch(store, clock, { planId: plan.id, count: 1, prefix: 'no-dash!', createdBy: 's' }), /prefix/);
-  await assert.rejects(createVoucherBatch(store, clock, { planId: 'nope', count: 1, createdBy: 's' }), (err) => isTurnpikeError(err, 'TP_ERR_NOT_FOUND'));
+  await assert.rejects(
+    createVoucherBatch(store, clock, { planId: plan.id, count: 1, prefix: 'no-dash!', createdBy: 's' }),
+    /prefix/,
+  );
+  await assert.rejects(createVoucherBatch(store, clock, { planId: 'nope', count: 1, createdBy: 's' }), (err) =>
+    isTurnpikeError(err, 'TP_ERR_NOT_FOUND'),
+  );
   assert.equal(Object.keys(store.db.vouchers).length, 0, 'a refused batch leaves nothing behind');
 });
 
@@ -115,9 +153,15 @@ test('guessing backs off per address and per MAC, doubling, and a success clears
     limiter.assertAllowed(keys);
     limiter.recordFailure(keys);
   }
-  assert.throws(() => limiter.assertAllowed(keys), (err) => isTurnpikeError(err, 'TP_ERR_RATE_LIMITED'));
+  assert.throws(
+    () => limiter.assertAllowed(keys),
+    (err) => isTurnpikeError(err, 'TP_ERR_RATE_LIMITED'),
+  );
   // Changing only the address does not escape the MAC's back-off.
-  assert.throws(() => limiter.assertAllowed(['ip:10.0.0.10', 'mac:aa:bb:cc:00:00:01']), (err) => isTurnpikeError(err, 'TP_ERR_RATE_LIMITED'));
+  assert.throws(
+    () => limiter.assertAllowed(['ip:10.0.0.10', 'mac:aa:bb:cc:00:00:01']),
+    (err) => isTurnpikeError(err, 'TP_ERR_RATE_LIMITED'),
+  );
   clock.advance(1000);
   limiter.assertAllowed(keys);
   limiter.recordFailure(keys);

@@ -47,6 +47,12 @@ export const publicUserSchema = {
   },
 } as const;
 
+export const securitySetupSchema = {
+  type: 'array',
+  items: { type: 'string', enum: ['password-change', 'mfa-enrolment', 'second-factor'] },
+  description: 'what this session must do before it reaches anything but /me, password change and MFA enrolment',
+} as const;
+
 export const tokenPairSchema = {
   type: 'object',
   required: ['accessToken', 'refreshToken', 'tokenType', 'expiresIn', 'refreshExpiresIn'],

@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totpCode } from '../../appliance/accounts/totp.js';
-import { bearer, postJson, signedInAs, startAuthHarness, TEST_PASSWORD, type AuthHarness } from '../auth/auth-test-harness.js';
+import {
+  bearer,
+  postJson,
+  signedInAs,
+  startAuthHarness,
+  TEST_PASSWORD,
+  type AuthHarness,
+} from '../auth/auth-test-harness.js';
 import type { TokenPair } from '../../appliance/accounts/session-tokens.js';
 
 async function register(h: AuthHarness, email: string, password = TEST_PASSWORD) {
@@ -46,7 +53,11 @@ test('a guest registers, verifies the email once, logs in, refreshes and logs ou
 
     const logout = await postJson(h.app, '/api/v1/auth/logout', {}, bearer(next));
     assert.equal(logout.statusCode, 200);
-    assert.equal((await h.app.inject({ url: '/api/v1/me', headers: bearer(next) })).statusCode, 401, 'logout revokes the access token');
+    assert.equal(
+      (await h.app.inject({ url: '/api/v1/me', headers: bearer(next) })).statusCode,
+      401,
+      'logout revokes the access token',
+    );
     const afterLogout = await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: next.refreshToken });
     assert.equal(afterLogout.statusCode, 401, 'and its refresh token');
 
@@ -82,8 +93,12 @@ test('presenting a used refresh token revokes the whole family', async () => {
   const h = await startAuthHarness();
   try {
     const first = (await register(h, 'b@example.test')).json().tokens as TokenPair;
-    const second = (await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: first.refreshToken })).json() as TokenPair;
-    const third = (await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: second.refreshToken })).json() as TokenPair;
+    const second = (
+      await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: first.refreshToken })
+    ).json() as TokenPair;
+    const third = (
+      await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: second.refreshToken })
+    ).json() as TokenPair;
     assert.ok(third.refreshToken);
 
     const replay = await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: first.refreshToken });
@@ -110,7 +125,10 @@ test('an expired refresh token is refused', async () => {
   try {
     const tokens = (await register(h, 'c@example.test')).json().tokens as TokenPair;
     h.clock.advance(3601_000);
-    assert.equal((await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: tokens.refreshToken })).statusCode, 401);
+    assert.equal(
+      (await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: tokens.refreshToken })).statusCode,
+      401,
+    );
   } finally {
     await h.close();
   }
@@ -126,7 +144,12 @@ test('MFA: enrolment, login with a TOTP code, a recovery code works once, a code
     assert.match(otpauthUrl, /^otpauth:\/\/totp\/Turnpike:m%40example\.test\?/);
     const wrong = await postJson(h.app, '/api/v1/auth/mfa/confirm', { code: '000000' }, bearer(tokens));
     assert.equal(wrong.json().error.code, 'TP_ERR_MFA_INVALID');
-    const confirm = await postJson(h.app, '/api/v1/auth/mfa/confirm', { code: totpCode(secret, h.clock.now()) }, bearer(tokens));
+    const confirm = await postJson(
+      h.app,
+      '/api/v1/auth/mfa/confirm',
+      { code: totpCode(secret, h.clock.now()) },
+      bearer(tokens),
+    );
     assert.equal(confirm.statusCode, 200);
     const recoveryCodes = confirm.json().recoveryCodes as string[];
     assert.equal(recoveryCodes.length, 10);
@@ -139,7 +162,11 @@ test('MFA: enrolment, login with a TOTP code, a recovery code works once, a code
     assert.equal(login.json().status, 'mfa_required');
     assert.equal(login.json().tokens, undefined);
     const mfaToken = login.json().mfaToken as string;
-    assert.equal((await h.app.inject({ url: '/api/v1/me', headers: bearer(mfaToken) })).statusCode, 401, 'the MFA token is no access token');
+    assert.equal(
+      (await h.app.inject({ url: '/api/v1/me', headers: bearer(mfaToken) })).statusCode,
+      401,
+      'the MFA token is no access token',
+    );
 
     const code = totpCode(secret, h.clock.now());
     const ok = await postJson(h.app, '/api/v1/auth/mfa', { mfaToken, code });
@@ -148,7 +175,10 @@ test('MFA: enrolment, login with a TOTP code, a recovery code works once, a code
     const replay = await postJson(h.app, '/api/v1/auth/mfa', { mfaToken, code });
     assert.equal(replay.json().error.code, 'TP_ERR_MFA_INVALID', 'a TOTP code works once');
 
-    const byRecovery = await postJson(h.app, '/api/v1/auth/mfa', { mfaToken, recoveryCode: recoveryCodes[3]!.toUpperCase() });
+    const byRecovery = await postJson(h.app, '/api/v1/auth/mfa', {
+      mfaToken,
+      recoveryCode: recoveryCodes[3]!.toUpperCase(),
+    });
     assert.equal(byRecovery.statusCode, 200);
     const reused = await postJson(h.app, '/api/v1/auth/mfa', { mfaToken, recoveryCode: recoveryCodes[3] });
     assert.equal(reused.statusCode, 401);
@@ -158,6 +188,26 @@ test('MFA: enrolment, login with a TOTP code, a recovery code works once, a code
     h.clock.advance(301_000);
     const stale = await postJson(h.app, '/api/v1/auth/mfa', { mfaToken, recoveryCode: recoveryCodes[4] });
     assert.equal(stale.json().error.code, 'TP_ERR_TOKEN_INVALID', 'the MFA token lives five minutes');
+
+    h.clock.advance(30_000);
+    const guestTokens = byRecovery.json().tokens as TokenPair;
+    const noPassword = await postJson(
+      h.app,
+      '/api/v1/auth/mfa/disable',
+      { password: 'not my password', code: totpCode(secret, h.clock.now()) },
+      bearer(guestTokens),
+    );
+    assert.equal(noPassword.json().error.code, 'TP_ERR_INVALID_CREDENTIALS');
+    const off = await postJson(
+      h.app,
+      '/api/v1/auth/mfa/disable',
+      { password: TEST_PASSWORD, code: totpCode(secret, h.clock.now()) },
+      bearer(guestTokens),
+    );
+    assert.equal(off.statusCode, 200);
+    assert.equal(off.json().mfaEnabled, false, 'a guest may turn MFA off again');
+    const plain = await postJson(h.app, '/api/v1/auth/login', { email: 'm@example.test', password: TEST_PASSWORD });
+    assert.equal(plain.json().status, 'ok');
   } finally {
     await h.close();
   }
@@ -173,6 +223,7 @@ test('the first admin logs in with the one-time password and can reach only enro
 
     const login = await postJson(h.app, '/api/v1/auth/login', { email: first.email, password: first.oneTimePassword });
     assert.equal(login.json().status, 'ok');
+    assert.deepEqual(login.json().securitySetupRequired, ['password-change', 'mfa-enrolment']);
     const pending = login.json().tokens as TokenPair;
     const me = await h.app.inject({ url: '/api/v1/me', headers: bearer(pending) });
     assert.equal(me.statusCode, 200);
@@ -188,19 +239,49 @@ test('the first admin logs in with the one-time password and can reach only enro
       payload: { currentPassword: first.oneTimePassword, newPassword: 'a much better staff passphrase' },
     });
     assert.equal(changed.statusCode, 200);
-    assert.equal((await h.app.inject({ url: '/api/v1/users', headers: bearer(pending) })).statusCode, 401, 'still owes MFA');
+    assert.equal(
+      (await h.app.inject({ url: '/api/v1/users', headers: bearer(pending) })).statusCode,
+      401,
+      'still owes MFA',
+    );
 
     const { secret } = (await postJson(h.app, '/api/v1/auth/mfa/enroll', undefined, bearer(pending))).json();
-    const confirm = await postJson(h.app, '/api/v1/auth/mfa/confirm', { code: totpCode(secret, h.clock.now()) }, bearer(pending));
+    const confirm = await postJson(
+      h.app,
+      '/api/v1/auth/mfa/confirm',
+      { code: totpCode(secret, h.clock.now()) },
+      bearer(pending),
+    );
     const full = confirm.json().tokens as TokenPair;
     assert.equal((await h.app.inject({ url: '/api/v1/users', headers: bearer(full) })).statusCode, 200);
-    assert.equal((await h.app.inject({ url: '/api/v1/me', headers: bearer(pending) })).statusCode, 401, 'the pending session ended');
+    assert.equal(
+      (await h.app.inject({ url: '/api/v1/me', headers: bearer(pending) })).statusCode,
+      401,
+      'the pending session ended',
+    );
 
-    const refreshed = (await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: full.refreshToken })).json() as TokenPair;
-    assert.equal((await h.app.inject({ url: '/api/v1/users', headers: bearer(refreshed) })).statusCode, 200, 'the second factor survives rotation');
+    const refreshed = (
+      await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: full.refreshToken })
+    ).json() as TokenPair;
+    assert.equal(
+      (await h.app.inject({ url: '/api/v1/users', headers: bearer(refreshed) })).statusCode,
+      200,
+      'the second factor survives rotation',
+    );
+
+    const keepMfa = await postJson(
+      h.app,
+      '/api/v1/auth/mfa/disable',
+      { password: 'a much better staff passphrase', code: totpCode(secret, h.clock.now() + 30_000) },
+      bearer(refreshed),
+    );
+    assert.equal(keepMfa.statusCode, 403, 'staff cannot turn MFA off');
 
     h.clock.advance(30_000);
-    const again = await postJson(h.app, '/api/v1/auth/login', { email: first.email, password: 'a much better staff passphrase' });
+    const again = await postJson(h.app, '/api/v1/auth/login', {
+      email: first.email,
+      password: 'a much better staff passphrase',
+    });
     assert.equal(again.json().status, 'mfa_required');
   } finally {
     await h.close();
@@ -225,20 +306,36 @@ test('password reset: same answer for unknown emails, single use, 30-minute expi
 
     const weak = await postJson(h.app, '/api/v1/auth/password-reset/confirm', { token, password: 'qwertyuiop' });
     assert.equal(weak.json().error.code, 'TP_ERR_WEAK_PASSWORD');
-    const done = await postJson(h.app, '/api/v1/auth/password-reset/confirm', { token, password: 'brand new passphrase 1' });
+    const done = await postJson(h.app, '/api/v1/auth/password-reset/confirm', {
+      token,
+      password: 'brand new passphrase 1',
+    });
     assert.equal(done.statusCode, 200);
-    const twice = await postJson(h.app, '/api/v1/auth/password-reset/confirm', { token, password: 'brand new passphrase 2' });
+    const twice = await postJson(h.app, '/api/v1/auth/password-reset/confirm', {
+      token,
+      password: 'brand new passphrase 2',
+    });
     assert.equal(twice.statusCode, 401);
     assert.equal(twice.json().error.code, 'TP_ERR_TOKEN_INVALID');
-    assert.equal((await h.app.inject({ url: '/api/v1/me', headers: bearer(tokens) })).statusCode, 401, 'old sessions end');
-    const login = await postJson(h.app, '/api/v1/auth/login', { email: 'r@example.test', password: 'brand new passphrase 1' });
+    assert.equal(
+      (await h.app.inject({ url: '/api/v1/me', headers: bearer(tokens) })).statusCode,
+      401,
+      'old sessions end',
+    );
+    const login = await postJson(h.app, '/api/v1/auth/login', {
+      email: 'r@example.test',
+      password: 'brand new passphrase 1',
+    });
     assert.equal(login.statusCode, 200);
 
     await postJson(h.app, '/api/v1/auth/password-reset', { email: 'r@example.test' });
     await h.auth.accounts.settled();
     const late = h.mail.lastTokenTo('r@example.test')!;
     h.clock.advance(30 * 60_000 + 1);
-    const expired = await postJson(h.app, '/api/v1/auth/password-reset/confirm', { token: late, password: 'brand new passphrase 3' });
+    const expired = await postJson(h.app, '/api/v1/auth/password-reset/confirm', {
+      token: late,
+      password: 'brand new passphrase 3',
+    });
     assert.equal(expired.statusCode, 401, 'a reset link lives 30 minutes');
   } finally {
     await h.close();
@@ -249,8 +346,9 @@ test('changing the password ends other sessions but keeps the current one', asyn
   const h = await startAuthHarness();
   try {
     const one = (await register(h, 'p@example.test')).json().tokens as TokenPair;
-    const two = (await postJson(h.app, '/api/v1/auth/login', { email: 'p@example.test', password: TEST_PASSWORD })).json()
-      .tokens as TokenPair;
+    const two = (
+      await postJson(h.app, '/api/v1/auth/login', { email: 'p@example.test', password: TEST_PASSWORD })
+    ).json().tokens as TokenPair;
     const wrong = await h.app.inject({
       method: 'PATCH',
       url: '/api/v1/me/password',
@@ -310,13 +408,83 @@ test('a disabled account cannot log in and its sessions end; an operator is refu
     });
     assert.equal(lastAdmin.statusCode, 409, 'the last admin cannot demote itself');
 
-    const created = await postJson(h.app, '/api/v1/users', { email: 'new-op@example.test', role: 'operator' }, bearer(admin.tokens));
+    const created = await postJson(
+      h.app,
+      '/api/v1/users',
+      { email: 'new-op@example.test', role: 'operator' },
+      bearer(admin.tokens),
+    );
     assert.equal(created.statusCode, 201);
     assert.equal(created.json().user.mustChangePassword, true);
     assert.match(created.json().oneTimePassword, /^[a-z2-9]{20}$/);
     assert.match(h.store.db.users[created.json().user.id]!.passwordHash, /^\$2b\$10\$/);
     const promoted = await h.auth.accounts.users.setRole('new-op@example.test', 'admin');
     assert.equal(promoted.role, 'admin');
+  } finally {
+    await h.close();
+  }
+});
+
+test('the emailed links open forms that work without JavaScript; opening a link spends nothing', async () => {
+  const h = await startAuthHarness();
+  try {
+    await register(h, 'links@example.test');
+    await postJson(h.app, '/api/v1/auth/password-reset', { email: 'links@example.test' });
+    await h.auth.accounts.settled();
+    const [verifyMail, resetMail] = h.mail.sent;
+    const verifyLink = new URL(/https?:\/\/\S+/.exec(verifyMail!.text)![0]);
+    const resetLink = new URL(/https?:\/\/\S+/.exec(resetMail!.text)![0]);
+    assert.equal(verifyLink.pathname, '/auth/verify-email');
+    assert.equal(resetLink.pathname, '/auth/reset-password');
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+    const verifyPage = await h.app.inject({ url: verifyLink.pathname + verifyLink.search });
+    assert.equal(verifyPage.statusCode, 200);
+    assert.match(verifyPage.body, /<form method="post" action="\/auth\/verify-email">/);
+    assert.equal(Object.values(h.store.db.users)[0]!.emailVerified, false, 'opening the link spends nothing');
+    const verifyToken = verifyLink.searchParams.get('token')!;
+    const verified = await h.app.inject({
+      method: 'POST',
+      url: '/auth/verify-email',
+      headers: form,
+      payload: `token=${verifyToken}`,
+    });
+    assert.equal(verified.statusCode, 200);
+    assert.match(verified.body, /confirmed/);
+    assert.equal(Object.values(h.store.db.users)[0]!.emailVerified, true);
+
+    const resetToken = resetLink.searchParams.get('token')!;
+    assert.equal((await h.app.inject({ url: resetLink.pathname + resetLink.search })).statusCode, 200);
+    const weak = await h.app.inject({
+      method: 'POST',
+      url: '/auth/reset-password',
+      headers: form,
+      payload: `token=${resetToken}&password=short`,
+    });
+    assert.equal(weak.statusCode, 400);
+    assert.match(weak.headers['content-type'] as string, /^text\/html/);
+    assert.match(weak.body, /at least 10/);
+    assert.match(weak.body, /name="password"/, 'the form is offered again');
+    const done = await h.app.inject({
+      method: 'POST',
+      url: '/auth/reset-password',
+      headers: form,
+      payload: `token=${resetToken}&password=${encodeURIComponent('fresh page passphrase')}`,
+    });
+    assert.equal(done.statusCode, 200);
+    const spent = await h.app.inject({
+      method: 'POST',
+      url: '/auth/reset-password',
+      headers: form,
+      payload: `token=${resetToken}&password=${encodeURIComponent('another page passphrase')}`,
+    });
+    assert.equal(spent.statusCode, 401);
+    assert.match(spent.body, /invalid or has expired/);
+    const login = await postJson(h.app, '/api/v1/auth/login', {
+      email: 'links@example.test',
+      password: 'fresh page passphrase',
+    });
+    assert.equal(login.statusCode, 200);
   } finally {
     await h.close();
   }

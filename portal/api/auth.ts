@@ -12,6 +12,7 @@ import {
   opaqueTokenInput,
   passwordInput,
   publicUserSchema,
+  securitySetupSchema,
   sessionSchema,
   statusSchema,
   tokenPairSchema,
@@ -44,7 +45,10 @@ export async function authApi(app: FastifyInstance, options: AuthApiOptions): Pr
         tags,
         summary: 'Create a guest account and sign in',
         security: [],
-        body: body({ email: emailInput, password: passwordInput, displayName: displayNameInput }, ['email', 'password']),
+        body: body({ email: emailInput, password: passwordInput, displayName: displayNameInput }, [
+          'email',
+          'password',
+        ]),
         response: { 201: sessionSchema, ...errorResponses },
       },
     },
@@ -76,6 +80,7 @@ export async function authApi(app: FastifyInstance, options: AuthApiOptions): Pr
               user: publicUserSchema,
               tokens: tokenPairSchema,
               mfaToken: { type: 'string', description: 'present with mfa_required; send it to /auth/mfa' },
+              securitySetupRequired: securitySetupSchema,
             },
           },
           ...errorResponses,
@@ -167,6 +172,20 @@ export async function authApi(app: FastifyInstance, options: AuthApiOptions): Pr
     },
   );
 
+  app.post<{ Body: { password: string; code: string } }>(
+    '/api/v1/auth/mfa/disable',
+    {
+      config: { roles: ALL_ROLES, rateLimit },
+      schema: {
+        tags,
+        summary: 'Turn MFA off (guests only; staff must keep it), proving the password and a current code',
+        body: body({ password: passwordInput, code: { type: 'string', pattern: '^[0-9]{6}$' } }, ['password', 'code']),
+        response: { 200: publicUserSchema, ...errorResponses },
+      },
+    },
+    async (request) => flows.disableMfa({ userId: request.principal!.userId, ...request.body }, meta(request)),
+  );
+
   app.post<{ Body: { refreshToken: string } }>(
     '/api/v1/auth/refresh',
     {
@@ -191,6 +210,10 @@ export async function authApi(app: FastifyInstance, options: AuthApiOptions): Pr
         summary: 'End the session of the bearer token and/or of the given refresh token',
         body: body({ refreshToken: opaqueTokenInput }, []),
         response: { 200: statusSchema('logged_out'), ...errorResponses },
+      },
+      // A bearer-only logout has no body; validate it as an empty object.
+      preValidation: async (request) => {
+        request.body ??= {};
       },
     },
     async (request) => {

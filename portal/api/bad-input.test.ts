@@ -4,7 +4,14 @@ import { Writable } from 'node:stream';
 import { exportJWK, generateKeyPair, SignJWT, decodeProtectedHeader } from 'jose';
 import { createLogger } from '../../appliance/logger.js';
 import type { TokenPair } from '../../appliance/accounts/session-tokens.js';
-import { bearer, postJson, signedInAs, startAuthHarness, TEST_PASSWORD, type AuthHarness } from '../auth/auth-test-harness.js';
+import {
+  bearer,
+  postJson,
+  signedInAs,
+  startAuthHarness,
+  TEST_PASSWORD,
+  type AuthHarness,
+} from '../auth/auth-test-harness.js';
 
 function assertErrorShape(response: { statusCode: number; json(): unknown }, status: number, code: string): void {
   assert.equal(response.statusCode, status);
@@ -12,7 +19,8 @@ function assertErrorShape(response: { statusCode: number; json(): unknown }, sta
   assert.deepEqual(Object.keys(body), ['error']);
   assert.equal(body.error.code, code);
   assert.equal(typeof body.error.message, 'string');
-  for (const key of Object.keys(body.error)) assert.ok(['code', 'message', 'details'].includes(key), `unexpected ${key}`);
+  for (const key of Object.keys(body.error))
+    assert.ok(['code', 'message', 'details'].includes(key), `unexpected ${key}`);
 }
 
 async function registered(h: AuthHarness, email = 'x@example.test'): Promise<TokenPair> {
@@ -117,10 +125,18 @@ test('forged JWTs are refused: alg none, a foreign key, a tampered payload, an e
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     assert.ok(await exportJWK(privateKey));
     const foreign = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'JWT' }).sign(privateKey);
-    assertErrorShape(await h.app.inject({ url: '/api/v1/me', headers: bearer(foreign) }), 401, 'TP_ERR_UNAUTHENTICATED');
+    assertErrorShape(
+      await h.app.inject({ url: '/api/v1/me', headers: bearer(foreign) }),
+      401,
+      'TP_ERR_UNAUTHENTICATED',
+    );
 
     const tampered = `${header}.${b64url({ ...claims, role: 'admin' })}.${signature}`;
-    assertErrorShape(await h.app.inject({ url: '/api/v1/users', headers: bearer(tampered) }), 401, 'TP_ERR_UNAUTHENTICATED');
+    assertErrorShape(
+      await h.app.inject({ url: '/api/v1/users', headers: bearer(tampered) }),
+      401,
+      'TP_ERR_UNAUTHENTICATED',
+    );
 
     const hs256 = `${b64url({ alg: 'HS256', typ: 'JWT', kid })}.${payload}.${signature}`;
     assertErrorShape(await h.app.inject({ url: '/api/v1/me', headers: bearer(hs256) }), 401, 'TP_ERR_UNAUTHENTICATED');
@@ -156,7 +172,11 @@ test('key rotation: old tokens verify until they expire; new tokens carry the ne
 
     h.clock.advance(16 * 60_000);
     await h.auth.accounts.rotateSigningKey(null);
-    assert.equal(h.store.db.signingKeys.some((key) => key.kid === oldKid), false, 'a key is dropped once its tokens expired');
+    assert.equal(
+      h.store.db.signingKeys.some((key) => key.kid === oldKid),
+      false,
+      'a key is dropped once its tokens expired',
+    );
     assert.equal(h.store.db.signingKeys.length, 2);
     assert.equal(h.store.db.signingKeys.filter((key) => key.retiredAt === null).length, 1);
   } finally {
@@ -178,16 +198,26 @@ test('cookie sessions: a form post without a CSRF token is refused; with one it 
     const missing = await h.app.inject({
       method: 'POST',
       url: '/auth/logout',
-      headers: { cookie: `${session}; tp_csrf=${csrfCookie.value}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        cookie: `${session}; tp_csrf=${csrfCookie.value}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       payload: '',
     });
     assertErrorShape(missing, 403, 'TP_ERR_CSRF');
-    assert.equal((await h.app.inject({ url: '/api/v1/me', headers: bearer(tokens) })).statusCode, 200, 'still signed in');
+    assert.equal(
+      (await h.app.inject({ url: '/api/v1/me', headers: bearer(tokens) })).statusCode,
+      200,
+      'still signed in',
+    );
 
     const ok = await h.app.inject({
       method: 'POST',
       url: '/auth/logout',
-      headers: { cookie: `${session}; tp_csrf=${csrfCookie.value}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        cookie: `${session}; tp_csrf=${csrfCookie.value}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       payload: `_csrf=${encodeURIComponent(csrfToken)}`,
     });
     assert.equal(ok.statusCode, 303);
@@ -205,9 +235,17 @@ test('cookies: an expired access cookie is rotated transparently; cookies never 
   try {
     const tokens = await registered(h, 'rotate@example.test');
     const session = `tp_access=${tokens.accessToken}; tp_refresh=${tokens.refreshToken}`;
-    const apiWrite = await h.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/enroll', headers: { cookie: session } });
+    const apiWrite = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/mfa/enroll',
+      headers: { cookie: session },
+    });
     assertErrorShape(apiWrite, 401, 'TP_ERR_UNAUTHENTICATED');
-    assert.equal((await h.app.inject({ url: '/api/v1/me', headers: { cookie: session } })).statusCode, 200, 'API reads may use the cookie');
+    assert.equal(
+      (await h.app.inject({ url: '/api/v1/me', headers: { cookie: session } })).statusCode,
+      200,
+      'API reads may use the cookie',
+    );
 
     h.clock.advance(16 * 60_000);
     const [first, second] = await Promise.all([
@@ -224,16 +262,24 @@ test('cookies: an expired access cookie is rotated transparently; cookies never 
     const next = await h.app.inject({ url: '/api/v1/me', headers: { cookie: `tp_access=${access.value}` } });
     assert.equal(next.statusCode, 200);
 
-    const dead = await h.app.inject({ url: '/auth/logout', headers: { cookie: 'tp_access=junk; tp_refresh=also-junk-but-long-enough' } });
+    const dead = await h.app.inject({
+      url: '/auth/logout',
+      headers: { cookie: 'tp_access=junk; tp_refresh=also-junk-but-long-enough' },
+    });
     assert.equal(dead.statusCode, 401);
-    assert.ok(dead.cookies.some((cookie) => cookie.name === 'tp_refresh' && cookie.value === ''), 'a dead session is cleared');
+    assert.ok(
+      dead.cookies.some((cookie) => cookie.name === 'tp_refresh' && cookie.value === ''),
+      'a dead session is cleared',
+    );
   } finally {
     await h.close();
   }
 });
 
 test('brute force against one account backs off and locks out, with the same answer for unknown accounts', async () => {
-  const h = await startAuthHarness({ overrides: { auth: { lockout: { freeAttempts: 3, baseDelaySeconds: 2, maxDelaySeconds: 60 } } } });
+  const h = await startAuthHarness({
+    overrides: { auth: { lockout: { freeAttempts: 3, baseDelaySeconds: 2, maxDelaySeconds: 60 } } },
+  });
   try {
     await registered(h, 'victim@example.test');
     const transcript = async (email: string) => {
@@ -251,30 +297,44 @@ test('brute force against one account backs off and locks out, with the same ans
     assert.match(known[0]!, /^401 TP_ERR_INVALID_CREDENTIALS/);
     assert.match(known[3]!, /^429 TP_ERR_LOCKED_OUT/);
 
-    const rightButLocked = await postJson(h.app, '/api/v1/auth/login', { email: 'victim@example.test', password: TEST_PASSWORD });
+    const rightButLocked = await postJson(h.app, '/api/v1/auth/login', {
+      email: 'victim@example.test',
+      password: TEST_PASSWORD,
+    });
     assertErrorShape(rightButLocked, 429, 'TP_ERR_LOCKED_OUT');
     assert.equal(rightButLocked.json().error.details.retryAfterSeconds, 2);
 
     h.clock.advance(2_000);
     assert.equal(
-      (await postJson(h.app, '/api/v1/auth/login', { email: 'victim@example.test', password: 'still wrong guess' })).statusCode,
+      (await postJson(h.app, '/api/v1/auth/login', { email: 'victim@example.test', password: 'still wrong guess' }))
+        .statusCode,
       401,
     );
-    const longer = await postJson(h.app, '/api/v1/auth/login', { email: 'victim@example.test', password: TEST_PASSWORD });
+    const longer = await postJson(h.app, '/api/v1/auth/login', {
+      email: 'victim@example.test',
+      password: TEST_PASSWORD,
+    });
     assert.equal(longer.json().error.details.retryAfterSeconds, 4, 'each further failure doubles the wait');
     h.clock.advance(4_000);
     assert.equal(
-      (await postJson(h.app, '/api/v1/auth/login', { email: 'victim@example.test', password: TEST_PASSWORD })).statusCode,
+      (await postJson(h.app, '/api/v1/auth/login', { email: 'victim@example.test', password: TEST_PASSWORD }))
+        .statusCode,
       200,
     );
-    assert.ok(Number(await h.metrics.loginOutcomes.get().then((m) => m.values.find((v) => v.labels.outcome === 'locked_out')?.value)) > 0);
+    assert.ok(
+      Number(
+        await h.metrics.loginOutcomes.get().then((m) => m.values.find((v) => v.labels.outcome === 'locked_out')?.value),
+      ) > 0,
+    );
   } finally {
     await h.close();
   }
 });
 
 test('brute force from one address locks that address out, not others', async () => {
-  const h = await startAuthHarness({ overrides: { auth: { lockout: { perAddressFreeAttempts: 4, freeAttempts: 10 } } } });
+  const h = await startAuthHarness({
+    overrides: { auth: { lockout: { perAddressFreeAttempts: 4, freeAttempts: 10 } } },
+  });
   try {
     await registered(h, 'someone@example.test');
     const from = (remoteAddress: string, email: string, password: string) =>
@@ -301,15 +361,23 @@ test('logs are JSON with request ids and never carry passwords, tokens or cookie
   try {
     const tokens = await registered(h, 'logs@example.test');
     const login = await postJson(h.app, '/api/v1/auth/login', { email: 'logs@example.test', password: TEST_PASSWORD });
-    const refreshed = (await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: tokens.refreshToken })).json() as TokenPair;
+    const refreshed = (
+      await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: tokens.refreshToken })
+    ).json() as TokenPair;
     await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: tokens.refreshToken });
-    await h.app.inject({ url: '/api/v1/me', headers: { ...bearer(refreshed), cookie: `tp_refresh=${refreshed.refreshToken}` } });
+    await h.app.inject({
+      url: '/api/v1/me',
+      headers: { ...bearer(refreshed), cookie: `tp_refresh=${refreshed.refreshToken}` },
+    });
     await postJson(h.app, '/api/v1/auth/login', { email: 'logs@example.test', password: 'a wrong password' });
     await h.auth.accounts.settled();
     const output = lines.join('');
     assert.ok(lines.length > 5, 'something was logged');
     const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.ok(parsed.some((record) => typeof record.requestId === 'string'), 'request ids in logs');
+    assert.ok(
+      parsed.some((record) => typeof record.requestId === 'string'),
+      'request ids in logs',
+    );
     for (const secret of [
       TEST_PASSWORD,
       'a wrong password',
@@ -321,6 +389,25 @@ test('logs are JSON with request ids and never carry passwords, tokens or cookie
     ]) {
       assert.ok(!output.includes(secret), `a secret leaked into the logs: ${secret.slice(0, 12)}…`);
     }
+  } finally {
+    await h.close();
+  }
+});
+
+test('auth routes have a tighter rate limit than the rest of the portal', async () => {
+  const h = await startAuthHarness({ overrides: { portal: { rateLimitPerMinute: 100, authRateLimitPerMinute: 3 } } });
+  try {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      statuses.push((await postJson(h.app, '/api/v1/auth/password-reset', { email: 'who@example.test' })).statusCode);
+    }
+    assert.deepEqual(statuses, [202, 202, 202, 429]);
+    const limited = await postJson(h.app, '/api/v1/auth/password-reset', { email: 'who@example.test' });
+    assertErrorShape(limited, 429, 'TP_ERR_RATE_LIMITED');
+    assert.ok(limited.headers['retry-after']);
+    assert.equal((await h.app.inject({ url: '/healthz' })).statusCode, 200, 'other routes keep the global limit');
+    const logout = await h.app.inject({ method: 'POST', url: '/api/v1/auth/logout' });
+    assert.equal(logout.statusCode, 200, 'a logout without a body is fine');
   } finally {
     await h.close();
   }

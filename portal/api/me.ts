@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
 import type { Config } from '../../appliance/config/schema.js';
-import { isStaff } from '../../appliance/accounts/users.js';
+import { securitySetupOf } from '../../appliance/accounts/users.js';
 import {
   ALL_ROLES,
   body,
@@ -9,6 +9,7 @@ import {
   errorResponses,
   passwordInput,
   publicUserSchema,
+  securitySetupSchema,
   statusSchema,
 } from './auth-schemas.js';
 import { jsonBodiesOnly } from './json-only.js';
@@ -18,16 +19,15 @@ const meSchema = {
   required: [...publicUserSchema.required, 'securitySetupRequired'],
   properties: {
     ...publicUserSchema.properties,
-    securitySetupRequired: {
-      type: 'array',
-      items: { type: 'string', enum: ['password-change', 'mfa-enrolment', 'second-factor'] },
-      description: 'what must happen before this session reaches anything but these routes',
-    },
+    securitySetupRequired: securitySetupSchema,
   },
 } as const;
 
 /** `/api/v1/me`: the signed-in user's own account. */
-export async function meApi(app: FastifyInstance, options: { accounts: AccountService; config: Config }): Promise<void> {
+export async function meApi(
+  app: FastifyInstance,
+  options: { accounts: AccountService; config: Config },
+): Promise<void> {
   jsonBodiesOnly(app);
   const { flows, users } = options.accounts;
   const tags = ['me'];
@@ -41,11 +41,7 @@ export async function meApi(app: FastifyInstance, options: { accounts: AccountSe
     async (request) => {
       const principal = request.principal!;
       const user = users.getUser(principal.userId);
-      const required: string[] = [];
-      if (user.mustChangePassword) required.push('password-change');
-      if (isStaff(user.role) && !user.mfaEnabled) required.push('mfa-enrolment');
-      else if (!principal.mfaSatisfied && user.mfaEnabled) required.push('second-factor');
-      return { ...user, securitySetupRequired: required };
+      return { ...user, securitySetupRequired: securitySetupOf(user, principal.mfaSatisfied) };
     },
   );
 

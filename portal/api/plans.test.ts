@@ -30,12 +30,25 @@ test('admins manage plans through /api/v1/plans; operators may read; guests and 
 
   const list = await h.app.inject({ method: 'GET', url: '/api/v1/plans', headers: operator });
   assert.equal(list.statusCode, 200);
-  assert.deepEqual(list.json().plans.map((p: { id: string }) => p.id), [plan.id]);
+  assert.deepEqual(
+    list.json().plans.map((p: { id: string }) => p.id),
+    [plan.id],
+  );
 
-  const patched = await h.app.inject({ method: 'PATCH', url: `/api/v1/plans/${plan.id}`, headers: admin, payload: { visible: false } });
+  const patched = await h.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/plans/${plan.id}`,
+    headers: admin,
+    payload: { visible: false },
+  });
   assert.equal(patched.json().visible, false);
 
-  const byOperator = await h.app.inject({ method: 'POST', url: '/api/v1/plans', headers: operator, payload: { name: 'Sneaky' } });
+  const byOperator = await h.app.inject({
+    method: 'POST',
+    url: '/api/v1/plans',
+    headers: operator,
+    payload: { name: 'Sneaky' },
+  });
   assert.equal(byOperator.statusCode, 403);
   assert.equal(byOperator.json().error.code, 'TP_ERR_FORBIDDEN');
   const byGuest = await h.app.inject({ method: 'GET', url: '/api/v1/plans', headers: guest });
@@ -43,12 +56,27 @@ test('admins manage plans through /api/v1/plans; operators may read; guests and 
   const anonymous = await h.app.inject({ method: 'GET', url: '/api/v1/plans' });
   assert.equal(anonymous.statusCode, 401);
 
-  const bad = await h.app.inject({ method: 'POST', url: '/api/v1/plans', headers: admin, payload: { name: 'Free', priceMinor: 100, freeTier: { periodSeconds: 86400 } } });
+  const bad = await h.app.inject({
+    method: 'POST',
+    url: '/api/v1/plans',
+    headers: admin,
+    payload: { name: 'Free', priceMinor: 100, freeTier: { periodSeconds: 86400 } },
+  });
   assert.equal(bad.statusCode, 400);
   assert.equal(bad.json().error.code, 'TP_ERR_VALIDATION');
-  const duplicate = await h.app.inject({ method: 'POST', url: '/api/v1/plans', headers: admin, payload: { name: 'week' } });
+  const duplicate = await h.app.inject({
+    method: 'POST',
+    url: '/api/v1/plans',
+    headers: admin,
+    payload: { name: 'week' },
+  });
   assert.equal(duplicate.statusCode, 409);
-  const unknownField = await h.app.inject({ method: 'POST', url: '/api/v1/plans', headers: admin, payload: { name: 'X', colour: 'red' } });
+  const unknownField = await h.app.inject({
+    method: 'POST',
+    url: '/api/v1/plans',
+    headers: admin,
+    payload: { name: 'X', colour: 'red' },
+  });
   assert.equal(unknownField.statusCode, 400);
 
   const archived = await h.app.inject({ method: 'DELETE', url: `/api/v1/plans/${plan.id}`, headers: admin });

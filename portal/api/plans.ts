@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../appliance/clock.js';
-import { archivePlan, createPlan, listPlans, requirePlan, updatePlan, type PlanInput } from '../../appliance/plans/plans.js';
+import {
+  archivePlan,
+  createPlan,
+  listPlans,
+  requirePlan,
+  updatePlan,
+  type PlanInput,
+} from '../../appliance/plans/plans.js';
 import type { Store } from '../../appliance/store/store.js';
 
 const nullableInt = { type: ['integer', 'null'], minimum: 1 } as const;
@@ -16,7 +23,12 @@ const planFields = {
   bandwidthDownKbps: nullableInt,
   maxDevices: { type: 'integer', minimum: 1, maximum: 1000 },
   idleTimeoutSeconds: nullableInt,
-  services: { type: 'array', items: { type: 'string', enum: ['internet', 'ssh', 'ftp'] }, minItems: 1, uniqueItems: true },
+  services: {
+    type: 'array',
+    items: { type: 'string', enum: ['internet', 'ssh', 'ftp'] },
+    minItems: 1,
+    uniqueItems: true,
+  },
   recurring: { type: 'boolean' },
   freeTier: {
     anyOf: [
@@ -53,7 +65,13 @@ const planSchema = {
   },
 } as const;
 
-const errors = { 400: { $ref: 'ErrorBody#' }, 401: { $ref: 'ErrorBody#' }, 403: { $ref: 'ErrorBody#' }, 404: { $ref: 'ErrorBody#' }, 409: { $ref: 'ErrorBody#' } };
+const errors = {
+  400: { $ref: 'ErrorBody#' },
+  401: { $ref: 'ErrorBody#' },
+  403: { $ref: 'ErrorBody#' },
+  404: { $ref: 'ErrorBody#' },
+  409: { $ref: 'ErrorBody#' },
+};
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 
 /** Admin-managed plans: `/api/v1/plans`. Staff who sell vouchers may read them. */
@@ -72,12 +90,17 @@ export async function plansApi(app: FastifyInstance, deps: { store: Store; clock
         response: { 200: { type: 'object', properties: { plans: { type: 'array', items: planSchema } } }, ...errors },
       },
     },
-    async (request) => ({ plans: listPlans(store.db, { includeArchived: (request.query as { includeArchived: boolean }).includeArchived }) }),
+    async (request) => ({
+      plans: listPlans(store.db, { includeArchived: (request.query as { includeArchived: boolean }).includeArchived }),
+    }),
   );
 
   app.get(
     '/api/v1/plans/:id',
-    { config: { roles: ['operator', 'admin'] }, schema: { tags, summary: 'One plan', params: idParams, response: { 200: planSchema, ...errors } } },
+    {
+      config: { roles: ['operator', 'admin'] },
+      schema: { tags, summary: 'One plan', params: idParams, response: { 200: planSchema, ...errors } },
+    },
     async (request) => requirePlan(store.db, (request.params as { id: string }).id),
   );
 
@@ -110,14 +133,20 @@ export async function plansApi(app: FastifyInstance, deps: { store: Store; clock
         response: { 200: planSchema, ...errors },
       },
     },
-    async (request) => updatePlan(store, clock, (request.params as { id: string }).id, request.body as Partial<PlanInput>),
+    async (request) =>
+      updatePlan(store, clock, (request.params as { id: string }).id, request.body as Partial<PlanInput>),
   );
 
   app.delete(
     '/api/v1/plans/:id',
     {
       config: { roles: ['admin'] },
-      schema: { tags, summary: 'Archive a plan (subscriptions keep it)', params: idParams, response: { 200: planSchema, ...errors } },
+      schema: {
+        tags,
+        summary: 'Archive a plan (subscriptions keep it)',
+        params: idParams,
+        response: { 200: planSchema, ...errors },
+      },
     },
     async (request) => archivePlan(store, clock, (request.params as { id: string }).id),
   );

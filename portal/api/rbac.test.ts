@@ -15,12 +15,20 @@ test('every route of the full portal declares the roles it admits or that it is 
     const undeclared = table.filter((route) => !route.public && !(route.roles && route.roles.length > 0));
     assert.deepEqual(undeclared, []);
     for (const url of ['/api/v1/auth/login', '/api/v1/me', '/api/v1/users', '/api/v1/users/:id', '/auth/logout']) {
-      assert.ok(table.some((route) => route.url === url), `${url} is in the table`);
+      assert.ok(
+        table.some((route) => route.url === url),
+        `${url} is in the table`,
+      );
     }
     const users = table.filter((route) => route.url.startsWith('/api/v1/users'));
-    assert.ok(users.every((route) => !route.public && !route.roles!.includes('guest')), 'user admin is staff only');
     assert.ok(
-      users.filter((route) => route.method !== 'GET' && route.method !== 'HEAD').every((route) => route.roles!.join() === 'admin'),
+      users.every((route) => !route.public && !route.roles!.includes('guest')),
+      'user admin is staff only',
+    );
+    assert.ok(
+      users
+        .filter((route) => route.method !== 'GET' && route.method !== 'HEAD')
+        .every((route) => route.roles!.join() === 'admin'),
       'only admins change users',
     );
   } finally {
@@ -38,7 +46,10 @@ test('registering a route that declares no roles throws', async () => {
     cookieSecret: 'test-cookie-secret-0123456789abcdef',
   });
   assert.throws(() => app.get('/naked', async () => 'hello'), RouteWithoutAccessRuleError);
-  assert.throws(() => app.post('/empty-roles', { config: { roles: [] } }, async () => 'hello'), RouteWithoutAccessRuleError);
+  assert.throws(
+    () => app.post('/empty-roles', { config: { roles: [] } }, async () => 'hello'),
+    RouteWithoutAccessRuleError,
+  );
   await app.close();
 });
 
@@ -54,15 +65,28 @@ test('a guest cannot reach user management; staff can read, only admins write', 
       ['POST', '/api/v1/users'],
       ['PATCH', `/api/v1/users/${guest.userId}`],
     ] as const) {
-      const payload = method === 'POST' ? { email: 'z@example.test', role: 'admin' } : method === 'PATCH' ? { role: 'admin' } : undefined;
-      const asGuest = await h.app.inject({ method, url, headers: bearer(guest.tokens), ...(payload ? { payload } : {}) });
+      const payload =
+        method === 'POST'
+          ? { email: 'z@example.test', role: 'admin' }
+          : method === 'PATCH'
+            ? { role: 'admin' }
+            : undefined;
+      const asGuest = await h.app.inject({
+        method,
+        url,
+        headers: bearer(guest.tokens),
+        ...(payload ? { payload } : {}),
+      });
       assert.equal(asGuest.statusCode, 403, `${method} ${url} as guest`);
       assert.equal(asGuest.json().error.code, 'TP_ERR_FORBIDDEN');
       const anonymous = await h.app.inject({ method, url, ...(payload ? { payload } : {}) });
       assert.equal(anonymous.statusCode, 401, `${method} ${url} anonymous`);
     }
     assert.equal(h.store.db.users[guest.userId]!.role, 'guest', 'the guest did not promote itself');
-    assert.equal((await h.app.inject({ url: `/api/v1/users/${guest.userId}`, headers: bearer(operator.tokens) })).statusCode, 200);
+    assert.equal(
+      (await h.app.inject({ url: `/api/v1/users/${guest.userId}`, headers: bearer(operator.tokens) })).statusCode,
+      200,
+    );
     const promote = await h.app.inject({
       method: 'PATCH',
       url: `/api/v1/users/${guest.userId}`,
@@ -89,7 +113,16 @@ test('the OpenAPI document describes every auth route with closed input schemas 
   try {
     const doc = (await h.app.inject({ url: '/api/v1/openapi.json' })).json() as {
       openapi: string;
-      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { additionalProperties?: boolean } }> }; responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: { content: Record<string, { schema: { additionalProperties?: boolean } }> };
+            responses: Record<string, unknown>;
+          }
+        >
+      >;
     };
     assert.match(doc.openapi, /^3\./);
     for (const path of [

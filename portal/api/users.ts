@@ -65,10 +65,10 @@ export async function usersApi(app: FastifyInstance, options: { accounts: Accoun
       schema: {
         tags,
         summary: 'Create a user with a role; without a password a one-time password is returned once',
-        body: body(
-          { email: emailInput, role: roleInput, displayName: displayNameInput, password: passwordInput },
-          ['email', 'role'],
-        ),
+        body: body({ email: emailInput, role: roleInput, displayName: displayNameInput, password: passwordInput }, [
+          'email',
+          'role',
+        ]),
         response: {
           201: {
             type: 'object',
@@ -105,7 +105,12 @@ export async function usersApi(app: FastifyInstance, options: { accounts: Accoun
         params: idParams,
         body: {
           ...body(
-            { role: roleInput, disabled: { type: 'boolean' }, displayName: displayNameInput, resetMfa: { type: 'boolean' } },
+            {
+              role: roleInput,
+              disabled: { type: 'boolean' },
+              displayName: displayNameInput,
+              resetMfa: { type: 'boolean' },
+            },
             [],
           ),
           minProperties: 1,

@@ -18,7 +18,12 @@ import {
 import { formatBytes, formatDuration } from '../pages/formatting.js';
 import { MESSAGES } from '../i18n/messages.js';
 
-const errors = { 400: { $ref: 'ErrorBody#' }, 401: { $ref: 'ErrorBody#' }, 403: { $ref: 'ErrorBody#' }, 404: { $ref: 'ErrorBody#' } };
+const errors = {
+  400: { $ref: 'ErrorBody#' },
+  401: { $ref: 'ErrorBody#' },
+  403: { $ref: 'ErrorBody#' },
+  404: { $ref: 'ErrorBody#' },
+};
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
 
 const batchSchema = {
@@ -54,11 +59,16 @@ const voucherSchema = {
 } as const;
 
 /** Voucher batches: create, list and print (front desk: operator), revoke (admin). */
-export async function vouchersApi(app: FastifyInstance, deps: { store: Store; clock: Clock; config: Config }): Promise<void> {
+export async function vouchersApi(
+  app: FastifyInstance,
+  deps: { store: Store; clock: Clock; config: Config },
+): Promise<void> {
   const { store, clock } = deps;
   const tags = ['vouchers'];
   const eta = new Eta({ autoEscape: true });
-  const sheet = eta.compile(readFileSync(fileURLToPath(new URL('../views/voucher-sheet.eta', import.meta.url)), 'utf8'));
+  const sheet = eta.compile(
+    readFileSync(fileURLToPath(new URL('../views/voucher-sheet.eta', import.meta.url)), 'utf8'),
+  );
 
   app.post(
     '/api/v1/voucher-batches',
@@ -83,14 +93,20 @@ export async function vouchersApi(app: FastifyInstance, deps: { store: Store; cl
           },
         },
         response: {
-          201: { type: 'object', properties: { batch: batchSchema, codes: { type: 'array', items: { type: 'string' } } } },
+          201: {
+            type: 'object',
+            properties: { batch: batchSchema, codes: { type: 'array', items: { type: 'string' } } },
+          },
           ...errors,
         },
       },
     },
     async (request, reply) => {
       const body = request.body as Parameters<typeof createVoucherBatch>[2];
-      const { batch, codes } = await createVoucherBatch(store, clock, { ...body, createdBy: request.principal!.userId });
+      const { batch, codes } = await createVoucherBatch(store, clock, {
+        ...body,
+        createdBy: request.principal!.userId,
+      });
       const summary = listVoucherBatches(store.db).find((b) => b.id === batch.id);
       return reply.status(201).send({ batch: summary, codes });
     },
@@ -98,7 +114,17 @@ export async function vouchersApi(app: FastifyInstance, deps: { store: Store; cl
 
   app.get(
     '/api/v1/voucher-batches',
-    { config: { roles: ['operator', 'admin'] }, schema: { tags, summary: 'List batches', response: { 200: { type: 'object', properties: { batches: { type: 'array', items: batchSchema } } }, ...errors } } },
+    {
+      config: { roles: ['operator', 'admin'] },
+      schema: {
+        tags,
+        summary: 'List batches',
+        response: {
+          200: { type: 'object', properties: { batches: { type: 'array', items: batchSchema } } },
+          ...errors,
+        },
+      },
+    },
     async () => ({ batches: listVoucherBatches(store.db) }),
   );
 
@@ -110,7 +136,13 @@ export async function vouchersApi(app: FastifyInstance, deps: { store: Store; cl
         tags,
         summary: 'A batch with its codes',
         params: idParams,
-        response: { 200: { type: 'object', properties: { batch: batchSchema, vouchers: { type: 'array', items: voucherSchema } } }, ...errors },
+        response: {
+          200: {
+            type: 'object',
+            properties: { batch: batchSchema, vouchers: { type: 'array', items: voucherSchema } },
+          },
+          ...errors,
+        },
       },
     },
     async (request) => {
@@ -123,7 +155,15 @@ export async function vouchersApi(app: FastifyInstance, deps: { store: Store; cl
 
   app.post(
     '/api/v1/voucher-batches/:id/revoke',
-    { config: { roles: ['admin'] }, schema: { tags, summary: 'Revoke every code of a batch', params: idParams, response: { 200: batchSchema, ...errors } } },
+    {
+      config: { roles: ['admin'] },
+      schema: {
+        tags,
+        summary: 'Revoke every code of a batch',
+        params: idParams,
+        response: { 200: batchSchema, ...errors },
+      },
+    },
     async (request) => revokeVoucherBatch(store, clock, (request.params as { id: string }).id),
   );
 

@@ -14,7 +14,7 @@ import { buildPortal, type PortalDeps } from '../portal.js';
 import { createAuthentication, type Authentication } from './create-authentication.js';
 import type { TokenPair } from '../../appliance/accounts/session-tokens.js';
 import type { Role } from '../../appliance/domain/model.js';
-import { clearSessionCookies, setSessionCookies } from './session-cookies.js';
+import { portalAccountsFrom } from '../pages/portal-accounts.js';
 import { totpCode } from '../../appliance/accounts/totp.js';
 
 /** The guest journey's deps as the composition root wires them, with accounts from `auth`. */
@@ -22,17 +22,9 @@ function guestJourney(
   auth: Authentication,
   shared: { store: LowdbStore; clock: ManualClock; config: Config; logger: Logger },
 ): NonNullable<PortalDeps['guest']> {
-  const { flows } = auth.accounts;
   return {
     ...shared,
-    accounts: {
-      register: (input, meta) => flows.register(input, meta),
-      login: (input, meta) => flows.login(input, meta),
-      logout: (input, meta) => flows.logout(input, meta),
-      changePassword: (input, meta) => flows.changePassword(input, meta),
-      setSessionCookies,
-      clearSessionCookies,
-    },
+    accounts: portalAccountsFrom(auth.accounts.flows),
     accessPort: null,
     secret: 'test-secret-0123456789abcdef0123',
   };
@@ -114,7 +106,7 @@ export async function startAuthHarness(
     dir,
     async close() {
       await app.close();
-      await auth.accounts.settled();
+      await auth.accounts.close();
       await store.close();
       await rm(dir, { recursive: true, force: true });
     },
@@ -125,7 +117,12 @@ export function bearer(tokens: TokenPair | string): Record<string, string> {
   return { authorization: `Bearer ${typeof tokens === 'string' ? tokens : tokens.accessToken}` };
 }
 
-export async function postJson(app: FastifyInstance, url: string, payload: unknown, headers: Record<string, string> = {}) {
+export async function postJson(
+  app: FastifyInstance,
+  url: string,
+  payload: unknown,
+  headers: Record<string, string> = {},
+) {
   return app.inject({ method: 'POST', url, payload: payload as Record<string, unknown>, headers });
 }
 
@@ -141,7 +138,12 @@ export async function signedInAs(
   if (role === 'guest') return { tokens, userId: created.user.id, email, totpSecret: null };
   const enrol = await postJson(h.app, '/api/v1/auth/mfa/enroll', undefined, bearer(tokens));
   const secret = enrol.json().secret as string;
-  const confirm = await postJson(h.app, '/api/v1/auth/mfa/confirm', { code: totpCode(secret, h.clock.now()) }, bearer(tokens));
+  const confirm = await postJson(
+    h.app,
+    '/api/v1/auth/mfa/confirm',
+    { code: totpCode(secret, h.clock.now()) },
+    bearer(tokens),
+  );
   tokens = confirm.json().tokens as TokenPair;
   h.clock.advance(30_000);
   return { tokens, userId: created.user.id, email, totpSecret: secret };

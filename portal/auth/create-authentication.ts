@@ -10,11 +10,12 @@ import { meApi } from '../api/me.js';
 import { usersApi } from '../api/users.js';
 import { createSessionAuthenticator, type SessionAuthenticator } from './authenticator.js';
 import { logoutForm } from './logout-form.js';
+import { recoveryPages } from './recovery-pages.js';
 
 export interface Authentication {
   accounts: AccountService;
   authenticator: SessionAuthenticator;
-  /** Registers the cookie refresh hook, `/api/v1/auth/*`, `/api/v1/me*`, `/api/v1/users*` and `/auth/logout`. */
+  /** Registers the cookie refresh hook, `/api/v1/auth/*`, `/api/v1/me*`, `/api/v1/users*`, `/auth/logout` and the emailed-link pages. */
   routes: FastifyPluginAsync;
 }
 
@@ -29,6 +30,7 @@ export async function createAuthentication(deps: AccountServiceDeps): Promise<Au
       await app.register(meApi, { accounts, config: deps.config });
       await app.register(usersApi, { accounts });
       await app.register(logoutForm, { accounts });
+      await app.register(recoveryPages, { accounts, config: deps.config });
     },
     { name: 'turnpike-authentication' },
   );

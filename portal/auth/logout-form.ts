@@ -1,13 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
 import { ALL_ROLES } from '../api/auth-schemas.js';
+import { escapeHtml, simplePage } from './html.js';
 import { clearSessionCookies, readSessionCookies } from './session-cookies.js';
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
-}
 
 /**
  * The cookie session's sign-out: a page with a CSRF-protected form, and the
@@ -24,10 +19,12 @@ export async function logoutForm(app: FastifyInstance, options: { accounts: Acco
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
       .send(
-        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign out</title></head><body>` +
-          `<main><p>Signed in as <strong>${escapeHtml(user.displayName)}</strong> (${escapeHtml(user.email)}).</p>` +
-          `<form method="post" action="/auth/logout"><input type="hidden" name="_csrf" value="${escapeHtml(token)}">` +
-          `<button type="submit">Sign out</button></form></main></body></html>`,
+        simplePage(
+          'Sign out',
+          `<p>Signed in as <strong>${escapeHtml(user.displayName)}</strong> (${escapeHtml(user.email)}).</p>` +
+            `<form method="post" action="/auth/logout"><input type="hidden" name="_csrf" value="${escapeHtml(token)}">` +
+            `<button type="submit">Sign out</button></form>`,
+        ),
       );
   });
 

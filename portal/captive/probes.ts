@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../../appliance/clock.js';
 import type { Config } from '../../appliance/config/schema.js';
+import { TurnpikeError } from '../../appliance/errors.js';
 import type { Store } from '../../appliance/store/store.js';
 import { clientEntitlement } from './client-access.js';
 
@@ -74,11 +75,14 @@ export const PROBES: readonly Probe[] = [
  * open its captive mini-browser. Authorised: the byte-exact answer the OS
  * expects, so it marks the network as online.
  */
-export async function captiveProbes(app: FastifyInstance, deps: { store: Store; clock: Clock; config: Config }): Promise<void> {
+export async function captiveProbes(
+  app: FastifyInstance,
+  deps: { store: Store; clock: Clock; config: Config },
+): Promise<void> {
   const portalUrl = `${deps.config.portal.publicUrl.replace(/\/$/, '')}/portal`;
 
   for (const probe of PROBES) {
-    const handler = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       void reply.header('cache-control', 'no-cache, no-store, must-revalidate');
       if (!clientEntitlement(deps.store.db, request.ip, deps.clock.now())) return reply.redirect(portalUrl, 302);
       void reply.status(probe.status);
@@ -91,8 +95,26 @@ export async function captiveProbes(app: FastifyInstance, deps: { store: Store; 
     // Apple's probe also fetches the bare host name.
     if (probe.os === 'apple') {
       for (const host of probe.hosts) {
-        app.get('/', { config: { public: true, rateLimit: false }, constraints: { host }, schema: { hide: true } }, handler);
+        app.get(
+          '/',
+          { config: { public: true, rateLimit: false }, constraints: { host }, schema: { hide: true } },
+          handler,
+        );
       }
     }
+  }
+
+  // Gateway mode redirects every port-80 request of a captive client here, whatever the site.
+  // Those requests carry someone else's Host: send them to the portal. The portal's own
+  // unknown paths keep their JSON 404.
+  if (deps.config.gateway.enabled) {
+    const ownHost = new URL(deps.config.portal.publicUrl).host;
+    app.get('/*', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+      if (request.headers.host === ownHost || request.url.startsWith('/api/')) {
+        throw new TurnpikeError('TP_ERR_NOT_FOUND', `No route for ${request.method} ${request.url}`);
+      }
+      void reply.header('cache-control', 'no-store');
+      return reply.redirect(portalUrl, 302);
+    });
   }
 }

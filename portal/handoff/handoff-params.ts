@@ -58,7 +58,8 @@ export function followableUrl(raw: string | null): string | null {
   } catch {
     return null;
   }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || !url.hostname) return null;
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || !url.hostname)
+    return null;
   return url.href;
 }
 
@@ -90,7 +91,7 @@ function knownNas(db: Readonly<Db>, host: string, field: string): NasClient {
 export function decodeMikrotikBytes(raw: string): Buffer | null {
   if (/^([0-9a-fA-F]{2})+$/.test(raw)) return Buffer.from(raw, 'hex');
   const bytes: number[] = [];
-  for (let i = 0; i < raw.length; ) {
+  for (let i = 0; i < raw.length;) {
     if (raw[i] === '\\' && /^[0-7]{3}$/.test(raw.slice(i + 1, i + 4))) {
       bytes.push(Number.parseInt(raw.slice(i + 1, i + 4), 8));
       i += 4;

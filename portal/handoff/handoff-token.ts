@@ -21,7 +21,9 @@ function mac(secret: string, payload: string): Buffer {
  * included), so the NAS parameters cannot be swapped on the way.
  */
 export function sealHandoff(secret: string, handoff: Handoff, now: number): string {
-  const payload = Buffer.from(JSON.stringify({ h: handoff, x: now + HANDOFF_TTL_MS } satisfies Envelope)).toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ h: handoff, x: now + HANDOFF_TTL_MS } satisfies Envelope)).toString(
+    'base64url',
+  );
   return `${payload}.${mac(secret, payload).toString('base64url')}`;
 }
 
@@ -38,6 +40,7 @@ export function openHandoff(secret: string, token: unknown, now: number, db: Rea
   } catch {
     return null;
   }
-  if (typeof envelope.x !== 'number' || envelope.x <= now || !envelope.h || !db.nasClients[envelope.h.nasId]) return null;
+  if (typeof envelope.x !== 'number' || envelope.x <= now || !envelope.h || !db.nasClients[envelope.h.nasId])
+    return null;
   return envelope.h;
 }

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { ManualClock } from '../../appliance/clock.js';
@@ -11,10 +11,17 @@ import { openHandoff, sealHandoff } from './handoff-token.js';
 import { nasLoginUrl } from './nas-login-url.js';
 
 const md5 = (...parts: Buffer[]) => createHash('md5').update(Buffer.concat(parts)).digest();
-const credential: PortalCredential = { username: 'tp-abc', password: 'pw-0123456789ab', subscriptionId: 's', mac: '', expiresAt: 0, usedAt: null };
+const credential: PortalCredential = {
+  username: 'tp-abc',
+  password: 'pw-0123456789ab',
+  subscriptionId: 's',
+  mac: '',
+  expiresAt: 0,
+  usedAt: null,
+};
 const CHALLENGE = '0123456789abcdef0123456789abcdef';
 
-async function fixture(t: import('node:test').TestContext) {
+async function fixture(t: TestContext) {
   const store = await tempStore(t);
   const clock = new ManualClock();
   const chilli = await addNasClient(store, clock, { name: 'chilli', source: '10.1.0.0/24', dialect: 'coovachilli' });
@@ -38,11 +45,17 @@ test('CoovaChilli: logon URL carries CHAP ident 0 over the challenge, hashed wit
   assert.equal(plain.origin + plain.pathname, 'http://10.1.0.1:3990/logon');
   assert.equal(plain.searchParams.get('username'), 'tp-abc');
   const challenge = Buffer.from(CHALLENGE, 'hex');
-  assert.equal(plain.searchParams.get('response'), md5(Buffer.from([0]), Buffer.from(credential.password), challenge).toString('hex'));
+  assert.equal(
+    plain.searchParams.get('response'),
+    md5(Buffer.from([0]), Buffer.from(credential.password), challenge).toString('hex'),
+  );
   assert.equal(plain.searchParams.get('userurl'), 'http://example.com/news?a=1');
   const withSecret = new URL(nasLoginUrl(handoff!, { ...chilli, uamSecret: 'uam-s3cret' }, credential));
   const hashed = md5(challenge, Buffer.from('uam-s3cret'));
-  assert.equal(withSecret.searchParams.get('response'), md5(Buffer.from([0]), Buffer.from(credential.password), hashed).toString('hex'));
+  assert.equal(
+    withSecret.searchParams.get('response'),
+    md5(Buffer.from([0]), Buffer.from(credential.password), hashed).toString('hex'),
+  );
 });
 
 test('MikroTik: octal-escaped chap-id and chap-challenge become password = MD5(id || password || challenge) on link-login-only', async (t) => {
@@ -60,7 +73,10 @@ test('MikroTik: octal-escaped chap-id and chap-challenge become password = MD5(i
   const url = new URL(nasLoginUrl(handoff!, mikrotik, credential));
   assert.equal(url.origin + url.pathname, 'http://10.5.50.1/login');
   const challenge = Buffer.from([0o123, 0o45, 0o377, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-  assert.equal(url.searchParams.get('password'), md5(Buffer.from([0o251]), Buffer.from(credential.password), challenge).toString('hex'));
+  assert.equal(
+    url.searchParams.get('password'),
+    md5(Buffer.from([0o251]), Buffer.from(credential.password), challenge).toString('hex'),
+  );
   assert.equal(url.searchParams.get('dst'), 'https://example.org/');
   assert.equal(url.searchParams.get('ignored'), null);
 });
@@ -76,7 +92,10 @@ test('a hand-off target that is not a configured NAS is refused', async (t) => {
     () => parseHandoff(store.db, { 'link-login-only': 'javascript:alert(1)//10.5.50.1' }),
     (err) => isTurnpikeError(err, 'TP_ERR_VALIDATION'),
   );
-  assert.throws(() => parseHandoff(store.db, { uamip: '10.1.0.1', challenge: 'zz' }), (err) => isTurnpikeError(err, 'TP_ERR_VALIDATION'));
+  assert.throws(
+    () => parseHandoff(store.db, { uamip: '10.1.0.1', challenge: 'zz' }),
+    (err) => isTurnpikeError(err, 'TP_ERR_VALIDATION'),
+  );
   assert.equal(parseHandoff(store.db, {}), null);
 });
 
@@ -95,7 +114,9 @@ test('the sealed hand-off context cannot be tampered with, outlives no NAS and e
   const token = sealHandoff('secret', handoff, clock.now());
   assert.deepEqual(openHandoff('secret', token, clock.now(), store.db), handoff);
   const [payload, signature] = token.split('.');
-  const forged = Buffer.from(JSON.stringify({ h: { ...handoff, uamip: '203.0.113.9' }, x: clock.now() + 1e9 })).toString('base64url');
+  const forged = Buffer.from(
+    JSON.stringify({ h: { ...handoff, uamip: '203.0.113.9' }, x: clock.now() + 1e9 }),
+  ).toString('base64url');
   assert.equal(openHandoff('secret', `${forged}.${signature}`, clock.now(), store.db), null);
   assert.equal(openHandoff('other-secret', token, clock.now(), store.db), null);
   assert.equal(openHandoff('secret', `${payload}.`, clock.now(), store.db), null);

@@ -47,7 +47,9 @@ function mikrotikLoginUrl(handoff: MikrotikHandoff, credential: PortalCredential
 
 /** Where to send the browser so that the NAS logs the guest in with the one-time credential. */
 export function nasLoginUrl(handoff: Handoff, nas: NasClient | undefined, credential: PortalCredential): string {
-  return handoff.kind === 'coovachilli' ? coovaLogonUrl(handoff, nas, credential) : mikrotikLoginUrl(handoff, credential);
+  return handoff.kind === 'coovachilli'
+    ? coovaLogonUrl(handoff, nas, credential)
+    : mikrotikLoginUrl(handoff, credential);
 }
 
 /** CoovaChilli's logoff URL, so "log out" ends the session at the NAS too. */

@@ -5,8 +5,20 @@ import { readContext, type GuestContext } from './guest-context.js';
 import type { GuestPagesDeps } from './guest-pages.js';
 import type { PageName } from './renderer.js';
 
-type PageFn = (reply: FastifyReply, context: GuestContext, name: PageName, title: string, data: Record<string, unknown>) => FastifyReply;
-type FailFn = (reply: FastifyReply, context: GuestContext, err: unknown, name: PageName, data: Record<string, unknown>) => FastifyReply;
+type PageFn = (
+  reply: FastifyReply,
+  context: GuestContext,
+  name: PageName,
+  title: string,
+  data: Record<string, unknown>,
+) => FastifyReply;
+type FailFn = (
+  reply: FastifyReply,
+  context: GuestContext,
+  err: unknown,
+  name: PageName,
+  data: Record<string, unknown>,
+) => FastifyReply;
 
 const signedIn = { roles: ['guest', 'operator', 'admin'] as const };
 
@@ -17,7 +29,7 @@ export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: P
     const devices = context.ownerKey
       ? devicesOf(deps.store.db, context.ownerKey).map((d) => ({
           id: d.id,
-          label: d.label || (d.mac ? `${context.t.mac} ${d.mac}` : d.id.slice(0, 8)),
+          label: [d.label, d.mac ? `${context.t.mac} ${d.mac}` : ''].filter(Boolean).join(' · ') || d.id.slice(0, 8),
           online: d.online,
         }))
       : [];
@@ -31,7 +43,11 @@ export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: P
 
   app.post(
     '/portal/account/password',
-    { config: { ...signedIn, rateLimit: { max: deps.config.portal.authRateLimitPerMinute, timeWindow: 60_000 } }, schema: { hide: true }, preHandler: app.csrfProtection },
+    {
+      config: { ...signedIn, rateLimit: { max: deps.config.portal.authRateLimitPerMinute, timeWindow: 60_000 } },
+      schema: { hide: true },
+      preHandler: app.csrfProtection,
+    },
     async (request, reply) => {
       const context = readContext(deps, request, reply);
       const body = (request.body ?? {}) as Record<string, unknown>;
@@ -46,7 +62,10 @@ export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: P
           },
           { ip: context.ip },
         );
-        return page(reply, context, 'account', context.t.account, { ...accountData(context), notice: context.t.passwordChanged });
+        return page(reply, context, 'account', context.t.account, {
+          ...accountData(context),
+          notice: context.t.passwordChanged,
+        });
       } catch (err) {
         return failPage(reply, context, err, 'account', accountData(context));
       }

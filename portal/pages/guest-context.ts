@@ -24,6 +24,8 @@ export interface ContextDeps {
   config: Config;
   /** Signs the NAS hand-off context. */
   secret: string;
+  /** Gateway mode: the MAC behind a client address (the box's ARP table). */
+  macOfAddress?: ((ip: string) => string | null) | undefined;
 }
 
 /** Everything a guest page knows about who is asking, read once per request. */
@@ -41,6 +43,22 @@ export interface GuestContext {
   ip: string;
   /** The device's MAC as the network reported it. */
   mac: string | null;
+  /** A name for the device list, from the browser's User-Agent ("iPhone", "Android", …). */
+  deviceLabel: string;
+}
+
+const DEVICE_KINDS: ReadonlyArray<[RegExp, string]> = [
+  [/iPhone/, 'iPhone'],
+  [/iPad/, 'iPad'],
+  [/Android/, 'Android'],
+  [/CrOS/, 'Chromebook'],
+  [/Windows/, 'Windows'],
+  [/Macintosh/, 'Mac'],
+  [/Linux/, 'Linux'],
+];
+
+export function deviceLabelOf(userAgent: string | undefined): string {
+  return DEVICE_KINDS.find(([pattern]) => pattern.test(userAgent ?? ''))?.[1] ?? '';
 }
 
 function unsigned(request: FastifyRequest, name: string): string | null {
@@ -80,9 +98,14 @@ export function readContext(deps: ContextDeps, request: FastifyRequest, reply: F
     device,
     deviceId: device ? device.id : null,
     handoff,
-    nasToken: handoff ? (typeof body.nas === 'string' && fromForm ? body.nas : (request.cookies[COOKIE_NAS] ?? '')) : '',
+    nasToken: handoff
+      ? typeof body.nas === 'string' && fromForm
+        ? body.nas
+        : (request.cookies[COOKIE_NAS] ?? '')
+      : '',
     ip: request.ip,
-    mac: handoff?.mac ?? (device && device.mac !== '' ? device.mac : null),
+    deviceLabel: deviceLabelOf(request.headers['user-agent']),
+    mac: handoff?.mac ?? deps.macOfAddress?.(request.ip) ?? (device && device.mac !== '' ? device.mac : null),
   };
 }
 

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -40,7 +40,15 @@ async function launch(dir: string, javaScriptEnabled: boolean): Promise<BrowserC
     headless: true,
     javaScriptEnabled,
     viewport: PHONE,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 
@@ -62,7 +70,7 @@ async function look(page: Page, shots: string, name: string, record: Shot[]): Pr
   assert.ok(Buffer.byteLength(html) < 50 * 1024, `${name} is under 50 KB`);
 }
 
-async function setup(t: import('node:test').TestContext) {
+async function setup(t: TestContext) {
   const h = await startGuestPortal(t, { listen: true });
   await seedDemoCatalogue(h.store, h.clock);
   const chilli = await fakeNas('127.0.0.1');
@@ -78,7 +86,12 @@ async function setup(t: import('node:test').TestContext) {
   return { h, chilli, mikrotik, codes };
 }
 
-async function freeTierJourney(h: GuestPortalHarness, chilli: { port: number; hits: URL[] }, page: Page, options: { mac: string; email: string; shots: string; record: Shot[]; js: boolean }) {
+async function freeTierJourney(
+  h: GuestPortalHarness,
+  chilli: { port: number; hits: URL[] },
+  page: Page,
+  options: { mac: string; email: string; shots: string; record: Shot[]; js: boolean },
+) {
   const suffix = options.js ? 'js' : 'nojs';
   const query = new URLSearchParams({
     res: 'notyet',
@@ -129,7 +142,12 @@ async function freeTierJourney(h: GuestPortalHarness, chilli: { port: number; hi
   assert.match(await page.locator('main').innerText(), new RegExp(options.email.replace('.', '\\.')));
 }
 
-async function voucherJourney(h: GuestPortalHarness, mikrotik: { port: number; hits: URL[] }, page: Page, options: { mac: string; code: string; shots: string; record: Shot[]; js: boolean }) {
+async function voucherJourney(
+  h: GuestPortalHarness,
+  mikrotik: { port: number; hits: URL[] },
+  page: Page,
+  options: { mac: string; code: string; shots: string; record: Shot[]; js: boolean },
+) {
   const suffix = options.js ? 'js' : 'nojs';
   const query = new URLSearchParams({
     'link-login-only': `http://127.0.0.2:${mikrotik.port}/login`,
@@ -190,8 +208,17 @@ for (const js of [true, false]) {
     const second = await launch(join(root, 'b'), js);
     try {
       const page = second.pages()[0] ?? (await second.newPage());
-      await voucherJourney(h, mikrotik, page, { mac: js ? 'aa:bb:cc:00:02:01' : 'aa:bb:cc:00:02:02', code: codes[js ? 0 : 1]!, shots, record, js });
-      const reuse = new URLSearchParams({ 'link-login-only': `http://127.0.0.2:${mikrotik.port}/login`, mac: 'aa:bb:cc:00:02:99' });
+      await voucherJourney(h, mikrotik, page, {
+        mac: js ? 'aa:bb:cc:00:02:01' : 'aa:bb:cc:00:02:02',
+        code: codes[js ? 0 : 1]!,
+        shots,
+        record,
+        js,
+      });
+      const reuse = new URLSearchParams({
+        'link-login-only': `http://127.0.0.2:${mikrotik.port}/login`,
+        mac: 'aa:bb:cc:00:02:99',
+      });
       await page.context().clearCookies();
       await page.goto(`${h.url}/portal?${reuse}`);
       await page.getByLabel('Voucher code').fill(codes[js ? 0 : 1]!);

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { addNasClient } from '../../appliance/nas/nas-clients.js';
 import { createPlan } from '../../appliance/plans/plans.js';
@@ -9,17 +9,34 @@ import { startGuestPortal, type HarnessOptions } from '../testing/guest-portal-h
 const CHALLENGE = 'f0e1d2c3b4a5968778695a4b3c2d1e0f';
 const SCRIPT = '<script>alert("x")</script>';
 
-async function portalWithCatalogue(t: import('node:test').TestContext, options: HarnessOptions = {}) {
+async function portalWithCatalogue(t: TestContext, options: HarnessOptions = {}) {
   const h = await startGuestPortal(t, options);
   await addNasClient(h.store, h.clock, { name: 'chilli', source: '10.1.0.1', dialect: 'coovachilli' });
-  const free = await createPlan(h.store, h.clock, { name: 'Free 30', durationSeconds: 1800, freeTier: { periodSeconds: 86_400 } });
-  const hour = await createPlan(h.store, h.clock, { name: 'Hour', priceMinor: 250, durationSeconds: 3600, maxDevices: 2 });
+  const free = await createPlan(h.store, h.clock, {
+    name: 'Free 30',
+    durationSeconds: 1800,
+    freeTier: { periodSeconds: 86_400 },
+  });
+  const hour = await createPlan(h.store, h.clock, {
+    name: 'Hour',
+    priceMinor: 250,
+    durationSeconds: 3600,
+    maxDevices: 2,
+  });
   const { codes } = await createVoucherBatch(h.store, h.clock, { planId: hour.id, count: 3, createdBy: 'staff' });
   return { h, free, hour, codes };
 }
 
 function coovaQuery(mac: string, extra: Record<string, string> = {}): string {
-  return new URLSearchParams({ res: 'notyet', uamip: '10.1.0.1', uamport: '3990', challenge: CHALLENGE, mac, ip: '10.1.0.50', ...extra }).toString();
+  return new URLSearchParams({
+    res: 'notyet',
+    uamip: '10.1.0.1',
+    uamport: '3990',
+    challenge: CHALLENGE,
+    mac,
+    ip: '10.1.0.50',
+    ...extra,
+  }).toString();
 }
 
 test('the landing page lists plans, terms and a voucher field, in the browser language, under 50 KB, with no external resource', async (t) => {
@@ -107,7 +124,8 @@ test('the route rate limit stops a flood of voucher posts from one address', asy
   const flood = new FormClient(h.app, { remoteAddress: '10.9.9.9' });
   await flood.get('/portal/voucher');
   const statuses: number[] = [];
-  for (let i = 0; i < 7; i += 1) statuses.push((await flood.post('/portal/voucher', { code: 'AAAAAAAAAA', terms: 'yes' })).statusCode);
+  for (let i = 0; i < 7; i += 1)
+    statuses.push((await flood.post('/portal/voucher', { code: 'AAAAAAAAAA', terms: 'yes' })).statusCode);
   assert.ok(statuses.includes(429), statuses.join(','));
 });
 
@@ -123,7 +141,9 @@ test('script typed into every text field, and in operator texts, comes back esca
   const browser = new FormClient(h.app);
   const pages = [await browser.get('/portal'), await browser.get('/portal/signup'), await browser.get('/portal/free')];
   pages.push(await browser.post('/portal/voucher', { code: SCRIPT, terms: 'yes' }));
-  pages.push(await browser.post('/portal/signup', { email: SCRIPT, password: SCRIPT, displayName: SCRIPT, terms: 'yes' }));
+  pages.push(
+    await browser.post('/portal/signup', { email: SCRIPT, password: SCRIPT, displayName: SCRIPT, terms: 'yes' }),
+  );
   pages.push(await browser.post('/portal/login', { email: SCRIPT, password: 'x' }));
   for (const page of pages) {
     assert.ok(!page.body.includes('<script>'), `unescaped script in ${page.raw.req.url}: ${page.statusCode}`);
@@ -148,4 +168,52 @@ test('a tampered device cookie is ignored: it cannot claim another guest’s dev
   assert.equal(h.store.db.devices[victimDevice.id]!.mac, 'aa:bb:cc:00:00:01', 'the victim keeps its binding');
   const status = await attacker.get('/portal/status');
   assert.ok(!status.body.includes('aa:bb:cc:00:00:01'), 'the forged voucher cookie reveals nothing');
+});
+
+test('the account page changes the password and lists devices; strangers are sent to log in', async (t) => {
+  const { h } = await portalWithCatalogue(t);
+  const stranger = await new FormClient(h.app).get('/portal/account');
+  assert.equal(stranger.statusCode, 303);
+  assert.equal(stranger.headers.location, '/portal/login');
+
+  const guest = new FormClient(h.app);
+  await guest.get('/portal/signup');
+  const signedUp = await guest.post('/portal/signup', {
+    email: 'kim@example.test',
+    password: 'Orchid-Harbour-77',
+    terms: 'yes',
+  });
+  assert.equal(signedUp.statusCode, 303);
+  const account = await guest.get('/portal/account');
+  assert.equal(account.statusCode, 200);
+  assert.match(account.body, /kim@example\.test/);
+  const wrong = await guest.post('/portal/account/password', {
+    currentPassword: 'nope',
+    newPassword: 'Another-Long-Phrase-1',
+  });
+  assert.equal(wrong.statusCode, 401);
+  assert.match(wrong.body, /current password is wrong/);
+  const changed = await guest.post('/portal/account/password', {
+    currentPassword: 'Orchid-Harbour-77',
+    newPassword: 'Another-Long-Phrase-1',
+  });
+  assert.equal(changed.statusCode, 200, changed.body);
+  assert.match(changed.body, /Your password has been changed/);
+  const login = await h.accounts.flows.login(
+    { email: 'kim@example.test', password: 'Another-Long-Phrase-1' },
+    { ip: null },
+  );
+  assert.equal(login.status, 'ok');
+});
+
+test('the stranger’s landing page is assembled from a cache that every store write refreshes, with a fresh CSRF field each time', async (t) => {
+  const { h } = await portalWithCatalogue(t);
+  const first = await new FormClient(h.app).get('/portal');
+  assert.ok(!first.body.includes('Weekend pass'));
+  await createPlan(h.store, h.clock, { name: 'Weekend pass', priceMinor: 900, durationSeconds: 172_800 });
+  const browser = new FormClient(h.app);
+  const second = await browser.get('/portal');
+  assert.match(second.body, /Weekend pass/);
+  assert.ok(browser.csrf.length > 10 && !second.body.includes('\u0000'), 'markers are replaced');
+  assert.ok(second.cookies.some((c) => c.name === 'tp_csrf'));
 });

@@ -19,7 +19,12 @@ export interface JourneyDeps extends ContextDeps {
  * shows the status page. Without a NAS context and without a gateway there is
  * nothing to open: the status page says so.
  */
-export async function finishLogin(deps: JourneyDeps, context: GuestContext, ownerKey: string, reply: FastifyReply): Promise<void> {
+export async function finishLogin(
+  deps: JourneyDeps,
+  context: GuestContext,
+  ownerKey: string,
+  reply: FastifyReply,
+): Promise<void> {
   const handoff = context.handoff;
   if (!handoff && !deps.config.gateway.enabled) {
     void reply.redirect('/portal/status', 303);
@@ -31,6 +36,7 @@ export async function finishLogin(deps: JourneyDeps, context: GuestContext, owne
     ip: handoff?.ip ?? context.ip,
     deviceId: context.deviceId,
     mode: handoff ? 'controller' : 'gateway',
+    label: context.deviceLabel,
   });
   rememberDevice(deps, reply, result.device.id);
   if (result.mode === 'controller' && handoff) {

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { TokenPair } from '../../appliance/accounts/session-tokens.js';
+import { clearSessionCookies, setSessionCookies } from '../auth/session-cookies.js';
 
 interface Meta {
   ip: string | null;
@@ -18,11 +19,28 @@ export interface PortalAccounts {
     input: { email: string; password: string },
     meta: Meta,
   ): Promise<{ status: 'ok'; user: { id: string }; tokens: TokenPair } | { status: 'mfa_required'; mfaToken: string }>;
-  logout(input: { sessionId?: string | null; refreshToken?: string; actorId?: string | null }, meta: Meta): Promise<void>;
+  logout(
+    input: { sessionId?: string | null; refreshToken?: string; actorId?: string | null },
+    meta: Meta,
+  ): Promise<void>;
   changePassword(
     input: { userId: string; sessionId: string | null; currentPassword: string; newPassword: string },
     meta: Meta,
   ): Promise<void>;
   setSessionCookies(reply: FastifyReply, tokens: TokenPair): void;
   clearSessionCookies(reply: FastifyReply): void;
+}
+
+type AccountFlows = Pick<PortalAccounts, 'register' | 'login' | 'logout' | 'changePassword'>;
+
+/** The guest pages' accounts from the account service's `flows` and the portal's session cookies. */
+export function portalAccountsFrom(flows: AccountFlows): PortalAccounts {
+  return {
+    register: (input, meta) => flows.register(input, meta),
+    login: (input, meta) => flows.login(input, meta),
+    logout: (input, meta) => flows.logout(input, meta),
+    changePassword: (input, meta) => flows.changePassword(input, meta),
+    setSessionCookies,
+    clearSessionCookies,
+  };
 }

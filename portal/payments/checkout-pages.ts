@@ -22,7 +22,8 @@ export async function checkoutPages(app: FastifyInstance, options: CheckoutPages
 
   // A guest who is not signed in is sent to log in rather than shown a JSON error.
   app.setErrorHandler((err, request, reply) => {
-    if (err instanceof TurnpikeError && err.code === 'TP_ERR_UNAUTHENTICATED') return reply.redirect('/portal/login', 303);
+    if (err instanceof TurnpikeError && err.code === 'TP_ERR_UNAUTHENTICATED')
+      return reply.redirect('/portal/login', 303);
     throw err;
   });
 
@@ -49,7 +50,10 @@ export async function checkoutPages(app: FastifyInstance, options: CheckoutPages
     '/portal/checkout/return',
     {
       config: { roles: guestRoles },
-      schema: { hide: true, querystring: { type: 'object', properties: { session_id: { type: 'string', maxLength: 200 } } } },
+      schema: {
+        hide: true,
+        querystring: { type: 'object', properties: { session_id: { type: 'string', maxLength: 200 } } },
+      },
     },
     async (request, reply) => {
       const principal = request.principal!;

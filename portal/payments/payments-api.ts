@@ -60,7 +60,10 @@ function ownOrStaff<T extends { userId: string }>(request: FastifyRequest, recor
 }
 
 /** `/api/v1/payments` and `/api/v1/invoices`. */
-export async function paymentsApi(app: FastifyInstance, options: { payments: Payments; publicUrl: string }): Promise<void> {
+export async function paymentsApi(
+  app: FastifyInstance,
+  options: { payments: Payments; publicUrl: () => string },
+): Promise<void> {
   jsonBodiesOnly(app);
   const { payments } = options;
 
@@ -71,7 +74,11 @@ export async function paymentsApi(app: FastifyInstance, options: { payments: Pay
       schema: {
         tags,
         summary: 'Payments: your own, or (staff) everyone’s, newest first',
-        querystring: { type: 'object', additionalProperties: false, properties: { userId: { type: 'string', maxLength: 64 } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { userId: { type: 'string', maxLength: 64 } },
+        },
         response: { 200: { type: 'array', items: paymentSchema }, ...errorResponses },
       },
     },
@@ -84,7 +91,10 @@ export async function paymentsApi(app: FastifyInstance, options: { payments: Pay
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/payments/:id',
-    { config: { roles: ALL_ROLES }, schema: { tags, summary: 'One payment and its status', response: { 200: paymentSchema, ...errorResponses } } },
+    {
+      config: { roles: ALL_ROLES },
+      schema: { tags, summary: 'One payment and its status', response: { 200: paymentSchema, ...errorResponses } },
+    },
     async (request) => ownOrStaff(request, payments.getPayment(request.params.id)),
   );
 
@@ -97,7 +107,11 @@ export async function paymentsApi(app: FastifyInstance, options: { payments: Pay
         summary: 'Start paying for a plan; send the browser to the returned hosted checkout URL',
         body: body({ planId: { type: 'string', minLength: 1, maxLength: 64 } }, ['planId']),
         response: {
-          201: { type: 'object', required: ['paymentId', 'url'], properties: { paymentId: { type: 'string' }, url: { type: 'string' } } },
+          201: {
+            type: 'object',
+            required: ['paymentId', 'url'],
+            properties: { paymentId: { type: 'string' }, url: { type: 'string' } },
+          },
           ...errorResponses,
         },
       },
@@ -118,7 +132,11 @@ export async function paymentsApi(app: FastifyInstance, options: { payments: Pay
     '/api/v1/payments/:id/refund',
     {
       config: { roles: ADMIN },
-      schema: { tags, summary: 'Refund a paid payment in full; the access it bought is revoked', response: { 200: paymentSchema, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Refund a paid payment in full; the access it bought is revoked',
+        response: { 200: paymentSchema, ...errorResponses },
+      },
     },
     async (request) => payments.refund(request.params.id),
   );
@@ -147,7 +165,11 @@ export async function paymentsApi(app: FastifyInstance, options: { payments: Pay
       schema: {
         tags,
         summary: 'Invoices: your own, or (staff) everyone’s, newest first',
-        querystring: { type: 'object', additionalProperties: false, properties: { userId: { type: 'string', maxLength: 64 } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { userId: { type: 'string', maxLength: 64 } },
+        },
         response: { 200: { type: 'array', items: invoiceSchema }, ...errorResponses },
       },
     },
@@ -158,11 +180,23 @@ export async function paymentsApi(app: FastifyInstance, options: { payments: Pay
     },
   );
 
-  const numberParam = { type: 'object', required: ['number'], properties: { number: { type: 'string', pattern: '^\\d{4}-\\d{6}$' } } } as const;
+  const numberParam = {
+    type: 'object',
+    required: ['number'],
+    properties: { number: { type: 'string', pattern: '^\\d{4}-\\d{6}$' } },
+  } as const;
 
   app.get<{ Params: { number: string } }>(
     '/api/v1/invoices/:number',
-    { config: { roles: ALL_ROLES }, schema: { tags, summary: 'One invoice', params: numberParam, response: { 200: invoiceSchema, ...errorResponses } } },
+    {
+      config: { roles: ALL_ROLES },
+      schema: {
+        tags,
+        summary: 'One invoice',
+        params: numberParam,
+        response: { 200: invoiceSchema, ...errorResponses },
+      },
+    },
     async (request) => ownOrStaff(request, payments.getInvoice(request.params.number)),
   );
 
@@ -171,7 +205,10 @@ export async function paymentsApi(app: FastifyInstance, options: { payments: Pay
     { config: { roles: ALL_ROLES }, schema: { tags, summary: 'The invoice as printable HTML', params: numberParam } },
     async (request, reply) => {
       ownOrStaff(request, payments.getInvoice(request.params.number));
-      return reply.type('text/html; charset=utf-8').header('cache-control', 'private, no-store').send(payments.invoiceHtml(request.params.number));
+      return reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'private, no-store')
+        .send(payments.invoiceHtml(request.params.number));
     },
   );
 

@@ -162,7 +162,8 @@ export async function startPaymentsWorld(t: TestContext, options: WorldOptions =
     await app.register(paymentsRoutes, {
       payments,
       publicUrl: () => url,
-      completeLogin: (request, reply, ownerKey) => finishLogin(journey, readContext(journey, request, reply), ownerKey, reply),
+      completeLogin: (request, reply, ownerKey) =>
+        finishLogin(journey, readContext(journey, request, reply), ownerKey, reply),
     });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
     fake.setWebhookUrl(`${url}${WEBHOOK_PATH}`);
@@ -182,7 +183,12 @@ export async function startPaymentsWorld(t: TestContext, options: WorldOptions =
   };
 
   const first = await startAppliance();
-  const hour = await createPlan(first.store, clock, { name: 'One hour', priceMinor: 200, currency: 'EUR', durationSeconds: 3600 });
+  const hour = await createPlan(first.store, clock, {
+    name: 'One hour',
+    priceMinor: 200,
+    currency: 'EUR',
+    durationSeconds: 3600,
+  });
   const monthly = await createPlan(first.store, clock, {
     name: 'Monthly',
     priceMinor: 1900,
@@ -229,7 +235,10 @@ export async function startPaymentsWorld(t: TestContext, options: WorldOptions =
       const { totpCode } = await import('../../appliance/accounts/totp.js');
       const flows = appliance!.accounts.flows;
       const { secret } = await flows.beginMfaEnrolment(userId);
-      const { tokens } = await flows.confirmMfaEnrolment({ userId, sessionId: null, code: totpCode(secret, clock.now()) }, { ip: null });
+      const { tokens } = await flows.confirmMfaEnrolment(
+        { userId, sessionId: null, code: totpCode(secret, clock.now()) },
+        { ip: null },
+      );
       return tokens.accessToken;
     },
     stopAppliance,

@@ -10,7 +10,9 @@ export const WEBHOOK_PATH = '/api/v1/payments/webhook';
  */
 export async function webhookRoute(app: FastifyInstance, options: { payments: Payments }): Promise<void> {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1_048_576 }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1_048_576 }, (_request, body, done) =>
+    done(null, body),
+  );
 
   app.post(
     WEBHOOK_PATH,

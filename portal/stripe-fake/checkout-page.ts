@@ -33,7 +33,9 @@ export function renderCheckoutPage(view: CheckoutPageView): string {
       )}${escapeHtml(every)}</span></li>`;
     })
     .join('');
-  const cancel = session.cancel_url ? `<p><a href="${escapeHtml(String(session.cancel_url))}">Cancel and go back</a></p>` : '';
+  const cancel = session.cancel_url
+    ? `<p><a href="${escapeHtml(String(session.cancel_url))}">Cancel and go back</a></p>`
+    : '';
   const alert = error ? `<p class="error" role="alert" id="card-error">${escapeHtml(error)}</p>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

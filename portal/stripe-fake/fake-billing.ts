@@ -40,11 +40,23 @@ function addInterval(seconds: number, interval: string, count: number): number {
 
 function lineItemsParam(value: FormValue | undefined): LineItem[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new FakeStripeError(400, 'invalid_request_error', 'parameter_missing', 'Missing required param: line_items.', 'line_items');
+    throw new FakeStripeError(
+      400,
+      'invalid_request_error',
+      'parameter_missing',
+      'Missing required param: line_items.',
+      'line_items',
+    );
   }
   return value.map((item, index) => {
     if (typeof item !== 'object' || Array.isArray(item)) {
-      throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid', `Invalid line_items[${index}]`, 'line_items');
+      throw new FakeStripeError(
+        400,
+        'invalid_request_error',
+        'parameter_invalid',
+        `Invalid line_items[${index}]`,
+        'line_items',
+      );
     }
     return { price: required(item, 'price'), quantity: integerParam(item, 'quantity', 1) };
   });
@@ -78,7 +90,13 @@ export class FakeBilling {
     const lineItems = lineItemsParam(params.line_items);
     const prices = lineItems.map((item) => this.#ledger.get('price', item.price));
     for (const price of prices) {
-      if (!price.active) throw new FakeStripeError(400, 'invalid_request_error', 'price_inactive', `The price ${price.id} is not active.`);
+      if (!price.active)
+        throw new FakeStripeError(
+          400,
+          'invalid_request_error',
+          'price_inactive',
+          `The price ${price.id} is not active.`,
+        );
       if ((price.type === 'recurring') !== (mode === 'subscription')) {
         throw new FakeStripeError(
           400,
@@ -93,11 +111,20 @@ export class FakeBilling {
     }
     const currencies = new Set(prices.map((price) => price.currency));
     if (currencies.size !== 1) {
-      throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid', 'All prices must share one currency.', 'line_items');
+      throw new FakeStripeError(
+        400,
+        'invalid_request_error',
+        'parameter_invalid',
+        'All prices must share one currency.',
+        'line_items',
+      );
     }
     const customer = optionalString(params, 'customer');
     if (customer) this.#ledger.get('customer', customer);
-    const amount = lineItems.reduce((sum, item, index) => sum + (prices[index]!.unit_amount as number) * item.quantity, 0);
+    const amount = lineItems.reduce(
+      (sum, item, index) => sum + (prices[index]!.unit_amount as number) * item.quantity,
+      0,
+    );
     const id = newId('cs_test');
     const created = this.#ledger.nowSeconds();
     const session = this.#ledger.put('checkout.session', {
@@ -153,7 +180,12 @@ export class FakeBilling {
   expireCheckoutSession(id: string): StripeObject {
     const session = this.#ledger.get('checkout.session', id);
     if (session.status !== 'open') {
-      throw new FakeStripeError(400, 'invalid_request_error', 'checkout_session_not_open', 'Only open sessions can be expired.');
+      throw new FakeStripeError(
+        400,
+        'invalid_request_error',
+        'checkout_session_not_open',
+        'Only open sessions can be expired.',
+      );
     }
     session.status = 'expired';
     this.#ledger.emit('checkout.session.expired', session);
@@ -161,7 +193,11 @@ export class FakeBilling {
   }
 
   /** The hosted page's submit: charge the card, or say why not so the guest can retry. */
-  payCheckout(id: string, cardNumber: string, email: string | null): { ok: true; redirect: string } | { ok: false; message: string } {
+  payCheckout(
+    id: string,
+    cardNumber: string,
+    email: string | null,
+  ): { ok: true; redirect: string } | { ok: false; message: string } {
     const session = this.#ledger.get('checkout.session', id);
     const redirect = (session.success_url as string).replaceAll('{CHECKOUT_SESSION_ID}', id);
     if (session.status === 'complete') return { ok: true, redirect };
@@ -175,7 +211,12 @@ export class FakeBilling {
     if (session.mode === 'payment') {
       let intent = session.payment_intent ? this.#ledger.get('payment_intent', session.payment_intent as string) : null;
       if (!intent) {
-        intent = this.#newIntent(session.amount_total as number, session.currency as string, customerId, extras.paymentIntentMetadata);
+        intent = this.#newIntent(
+          session.amount_total as number,
+          session.currency as string,
+          customerId,
+          extras.paymentIntentMetadata,
+        );
         session.payment_intent = intent.id;
       }
       const outcome = this.#attempt(intent, cardNumber);
@@ -189,7 +230,11 @@ export class FakeBilling {
     if (!outcome.ok) return { ok: false, message: outcome.message };
     const pm = this.#catalog.createCardMethod(cardNumber, customerId);
     this.#catalog.updateCustomer(customerId, { invoice_settings: { default_payment_method: pm.id } });
-    const { subscription, invoice } = this.#startSubscription(customerId, extras.lineItems, extras.subscriptionMetadata);
+    const { subscription, invoice } = this.#startSubscription(
+      customerId,
+      extras.lineItems,
+      extras.subscriptionMetadata,
+    );
     session.subscription = subscription.id;
     session.invoice = invoice.id;
     session.status = 'complete';
@@ -209,7 +254,13 @@ export class FakeBilling {
     const pmId = optionalString(params, 'payment_method');
     if (booleanParam(params, 'confirm') && pmId) {
       const number = this.#catalog.cardNumberOf(pmId);
-      if (!number) throw new FakeStripeError(400, 'invalid_request_error', 'resource_missing', `No such payment_method: '${pmId}'`);
+      if (!number)
+        throw new FakeStripeError(
+          400,
+          'invalid_request_error',
+          'resource_missing',
+          `No such payment_method: '${pmId}'`,
+        );
       const outcome = this.#attempt(intent, number);
       if (!outcome.ok) throw new FakeStripeError(402, 'card_error', outcome.code, outcome.message);
     }
@@ -253,7 +304,10 @@ export class FakeBilling {
       status: outcome.ok ? 'succeeded' : 'failed',
       failure_code: outcome.ok ? null : outcome.code,
       failure_message: outcome.ok ? null : outcome.message,
-      payment_method_details: { type: 'card', card: { brand: outcome.ok ? outcome.brand : 'visa', last4: cardNumber.slice(-4) } },
+      payment_method_details: {
+        type: 'card',
+        card: { brand: outcome.ok ? outcome.brand : 'visa', last4: cardNumber.slice(-4) },
+      },
       livemode: false,
     });
     intent.latest_charge = charge.id;
@@ -265,7 +319,12 @@ export class FakeBilling {
       this.#ledger.emit('payment_intent.succeeded', intent);
     } else {
       intent.status = 'requires_payment_method';
-      intent.last_payment_error = { type: 'card_error', code: outcome.code, decline_code: outcome.declineCode, message: outcome.message };
+      intent.last_payment_error = {
+        type: 'card_error',
+        code: outcome.code,
+        decline_code: outcome.declineCode,
+        message: outcome.message,
+      };
       this.#ledger.emit('charge.failed', charge);
       this.#ledger.emit('payment_intent.payment_failed', intent);
     }
@@ -280,19 +339,41 @@ export class FakeBilling {
     else if (intentId) {
       const intent = this.#ledger.get('payment_intent', intentId);
       if (intent.status !== 'succeeded' || !intent.latest_charge) {
-        throw new FakeStripeError(400, 'invalid_request_error', 'charge_not_refundable', `PaymentIntent ${intentId} has no successful charge.`);
+        throw new FakeStripeError(
+          400,
+          'invalid_request_error',
+          'charge_not_refundable',
+          `PaymentIntent ${intentId} has no successful charge.`,
+        );
       }
       charge = this.#ledger.get('charge', intent.latest_charge as string);
     } else {
-      throw new FakeStripeError(400, 'invalid_request_error', 'parameter_missing', 'Missing required param: charge or payment_intent.', 'charge');
+      throw new FakeStripeError(
+        400,
+        'invalid_request_error',
+        'parameter_missing',
+        'Missing required param: charge or payment_intent.',
+        'charge',
+      );
     }
     const remaining = (charge.amount as number) - (charge.amount_refunded as number);
     if (charge.status !== 'succeeded' || remaining <= 0) {
-      throw new FakeStripeError(400, 'invalid_request_error', 'charge_already_refunded', `Charge ${charge.id} has already been refunded.`);
+      throw new FakeStripeError(
+        400,
+        'invalid_request_error',
+        'charge_already_refunded',
+        `Charge ${charge.id} has already been refunded.`,
+      );
     }
     const amount = integerParam(params, 'amount', remaining);
     if (amount <= 0 || amount > remaining) {
-      throw new FakeStripeError(400, 'invalid_request_error', 'amount_too_large', `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, 'amount');
+      throw new FakeStripeError(
+        400,
+        'invalid_request_error',
+        'amount_too_large',
+        `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`,
+        'amount',
+      );
     }
     const refund = this.#ledger.put('refund', {
       id: newId('re'),
@@ -322,20 +403,35 @@ export class FakeBilling {
     const items = lineItemsParam(params.items);
     for (const item of items) {
       if (this.#ledger.get('price', item.price).type !== 'recurring') {
-        throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid', `The price ${item.price} is not recurring.`, 'items');
+        throw new FakeStripeError(
+          400,
+          'invalid_request_error',
+          'parameter_invalid',
+          `The price ${item.price} is not recurring.`,
+          'items',
+        );
       }
     }
     const pmId = optionalString(params, 'default_payment_method') ?? this.#catalog.defaultPaymentMethodOf(customerId);
     const number = pmId ? this.#catalog.cardNumberOf(pmId) : null;
     if (!number) {
-      throw new FakeStripeError(400, 'invalid_request_error', 'resource_missing', 'This customer has no attached payment source or default payment method.');
+      throw new FakeStripeError(
+        400,
+        'invalid_request_error',
+        'resource_missing',
+        'This customer has no attached payment source or default payment method.',
+      );
     }
     const outcome = cardOutcome(number);
     if (!outcome.ok) throw new FakeStripeError(402, 'card_error', outcome.code, outcome.message);
     return this.#startSubscription(customerId, items, metadataParam(params.metadata)).subscription;
   }
 
-  #startSubscription(customerId: string, items: LineItem[], metadata: Metadata): { subscription: StripeObject; invoice: StripeObject } {
+  #startSubscription(
+    customerId: string,
+    items: LineItem[],
+    metadata: Metadata,
+  ): { subscription: StripeObject; invoice: StripeObject } {
     const now = this.#ledger.nowSeconds();
     const id = newId('sub');
     const subscriptionItems = items.map((item) => {
@@ -368,7 +464,12 @@ export class FakeBilling {
       default_payment_method: null,
       latest_invoice: null,
       metadata,
-      items: { object: 'list', url: `/v1/subscription_items?subscription=${id}`, has_more: false, data: subscriptionItems },
+      items: {
+        object: 'list',
+        url: `/v1/subscription_items?subscription=${id}`,
+        has_more: false,
+        data: subscriptionItems,
+      },
       livemode: false,
     });
     const invoice = this.#createInvoice(subscription, 'subscription_create');
@@ -381,7 +482,12 @@ export class FakeBilling {
   updateSubscription(id: string, params: FormObject): StripeObject {
     const subscription = this.#ledger.get('subscription', id);
     if (subscription.status === 'canceled') {
-      throw new FakeStripeError(400, 'invalid_request_error', 'resource_missing', 'A canceled subscription can only update its cancellation_details and metadata.');
+      throw new FakeStripeError(
+        400,
+        'invalid_request_error',
+        'resource_missing',
+        'A canceled subscription can only update its cancellation_details and metadata.',
+      );
     }
     const previous: Record<string, unknown> = {};
     const cancelAtPeriodEnd = booleanParam(params, 'cancel_at_period_end');
@@ -415,8 +521,19 @@ export class FakeBilling {
     this.#ledger.emit('customer.subscription.deleted', subscription);
   }
 
-  #items(subscription: StripeObject): Array<{ price: StripeObject; quantity: number; current_period_start: number; current_period_end: number }> {
-    return (subscription.items as { data: Array<{ price: StripeObject; quantity: number; current_period_start: number; current_period_end: number }> }).data;
+  #items(
+    subscription: StripeObject,
+  ): Array<{ price: StripeObject; quantity: number; current_period_start: number; current_period_end: number }> {
+    return (
+      subscription.items as {
+        data: Array<{
+          price: StripeObject;
+          quantity: number;
+          current_period_start: number;
+          current_period_end: number;
+        }>;
+      }
+    ).data;
   }
 
   #periodEnd(subscription: StripeObject): number {
@@ -479,9 +596,15 @@ export class FakeBilling {
   /** Charges the customer's default card for an open invoice; true when paid. */
   #payInvoice(invoice: StripeObject, subscription: StripeObject): boolean {
     const customerId = subscription.customer as string;
-    const pmId = (subscription.default_payment_method as string | null) ?? this.#catalog.defaultPaymentMethodOf(customerId);
+    const pmId =
+      (subscription.default_payment_method as string | null) ?? this.#catalog.defaultPaymentMethodOf(customerId);
     const number = (pmId && this.#catalog.cardNumberOf(pmId)) ?? '';
-    const intent = this.#newIntent(invoice.amount_due as number, invoice.currency as string, customerId, structuredClone(subscription.metadata as Metadata));
+    const intent = this.#newIntent(
+      invoice.amount_due as number,
+      invoice.currency as string,
+      customerId,
+      structuredClone(subscription.metadata as Metadata),
+    );
     const outcome = this.#attempt(intent, number);
     invoice.attempted = true;
     invoice.attempt_count = (invoice.attempt_count as number) + 1;
@@ -535,7 +658,9 @@ export class FakeBilling {
       if (subscription.status !== 'active' && subscription.status !== 'past_due') continue;
       const end = this.#periodEnd(subscription);
       if (end <= limit && (!best || end < best.at)) best = { at: end, run: () => this.#cycle(subscription) };
-      const openInvoice = subscription.latest_invoice ? this.#ledger.get('invoice', subscription.latest_invoice as string) : null;
+      const openInvoice = subscription.latest_invoice
+        ? this.#ledger.get('invoice', subscription.latest_invoice as string)
+        : null;
       const retryAt = openInvoice?.status === 'open' ? (openInvoice.next_payment_attempt as number | null) : null;
       if (openInvoice && retryAt !== null && retryAt <= limit && (!best || retryAt < best.at)) {
         best = { at: retryAt, run: () => this.#retry(subscription, openInvoice) };
@@ -550,7 +675,11 @@ export class FakeBilling {
       return;
     }
     const items = this.#items(subscription);
-    const previous = { items: structuredClone(subscription.items), status: subscription.status, latest_invoice: subscription.latest_invoice };
+    const previous = {
+      items: structuredClone(subscription.items),
+      status: subscription.status,
+      latest_invoice: subscription.latest_invoice,
+    };
     for (const item of items) {
       const recurring = item.price.recurring as { interval: string; interval_count: number };
       item.current_period_start = item.current_period_end;

@@ -16,8 +16,7 @@ export const MAGIC_PAYMENT_METHODS: Readonly<Record<string, string>> = {
 };
 
 export type CardOutcome =
-  | { ok: true; brand: string; last4: string }
-  | { ok: false; code: string; declineCode: string | null; message: string };
+  { ok: true; brand: string; last4: string } | { ok: false; code: string; declineCode: string | null; message: string };
 
 function luhn(digits: string): boolean {
   let sum = 0;

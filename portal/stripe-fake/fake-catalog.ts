@@ -52,11 +52,20 @@ export class FakeCatalog {
       customer.metadata = { ...(customer.metadata as object), ...metadataParam(params.metadata) };
     }
     const settings = params.invoice_settings;
-    if (typeof settings === 'object' && !Array.isArray(settings) && typeof settings.default_payment_method === 'string') {
+    if (
+      typeof settings === 'object' &&
+      !Array.isArray(settings) &&
+      typeof settings.default_payment_method === 'string'
+    ) {
       const pmId = settings.default_payment_method;
       const pm = this.#ledger.get('payment_method', pmId);
       if (pm.customer !== id) {
-        throw new FakeStripeError(400, 'invalid_request_error', 'resource_missing', `The payment method ${pmId} is not attached to ${id}.`);
+        throw new FakeStripeError(
+          400,
+          'invalid_request_error',
+          'resource_missing',
+          `The payment method ${pmId} is not attached to ${id}.`,
+        );
       }
       previous.invoice_settings = structuredClone(customer.invoice_settings);
       customer.invoice_settings = { default_payment_method: pmId };
@@ -83,10 +92,12 @@ export class FakeCatalog {
   updateProduct(id: string, params: FormObject): StripeObject {
     const product = this.#ledger.get('product', id);
     if (typeof params.name === 'string' && params.name !== '') product.name = params.name;
-    if (typeof params.description === 'string') product.description = params.description === '' ? null : params.description;
+    if (typeof params.description === 'string')
+      product.description = params.description === '' ? null : params.description;
     const active = booleanParam(params, 'active');
     if (active !== null) product.active = active;
-    if (params.metadata !== undefined) product.metadata = { ...(product.metadata as object), ...metadataParam(params.metadata) };
+    if (params.metadata !== undefined)
+      product.metadata = { ...(product.metadata as object), ...metadataParam(params.metadata) };
     this.#ledger.emit('product.updated', product);
     return product;
   }
@@ -96,7 +107,13 @@ export class FakeCatalog {
     this.#ledger.get('product', productId);
     const unitAmount = integerParam(params, 'unit_amount');
     if (unitAmount < 0) {
-      throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid_integer', 'unit_amount must be >= 0', 'unit_amount');
+      throw new FakeStripeError(
+        400,
+        'invalid_request_error',
+        'parameter_invalid_integer',
+        'unit_amount must be >= 0',
+        'unit_amount',
+      );
     }
     const currency = required(params, 'currency').toLowerCase();
     let recurring: { interval: string; interval_count: number } | null = null;
@@ -104,7 +121,13 @@ export class FakeCatalog {
     if (typeof rawRecurring === 'object' && !Array.isArray(rawRecurring)) {
       const interval = required(rawRecurring, 'interval');
       if (!['day', 'week', 'month', 'year'].includes(interval)) {
-        throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid', `Invalid interval: ${interval}`, 'recurring[interval]');
+        throw new FakeStripeError(
+          400,
+          'invalid_request_error',
+          'parameter_invalid',
+          `Invalid interval: ${interval}`,
+          'recurring[interval]',
+        );
       }
       recurring = { interval, interval_count: integerParam(rawRecurring, 'interval_count', 1) };
     }
@@ -129,7 +152,8 @@ export class FakeCatalog {
     const price = this.#ledger.get('price', id);
     const active = booleanParam(params, 'active');
     if (active !== null) price.active = active;
-    if (params.metadata !== undefined) price.metadata = { ...(price.metadata as object), ...metadataParam(params.metadata) };
+    if (params.metadata !== undefined)
+      price.metadata = { ...(price.metadata as object), ...metadataParam(params.metadata) };
     this.#ledger.emit('price.updated', price);
     return price;
   }

@@ -60,7 +60,13 @@ export function missing(kind: string, id: string): FakeStripeError {
 export function required(params: FormObject, name: string): string {
   const value = params[name];
   if (typeof value !== 'string' || value === '') {
-    throw new FakeStripeError(400, 'invalid_request_error', 'parameter_missing', `Missing required param: ${name}.`, name);
+    throw new FakeStripeError(
+      400,
+      'invalid_request_error',
+      'parameter_missing',
+      `Missing required param: ${name}.`,
+      name,
+    );
   }
   return value;
 }
@@ -74,7 +80,13 @@ export function integerParam(params: FormObject, name: string, fallback?: number
   const value = params[name];
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'string' || !/^-?\d+$/.test(value)) {
-    throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid_integer', `Invalid integer: ${String(value)}`, name);
+    throw new FakeStripeError(
+      400,
+      'invalid_request_error',
+      'parameter_invalid_integer',
+      `Invalid integer: ${String(value)}`,
+      name,
+    );
   }
   return Number(value);
 }
@@ -84,7 +96,13 @@ export function booleanParam(params: FormObject, name: string): boolean | null {
   if (value === undefined) return null;
   if (value === 'true') return true;
   if (value === 'false') return false;
-  throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid_boolean', `Invalid boolean: ${String(value)}`, name);
+  throw new FakeStripeError(
+    400,
+    'invalid_request_error',
+    'parameter_invalid_boolean',
+    `Invalid boolean: ${String(value)}`,
+    name,
+  );
 }
 
 export function metadataParam(value: FormValue | undefined): Metadata {
@@ -95,7 +113,13 @@ export function metadataParam(value: FormValue | undefined): Metadata {
   const out: Metadata = {};
   for (const [key, entry] of Object.entries(value)) {
     if (typeof entry !== 'string') {
-      throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid', `Invalid metadata[${key}]`, 'metadata');
+      throw new FakeStripeError(
+        400,
+        'invalid_request_error',
+        'parameter_invalid',
+        `Invalid metadata[${key}]`,
+        'metadata',
+      );
     }
     if (entry !== '') out[key] = entry;
   }
@@ -182,7 +206,9 @@ export class FakeLedger {
       pending_webhooks: 1,
       request: { id: null, idempotency_key: null },
       type,
-      data: previous ? { object: structuredClone(object), previous_attributes: previous } : { object: structuredClone(object) },
+      data: previous
+        ? { object: structuredClone(object), previous_attributes: previous }
+        : { object: structuredClone(object) },
     };
     this.events.push(event);
     this.#onEvent(event);

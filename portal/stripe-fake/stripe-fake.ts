@@ -4,7 +4,15 @@ import { systemClock, type Clock } from '../../appliance/clock.js';
 import { renderCheckoutPage, renderGonePage } from './checkout-page.js';
 import { FakeBilling } from './fake-billing.js';
 import { FakeCatalog } from './fake-catalog.js';
-import { FakeLedger, FakeStripeError, createdFilter, optionalString, type Collection, type FakeEvent, type StripeObject } from './fake-ledger.js';
+import {
+  FakeLedger,
+  FakeStripeError,
+  createdFilter,
+  optionalString,
+  type Collection,
+  type FakeEvent,
+  type StripeObject,
+} from './fake-ledger.js';
 import { parseStripeForm, type FormObject } from './form-params.js';
 import { WebhookDelivery, type DeliveryRecord, type WebhookRetryPolicy } from './webhook-delivery.js';
 
@@ -93,13 +101,21 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     const key = header.startsWith('Bearer ') ? header.slice(7) : '';
     const ok = options.apiKey ? key === options.apiKey : /^(sk|rk)_test_\w+$/.test(key);
     if (!ok) {
-      throw new FakeStripeError(401, 'invalid_request_error', 'api_key_invalid', `Invalid API Key provided: ${key.slice(0, 8)}***`);
+      throw new FakeStripeError(
+        401,
+        'invalid_request_error',
+        'api_key_invalid',
+        `Invalid API Key provided: ${key.slice(0, 8)}***`,
+      );
     }
   };
 
   const send = (reply: FastifyReply, status: number, body: unknown, replayed: boolean): FastifyReply => {
     if (replayed) reply.header('idempotent-replayed', 'true');
-    return reply.code(status).header('request-id', `req_${Math.random().toString(36).slice(2, 16)}`).send(body);
+    return reply
+      .code(status)
+      .header('request-id', `req_${Math.random().toString(36).slice(2, 16)}`)
+      .send(body);
   };
 
   const api = (method: 'GET' | 'POST' | 'DELETE', url: string, handler: Handler): void => {
@@ -129,21 +145,33 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
           }
           body = handler(params, id, request);
         } catch (err) {
-          const error = err instanceof FakeStripeError ? err : new FakeStripeError(500, 'api_error', 'internal', (err as Error).message);
+          const error =
+            err instanceof FakeStripeError
+              ? err
+              : new FakeStripeError(500, 'api_error', 'internal', (err as Error).message);
           status = error.status;
           body = error.toBody();
           if (status === 401) return send(reply, status, body, false);
         }
-        if (typeof key === 'string' && status < 500) idempotent.set(key, { fingerprint, status, body: structuredClone(body) });
+        if (typeof key === 'string' && status < 500)
+          idempotent.set(key, { fingerprint, status, body: structuredClone(body) });
         return send(reply, status, body, false);
       },
     });
   };
 
-  const list = (kind: Collection, url: string, filters: (params: FormObject) => Array<(object: StripeObject) => boolean>) =>
+  const list = (
+    kind: Collection,
+    url: string,
+    filters: (params: FormObject) => Array<(object: StripeObject) => boolean>,
+  ) =>
     api('GET', url, (params) => {
       const keep = [createdFilter(params), ...filters(params)];
-      return ledger.page(url, ledger.newestFirst(kind, (object) => keep.every((test) => test(object))), params);
+      return ledger.page(
+        url,
+        ledger.newestFirst(kind, (object) => keep.every((test) => test(object))),
+        params,
+      );
     });
   const retrieve = (kind: Collection, url: string) => api('GET', url, (_params, id) => ledger.get(kind, id));
 
@@ -167,7 +195,15 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
 
   const withLineItems = (session: StripeObject, params: FormObject): StripeObject =>
     expands(params).includes('line_items')
-      ? { ...session, line_items: { object: 'list', has_more: false, url: `/v1/checkout/sessions/${session.id}/line_items`, data: billing.sessionLineItems(session.id) } }
+      ? {
+          ...session,
+          line_items: {
+            object: 'list',
+            has_more: false,
+            url: `/v1/checkout/sessions/${session.id}/line_items`,
+            data: billing.sessionLineItems(session.id),
+          },
+        }
       : session;
   api('POST', '/v1/checkout/sessions', (params) => withLineItems(billing.createCheckoutSession(params), params));
   api('GET', '/v1/checkout/sessions/:id', (params, id) => withLineItems(ledger.get('checkout.session', id), params));
@@ -176,7 +212,11 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     ledger.get('checkout.session', id);
     return ledger.page(`/v1/checkout/sessions/${id}/line_items`, billing.sessionLineItems(id), params);
   });
-  list('checkout.session', '/v1/checkout/sessions', (params) => [equalsParam(params, 'customer'), equalsParam(params, 'payment_intent'), equalsParam(params, 'subscription')]);
+  list('checkout.session', '/v1/checkout/sessions', (params) => [
+    equalsParam(params, 'customer'),
+    equalsParam(params, 'payment_intent'),
+    equalsParam(params, 'subscription'),
+  ]);
 
   api('POST', '/v1/payment_intents', (params) => billing.createPaymentIntent(params));
   retrieve('payment_intent', '/v1/payment_intents/:id');
@@ -215,13 +255,16 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
 
   api('GET', '/v1/events/:id', (_params, id) => {
     const event = ledger.events.find((item) => item.id === id);
-    if (!event) throw new FakeStripeError(404, 'invalid_request_error', 'resource_missing', `No such event: '${id}'`, 'id');
+    if (!event)
+      throw new FakeStripeError(404, 'invalid_request_error', 'resource_missing', `No such event: '${id}'`, 'id');
     return event;
   });
   api('GET', '/v1/events', (params) => {
     const inRange = createdFilter(params);
     const type = optionalString(params, 'type');
-    const matching = ledger.events.filter((event) => inRange(event) && (type === null || event.type === type)).reverse();
+    const matching = ledger.events
+      .filter((event) => inRange(event) && (type === null || event.type === type))
+      .reverse();
     return ledger.page('/v1/events', matching, params);
   });
 
@@ -229,7 +272,13 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
   api('POST', '/_fake/advance', (params) => {
     const seconds = Number(optionalString(params, 'seconds') ?? '0');
     if (!Number.isInteger(seconds) || seconds < 0) {
-      throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid_integer', 'seconds must be a non-negative integer', 'seconds');
+      throw new FakeStripeError(
+        400,
+        'invalid_request_error',
+        'parameter_invalid_integer',
+        'seconds must be a non-negative integer',
+        'seconds',
+      );
     }
     billing.advance(seconds);
     return { object: 'test_clock', frozen_time: ledger.nowSeconds() };
@@ -245,9 +294,18 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     const session = ledger.find('checkout.session', id);
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
     if (!session) return reply.code(404).send(renderGonePage('This checkout link is not valid.'));
-    if (session.status === 'complete') return reply.redirect((session.success_url as string).replaceAll('{CHECKOUT_SESSION_ID}', id), 303);
-    if (session.status !== 'open') return reply.code(410).send(renderGonePage('This checkout session has expired. Go back and start again.'));
-    return reply.send(renderCheckoutPage({ session, lineItems: billing.sessionLineItems(id), error: null, email: String(session.customer_email ?? '') }));
+    if (session.status === 'complete')
+      return reply.redirect((session.success_url as string).replaceAll('{CHECKOUT_SESSION_ID}', id), 303);
+    if (session.status !== 'open')
+      return reply.code(410).send(renderGonePage('This checkout session has expired. Go back and start again.'));
+    return reply.send(
+      renderCheckoutPage({
+        session,
+        lineItems: billing.sessionLineItems(id),
+        error: null,
+        email: String(session.customer_email ?? ''),
+      }),
+    );
   });
   app.post('/c/pay/:id', async (request, reply) => {
     const id = (request.params as { id: string }).id;
@@ -258,18 +316,39 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     const email = optionalString(form, 'email');
     const result = billing.payCheckout(id, optionalString(form, 'cardnumber') ?? '', email);
     if (result.ok) return reply.redirect(result.redirect, 303);
-    const view = { session, lineItems: billing.sessionLineItems(id), error: `${result.message} Check the details or use another card.`, email: email ?? '' };
+    const view = {
+      session,
+      lineItems: billing.sessionLineItems(id),
+      error: `${result.message} Check the details or use another card.`,
+      email: email ?? '',
+    };
     return reply.code(402).send(renderCheckoutPage(view));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(
-      new FakeStripeError(404, 'invalid_request_error', 'url_invalid', `Unrecognized request URL (${request.method}: ${request.url.split('?')[0]}).`).toBody(),
-    );
+    reply
+      .code(404)
+      .send(
+        new FakeStripeError(
+          404,
+          'invalid_request_error',
+          'url_invalid',
+          `Unrecognized request URL (${request.method}: ${request.url.split('?')[0]}).`,
+        ).toBody(),
+      );
   });
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
-    reply.code(status).send(new FakeStripeError(status, status < 500 ? 'invalid_request_error' : 'api_error', 'invalid_request', error.message).toBody());
+    reply
+      .code(status)
+      .send(
+        new FakeStripeError(
+          status,
+          status < 500 ? 'invalid_request_error' : 'api_error',
+          'invalid_request',
+          error.message,
+        ).toBody(),
+      );
   });
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

@@ -53,7 +53,13 @@ export class WebhookDelivery {
   enqueue(event: FakeEvent): void {
     const url = this.#url;
     if (!url || this.#closed) return;
-    const record: DeliveryRecord = { eventId: event.id, type: event.type, attempts: 0, delivered: false, lastStatus: null };
+    const record: DeliveryRecord = {
+      eventId: event.id,
+      type: event.type,
+      attempts: 0,
+      delivered: false,
+      lastStatus: null,
+    };
     this.records.push(record);
     const payload = JSON.stringify(event, null, 2);
     const run = this.#deliver(url, payload, record);

@@ -31,18 +31,31 @@ export class FormClient {
 
   async get(url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
     return this.#absorb(
-      await this.#app.inject({ method: 'GET', url, remoteAddress: this.#remoteAddress, headers: { ...this.#headers, cookie: this.#cookieHeader(), ...headers } }),
+      await this.#app.inject({
+        method: 'GET',
+        url,
+        remoteAddress: this.#remoteAddress,
+        headers: { ...this.#headers, cookie: this.#cookieHeader(), ...headers },
+      }),
     );
   }
 
-  async post(url: string, fields: Record<string, string>, options: { withCsrf?: boolean } = {}): Promise<LightMyRequestResponse> {
+  async post(
+    url: string,
+    fields: Record<string, string>,
+    options: { withCsrf?: boolean } = {},
+  ): Promise<LightMyRequestResponse> {
     const body = new URLSearchParams({ ...(options.withCsrf === false ? {} : { _csrf: this.csrf }), ...fields });
     return this.#absorb(
       await this.#app.inject({
         method: 'POST',
         url,
         remoteAddress: this.#remoteAddress,
-        headers: { ...this.#headers, cookie: this.#cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          ...this.#headers,
+          cookie: this.#cookieHeader(),
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         payload: body.toString(),
       }),
     );

@@ -16,7 +16,7 @@ import { MemoryAccessPort } from '../../appliance/provisioning/access-port.js';
 import { LowdbStore } from '../../appliance/store/lowdb-store.js';
 import type { GuessLimiterOptions } from '../../appliance/vouchers/guess-limiter.js';
 import { createSessionAuthenticator } from '../auth/authenticator.js';
-import { clearSessionCookies, setSessionCookies } from '../auth/session-cookies.js';
+import { portalAccountsFrom } from '../pages/portal-accounts.js';
 import { buildPortal } from '../portal.js';
 
 export interface GuestPortalHarness {
@@ -38,6 +38,7 @@ export interface HarnessOptions {
   guessLimits?: Partial<GuessLimiterOptions>;
   voucherRateLimitPerMinute?: number;
   rateLimitPerMinute?: number;
+  macOfAddress?: (ip: string) => string | null;
 }
 
 /** The whole portal (foundation, real accounts, guest journey) on a temp store; torn down after the test. */
@@ -50,7 +51,11 @@ export async function startGuestPortal(t: TestContext, options: HarnessOptions =
     overrides: {
       dataDir: dir,
       logLevel: 'silent',
-      portal: { publicUrl: 'http://portal.test', rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000, authRateLimitPerMinute: 1000 },
+      portal: {
+        publicUrl: 'http://portal.test',
+        rateLimitPerMinute: options.rateLimitPerMinute ?? 100_000,
+        authRateLimitPerMinute: 1000,
+      },
       gateway: { enabled: options.gateway ?? false },
     },
   });
@@ -76,18 +81,14 @@ export async function startGuestPortal(t: TestContext, options: HarnessOptions =
       clock,
       config,
       logger: silentLogger,
-      accounts: {
-        register: (input, meta) => accounts.flows.register(input, meta),
-        login: (input, meta) => accounts.flows.login(input, meta),
-        logout: (input, meta) => accounts.flows.logout(input, meta),
-        changePassword: (input, meta) => accounts.flows.changePassword(input, meta),
-        setSessionCookies,
-        clearSessionCookies,
-      },
+      accounts: portalAccountsFrom(accounts.flows),
       accessPort,
       secret: 'test-handoff-secret',
+      ...(options.macOfAddress ? { macOfAddress: options.macOfAddress } : {}),
       ...(options.guessLimits ? { guessLimits: options.guessLimits } : {}),
-      ...(options.voucherRateLimitPerMinute !== undefined ? { voucherRateLimitPerMinute: options.voucherRateLimitPerMinute } : {}),
+      ...(options.voucherRateLimitPerMinute !== undefined
+        ? { voucherRateLimitPerMinute: options.voucherRateLimitPerMinute }
+        : {}),
     },
   });
   let url = '';
@@ -128,7 +129,10 @@ export async function startGuestPortal(t: TestContext, options: HarnessOptions =
       // Staff must have a second factor before any staff route admits them.
       const { secret } = await accounts.flows.beginMfaEnrolment(user.id);
       const code = totpCode(secret, clock.now());
-      const { tokens } = await accounts.flows.confirmMfaEnrolment({ userId: user.id, sessionId: null, code }, { ip: null });
+      const { tokens } = await accounts.flows.confirmMfaEnrolment(
+        { userId: user.id, sessionId: null, code },
+        { ip: null },
+      );
       return tokens.accessToken;
     },
   };

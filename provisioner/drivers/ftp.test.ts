@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import type { AccountSpec } from './driver.js';
-import { HostFixture, TOOLS, tryRun } from './testing/host-fixture.js';
+import { HostFixture, setprivArgs, TOOLS, tryRun, unitBoundingSet } from './testing/host-fixture.js';
 import { requireSystem } from '../../appliance/testing/system-tools.js';
 
 const PASSWORD = 'ftp-guest-password';
@@ -12,10 +12,11 @@ const PASSWORD = 'ftp-guest-password';
 const CURL_LOGIN_DENIED = 67;
 
 test('ftp access through a real vsftpd', async (t) => {
-  if (!requireSystem(t, { tools: [...TOOLS, 'vsftpd', 'curl'], root: true })) return;
+  if (!requireSystem(t, { tools: [...TOOLS, 'vsftpd', 'curl', 'setpriv'], root: true })) return;
   const host = await HostFixture.create();
   t.after(() => host.cleanup());
-  await host.startVsftpd();
+  // With the capabilities systemd/turnpike-ftp.service leaves it, and no new privileges.
+  await host.startVsftpd(setprivArgs(await unitBoundingSet('turnpike-ftp.service')));
   const hash = bcrypt.hashSync(PASSWORD, 4);
   const url = (path: string) => `ftp://127.0.0.1:${host.ftpPort}/${path}`;
   const curl = (login: string, args: string[]) =>

@@ -1,8 +1,12 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Md5 } from './md5.js';
 import { AUTHENTICATOR_LENGTH, Code } from './constants.js';
 import type { Frame } from './framing.js';
 
 const ZERO16 = Buffer.alloc(16);
+/** One hasher for the whole process: every use below is synchronous and complete before returning. */
+const md5 = new Md5();
+const scratch = Buffer.alloc(16);
 
 /** Codes whose Request Authenticator is an MD5 over the packet (RFC 2866 §3, RFC 5176 §3.5). */
 export function hasComputedRequestAuthenticator(code: number): boolean {
@@ -11,7 +15,8 @@ export function hasComputedRequestAuthenticator(code: number): boolean {
 
 /** MD5(Code+Identifier+Length + `authenticator` + Attributes + Secret). */
 export function packetDigest(packet: Buffer, authenticator: Buffer, secret: Buffer): Buffer {
-  return createHash('md5')
+  return md5
+    .reset()
     .update(packet.subarray(0, 4))
     .update(authenticator)
     .update(packet.subarray(20))
@@ -29,18 +34,47 @@ export function verifyResponseAuthenticator(reply: Frame, requestAuthenticator: 
   return timingSafeEqual(packetDigest(reply.packet, requestAuthenticator, secret), reply.authenticator);
 }
 
+interface HmacPads {
+  inner: Int32Array;
+  outer: Int32Array;
+}
+
+const padsBySecret = new WeakMap<Buffer, HmacPads>();
+
+/** RFC 2104 HMAC-MD5 key pads, hashed once per secret: each packet then starts from their state. */
+function padsOf(secret: Buffer): HmacPads {
+  let pads = padsBySecret.get(secret);
+  if (!pads) {
+    const key = Buffer.alloc(64);
+    (secret.length > 64 ? createHash('md5').update(secret).digest() : secret).copy(key);
+    const pad = (value: number): Int32Array =>
+      new Md5().update(Buffer.from(key.map((byte) => byte ^ value))).snapshot();
+    pads = { inner: pad(0x36), outer: pad(0x5c) };
+    padsBySecret.set(secret, pads);
+  }
+  return pads;
+}
+
 /**
  * HMAC-MD5 of the packet with the Message-Authenticator value as zeros (RFC 3579 §3.2) and
  * the authenticator field as `authenticator`, without copying the packet.
  */
-export function messageAuthenticatorOf(packet: Buffer, maOffset: number, authenticator: Buffer, secret: Buffer): Buffer {
-  return createHmac('md5', secret)
+export function messageAuthenticatorOf(
+  packet: Buffer,
+  maOffset: number,
+  authenticator: Buffer,
+  secret: Buffer,
+): Buffer {
+  const pads = padsOf(secret);
+  md5
+    .reset(pads.inner, 64)
     .update(packet.subarray(0, 4))
     .update(authenticator)
     .update(packet.subarray(20, maOffset + 2))
     .update(ZERO16)
     .update(packet.subarray(maOffset + 18))
-    .digest();
+    .digestInto(scratch);
+  return md5.reset(pads.outer, 64).update(scratch).digest();
 }
 
 /**
@@ -62,10 +96,19 @@ export function verifyMessageAuthenticator(frame: Frame, secret: Buffer, request
  * outgoing packet in place. For replies pass the request authenticator; for computed requests
  * pass null (zeros); for Access-Request/Status-Server pass the random authenticator already in place.
  */
-export function signPacket(packet: Buffer, maOffset: number, secret: Buffer, requestAuthenticator: Buffer | null): Buffer {
+export function signPacket(
+  packet: Buffer,
+  maOffset: number,
+  secret: Buffer,
+  requestAuthenticator: Buffer | null,
+): Buffer {
   const isComputedRequest = hasComputedRequestAuthenticator(packet[0]!);
   const isRandomRequest = packet[0] === Code.AccessRequest || packet[0] === Code.StatusServer;
-  const macAuthenticator = isComputedRequest ? ZERO16 : isRandomRequest ? packet.subarray(4, 20) : requestAuthenticator!;
+  const macAuthenticator = isComputedRequest
+    ? ZERO16
+    : isRandomRequest
+      ? packet.subarray(4, 20)
+      : requestAuthenticator!;
   if (maOffset >= 0) messageAuthenticatorOf(packet, maOffset, macAuthenticator, secret).copy(packet, maOffset + 2);
   if (isComputedRequest) packetDigest(packet, ZERO16, secret).copy(packet, 4);
   else if (!isRandomRequest) packetDigest(packet, requestAuthenticator!, secret).copy(packet, 4);
@@ -78,8 +121,8 @@ export function decryptUserPassword(hidden: Buffer, requestAuthenticator: Buffer
   const out = Buffer.allocUnsafe(hidden.length);
   let previous = requestAuthenticator;
   for (let block = 0; block < hidden.length; block += 16) {
-    const pad = createHash('md5').update(secret).update(previous).digest();
-    for (let i = 0; i < 16; i++) out[block + i] = hidden[block + i]! ^ pad[i]!;
+    md5.reset().update(secret).update(previous).digestInto(scratch);
+    for (let i = 0; i < 16; i++) out[block + i] = hidden[block + i]! ^ scratch[i]!;
     previous = hidden.subarray(block, block + 16);
   }
   let end = out.length;
@@ -103,11 +146,15 @@ export function encryptUserPassword(password: Buffer, requestAuthenticator: Buff
 /** RFC 1994 CHAP: Response = MD5(Ident + Secret + Challenge), compared in constant time. */
 export function verifyChap(chapPassword: Buffer, challenge: Buffer, password: Buffer): boolean {
   if (chapPassword.length !== 1 + AUTHENTICATOR_LENGTH) return false;
-  const expected = createHash('md5').update(chapPassword.subarray(0, 1)).update(password).update(challenge).digest();
+  const expected = md5.reset().update(chapPassword.subarray(0, 1)).update(password).update(challenge).digest();
   return timingSafeEqual(expected, chapPassword.subarray(1));
 }
 
 export function chapResponse(ident: number, password: Buffer, challenge: Buffer): Buffer {
-  const digest = createHash('md5').update(Buffer.from([ident])).update(password).update(challenge).digest();
+  const digest = createHash('md5')
+    .update(Buffer.from([ident]))
+    .update(password)
+    .update(challenge)
+    .digest();
   return Buffer.concat([Buffer.from([ident]), digest]);
 }

@@ -6,7 +6,11 @@ import { parseFrame } from './framing.js';
 interface RadiusPackage {
   add_dictionary(file: string): void;
   load_dictionaries(): void;
-  decode_without_secret(args: { packet: Buffer }): { code: string; identifier: number; attributes: Record<string, unknown> };
+  decode_without_secret(args: { packet: Buffer }): {
+    code: string;
+    identifier: number;
+    attributes: Record<string, unknown>;
+  };
   attr_name_to_id(name: string, vendorId?: number | string): string | undefined;
   vendor_name_to_id(name: string): string | undefined;
   _attr_to(name: string, vendorId: number | string, target: number): string | undefined;
@@ -37,7 +41,8 @@ export function resolveAttribute(name: string, vendor?: string): ResolvedAttribu
   if (vendorKey === undefined) throw new Error(`unknown RADIUS vendor ${vendor}`);
   const id = radius.attr_name_to_id(name, vendorKey);
   const dataType = radius._attr_to(name, vendorKey, ATTR_TYPE_INDEX);
-  if (id === undefined || dataType === undefined) throw new Error(`unknown RADIUS attribute ${name}${vendor ? ` (${vendor})` : ''}`);
+  if (id === undefined || dataType === undefined)
+    throw new Error(`unknown RADIUS attribute ${name}${vendor ? ` (${vendor})` : ''}`);
   return { name, vendorId: vendor === undefined ? null : Number(vendorKey), type: Number(id), dataType };
 }
 

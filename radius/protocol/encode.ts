@@ -70,5 +70,10 @@ export function buildPacket(spec: PacketSpec): Buffer {
     attribute.copy(packet, offset);
     offset += attribute.length;
   }
-  return signPacket(packet, spec.messageAuthenticator ? 20 : -1, spec.secret, isRandomRequest ? null : spec.authenticator);
+  return signPacket(
+    packet,
+    spec.messageAuthenticator ? 20 : -1,
+    spec.secret,
+    isRandomRequest ? null : spec.authenticator,
+  );
 }

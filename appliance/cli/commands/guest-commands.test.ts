@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../clock.js';
 import { loadConfig } from '../../config/load-config.js';
@@ -16,9 +16,15 @@ function run(context: CommandContext, ...argv: string[]): Promise<string[]> {
   return command.run(context, argv.slice(command.path.length));
 }
 
-async function context(t: import('node:test').TestContext, publicUrl = 'https://wifi.example.net'): Promise<CommandContext> {
+async function context(t: TestContext, publicUrl = 'https://wifi.example.net'): Promise<CommandContext> {
   const { config } = loadConfig({ env: {}, overrides: { portal: { publicUrl } } });
-  return { config, store: await tempStore(t), clock: new ManualClock(), logger: silentLogger, services: undefined as never };
+  return {
+    config,
+    store: await tempStore(t),
+    clock: new ManualClock(),
+    logger: silentLogger,
+    services: undefined as never,
+  };
 }
 
 test('turnpike plan list shows the catalogue; voucher create --plan NAME --count N prints that many codes', async (t) => {
@@ -35,7 +41,10 @@ test('turnpike plan list shows the catalogue; voucher create --plan NAME --count
   for (const code of codes) assert.match(code, new RegExp(`^LOB-[${CODE_ALPHABET}]{5}-[${CODE_ALPHABET}]{5}$`));
   assert.match((await run(ctx, 'voucher', 'list'))[0]!, /One hour\s+0\/5/);
   await run(ctx, 'voucher', 'revoke', codes[0]!);
-  assert.notEqual(Object.values(ctx.store.db.vouchers).find((v) => v.revokedAt !== null), undefined);
+  assert.notEqual(
+    Object.values(ctx.store.db.vouchers).find((v) => v.revokedAt !== null),
+    undefined,
+  );
   await assert.rejects(run(ctx, 'voucher', 'create', '--plan', 'nope', '--count', '1'), /no plan nope/);
 });
 
@@ -43,7 +52,11 @@ test('turnpike dhcp-option prints the RFC 8910 URI and the option 114 lines', as
   const lines = await run(await context(t), 'dhcp-option');
   assert.equal(lines[0], 'https://wifi.example.net/captive-portal/api');
   assert.ok(lines.includes('dnsmasq:    dhcp-option=114,"https://wifi.example.net/captive-portal/api"'));
-  assert.ok(lines.some((line) => line.startsWith('ISC dhcpd:  option default-url "https://wifi.example.net/captive-portal/api";')));
+  assert.ok(
+    lines.some((line) =>
+      line.startsWith('ISC dhcpd:  option default-url "https://wifi.example.net/captive-portal/api";'),
+    ),
+  );
   assert.ok(lines.some((line) => line.includes('"v4-captive-portal"')));
   const plain = await run(await context(t, 'http://10.0.0.1:8080'), 'dhcp-option');
   assert.match(plain.at(-1)!, /https/);

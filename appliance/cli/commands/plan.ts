@@ -60,7 +60,9 @@ const seedDemo: StoreCommand = {
   mutates: true,
   async run({ store, clock }) {
     const created = await seedDemoCatalogue(store, clock);
-    return created.length === 0 ? ['plans exist already; nothing seeded'] : created.map((plan) => `plan ${plan.name} added`);
+    return created.length === 0
+      ? ['plans exist already; nothing seeded']
+      : created.map((plan) => `plan ${plan.name} added`);
   },
 };
 

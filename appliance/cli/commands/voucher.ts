@@ -36,7 +36,9 @@ const create: StoreCommand = {
       planId: plan.id,
       count,
       ...(flags.prefix !== undefined ? { prefix: flags.prefix } : {}),
-      ...(multi !== undefined ? { multiUse: true, maxUses: multi === 'unlimited' ? null : positiveInt(multi, 'multi-use', null) } : {}),
+      ...(multi !== undefined
+        ? { multiUse: true, maxUses: multi === 'unlimited' ? null : positiveInt(multi, 'multi-use', null) }
+        : {}),
       validFrom: now,
       validUntil: now + validDays * DAY_MS,
       note: flags.note ?? '',

@@ -52,6 +52,8 @@ describe('nftables driver in network namespaces (client — gw — inet), driven
         lab.lanInterface,
         '--portal-ip',
         lab.portalIp,
+        '--portal-ip6',
+        lab.portalIp6,
         '--portal-port',
         '8081',
         '--log-level',

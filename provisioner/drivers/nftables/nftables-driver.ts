@@ -77,7 +77,7 @@ export class NftablesDriver implements FirewallDriver {
     }
     const staleMac =
       previous && previous.mac !== rule.mac && !this.#macShared(previous.mac, rule.ip) ? previous.mac : undefined;
-    await this.#nft.script(allowScript({ ...rule, macSeconds, ...counters, ...(staleMac ? { staleMac } : {}) }));
+    await this.#nft.batch(allowScript({ ...rule, macSeconds, ...counters, ...(staleMac ? { staleMac } : {}) }));
     this.#known.set(rule.ip, { mac: rule.mac, expiresAt: now + rule.seconds * 1000 });
   }
 
@@ -85,7 +85,7 @@ export class NftablesDriver implements FirewallDriver {
     const known = this.#live(this.#clock.now()).get(ref.ip);
     const mac = known?.mac ?? ref.mac;
     const dropMac = mac !== '' && !this.#macShared(mac, ref.ip);
-    await this.#nft.script(revokeScript(ref.ip, dropMac ? mac : undefined));
+    await this.#nft.batch(revokeScript(ref.ip, dropMac ? mac : undefined));
     this.#known.delete(ref.ip);
   }
 

@@ -24,6 +24,19 @@ const WTMP = '/var/log/wtmp';
 
 export const TOOLS = ['useradd', 'usermod', 'userdel', 'groupadd', 'groupdel', 'chpasswd', 'pkill', 'last', 'du'];
 
+/** The capabilities a shipped unit keeps in its bounding set, as `setpriv --bounding-set` wants them. */
+export async function unitBoundingSet(unit: string): Promise<string[]> {
+  const text = await readFile(join(HOST_DIR, '..', unit), 'utf8');
+  const line = /^CapabilityBoundingSet=(.*)$/m.exec(text)?.[1] ?? '';
+  return line.split(/\s+/).filter((c) => c.length > 0);
+}
+
+/** `setpriv` in front of a program: only `caps` in the bounding set, no new privileges, as under systemd. */
+export function setprivArgs(caps: readonly string[]): string[] {
+  const bounding = ['-all', ...caps.map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`)].join(',');
+  return ['setpriv', '--bounding-set', bounding, '--inh-caps', '-all', '--no-new-privs', '--'];
+}
+
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

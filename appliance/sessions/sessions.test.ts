@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { ManualClock } from '../clock.js';
+import type { Plan } from '../domain/model.js';
+import { silentLogger } from '../logger.js';
+import { LowdbStore } from '../store/lowdb-store.js';
+import { StoreAccessPolicy } from './access-policy.js';
+import { recordAccounting, sessionIdOf, type AccountingEvent } from './accounting.js';
+import type { DynamicAuthorizationPort, DynamicAuthorizationTarget } from './enforcer.js';
+import { SessionEnforcer } from './enforcer.js';
+import { PasswordCache } from './password-cache.js';
+import { startSessionSweeper, sweepSessions } from './sweeper.js';
+
+const GIB = 2 ** 30;
+
+function plan(overrides: Partial<Plan> = {}): Plan {
+  return {
+    id: 'p',
+    name: 'Plan',
+    description: '',
+    priceMinor: 0,
+    currency: 'EUR',
+    durationSeconds: 3600,
+    quotaBytes: GIB,
+    bandwidthUpKbps: 1000,
+    bandwidthDownKbps: 5000,
+    maxDevices: 1,
+    idleTimeoutSeconds: null,
+    services: ['internet'],
+    recurring: false,
+    freeTier: null,
+    onQuotaExhausted: { action: 'disconnect' },
+    visible: true,
+    archived: false,
+    createdAt: 0,
+    updatedAt: 0,
+    ...overrides,
+  };
+}
+
+/** Records every request instead of talking to a NAS; answers ACK. */
+class RecordingPort implements DynamicAuthorizationPort {
+  readonly calls: Array<{ kind: string; acctSessionId: string | null; upKbps?: number | null }> = [];
+  async disconnect(target: DynamicAuthorizationTarget): Promise<{ outcome: 'ack'; attempts: number }> {
+    this.calls.push({ kind: 'disconnect', acctSessionId: target.session.acctSessionId });
+    return { outcome: 'ack', attempts: 1 };
+  }
+  async changeAuthorization(
+    target: DynamicAuthorizationTarget,
+    limits: { upKbps: number | null },
+  ): Promise<{ outcome: 'ack'; attempts: number }> {
+    this.calls.push({ kind: 'coa', acctSessionId: target.session.acctSessionId, upKbps: limits.upKbps });
+    return { outcome: 'ack', attempts: 1 };
+  }
+}
+
+describe('sessions: accounting, quotas, the sweeper and the login policy', () => {
+  let dir: string;
+  let store: LowdbStore;
+  let clock: ManualClock;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'turnpike-sessions-'));
+    store = await LowdbStore.open({ dir });
+    clock = new ManualClock();
+    const now = clock.now();
+    await store.update((db) => {
+      db.plans.p = plan();
+      db.nasClients.nas = {
+        id: 'nas',
+        name: 'nas',
+        source: '127.0.0.1',
+        secret: 'a-long-secret',
+        dialect: 'generic',
+        coaPort: 3799,
+        requireMessageAuthenticator: true,
+        createdAt: now,
+      };
+      db.subscriptions.s = {
+        id: 's',
+        userId: 'u',
+        voucherCode: null,
+        planId: 'p',
+        source: 'payment',
+        sourceRef: null,
+        status: 'active',
+        startedAt: now,
+        endsAt: now + 3_600_000,
+        bytesUsed: 0,
+        cancelAtPeriodEnd: false,
+        createdAt: now,
+        updatedAt: now,
+      };
+    });
+  });
+  afterEach(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const event = (overrides: Partial<AccountingEvent>): AccountingEvent => ({
+    nasId: 'nas',
+    status: 'interim',
+    acctSessionId: 'a',
+    subscriptionId: 's',
+    mac: '02:00:00:00:00:01',
+    ip: null,
+    inputOctets: 0,
+    outputOctets: 0,
+    sessionTime: null,
+    terminateCause: null,
+    interimIntervalSeconds: 60,
+    ...overrides,
+  });
+
+  it("charges all of an owner's devices to one quota and ends every session when it is spent", async () => {
+    await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'phone' }));
+    await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'laptop', mac: '02:00:00:00:00:02' }));
+    const first = await recordAccounting(store, clock, event({ acctSessionId: 'phone', inputOctets: GIB / 2 }));
+    assert.deepEqual(first.actions, []);
+    const crossing = await recordAccounting(
+      store,
+      clock,
+      event({ acctSessionId: 'laptop', mac: '02:00:00:00:00:02', outputOctets: GIB / 2 }),
+    );
+    assert.equal(store.db.subscriptions.s!.bytesUsed, GIB);
+    assert.deepEqual(crossing.actions.map((action) => [action.action, action.sessionId]).sort(), [
+      ['disconnect', sessionIdOf('nas', 'laptop')],
+      ['disconnect', sessionIdOf('nas', 'phone')],
+    ]);
+  });
+
+  it('throttles instead of cutting when the plan says so, and never refunds a counter that restarted', async () => {
+    await store.update((db) => {
+      db.plans.p!.onQuotaExhausted = { action: 'throttle', upKbps: 64, downKbps: 128 };
+    });
+    await recordAccounting(store, clock, event({ status: 'start' }));
+    const result = await recordAccounting(store, clock, event({ inputOctets: GIB + 5 }));
+    assert.deepEqual(result.actions, [
+      { action: 'throttle', sessionId: sessionIdOf('nas', 'a'), rate: { upKbps: 64, downKbps: 128 } },
+    ]);
+    await recordAccounting(store, clock, event({ inputOctets: 10 }));
+    assert.equal(store.db.subscriptions.s!.bytesUsed, GIB + 5);
+    await recordAccounting(store, clock, event({ inputOctets: 30 }));
+    assert.equal(store.db.subscriptions.s!.bytesUsed, GIB + 25);
+  });
+
+  it('closes a session with no update for staleFactor × its interim interval into the history', async () => {
+    await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'zombie' }));
+    clock.advance(100_000);
+    await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'alive' }));
+    clock.advance(51_000);
+    const swept = await sweepSessions(store, clock, 2.5);
+    assert.deepEqual(
+      swept.closed.map((session) => session.acctSessionId),
+      ['zombie'],
+    );
+    assert.ok(store.db.sessions[sessionIdOf('nas', 'alive')]);
+    const history = await store.history<{ acctSessionId: string; reason: string }>('closed-sessions').readAll();
+    assert.deepEqual(
+      history.map((record) => [record.acctSessionId, record.reason]),
+      [['zombie', 'stale']],
+    );
+    const late = await recordAccounting(
+      store,
+      clock,
+      event({ status: 'stop', acctSessionId: 'zombie', inputOctets: 999 }),
+    );
+    assert.equal(late.chargedBytes, 0, 'a Stop for a session already closed charges nothing twice');
+  });
+
+  it('the sweeper asks the NAS to end sessions of a cancelled subscription and records the answer', async () => {
+    await recordAccounting(store, clock, event({ status: 'start' }));
+    await store.update((db) => {
+      db.subscriptions.s!.status = 'cancelled';
+    });
+    const port = new RecordingPort();
+    const enforcer = new SessionEnforcer({ store, clock, port, logger: silentLogger });
+    const sweeper = startSessionSweeper({
+      store,
+      clock,
+      enforcer,
+      logger: silentLogger,
+      staleFactor: 2.5,
+      intervalMs: 3_600_000,
+    });
+    try {
+      const result = await sweeper.sweep();
+      assert.deepEqual(result.actions, [
+        { action: 'disconnect', sessionId: sessionIdOf('nas', 'a'), reason: 'subscription-cancelled' },
+      ]);
+      for (let i = 0; i < 50 && port.calls.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(port.calls, [{ kind: 'disconnect', acctSessionId: 'a' }]);
+    } finally {
+      sweeper.stop();
+    }
+  });
+
+  it("a login is refused once the owner's device limit is reached, but the same device may sign in again", async () => {
+    await store.update((db) => {
+      db.devices.d1 = {
+        id: 'd1',
+        ownerKey: 'user:u',
+        mac: '02:00:00:00:00:01',
+        label: '',
+        firstSeenAt: 0,
+        lastSeenAt: 0,
+      };
+      db.devices.d2 = {
+        id: 'd2',
+        ownerKey: 'user:u',
+        mac: '02:00:00:00:00:02',
+        label: '',
+        firstSeenAt: 0,
+        lastSeenAt: 0,
+      };
+    });
+    await recordAccounting(store, clock, event({ status: 'start' }));
+    const policy = new StoreAccessPolicy({ store, clock, verifyPassword: async () => false, passwordCacheSeconds: 60 });
+    const login = (mac: string): Promise<{ ok: boolean; code?: string }> =>
+      policy
+        .authorize({ userName: mac, proof: { kind: 'none' }, mac, ip: null })
+        .then((d) => (d.ok ? { ok: true } : { ok: false, code: d.code }));
+    assert.deepEqual(await login('02:00:00:00:00:01'), { ok: true });
+    assert.deepEqual(await login('02:00:00:00:00:02'), { ok: false, code: 'TP_ERR_DEVICE_LIMIT' });
+    await store.update((db) => {
+      db.subscriptions.s!.status = 'suspended';
+    });
+    assert.deepEqual(await login('02:00:00:00:00:01'), { ok: false, code: 'TP_ERR_ENTITLEMENT_EXPIRED' });
+  });
+
+  it('verifies a password with bcrypt once, then answers from the cache until the hash changes', async () => {
+    let calls = 0;
+    const cache = new PasswordCache({
+      verify: async (password) => (calls++, password === 'right'),
+      clock,
+      ttlSeconds: 60,
+    });
+    assert.equal(await cache.check('u', 'hash-1', 'right'), true);
+    assert.equal(await cache.check('u', 'hash-1', 'right'), true);
+    assert.equal(await cache.check('u', 'hash-1', 'wrong'), false);
+    assert.equal(await cache.check('u', 'hash-1', 'wrong'), false);
+    assert.equal(calls, 2);
+    assert.equal(await cache.check('u', 'hash-2', 'right'), true, 'a new password hash is checked afresh');
+    clock.advance(61_000);
+    await cache.check('u', 'hash-2', 'right');
+    assert.equal(calls, 4, 'entries expire');
+  });
+});
