@@ -30,7 +30,6 @@ export async function buildPortalFoundation(deps: PortalFoundation): Promise<Fas
     bodyLimit: deps.config.portal.bodyLimitBytes,
     trustProxy: deps.config.portal.trustProxy,
     genReqId: () => randomUUID(),
-    requestIdLogLabel: 'requestId',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
   await app.register(errorShape);

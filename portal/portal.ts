@@ -1,12 +1,16 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { Payments } from '../appliance/payments/payments.js';
 import { buildPortalFoundation, type PortalFoundation } from './app.js';
-import { registerGuestPortal, type GuestPortalDeps } from './guest-portal.js';
+import { createCompleteLogin, registerGuestPortal, type GuestPortalDeps } from './guest-portal.js';
+import { paymentsRoutes } from './payments/payments-routes.js';
 
 export type PortalDeps = PortalFoundation & {
   /** Accounts' routes (`createAuthentication(...).routes`); its `authenticator` is the foundation's. */
   authRoutes?: FastifyPluginAsync;
   /** The guest journey (captive pages, probes, plans and vouchers); omitted in API-only tests. */
   guest?: GuestPortalDeps;
+  /** Checkout, webhooks, payments and invoices; omitted when no payment provider is configured. */
+  payments?: Payments;
 };
 
 /** The whole HTTP door: foundation plus every feature's routes. */
@@ -14,5 +18,13 @@ export async function buildPortal(deps: PortalDeps): Promise<FastifyInstance> {
   const app = await buildPortalFoundation(deps);
   if (deps.authRoutes) await app.register(deps.authRoutes);
   if (deps.guest) await registerGuestPortal(app, deps.guest);
+  if (deps.payments) {
+    const guest = deps.guest;
+    await app.register(paymentsRoutes, {
+      payments: deps.payments,
+      publicUrl: deps.config.portal.publicUrl,
+      ...(guest ? { completeLogin: createCompleteLogin(guest) } : {}),
+    });
+  }
   return app;
 }

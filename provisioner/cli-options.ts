@@ -11,6 +11,7 @@ export interface ProvisionerCliOptions {
   portalIp6: string;
   portalPort: number;
   netns: string;
+  gardenRefreshSeconds: number;
   metricsListen: string;
   logLevel: string;
 }
@@ -26,6 +27,7 @@ const USAGE = `turnpike-provisioner [options]
   --portal-ip6 IP             optional IPv6 portal address
   --portal-port PORT          portal port HTTP is redirected to (default 8080)
   --netns NAME                run nft inside a network namespace (tests, benchmarks)
+  --garden-refresh-seconds N  re-resolve walled-garden domains every N s (default 300)
   --metrics-listen HOST:PORT  serve Prometheus text at /metrics (off by default)
   --log-level LEVEL           pino level (default info)`;
 
@@ -45,6 +47,7 @@ export function parseCliOptions(argv: string[]): ProvisionerCliOptions {
       'portal-ip6': { type: 'string', default: '' },
       'portal-port': { type: 'string', default: '8080' },
       netns: { type: 'string', default: '' },
+      'garden-refresh-seconds': { type: 'string', default: '300' },
       'metrics-listen': { type: 'string', default: '' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
@@ -60,6 +63,8 @@ export function parseCliOptions(argv: string[]): ProvisionerCliOptions {
     values.accounts === 'memory' || values.accounts === 'host' ? values.accounts : fail('bad --accounts');
   const portalPort = Number(values['portal-port']);
   if (!Number.isInteger(portalPort) || portalPort < 1 || portalPort > 65535) fail('bad --portal-port');
+  const gardenRefreshSeconds = Number(values['garden-refresh-seconds']);
+  if (!Number.isInteger(gardenRefreshSeconds) || gardenRefreshSeconds < 10) fail('bad --garden-refresh-seconds (≥ 10)');
   if (driver === 'nftables' && (!values['lan-if'] || !values['portal-ip'])) {
     fail('--driver nftables needs --lan-if and --portal-ip');
   }
@@ -74,6 +79,7 @@ export function parseCliOptions(argv: string[]): ProvisionerCliOptions {
     portalIp6: values['portal-ip6'],
     portalPort,
     netns: values.netns,
+    gardenRefreshSeconds,
     metricsListen: values['metrics-listen'],
     logLevel: values['log-level'],
   };

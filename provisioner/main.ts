@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createLogger } from '../appliance/logger.js';
 import { parseCliOptions } from './cli-options.js';
 import { HostAccountDriver } from './drivers/accounts.js';
@@ -26,11 +27,14 @@ async function main(): Promise<void> {
           lanInterface: o.lanInterface,
           portalIp: assertIp('--portal-ip', o.portalIp),
           portalPort: o.portalPort,
+          refreshSeconds: o.gardenRefreshSeconds,
           ...(o.portalIp6 ? { portalIp6: assertIp('--portal-ip6', o.portalIp6) } : {}),
           ...(o.netns ? { commandPrefix: ['ip', 'netns', 'exec', o.netns] } : {}),
         })
       : new MemoryFirewallDriver();
   const accounts: AccountDriver = o.accounts === 'host' ? new HostAccountDriver() : new MemoryAccountDriver();
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'turnpike_provisioner_' });
   const server = await startProvisionerServer({
     listen: o.listen,
     tls: {
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
     firewallName: o.driver,
     accountsName: o.accounts,
     logger,
+    registry,
   });
 
   const metrics = o.metricsListen

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when proto/gen is stale, when buf lint finds a problem, or when the
+# Fails when proto/gen is stale, when buf lint or buf format finds a problem, or when the
 # contract breaks compatibility with the proto on the main branch.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -10,6 +10,8 @@ fresh="$(mktemp -d)"
 trap 'rm -rf "$fresh"' EXIT
 
 "$buf" lint
+# Our own contracts only; grpc/health is the upstream file verbatim.
+"$buf" format --path turnpike --diff --exit-code
 "$buf" generate --output "$fresh"
 if ! diff -r "$fresh/gen" "$root/proto/gen"; then
   echo "proto/gen is stale: run 'npm run proto:generate' and commit the result" >&2

@@ -36,6 +36,8 @@ export interface AccountService {
   keys: SigningKeys;
   /** Rotates the JWT signing key; tokens signed by the previous key stay valid until they expire. */
   rotateSigningKey(actorId: string | null): Promise<string>;
+  /** Checks a password against a stored hash on the hashing workers (RADIUS PAP logins). */
+  verifyPassword(password: string, hash: string): Promise<boolean>;
   /** Resolves when background mail and audit work has finished (shutdown, tests). */
   settled(): Promise<void>;
   /** Waits for background work, then stops the hashing workers. */
@@ -88,6 +90,7 @@ export async function createAccountService(deps: AccountServiceDeps): Promise<Ac
       await context.audit({ action: 'signing_key.rotated', actorId, target: kid, ip: null });
       return kid;
     },
+    verifyPassword: (password, hash) => hasher.verify(password, hash),
     settled: () => context.background.settled(),
     async close() {
       await context.background.settled();

@@ -1,8 +1,18 @@
 import type { StoreCommand } from './command.js';
+import { DHCP_OPTION_COMMANDS } from './commands/dhcp-option.js';
 import { NAS_COMMANDS } from './commands/nas.js';
+import { PLAN_COMMANDS } from './commands/plan.js';
+import { USER_COMMANDS } from './commands/user.js';
+import { VOUCHER_COMMANDS } from './commands/voucher.js';
 
 /** Every command that reads or changes the store, in help order. */
-export const STORE_COMMANDS: readonly StoreCommand[] = [...NAS_COMMANDS];
+export const STORE_COMMANDS: readonly StoreCommand[] = [
+  ...USER_COMMANDS,
+  ...PLAN_COMMANDS,
+  ...VOUCHER_COMMANDS,
+  ...NAS_COMMANDS,
+  ...DHCP_OPTION_COMMANDS,
+];
 
 /** Finds the longest command path that prefixes `argv`. */
 export function findStoreCommand(argv: string[]): { command: StoreCommand; args: string[] } | null {

@@ -45,9 +45,9 @@ async function runStoreCommand(command: StoreCommand, args: string[], loaded: Lo
   // While the appliance runs, even reads go through it: it holds the latest state.
   if (owner !== null && owner !== process.pid) return forward(loaded, [...command.path, ...args]);
   const logger = createLogger({ level: 'warn' });
-  const store = await LowdbStore.open({ dir, readOnly: !command.mutates });
+  const store = await LowdbStore.open({ dir });
   try {
-    const services = createServices({ config: loaded.config, store, clock: systemClock, logger });
+    const services = await createServices({ config: loaded.config, store, clock: systemClock, logger });
     return await command.run({ config: loaded.config, store, clock: systemClock, logger, services }, args);
   } finally {
     await store.close();

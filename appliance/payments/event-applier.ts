@@ -217,7 +217,8 @@ export class EventApplier {
   }
 
   async #readInvoice(invoiceId: string): Promise<ProviderInvoice | null> {
-    const invoice = await this.#stripe.invoices.retrieve(invoiceId);
+    // Real Stripe includes an invoice's payments only when asked.
+    const invoice = await this.#stripe.invoices.retrieve(invoiceId, { expand: ['payments'] });
     const subscriptionId = subscriptionIdOfInvoice(invoice);
     if (!subscriptionId) return null;
     const paymentIntentId = paymentIntentIdOfInvoice(invoice);

@@ -16,7 +16,8 @@ export interface EmbeddedProvisioner {
 function provisionerEntry(): { args: string[] } {
   const ts = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(new URL(`../../provisioner/main.${ts ? 'ts' : 'js'}`, import.meta.url));
-  return { args: ts ? ['--import', 'tsx', entry] : [entry] };
+  // tsx resolved from this package, so the child starts whatever the working directory.
+  return { args: ts ? ['--import', import.meta.resolve('tsx'), entry] : [entry] };
 }
 
 /**

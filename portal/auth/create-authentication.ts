@@ -21,7 +21,14 @@ export interface Authentication {
 
 /** Accounts plus their HTTP door: pass `authenticator` and `routes` to `buildPortal`. */
 export async function createAuthentication(deps: AccountServiceDeps): Promise<Authentication> {
-  const accounts = await createAccountService(deps);
+  return authenticationFor(await createAccountService(deps), deps);
+}
+
+/** The HTTP door for an account service the composition root already holds. */
+export function authenticationFor(
+  accounts: AccountService,
+  deps: Pick<AccountServiceDeps, 'clock' | 'logger' | 'config'>,
+): Authentication {
   const authenticator = createSessionAuthenticator({ flows: accounts.flows, clock: deps.clock, logger: deps.logger });
   const routes = fp(
     async (app: FastifyInstance) => {

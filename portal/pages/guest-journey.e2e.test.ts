@@ -137,6 +137,7 @@ async function freeTierJourney(
   await page.goto(`${h.url}/portal/status`);
   await look(page, options.shots, `status-${suffix}`, options.record);
   assert.match(await page.locator('#time-left').innerText(), /30 min/);
+  assert.match(await page.locator('.devices').innerText(), /Linux · MAC aa:bb:cc:00:01:0\d \(this device\)/);
   await page.goto(`${h.url}/portal/account`);
   await look(page, options.shots, `account-${suffix}`, options.record);
   assert.match(await page.locator('main').innerText(), new RegExp(options.email.replace('.', '\\.')));
@@ -201,6 +202,11 @@ for (const js of [true, false]) {
       await page.goto(`${h.url}/portal/login?lang=de`);
       await look(page, shots, `login-de-${js ? 'js' : 'nojs'}`, record);
       assert.match(await page.locator('h1').innerText(), /Anmelden/);
+      const forged = new URLSearchParams({ uamip: '203.0.113.66', uamport: '3990', challenge: CHALLENGE, lang: 'en' });
+      const refused = await page.goto(`${h.url}/portal?${forged}`);
+      assert.equal(refused?.status(), 400);
+      await look(page, shots, `error-forged-nas-${js ? 'js' : 'nojs'}`, record);
+      assert.match(await page.getByRole('alert').innerText(), /not a configured NAS address/);
     } finally {
       await first.close();
     }

@@ -19,7 +19,6 @@ const ARGS = [
 
 test('a guest picks a paid plan, is declined with a clear message, retries with a good card and lands connected', async (t) => {
   if (!requireSystem(t, { tools: ['chromium'] })) return;
-  const world = await startPaymentsWorld(t, { gateway: true });
   const profile = await mkdtemp(join(tmpdir(), 'tp-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -32,6 +31,8 @@ test('a guest picks a paid plan, is declined with a clear message, retries with 
     await browser.close();
     await rm(profile, { recursive: true, force: true });
   });
+  // Started after the browser so that its teardown runs after the browser has let go of its connections.
+  const world = await startPaymentsWorld(t, { gateway: true });
   const page = browser.pages()[0] ?? (await browser.newPage());
   const portal = world.appliance.url;
 

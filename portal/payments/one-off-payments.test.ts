@@ -201,3 +201,18 @@ test('the guest downloads their invoice as HTML and PDF; another guest cannot', 
   assert.equal((await get('/pdf', other.token)).statusCode, 404);
   assert.equal((await get('', await world.staffToken('operator'))).statusCode, 200);
 });
+
+test('ten guests paying at the same moment get gap-free invoice numbers', async (t) => {
+  const world = await startPaymentsWorld(t);
+  const guests = await Promise.all(Array.from({ length: 10 }, () => world.guest()));
+  const sessions = await Promise.all(guests.map((guest) => checkout(world, guest.token, world.plans.hour.id)));
+  for (const session of sessions) assert.ok(world.fake.payCheckout(session.sessionId, '4242424242424242').ok);
+  await world.fake.webhooksIdle();
+  const numbers = Object.values(world.appliance.store.db.payments.payments)
+    .map((payment) => payment.invoiceNumber?.slice(5))
+    .sort();
+  assert.deepEqual(
+    numbers,
+    Array.from({ length: 10 }, (_, i) => String(i + 1).padStart(6, '0')),
+  );
+});

@@ -69,7 +69,8 @@ export const accessControl = fp(
     app.addHook('onRequest', async (request) => {
       request.principal = await options.authenticator.authenticate(request);
       const config = request.routeOptions.config;
-      if (config.public) return;
+      // An unknown path gets the not-found answer, not a demand to sign in.
+      if (config.public || request.is404) return;
       const roles = config.roles ?? [];
       const principal = request.principal;
       if (!principal) throw new TurnpikeError('TP_ERR_UNAUTHENTICATED');

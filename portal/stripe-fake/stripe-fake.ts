@@ -2,7 +2,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../../appliance/clock.js';
 import { renderCheckoutPage, renderGonePage } from './checkout-page.js';
-import { FakeBilling } from './fake-billing.js';
+import { FakeCharges } from './fake-charges.js';
+import { FakeCheckout } from './fake-checkout.js';
+import { FakeSubscriptions } from './fake-subscriptions.js';
 import { FakeCatalog } from './fake-catalog.js';
 import {
   FakeLedger,
@@ -84,7 +86,9 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
   });
   const ledger = new FakeLedger(clock, (event) => delivery.enqueue(event));
   const catalog = new FakeCatalog(ledger);
-  const billing = new FakeBilling(ledger, catalog, () => baseUrl);
+  const charges = new FakeCharges(ledger, catalog);
+  const subscriptions = new FakeSubscriptions(ledger, catalog, charges);
+  const checkout = new FakeCheckout(ledger, catalog, charges, subscriptions, () => baseUrl);
   const idempotent = new Map<string, { fingerprint: string; status: number; body: unknown }>();
 
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 1_048_576 });
@@ -201,16 +205,16 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
             object: 'list',
             has_more: false,
             url: `/v1/checkout/sessions/${session.id}/line_items`,
-            data: billing.sessionLineItems(session.id),
+            data: checkout.sessionLineItems(session.id),
           },
         }
       : session;
-  api('POST', '/v1/checkout/sessions', (params) => withLineItems(billing.createCheckoutSession(params), params));
+  api('POST', '/v1/checkout/sessions', (params) => withLineItems(checkout.createCheckoutSession(params), params));
   api('GET', '/v1/checkout/sessions/:id', (params, id) => withLineItems(ledger.get('checkout.session', id), params));
-  api('POST', '/v1/checkout/sessions/:id/expire', (_params, id) => billing.expireCheckoutSession(id));
+  api('POST', '/v1/checkout/sessions/:id/expire', (_params, id) => checkout.expireCheckoutSession(id));
   api('GET', '/v1/checkout/sessions/:id/line_items', (params, id) => {
     ledger.get('checkout.session', id);
-    return ledger.page(`/v1/checkout/sessions/${id}/line_items`, billing.sessionLineItems(id), params);
+    return ledger.page(`/v1/checkout/sessions/${id}/line_items`, checkout.sessionLineItems(id), params);
   });
   list('checkout.session', '/v1/checkout/sessions', (params) => [
     equalsParam(params, 'customer'),
@@ -218,16 +222,16 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     equalsParam(params, 'subscription'),
   ]);
 
-  api('POST', '/v1/payment_intents', (params) => billing.createPaymentIntent(params));
+  api('POST', '/v1/payment_intents', (params) => charges.createPaymentIntent(params));
   retrieve('payment_intent', '/v1/payment_intents/:id');
   list('payment_intent', '/v1/payment_intents', (params) => [equalsParam(params, 'customer')]);
 
   retrieve('charge', '/v1/charges/:id');
   list('charge', '/v1/charges', (params) => [equalsParam(params, 'customer'), equalsParam(params, 'payment_intent')]);
 
-  api('POST', '/v1/subscriptions', (params) => billing.createSubscription(params));
-  api('POST', '/v1/subscriptions/:id', (params, id) => billing.updateSubscription(id, params));
-  api('DELETE', '/v1/subscriptions/:id', (_params, id) => billing.cancelSubscription(id));
+  api('POST', '/v1/subscriptions', (params) => subscriptions.createSubscription(params));
+  api('POST', '/v1/subscriptions/:id', (params, id) => subscriptions.updateSubscription(id, params));
+  api('DELETE', '/v1/subscriptions/:id', (_params, id) => subscriptions.cancelSubscription(id));
   retrieve('subscription', '/v1/subscriptions/:id');
   list('subscription', '/v1/subscriptions', (params) => [
     equalsParam(params, 'customer'),
@@ -249,7 +253,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     },
   ]);
 
-  api('POST', '/v1/refunds', (params) => billing.createRefund(params));
+  api('POST', '/v1/refunds', (params) => charges.createRefund(params));
   retrieve('refund', '/v1/refunds/:id');
   list('refund', '/v1/refunds', (params) => [equalsParam(params, 'charge'), equalsParam(params, 'payment_intent')]);
 
@@ -280,7 +284,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
         'seconds',
       );
     }
-    billing.advance(seconds);
+    subscriptions.advance(seconds);
     return { object: 'test_clock', frozen_time: ledger.nowSeconds() };
   });
   api('POST', '/_fake/customers/:id/card', (params, id) => {
@@ -301,7 +305,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     return reply.send(
       renderCheckoutPage({
         session,
-        lineItems: billing.sessionLineItems(id),
+        lineItems: checkout.sessionLineItems(id),
         error: null,
         email: String(session.customer_email ?? ''),
       }),
@@ -314,11 +318,11 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     if (!session) return reply.code(404).send(renderGonePage('This checkout link is not valid.'));
     const form = (request.body as FormObject | undefined) ?? {};
     const email = optionalString(form, 'email');
-    const result = billing.payCheckout(id, optionalString(form, 'cardnumber') ?? '', email);
+    const result = checkout.payCheckout(id, optionalString(form, 'cardnumber') ?? '', email);
     if (result.ok) return reply.redirect(result.redirect, 303);
     const view = {
       session,
-      lineItems: billing.sessionLineItems(id),
+      lineItems: checkout.sessionLineItems(id),
       error: `${result.message} Check the details or use another card.`,
       email: email ?? '',
     };
@@ -362,11 +366,11 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     host,
     port: address.port,
     now: () => ledger.nowMs(),
-    advance: (seconds) => billing.advance(seconds),
+    advance: (seconds) => subscriptions.advance(seconds),
     setDefaultCard: (customerId, cardNumber) => {
       catalog.setDefaultCard(customerId, cardNumber);
     },
-    payCheckout: (sessionId, cardNumber) => billing.payCheckout(sessionId, cardNumber, null),
+    payCheckout: (sessionId, cardNumber) => checkout.payCheckout(sessionId, cardNumber, null),
     setWebhookUrl: (webhookUrl) => delivery.setUrl(webhookUrl),
     events: () => ledger.events,
     deliveries: () => delivery.records,

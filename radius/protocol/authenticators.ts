@@ -7,31 +7,33 @@ const ZERO16 = Buffer.alloc(16);
 /** One hasher for the whole process: every use below is synchronous and complete before returning. */
 const md5 = new Md5();
 const scratch = Buffer.alloc(16);
+const expected = Buffer.alloc(16);
 
 /** Codes whose Request Authenticator is an MD5 over the packet (RFC 2866 §3, RFC 5176 §3.5). */
 export function hasComputedRequestAuthenticator(code: number): boolean {
   return code === Code.AccountingRequest || code === Code.DisconnectRequest || code === Code.CoaRequest;
 }
 
-/** MD5(Code+Identifier+Length + `authenticator` + Attributes + Secret). */
-export function packetDigest(packet: Buffer, authenticator: Buffer, secret: Buffer): Buffer {
-  return md5
-    .reset()
-    .update(packet.subarray(0, 4))
-    .update(authenticator)
-    .update(packet.subarray(20))
-    .update(secret)
-    .digest();
+/** MD5(Code+Identifier+Length + `authenticator` + Attributes + Secret), written into `out` at `at`. */
+export function packetDigest(
+  packet: Buffer,
+  authenticator: Buffer,
+  secret: Buffer,
+  out: Buffer = Buffer.allocUnsafe(16),
+  at = 0,
+): Buffer {
+  md5.reset().update(packet, 0, 4).update(authenticator).update(packet, 20).update(secret).digestInto(out, at);
+  return out;
 }
 
 /** Accounting-Request, Disconnect-Request, CoA-Request: the authenticator proves the secret. */
 export function verifyRequestAuthenticator(frame: Frame, secret: Buffer): boolean {
-  return timingSafeEqual(packetDigest(frame.packet, ZERO16, secret), frame.authenticator);
+  return timingSafeEqual(packetDigest(frame.packet, ZERO16, secret, expected), frame.authenticator);
 }
 
 /** A reply's Response Authenticator, computed over the request's authenticator. */
 export function verifyResponseAuthenticator(reply: Frame, requestAuthenticator: Buffer, secret: Buffer): boolean {
-  return timingSafeEqual(packetDigest(reply.packet, requestAuthenticator, secret), reply.authenticator);
+  return timingSafeEqual(packetDigest(reply.packet, requestAuthenticator, secret, expected), reply.authenticator);
 }
 
 interface HmacPads {
@@ -64,17 +66,20 @@ export function messageAuthenticatorOf(
   maOffset: number,
   authenticator: Buffer,
   secret: Buffer,
+  out: Buffer = Buffer.allocUnsafe(16),
+  at = 0,
 ): Buffer {
   const pads = padsOf(secret);
   md5
     .reset(pads.inner, 64)
-    .update(packet.subarray(0, 4))
+    .update(packet, 0, 4)
     .update(authenticator)
-    .update(packet.subarray(20, maOffset + 2))
+    .update(packet, 20, maOffset + 2)
     .update(ZERO16)
-    .update(packet.subarray(maOffset + 18))
+    .update(packet, maOffset + 18)
     .digestInto(scratch);
-  return md5.reset(pads.outer, 64).update(scratch).digest();
+  md5.reset(pads.outer, 64).update(scratch).digestInto(out, at);
+  return out;
 }
 
 /**
@@ -87,7 +92,7 @@ export function verifyMessageAuthenticator(frame: Frame, secret: Buffer, request
   if (offset < 0) return false;
   const authenticator =
     requestAuthenticator ?? (hasComputedRequestAuthenticator(frame.code) ? ZERO16 : frame.authenticator);
-  const expected = messageAuthenticatorOf(frame.packet, offset, authenticator, secret);
+  messageAuthenticatorOf(frame.packet, offset, authenticator, secret, expected);
   return timingSafeEqual(expected, frame.packet.subarray(offset + 2, offset + 18));
 }
 
@@ -109,9 +114,9 @@ export function signPacket(
     : isRandomRequest
       ? packet.subarray(4, 20)
       : requestAuthenticator!;
-  if (maOffset >= 0) messageAuthenticatorOf(packet, maOffset, macAuthenticator, secret).copy(packet, maOffset + 2);
-  if (isComputedRequest) packetDigest(packet, ZERO16, secret).copy(packet, 4);
-  else if (!isRandomRequest) packetDigest(packet, requestAuthenticator!, secret).copy(packet, 4);
+  if (maOffset >= 0) messageAuthenticatorOf(packet, maOffset, macAuthenticator, secret, packet, maOffset + 2);
+  if (isComputedRequest) packetDigest(packet, ZERO16, secret, packet, 4);
+  else if (!isRandomRequest) packetDigest(packet, requestAuthenticator!, secret, packet, 4);
   return packet;
 }
 
@@ -146,7 +151,7 @@ export function encryptUserPassword(password: Buffer, requestAuthenticator: Buff
 /** RFC 1994 CHAP: Response = MD5(Ident + Secret + Challenge), compared in constant time. */
 export function verifyChap(chapPassword: Buffer, challenge: Buffer, password: Buffer): boolean {
   if (chapPassword.length !== 1 + AUTHENTICATOR_LENGTH) return false;
-  const expected = md5.reset().update(chapPassword.subarray(0, 1)).update(password).update(challenge).digest();
+  md5.reset().update(chapPassword, 0, 1).update(password).update(challenge).digestInto(expected);
   return timingSafeEqual(expected, chapPassword.subarray(1));
 }
 

@@ -61,23 +61,19 @@ export class Md5 {
     return this;
   }
 
-  update(data: Uint8Array): this {
-    let offset = 0;
-    this.#length += data.length;
+  /** Hashes `data[start..end)`; ranges avoid creating a view per call on the hot path. */
+  update(data: Uint8Array, start = 0, end = data.length): this {
+    let offset = start;
+    this.#length += end - start;
+    const block = this.#block;
     if (this.#filled > 0) {
-      const take = Math.min(64 - this.#filled, data.length);
-      this.#block.set(data.subarray(0, take), this.#filled);
-      this.#filled += take;
-      offset = take;
+      while (this.#filled < 64 && offset < end) block[this.#filled++] = data[offset++]!;
       if (this.#filled < 64) return this;
-      compress(this.#state, this.#block, 0);
+      compress(this.#state, block, 0);
       this.#filled = 0;
     }
-    for (; offset + 64 <= data.length; offset += 64) compress(this.#state, data, offset);
-    if (offset < data.length) {
-      this.#block.set(data.subarray(offset), 0);
-      this.#filled = data.length - offset;
-    }
+    for (; offset + 64 <= end; offset += 64) compress(this.#state, data, offset);
+    while (offset < end) block[this.#filled++] = data[offset++]!;
     return this;
   }
 

@@ -299,6 +299,40 @@ describe('nftables driver in network namespaces (client — gw — inet), driven
     assert.match(macs, /02:00:00:00:77:02/, 'the MAC stays while the IPv4 entry of the same device is live');
   });
 
+  it('joins concurrent changes into few transactions, and a bad change in a batch fails alone', async (t) => {
+    if (!need(t)) return;
+    const driver = new NftablesDriver({
+      logger: silentLogger,
+      commandPrefix: ['ip', 'netns', 'exec', lab.gw],
+      lanInterface: lab.lanInterface,
+      portalIp: lab.portalIp,
+      portalPort: 8081,
+    });
+    await driver.start();
+    const rule = (i: number) => ({
+      ip: `10.66.0.${i}`,
+      mac: `02:00:00:00:66:${i.toString(16).padStart(2, '0')}`,
+      seconds: 60,
+      upKbps: i % 2 === 0 ? 1000 : 0,
+      downKbps: 0,
+      sessionId: `c${i}`,
+    });
+    // 10.66.0.300 stands for a value only the host refuses (validation normally stops it).
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 60 }, (_, i) => driver.allow(rule(i + 1))),
+      driver.allow(rule(300)),
+    ]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 60);
+    assert.equal(results.at(-1)?.status, 'rejected');
+    const ips = new Set((await driver.list()).map((c) => c.ip));
+    for (let i = 1; i <= 60; i++) assert.ok(ips.has(`10.66.0.${i}`), `10.66.0.${i}`);
+    await Promise.all(Array.from({ length: 60 }, (_, i) => driver.revoke({ ...rule(i + 1) })));
+    assert.ok(!(await driver.list()).some((c) => c.ip.startsWith('10.66.')));
+    const limits = (await lab.nft('list', 'limits', 'table', 'inet', 'turnpike')).stdout;
+    assert.doesNotMatch(limits, /up_10_66_/, 'no limit object left behind');
+    await driver.close();
+  });
+
   it('resolves walled-garden domains into a set and reads the garden back after a restart', async (t) => {
     if (!need(t)) return;
     const options = {

@@ -1,5 +1,5 @@
 import type { FormObject, FormValue } from './form-params.js';
-import { cardOutcome, type CardOutcome } from './fake-cards.js';
+import { cardOutcome } from './fake-cards.js';
 import type { FakeCatalog } from './fake-catalog.js';
 import {
   FakeStripeError,
@@ -13,16 +13,11 @@ import {
   type Metadata,
   type StripeObject,
 } from './fake-ledger.js';
+import type { FakeCharges } from './fake-charges.js';
 
-interface LineItem {
+export interface LineItem {
   price: string;
   quantity: number;
-}
-
-interface SessionExtras {
-  lineItems: LineItem[];
-  subscriptionMetadata: Metadata;
-  paymentIntentMetadata: Metadata;
 }
 
 const DAY = 86_400;
@@ -38,7 +33,7 @@ function addInterval(seconds: number, interval: string, count: number): number {
   return Math.floor(date.getTime() / 1000);
 }
 
-function lineItemsParam(value: FormValue | undefined): LineItem[] {
+export function lineItemsParam(value: FormValue | undefined): LineItem[] {
   if (!Array.isArray(value) || value.length === 0) {
     throw new FakeStripeError(
       400,
@@ -62,340 +57,18 @@ function lineItemsParam(value: FormValue | undefined): LineItem[] {
   });
 }
 
-function nested(params: FormObject, name: string): FormObject {
-  const value = params[name];
-  return typeof value === 'object' && !Array.isArray(value) ? value : {};
-}
-
 /** Checkout, charges, subscriptions, invoices and refunds, on the billing clock. */
-export class FakeBilling {
+/** Subscriptions, their invoices and the test clock that renews them. */
+export class FakeSubscriptions {
   readonly #ledger: FakeLedger;
   readonly #catalog: FakeCatalog;
-  readonly #baseUrl: () => string;
-  readonly #sessionExtras = new Map<string, SessionExtras>();
+  readonly #charges: FakeCharges;
 
-  constructor(ledger: FakeLedger, catalog: FakeCatalog, baseUrl: () => string) {
+  constructor(ledger: FakeLedger, catalog: FakeCatalog, charges: FakeCharges) {
     this.#ledger = ledger;
     this.#catalog = catalog;
-    this.#baseUrl = baseUrl;
+    this.#charges = charges;
   }
-
-  // ---- checkout sessions -------------------------------------------------
-
-  createCheckoutSession(params: FormObject): StripeObject {
-    const mode = required(params, 'mode');
-    if (mode !== 'payment' && mode !== 'subscription') {
-      throw new FakeStripeError(400, 'invalid_request_error', 'parameter_invalid', `Invalid mode: ${mode}`, 'mode');
-    }
-    const lineItems = lineItemsParam(params.line_items);
-    const prices = lineItems.map((item) => this.#ledger.get('price', item.price));
-    for (const price of prices) {
-      if (!price.active)
-        throw new FakeStripeError(
-          400,
-          'invalid_request_error',
-          'price_inactive',
-          `The price ${price.id} is not active.`,
-        );
-      if ((price.type === 'recurring') !== (mode === 'subscription')) {
-        throw new FakeStripeError(
-          400,
-          'invalid_request_error',
-          'parameter_invalid',
-          mode === 'payment'
-            ? `You specified \`payment\` mode but passed a recurring price (${price.id}).`
-            : `You must provide at least one recurring price in \`subscription\` mode (${price.id}).`,
-          'line_items',
-        );
-      }
-    }
-    const currencies = new Set(prices.map((price) => price.currency));
-    if (currencies.size !== 1) {
-      throw new FakeStripeError(
-        400,
-        'invalid_request_error',
-        'parameter_invalid',
-        'All prices must share one currency.',
-        'line_items',
-      );
-    }
-    const customer = optionalString(params, 'customer');
-    if (customer) this.#ledger.get('customer', customer);
-    const amount = lineItems.reduce(
-      (sum, item, index) => sum + (prices[index]!.unit_amount as number) * item.quantity,
-      0,
-    );
-    const id = newId('cs_test');
-    const created = this.#ledger.nowSeconds();
-    const session = this.#ledger.put('checkout.session', {
-      id,
-      object: 'checkout.session',
-      created,
-      expires_at: created + DAY,
-      mode,
-      status: 'open',
-      payment_status: 'unpaid',
-      customer,
-      customer_email: optionalString(params, 'customer_email'),
-      client_reference_id: optionalString(params, 'client_reference_id'),
-      metadata: metadataParam(params.metadata),
-      success_url: required(params, 'success_url'),
-      cancel_url: optionalString(params, 'cancel_url'),
-      url: `${this.#baseUrl()}/c/pay/${id}`,
-      amount_subtotal: amount,
-      amount_total: amount,
-      currency: [...currencies][0],
-      payment_intent: null,
-      subscription: null,
-      invoice: null,
-      livemode: false,
-    });
-    this.#sessionExtras.set(id, {
-      lineItems,
-      subscriptionMetadata: metadataParam(nested(params, 'subscription_data').metadata),
-      paymentIntentMetadata: metadataParam(nested(params, 'payment_intent_data').metadata),
-    });
-    return session;
-  }
-
-  sessionLineItems(sessionId: string): StripeObject[] {
-    const extras = this.#sessionExtras.get(sessionId);
-    if (!extras) return [];
-    return extras.lineItems.map((item) => {
-      const price = this.#ledger.get('price', item.price);
-      const product = this.#ledger.get('product', price.product as string);
-      return {
-        id: newId('li'),
-        object: 'item',
-        created: this.#ledger.nowSeconds(),
-        description: product.name,
-        price,
-        quantity: item.quantity,
-        amount_total: (price.unit_amount as number) * item.quantity,
-        currency: price.currency,
-      };
-    });
-  }
-
-  expireCheckoutSession(id: string): StripeObject {
-    const session = this.#ledger.get('checkout.session', id);
-    if (session.status !== 'open') {
-      throw new FakeStripeError(
-        400,
-        'invalid_request_error',
-        'checkout_session_not_open',
-        'Only open sessions can be expired.',
-      );
-    }
-    session.status = 'expired';
-    this.#ledger.emit('checkout.session.expired', session);
-    return session;
-  }
-
-  /** The hosted page's submit: charge the card, or say why not so the guest can retry. */
-  payCheckout(
-    id: string,
-    cardNumber: string,
-    email: string | null,
-  ): { ok: true; redirect: string } | { ok: false; message: string } {
-    const session = this.#ledger.get('checkout.session', id);
-    const redirect = (session.success_url as string).replaceAll('{CHECKOUT_SESSION_ID}', id);
-    if (session.status === 'complete') return { ok: true, redirect };
-    if (session.status !== 'open' || (session.expires_at as number) <= this.#ledger.nowSeconds()) {
-      return { ok: false, message: 'This checkout session has expired. Go back and start again.' };
-    }
-    const extras = this.#sessionExtras.get(id)!;
-    if (email && !session.customer_email) session.customer_email = email;
-    const customerId = (session.customer as string | null) ?? this.#catalog.createCustomer({ email: email ?? '' }).id;
-    session.customer = customerId;
-    if (session.mode === 'payment') {
-      let intent = session.payment_intent ? this.#ledger.get('payment_intent', session.payment_intent as string) : null;
-      if (!intent) {
-        intent = this.#newIntent(
-          session.amount_total as number,
-          session.currency as string,
-          customerId,
-          extras.paymentIntentMetadata,
-        );
-        session.payment_intent = intent.id;
-      }
-      const outcome = this.#attempt(intent, cardNumber);
-      if (!outcome.ok) return { ok: false, message: outcome.message };
-      session.status = 'complete';
-      session.payment_status = 'paid';
-      this.#ledger.emit('checkout.session.completed', session);
-      return { ok: true, redirect };
-    }
-    const outcome = cardOutcome(cardNumber);
-    if (!outcome.ok) return { ok: false, message: outcome.message };
-    const pm = this.#catalog.createCardMethod(cardNumber, customerId);
-    this.#catalog.updateCustomer(customerId, { invoice_settings: { default_payment_method: pm.id } });
-    const { subscription, invoice } = this.#startSubscription(
-      customerId,
-      extras.lineItems,
-      extras.subscriptionMetadata,
-    );
-    session.subscription = subscription.id;
-    session.invoice = invoice.id;
-    session.status = 'complete';
-    session.payment_status = 'paid';
-    this.#ledger.emit('checkout.session.completed', session);
-    return { ok: true, redirect };
-  }
-
-  // ---- payment intents and charges ---------------------------------------
-
-  createPaymentIntent(params: FormObject): StripeObject {
-    const amount = integerParam(params, 'amount');
-    const currency = required(params, 'currency').toLowerCase();
-    const customer = optionalString(params, 'customer');
-    if (customer) this.#ledger.get('customer', customer);
-    const intent = this.#newIntent(amount, currency, customer, metadataParam(params.metadata));
-    const pmId = optionalString(params, 'payment_method');
-    if (booleanParam(params, 'confirm') && pmId) {
-      const number = this.#catalog.cardNumberOf(pmId);
-      if (!number)
-        throw new FakeStripeError(
-          400,
-          'invalid_request_error',
-          'resource_missing',
-          `No such payment_method: '${pmId}'`,
-        );
-      const outcome = this.#attempt(intent, number);
-      if (!outcome.ok) throw new FakeStripeError(402, 'card_error', outcome.code, outcome.message);
-    }
-    return intent;
-  }
-
-  #newIntent(amount: number, currency: string, customer: string | null, metadata: Metadata): StripeObject {
-    return this.#ledger.put('payment_intent', {
-      id: newId('pi'),
-      object: 'payment_intent',
-      created: this.#ledger.nowSeconds(),
-      amount,
-      amount_received: 0,
-      currency,
-      customer,
-      metadata,
-      status: 'requires_payment_method',
-      latest_charge: null,
-      last_payment_error: null,
-      livemode: false,
-    });
-  }
-
-  /** One charge attempt on an intent; emits what Stripe emits for it. */
-  #attempt(intent: StripeObject, cardNumber: string): CardOutcome {
-    const outcome = cardOutcome(cardNumber);
-    const charge = this.#ledger.put('charge', {
-      id: newId('ch'),
-      object: 'charge',
-      created: this.#ledger.nowSeconds(),
-      amount: intent.amount,
-      amount_captured: outcome.ok ? intent.amount : 0,
-      amount_refunded: 0,
-      currency: intent.currency,
-      customer: intent.customer,
-      payment_intent: intent.id,
-      metadata: intent.metadata,
-      paid: outcome.ok,
-      captured: outcome.ok,
-      refunded: false,
-      status: outcome.ok ? 'succeeded' : 'failed',
-      failure_code: outcome.ok ? null : outcome.code,
-      failure_message: outcome.ok ? null : outcome.message,
-      payment_method_details: {
-        type: 'card',
-        card: { brand: outcome.ok ? outcome.brand : 'visa', last4: cardNumber.slice(-4) },
-      },
-      livemode: false,
-    });
-    intent.latest_charge = charge.id;
-    if (outcome.ok) {
-      intent.status = 'succeeded';
-      intent.amount_received = intent.amount;
-      intent.last_payment_error = null;
-      this.#ledger.emit('charge.succeeded', charge);
-      this.#ledger.emit('payment_intent.succeeded', intent);
-    } else {
-      intent.status = 'requires_payment_method';
-      intent.last_payment_error = {
-        type: 'card_error',
-        code: outcome.code,
-        decline_code: outcome.declineCode,
-        message: outcome.message,
-      };
-      this.#ledger.emit('charge.failed', charge);
-      this.#ledger.emit('payment_intent.payment_failed', intent);
-    }
-    return outcome;
-  }
-
-  createRefund(params: FormObject): StripeObject {
-    const chargeId = optionalString(params, 'charge');
-    const intentId = optionalString(params, 'payment_intent');
-    let charge: StripeObject;
-    if (chargeId) charge = this.#ledger.get('charge', chargeId);
-    else if (intentId) {
-      const intent = this.#ledger.get('payment_intent', intentId);
-      if (intent.status !== 'succeeded' || !intent.latest_charge) {
-        throw new FakeStripeError(
-          400,
-          'invalid_request_error',
-          'charge_not_refundable',
-          `PaymentIntent ${intentId} has no successful charge.`,
-        );
-      }
-      charge = this.#ledger.get('charge', intent.latest_charge as string);
-    } else {
-      throw new FakeStripeError(
-        400,
-        'invalid_request_error',
-        'parameter_missing',
-        'Missing required param: charge or payment_intent.',
-        'charge',
-      );
-    }
-    const remaining = (charge.amount as number) - (charge.amount_refunded as number);
-    if (charge.status !== 'succeeded' || remaining <= 0) {
-      throw new FakeStripeError(
-        400,
-        'invalid_request_error',
-        'charge_already_refunded',
-        `Charge ${charge.id} has already been refunded.`,
-      );
-    }
-    const amount = integerParam(params, 'amount', remaining);
-    if (amount <= 0 || amount > remaining) {
-      throw new FakeStripeError(
-        400,
-        'invalid_request_error',
-        'amount_too_large',
-        `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`,
-        'amount',
-      );
-    }
-    const refund = this.#ledger.put('refund', {
-      id: newId('re'),
-      object: 'refund',
-      created: this.#ledger.nowSeconds(),
-      amount,
-      currency: charge.currency,
-      charge: charge.id,
-      payment_intent: charge.payment_intent,
-      metadata: metadataParam(params.metadata),
-      reason: optionalString(params, 'reason'),
-      status: 'succeeded',
-    });
-    const previous = { amount_refunded: charge.amount_refunded, refunded: charge.refunded };
-    charge.amount_refunded = (charge.amount_refunded as number) + amount;
-    charge.refunded = charge.amount_refunded === charge.amount;
-    this.#ledger.emit('refund.created', refund);
-    this.#ledger.emit('charge.refunded', charge, previous);
-    return refund;
-  }
-
-  // ---- subscriptions and invoices -----------------------------------------
 
   createSubscription(params: FormObject): StripeObject {
     const customerId = required(params, 'customer');
@@ -424,10 +97,10 @@ export class FakeBilling {
     }
     const outcome = cardOutcome(number);
     if (!outcome.ok) throw new FakeStripeError(402, 'card_error', outcome.code, outcome.message);
-    return this.#startSubscription(customerId, items, metadataParam(params.metadata)).subscription;
+    return this.start(customerId, items, metadataParam(params.metadata)).subscription;
   }
 
-  #startSubscription(
+  start(
     customerId: string,
     items: LineItem[],
     metadata: Metadata,
@@ -599,13 +272,13 @@ export class FakeBilling {
     const pmId =
       (subscription.default_payment_method as string | null) ?? this.#catalog.defaultPaymentMethodOf(customerId);
     const number = (pmId && this.#catalog.cardNumberOf(pmId)) ?? '';
-    const intent = this.#newIntent(
+    const intent = this.#charges.newIntent(
       invoice.amount_due as number,
       invoice.currency as string,
       customerId,
       structuredClone(subscription.metadata as Metadata),
     );
-    const outcome = this.#attempt(intent, number);
+    const outcome = this.#charges.attempt(intent, number);
     invoice.attempted = true;
     invoice.attempt_count = (invoice.attempt_count as number) + 1;
     (invoice.payments as { data: unknown[] }).data.push({

@@ -1,0 +1,269 @@
+/**
+ * The composition root: builds the store, the domain services and every door
+ * (portal, RADIUS, provisioner client, payments), starts them in order and
+ * stops them in reverse. Nothing here decides policy; it only wires.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Server } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { systemClock, type Clock } from './clock.js';
+import { loadConfig, type LoadedConfig } from './config/load-config.js';
+import type { Config } from './config/schema.js';
+import { seedEmbeddedDefaults } from './embedded-defaults.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, instrumentStore } from './metrics.js';
+import { Scheduler } from './scheduler.js';
+import { loadOrCreateSecrets } from './secrets.js';
+import { createServices, type ApplianceServices } from './services.js';
+import { LowdbStore } from './store/lowdb-store.js';
+import { listenAdminSocket } from './cli/admin-socket.js';
+import { findStoreCommand } from './cli/store-commands.js';
+import { outboxDirOf } from './mail/mail-port.js';
+import { initPki } from './pki/pki-store.js';
+import { startProvisioning, type Provisioning } from './provisioning/start-provisioning.js';
+import { StoreAccessPolicy } from './sessions/access-policy.js';
+import { SessionEnforcer } from './sessions/enforcer.js';
+import { startSessionSweeper } from './sessions/sweeper.js';
+import { expireDue } from './subscriptions/subscriptions.js';
+import { pruneFreeTierUses } from './subscriptions/free-tier.js';
+import { redeemVoucher } from './vouchers/redeem.js';
+import { startPayments, type RunningPayments } from './payments/start-payments.js';
+import { buildPortal } from '../portal/portal.js';
+import { authenticationFor } from '../portal/auth/create-authentication.js';
+import { portalAccountsFrom } from '../portal/pages/portal-accounts.js';
+import { createDynamicAuthorizationClient, startRadiusServer, type RadiusServer } from '../radius/index.js';
+
+export interface StartApplianceOptions {
+  config: Config;
+  configSource: string | null;
+  embedded: boolean;
+  /** Unix socket for CLI commands while running; null disables it (tests). */
+  adminSocket: string | null;
+  clock?: Clock;
+  logger?: Logger;
+  /** Where the start banner goes (stdout in the CLI). */
+  out?: (line: string) => void;
+}
+
+export interface RunningAppliance {
+  portal: FastifyInstance;
+  portalUrl: string;
+  radius: RadiusServer | null;
+  store: LowdbStore;
+  services: ApplianceServices;
+  firstAdmin: { email: string; oneTimePassword: string } | null;
+  localNasSecret: string | null;
+  payments: RunningPayments | null;
+  stop(): Promise<void>;
+}
+
+/** Stops what was started, last first, even when starting failed half-way. */
+class Shutdown {
+  readonly #steps: Array<{ name: string; run: () => Promise<void> | void }> = [];
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  add(name: string, run: () => Promise<void> | void): void {
+    this.#steps.push({ name, run });
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.#steps.reverse()) {
+      try {
+        await step.run();
+      } catch (err) {
+        this.#logger.error({ err, step: step.name }, 'shutdown step failed');
+      }
+    }
+    this.#steps.length = 0;
+  }
+}
+
+function listeningUrl(app: FastifyInstance, config: Config): string {
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') return config.portal.publicUrl;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+}
+
+export async function startAppliance(options: StartApplianceOptions): Promise<RunningAppliance> {
+  const { config, embedded } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const out = options.out ?? (() => undefined);
+  const dataDir = resolve(config.dataDir);
+  const store = await LowdbStore.open({ dir: dataDir });
+  const shutdown = new Shutdown(logger);
+  shutdown.add('store', () => store.close());
+  try {
+    const secrets = await loadOrCreateSecrets(dataDir);
+    const metrics = createMetrics();
+    instrumentStore(store, metrics);
+    const services = await createServices({ config, store, clock, logger, metrics });
+    shutdown.add('accounts', () => services.accounts.close());
+    const firstAdmin = await services.accounts.users.ensureFirstAdmin();
+    const localNasSecret = embedded ? (await seedEmbeddedDefaults(store, clock)).localNasSecret : null;
+
+    const provisioning: Provisioning = await startProvisioning({ config, dataDir, store, clock, logger });
+    shutdown.add('provisioning', () => provisioning.stop());
+
+    const dynamicAuthorization = createDynamicAuthorizationClient({
+      clock,
+      logger,
+      timeoutMs: config.radius.coaTimeoutMs,
+      retries: config.radius.coaRetries,
+    });
+    shutdown.add('dynamic authorization', () => dynamicAuthorization.close());
+    const enforcer = new SessionEnforcer({ store, clock, port: dynamicAuthorization, logger });
+
+    const payments = await startPayments({ config, embedded, store, clock, logger, enforcer });
+    if (payments) shutdown.add('payments', () => payments.stop());
+
+    const auth = authenticationFor(services.accounts, { clock, logger, config });
+    const guest = {
+      store,
+      clock,
+      config,
+      logger,
+      accounts: portalAccountsFrom(services.accounts.flows),
+      accessPort: provisioning.accessPort,
+      secret: secrets.cookieSecret,
+    };
+    const portal = await buildPortal({
+      config,
+      logger,
+      metrics,
+      authenticator: auth.authenticator,
+      cookieSecret: secrets.cookieSecret,
+      readiness: [{ name: 'store', check: () => store.isWritable() }, ...provisioning.readiness],
+      authRoutes: auth.routes,
+      guest,
+      ...(payments ? { payments: payments.payments } : {}),
+    });
+    await portal.listen({ host: config.portal.host, port: config.portal.port });
+    shutdown.add('portal', () => portal.close());
+    const portalUrl = listeningUrl(portal, config);
+    await payments?.portalListening(portalUrl);
+
+    let radius: RadiusServer | null = null;
+    if (config.radius.enabled) {
+      const policy = new StoreAccessPolicy({
+        store,
+        clock,
+        verifyPassword: (password, hash) => services.accounts.verifyPassword(password, hash),
+        passwordCacheSeconds: config.radius.passwordCacheSeconds,
+        redeemVoucher,
+      });
+      radius = await startRadiusServer({ config: config.radius, store, clock, logger, policy, enforcer });
+      shutdown.add('radius', () => radius?.close());
+      const sweeper = startSessionSweeper({ store, clock, enforcer, logger, staleFactor: config.radius.staleFactor });
+      shutdown.add('session sweeper', () => sweeper.stop());
+    }
+
+    const scheduler = new Scheduler(logger);
+    scheduler.add({ name: 'expire subscriptions', everyMs: 60_000, run: () => expireDue(store, clock) });
+    scheduler.add({ name: 'prune free-tier uses', everyMs: 3_600_000, run: () => pruneFreeTierUses(store, clock) });
+    shutdown.add('scheduler', () => scheduler.stop());
+
+    if (options.adminSocket) {
+      const context = { config, store, clock, logger, services };
+      const socket: Server = await listenAdminSocket(options.adminSocket, async (argv) => {
+        const found = findStoreCommand(argv);
+        if (!found) throw new Error(`unknown command "${argv.join(' ')}"`);
+        return found.command.run(context, found.args);
+      });
+      shutdown.add('admin socket', () => new Promise<void>((done) => socket.close(() => done())));
+    }
+
+    out(`Turnpike is running${embedded ? ' (embedded default)' : ''}.`);
+    out(`  Portal:       ${portalUrl}/`);
+    out(`  API:          ${portalUrl}/api/v1/openapi.json`);
+    if (radius) {
+      out(`  RADIUS:       ${config.radius.listen.join(', ')} — auth ${radius.authPort}, accounting ${radius.acctPort}`);
+    }
+    if (localNasSecret) out(`  NAS "local":  127.0.0.1, shared secret ${localNasSecret}`);
+    if (payments?.fakeUrl) out(`  Stripe fake:  ${payments.fakeUrl} (test card 4242 4242 4242 4242)`);
+    out(`  Mail outbox:  ${config.mail.smtpUrl ? 'SMTP' : outboxDirOf(config)}`);
+    if (firstAdmin) {
+      out(`  First admin:  ${firstAdmin.email}`);
+      out(`  One-time password (shown once): ${firstAdmin.oneTimePassword}`);
+      out('  Sign in at POST /api/v1/auth/login; you will be asked to change it and enrol MFA.');
+    }
+
+    return {
+      portal,
+      portalUrl,
+      radius,
+      store,
+      services,
+      firstAdmin,
+      localNasSecret,
+      payments,
+      stop: () => shutdown.run(),
+    };
+  } catch (err) {
+    await shutdown.run();
+    throw err;
+  }
+}
+
+export interface InitOptions {
+  loaded: LoadedConfig;
+  configFile: string;
+  dataDir?: string;
+  adminEmail?: string;
+  publicUrl?: string;
+}
+
+/**
+ * `turnpike init`: a production configuration, secrets, the provisioner PKI
+ * and the first admin. Seeds no plans and no NAS clients.
+ */
+export async function initAppliance(options: InitOptions): Promise<string[]> {
+  const lines: string[] = [];
+  const configFile = resolve(options.configFile);
+  if (!existsSync(configFile)) {
+    await mkdir(dirname(configFile), { recursive: true, mode: 0o750 });
+    const doc = {
+      dataDir: options.dataDir ?? options.loaded.config.dataDir,
+      portal: { publicUrl: options.publicUrl ?? options.loaded.config.portal.publicUrl },
+    };
+    await writeFile(configFile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o640 });
+    lines.push(`wrote ${configFile}`);
+  } else {
+    lines.push(`kept existing ${configFile}`);
+  }
+  const { config } = loadConfig({ file: configFile });
+  const dataDir = resolve(config.dataDir);
+  const logger = createLogger({ level: 'warn' });
+  const store = await LowdbStore.open({ dir: dataDir });
+  try {
+    await loadOrCreateSecrets(dataDir);
+    const tlsDir = config.provisioner.tlsDir || join(dataDir, 'pki');
+    await initPki({ dir: tlsDir, serverNames: config.provisioner.tlsServerNames });
+    lines.push(`store, secrets and provisioner certificates in ${dataDir}`);
+    const services = await createServices({ config, store, clock: systemClock, logger });
+    try {
+      const admin = await services.accounts.users.ensureFirstAdmin(
+        options.adminEmail ? { email: options.adminEmail } : {},
+      );
+      if (admin) {
+        lines.push(`first admin: ${admin.email}`);
+        lines.push(`one-time password (shown once): ${admin.oneTimePassword}`);
+      } else {
+        lines.push('an admin already exists; no new account created');
+      }
+    } finally {
+      await services.accounts.close();
+    }
+  } finally {
+    await store.close();
+  }
+  lines.push(`start it with: turnpike --config ${configFile} start`);
+  return lines;
+}
