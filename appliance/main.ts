@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Server } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
@@ -23,6 +23,7 @@ import { findStoreCommand } from './cli/store-commands.js';
 import { outboxDirOf } from './mail/mail-port.js';
 import { initPki } from './pki/pki-store.js';
 import { startProvisioning, type Provisioning } from './provisioning/start-provisioning.js';
+import { tlsDirOf } from './provisioning/create-provisioning.js';
 import { StoreAccessPolicy } from './sessions/access-policy.js';
 import { SessionEnforcer } from './sessions/enforcer.js';
 import { startSessionSweeper } from './sessions/sweeper.js';
@@ -244,7 +245,7 @@ export async function initAppliance(options: InitOptions): Promise<string[]> {
   const store = await LowdbStore.open({ dir: dataDir });
   try {
     await loadOrCreateSecrets(dataDir);
-    const tlsDir = config.provisioner.tlsDir || join(dataDir, 'pki');
+    const tlsDir = tlsDirOf({ ...config, dataDir });
     await initPki({ dir: tlsDir, serverNames: config.provisioner.tlsServerNames });
     lines.push(`store, secrets and provisioner certificates in ${dataDir}`);
     const services = await createServices({ config, store, clock: systemClock, logger });

@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     const d = await measure('direct nft -f (2 execs)', OPS, direct);
     const g = await measure('gRPC/mTLS → nftables', OPS, viaGrpc);
     console.log(
-      `ratio gRPC/direct: p50 ${(g.p50 / d.p50).toFixed(2)}×, p99 ${(g.p99 / d.p99).toFixed(2)}×, throughput ${(d.perSecond / g.perSecond).toFixed(2)}× (target ≤ 2×)`,
+      `ratio gRPC/direct: p50 ${(g.p50 / d.p50).toFixed(2)}×, p99 ${(g.p99 / d.p99).toFixed(2)}×, time per op ${(d.perSecond / g.perSecond).toFixed(2)}× (target ≤ 2×)`,
     );
 
     const WIDTH = 32;

@@ -185,7 +185,7 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
         const attributes = reply.attributes;
         for (const attribute of frame.attributes) {
           if (attribute.type === Attr.ProxyState)
-            attributes.push(frame.packet.subarray(attribute.offset, attribute.offset + attribute.value.length + 2));
+            attributes.push(frame.packet.subarray(attribute.offset, attribute.offset + attribute.length));
         }
         const packet = buildPacket({
           code: reply.code,

@@ -9,7 +9,6 @@ import { systemClock } from '../../appliance/clock.js';
 import { loadConfig } from '../../appliance/config/load-config.js';
 import type { Config } from '../../appliance/config/schema.js';
 import type { Plan } from '../../appliance/domain/model.js';
-import { GuestAccess } from '../../appliance/guest-access/guest-access.js';
 import { silentLogger } from '../../appliance/logger.js';
 import { OutboxMailPort } from '../../appliance/mail/mail-port.js';
 import { createMetrics } from '../../appliance/metrics.js';
@@ -20,8 +19,7 @@ import { MemoryAccessPort } from '../../appliance/provisioning/access-port.js';
 import { LowdbStore } from '../../appliance/store/lowdb-store.js';
 import { createSessionAuthenticator } from '../auth/authenticator.js';
 import { clearSessionCookies, setSessionCookies } from '../auth/session-cookies.js';
-import { finishLogin } from '../pages/journey.js';
-import { readContext } from '../pages/guest-context.js';
+import { createCompleteLogin, type GuestPortalDeps } from '../guest-portal.js';
 import { buildPortal } from '../portal.js';
 import { startStripeFake, type StripeFake } from '../stripe-fake/stripe-fake.js';
 import { paymentsRoutes } from './payments-routes.js';
@@ -121,6 +119,22 @@ export async function startPaymentsWorld(t: TestContext, options: WorldOptions =
         changed.push(id);
       },
     });
+    const guest: GuestPortalDeps = {
+      store,
+      clock,
+      config,
+      logger: silentLogger,
+      accounts: {
+        register: (input, meta) => accounts.flows.register(input, meta),
+        login: (input, meta) => accounts.flows.login(input, meta),
+        logout: (input, meta) => accounts.flows.logout(input, meta),
+        changePassword: (input, meta) => accounts.flows.changePassword(input, meta),
+        setSessionCookies,
+        clearSessionCookies,
+      },
+      accessPort,
+      secret: 'test-handoff-secret',
+    };
     const app = await buildPortal({
       config,
       logger: silentLogger,
@@ -128,42 +142,13 @@ export async function startPaymentsWorld(t: TestContext, options: WorldOptions =
       authenticator: createSessionAuthenticator({ flows: accounts.flows, clock, logger: silentLogger }),
       readiness: [],
       cookieSecret: 'test-cookie-secret-0123456789abcdef',
-      guest: {
-        store,
-        clock,
-        config,
-        logger: silentLogger,
-        accounts: {
-          register: (input, meta) => accounts.flows.register(input, meta),
-          login: (input, meta) => accounts.flows.login(input, meta),
-          logout: (input, meta) => accounts.flows.logout(input, meta),
-          changePassword: (input, meta) => accounts.flows.changePassword(input, meta),
-          setSessionCookies,
-          clearSessionCookies,
-        },
-        accessPort,
-        secret: 'test-handoff-secret',
-      },
+      guest,
     });
-    const journey = {
-      store,
-      clock,
-      config,
-      secret: 'test-handoff-secret',
-      guestAccess: new GuestAccess({
-        store,
-        clock,
-        accessPort: config.gateway.enabled ? accessPort : null,
-        logger: silentLogger,
-        interimIntervalSeconds: config.radius.interimIntervalSeconds,
-      }),
-    };
     let url = '';
     await app.register(paymentsRoutes, {
       payments,
       publicUrl: () => url,
-      completeLogin: (request, reply, ownerKey) =>
-        finishLogin(journey, readContext(journey, request, reply), ownerKey, reply),
+      completeLogin: createCompleteLogin(guest),
     });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
     fake.setWebhookUrl(`${url}${WEBHOOK_PATH}`);

@@ -1,10 +1,14 @@
 import { Attr, HEADER_LENGTH, MAX_PACKET_LENGTH } from './constants.js';
 
-/** One attribute as it sits in the packet: `value` is a view, `offset` points at its type octet. */
+/**
+ * One attribute as it sits in the packet: `offset` points at its type octet, `length` is the
+ * whole TLV. No view is made until a value is asked for (`valueOf`): most attributes of a
+ * request are never read, and a Buffer view per attribute showed up as garbage per packet.
+ */
 export interface RawAttribute {
   type: number;
   offset: number;
-  value: Buffer;
+  length: number;
 }
 
 export interface Frame {
@@ -52,7 +56,7 @@ export function parseFrame(datagram: Buffer): Frame | FrameError {
       if (messageAuthenticatorOffset !== -1) return 'duplicate-message-authenticator';
       messageAuthenticatorOffset = offset;
     }
-    attributes.push({ type, offset, value: packet.subarray(offset + 2, offset + attributeLength) });
+    attributes.push({ type, offset, length: attributeLength });
     offset += attributeLength;
   }
   return {
@@ -65,24 +69,34 @@ export function parseFrame(datagram: Buffer): Frame | FrameError {
   };
 }
 
-export function firstAttribute(frame: Pick<Frame, 'attributes'>, type: number): Buffer | undefined {
-  for (const attribute of frame.attributes) if (attribute.type === type) return attribute.value;
+type FrameView = Pick<Frame, 'attributes' | 'packet'>;
+
+export function valueOf(frame: FrameView, attribute: RawAttribute): Buffer {
+  return frame.packet.subarray(attribute.offset + 2, attribute.offset + attribute.length);
+}
+
+export function firstAttribute(frame: FrameView, type: number): Buffer | undefined {
+  for (const attribute of frame.attributes) if (attribute.type === type) return valueOf(frame, attribute);
   return undefined;
 }
 
-export function allAttributes(frame: Pick<Frame, 'attributes'>, type: number): Buffer[] {
+export function allAttributes(frame: FrameView, type: number): Buffer[] {
   const out: Buffer[] = [];
-  for (const attribute of frame.attributes) if (attribute.type === type) out.push(attribute.value);
+  for (const attribute of frame.attributes) if (attribute.type === type) out.push(valueOf(frame, attribute));
   return out;
 }
 
 /** A 4-octet integer attribute, or undefined when absent or not exactly four octets. */
-export function integerAttribute(frame: Pick<Frame, 'attributes'>, type: number): number | undefined {
-  const value = firstAttribute(frame, type);
-  return value && value.length === 4 ? value.readUInt32BE(0) : undefined;
+export function integerAttribute(frame: FrameView, type: number): number | undefined {
+  for (const attribute of frame.attributes) {
+    if (attribute.type === type) return attribute.length === 6 ? frame.packet.readUInt32BE(attribute.offset + 2) : undefined;
+  }
+  return undefined;
 }
 
-export function textAttribute(frame: Pick<Frame, 'attributes'>, type: number): string | undefined {
-  const value = firstAttribute(frame, type);
-  return value ? value.toString('utf8') : undefined;
+export function textAttribute(frame: FrameView, type: number): string | undefined {
+  for (const attribute of frame.attributes) {
+    if (attribute.type === type) return frame.packet.toString('utf8', attribute.offset + 2, attribute.offset + attribute.length);
+  }
+  return undefined;
 }

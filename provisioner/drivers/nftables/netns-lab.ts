@@ -86,7 +86,8 @@ export class NetnsLab {
 
   /**
    * Starts a tiny HTTP server inside a namespace (node, no DNS lookups) that
-   * answers `<name> <local address>` — or `size` bytes when the path is /blob.
+   * answers `<name> <local address>` — or `blobBytes` bytes for GET /blob, or the
+   * number of bytes it received for POST /upload.
    */
   async serve(ns: string, name: string, host: string, ports: number[], blobBytes = 0): Promise<void> {
     const script = `
@@ -96,6 +97,11 @@ export class NetnsLab {
       for (const port of ${JSON.stringify(ports)}) {
         http.createServer((req, res) => {
           if (req.url === '/blob') return res.end(blob);
+          if (req.url === '/upload') {
+            let n = 0;
+            req.on('data', (d) => (n += d.length));
+            return req.on('end', () => res.end(String(n)));
+          }
           res.end(${JSON.stringify(name)} + ' ' + req.socket.localAddress.replace(/^::ffff:/, ''));
         }).listen(port, ${JSON.stringify(host)}, () => { if (++ready === ${ports.length}) console.log('ready'); });
       }`;
@@ -110,12 +116,13 @@ export class NetnsLab {
   }
 
   /** `curl` from the client namespace: body and exit code (7 = refused/reset, 28 = timed out). */
-  async curl(url: string, maxSeconds = 1): Promise<{ code: number; body: string; ms: number }> {
+  async curl(url: string, maxSeconds = 1, uploadFile?: string): Promise<{ code: number; body: string; ms: number }> {
     const started = performance.now();
+    const upload = uploadFile ? ['--data-binary', `@${uploadFile}`] : [];
     try {
       const { stdout } = await run(
         'ip',
-        ['netns', 'exec', this.client, 'curl', '-s', '-g', '--max-time', String(maxSeconds), url],
+        ['netns', 'exec', this.client, 'curl', '-s', '-g', '--max-time', String(maxSeconds), ...upload, url],
         {
           maxBuffer: 64 * 1024 * 1024,
         },

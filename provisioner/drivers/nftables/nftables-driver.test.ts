@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -192,6 +192,22 @@ describe('nftables driver in network namespaces (client — gw — inet), driven
     assert.ok(slow.ms > floorMs, `limited download took ${slow.ms.toFixed(0)} ms (unlimited ${fast.ms.toFixed(0)} ms)`);
     assert.ok(slow.ms > fast.ms * 3);
     t.diagnostic(`1.5 MB: unlimited ${fast.ms.toFixed(0)} ms, at 4000 kbit/s ${slow.ms.toFixed(0)} ms`);
+    await client!.revokeClient({ ip: lab.clientIp, mac: lab.clientMac, sessionId: 'sess-1' });
+  });
+
+  it('enforces a per-client upload rate', async (t) => {
+    if (!need(t)) return;
+    const file = join(dir, 'upload.bin');
+    await writeFile(file, Buffer.alloc(1_500_000, 121));
+    await allow(client!, 60);
+    const fast = await lab.curl(`http://${lab.inetIp}:8080/upload`, 10, file);
+    await allow(client!, 60, { upKbps: 4000 });
+    const slow = await lab.curl(`http://${lab.inetIp}:8080/upload`, 10, file);
+    assert.equal(fast.body, '1500000');
+    assert.equal(slow.body, '1500000', 'the limited upload completes');
+    const floorMs = ((1_500_000 - 1.25 * 500_000) / 500_000) * 1000 * 0.8;
+    assert.ok(slow.ms > floorMs, `limited upload took ${slow.ms.toFixed(0)} ms (unlimited ${fast.ms.toFixed(0)} ms)`);
+    t.diagnostic(`1.5 MB up: unlimited ${fast.ms.toFixed(0)} ms, at 4000 kbit/s ${slow.ms.toFixed(0)} ms`);
     await client!.revokeClient({ ip: lab.clientIp, mac: lab.clientMac, sessionId: 'sess-1' });
   });
 

@@ -1,0 +1,87 @@
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import { denialAt } from '../entitlements/entitlement.js';
+import type { Logger } from '../logger.js';
+import type { SessionEnforcer } from '../sessions/enforcer.js';
+import { endReasonOf } from '../sessions/enforcement-decision.js';
+import type { Store } from '../store/store.js';
+import { createPayments, type Payments } from './payments.js';
+import { createStripeClient } from './stripe-client.js';
+
+/** How often past-due plans are checked against the grace period. */
+export const GRACE_SWEEP_MS = 60_000;
+
+export interface RunningPayments {
+  payments: Payments;
+  /** The embedded Stripe fake's URL, or null when talking to Stripe (or a fake started elsewhere). */
+  fakeUrl: string | null;
+  /** Call once the portal listens: webhooks can arrive, so missed events are recovered and polling starts. */
+  portalListening(portalUrl: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartPaymentsDeps {
+  config: Config;
+  embedded: boolean;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  enforcer: Pick<SessionEnforcer, 'endSubscription'>;
+}
+
+/**
+ * Builds the payments domain from config (null when no provider is set) and
+ * connects its entitlement changes to live sessions: a plan that no longer
+ * carries a session (suspended, cancelled, refunded) is disconnected at the NAS.
+ */
+export async function startPayments(deps: StartPaymentsDeps): Promise<RunningPayments | null> {
+  const { config, store, clock, logger, enforcer } = deps;
+  if (config.payments.provider === 'none') return null;
+
+  let section = config.payments;
+  let fake: { url: string; close(): Promise<void>; deliverTo(portalUrl: string): void } | null = null;
+  if (section.provider === 'stripe-fake' && (deps.embedded || !section.apiBase)) {
+    // The fake is a front door of its own (a fastify server under portal/); only the composition
+    // path that asks for it loads it, so a production build talking to Stripe never does.
+    const { startEmbeddedStripeFake } = await import('../../portal/stripe-fake/embedded-fake.js');
+    const started = await startEmbeddedStripeFake(config);
+    section = started.payments;
+    fake = { url: started.fake.url, close: () => started.fake.close(), deliverTo: started.deliverTo };
+  }
+
+  const payments = createPayments({
+    store,
+    clock,
+    logger,
+    config: { payments: section },
+    stripe: createStripeClient(section),
+    onEntitlementChanged: async (subscriptionId) => {
+      const subscription = store.db.subscriptions[subscriptionId];
+      const denial = subscription ? denialAt(store.db, subscription, clock.now()) : 'TP_ERR_ENTITLEMENT_EXPIRED';
+      if (denial === null) return;
+      await enforcer.endSubscription(subscriptionId, endReasonOf(subscription, denial));
+    },
+  });
+
+  let sweeper: NodeJS.Timeout | null = null;
+  return {
+    payments,
+    fakeUrl: fake?.url ?? null,
+    async portalListening(portalUrl) {
+      fake?.deliverTo(portalUrl);
+      await payments.start();
+      sweeper ??= setInterval(() => {
+        payments
+          .sweepGracePeriods(clock.now())
+          .catch((err: unknown) => logger.warn({ err }, 'grace period sweep failed'));
+      }, GRACE_SWEEP_MS);
+      sweeper.unref();
+    },
+    async stop() {
+      if (sweeper) clearInterval(sweeper);
+      sweeper = null;
+      await payments.stop();
+      await fake?.close();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import type { Db } from '../domain/model.js';
+import { TurnpikeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { AccessPort } from './access-port.js';
+import { createProvisioning, tlsDirOf } from './create-provisioning.js';
+import { startEmbeddedProvisioner } from './embedded-provisioner.js';
+
+export interface Provisioning {
+  /** The gateway-mode firewall door; null in controller mode. */
+  accessPort: AccessPort | null;
+  /** "Provisioner reachable", for /readyz. */
+  readiness: Array<{ name: string; check(): Promise<boolean> }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The appliance side of the provisioner, as config asks: the embedded
+ * memory-driver child (`npm start`), configured gateway hosts, or none at all
+ * (controller mode with no SSH/FTP hosts).
+ */
+export async function startProvisioning(options: {
+  config: Config;
+  dataDir: string;
+  store: { readonly db: Readonly<Db> };
+  clock: Clock;
+  logger: Logger;
+}): Promise<Provisioning> {
+  const { config, logger } = options;
+  const placed = { ...config, dataDir: options.dataDir };
+  if (!config.provisioner.embedded && config.provisioner.targets.length === 0) {
+    if (config.gateway.enabled) {
+      throw new TurnpikeError('TP_ERR_CONFIG', 'gateway.enabled needs a provisioner: set provisioner.targets');
+    }
+    return { accessPort: null, readiness: [], stop: async () => undefined };
+  }
+  const embedded = config.provisioner.embedded
+    ? await startEmbeddedProvisioner({ tlsDir: tlsDirOf(placed), logger: logger.child({ component: 'provisioner' }) })
+    : null;
+  try {
+    const provisioning = await createProvisioning({
+      config: placed,
+      store: options.store,
+      logger: logger.child({ component: 'provisioning' }),
+      clock: options.clock,
+      extraTargets: embedded ? [{ site: 'embedded', address: embedded.address }] : [],
+    });
+    provisioning.start();
+    return {
+      accessPort: config.gateway.enabled ? provisioning.accessPort : null,
+      readiness: [
+        {
+          name: 'provisioner',
+          check: async () => provisioning.router.all().every((target) => target.client.healthy),
+        },
+      ],
+      async stop() {
+        await provisioning.stop();
+        await embedded?.stop();
+      },
+    };
+  } catch (err) {
+    await embedded?.stop();
+    throw err;
+  }
+}
