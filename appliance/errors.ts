@@ -26,7 +26,11 @@ export const ERRORS = {
   TP_ERR_VOUCHER_INVALID: { http: 400, grpc: 3, message: 'That voucher code is not valid' },
   TP_ERR_VOUCHER_USED: { http: 409, grpc: 9, message: 'That voucher has already been used' },
   TP_ERR_FREE_TIER_USED: { http: 409, grpc: 9, message: 'The free tier has been used on this device today' },
-  TP_ERR_DISCONNECT_PENDING: { http: 409, grpc: 9, message: 'Your previous session is still being closed; try again in a minute' },
+  TP_ERR_DISCONNECT_PENDING: {
+    http: 409,
+    grpc: 9,
+    message: 'Your previous session is still being closed; try again in a minute',
+  },
   TP_ERR_NAS_UNKNOWN: { http: 400, grpc: 3, message: 'The network device is not known to this appliance' },
   TP_ERR_PAYMENT: { http: 402, grpc: 9, message: 'The payment did not go through' },
   TP_ERR_WEBHOOK_SIGNATURE: { http: 400, grpc: 3, message: 'The webhook signature is not valid' },

@@ -32,6 +32,7 @@ import { pruneFreeTierUses } from './subscriptions/free-tier.js';
 import { redeemVoucher } from './vouchers/redeem.js';
 import { startPayments, type RunningPayments } from './payments/start-payments.js';
 import { buildPortal } from '../portal/portal.js';
+import { startEmbeddedStripeFake } from '../portal/stripe-fake/embedded-fake.js';
 import { authenticationFor } from '../portal/auth/create-authentication.js';
 import { portalAccountsFrom } from '../portal/pages/portal-accounts.js';
 import { createDynamicAuthorizationClient, startRadiusServer, type RadiusServer } from '../radius/index.js';
@@ -122,7 +123,15 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     shutdown.add('dynamic authorization', () => dynamicAuthorization.close());
     const enforcer = new SessionEnforcer({ store, clock, port: dynamicAuthorization, logger });
 
-    const payments = await startPayments({ config, embedded, store, clock, logger, enforcer });
+    const payments = await startPayments({
+      config,
+      embedded,
+      store,
+      clock,
+      logger,
+      enforcer,
+      startEmbeddedFake: startEmbeddedStripeFake,
+    });
     if (payments) shutdown.add('payments', () => payments.stop());
 
     const auth = authenticationFor(services.accounts, { clock, logger, config });
@@ -185,7 +194,9 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     out(`  Portal:       ${portalUrl}/`);
     out(`  API:          ${portalUrl}/api/v1/openapi.json`);
     if (radius) {
-      out(`  RADIUS:       ${config.radius.listen.join(', ')} — auth ${radius.authPort}, accounting ${radius.acctPort}`);
+      out(
+        `  RADIUS:       ${config.radius.listen.join(', ')} — auth ${radius.authPort}, accounting ${radius.acctPort}`,
+      );
     }
     if (localNasSecret) out(`  NAS "local":  127.0.0.1, shared secret ${localNasSecret}`);
     if (payments?.fakeUrl) out(`  Stripe fake:  ${payments.fakeUrl} (test card 4242 4242 4242 4242)`);

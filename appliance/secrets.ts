@@ -27,7 +27,10 @@ export async function loadOrCreateSecrets(dataDir: string): Promise<ApplianceSec
       parsed = null;
     }
     if (!isSecrets(parsed)) {
-      throw new TurnpikeError('TP_ERR_CONFIG', `${path} is damaged; remove it to generate new secrets (signed cookies reset)`);
+      throw new TurnpikeError(
+        'TP_ERR_CONFIG',
+        `${path} is damaged; remove it to generate new secrets (signed cookies reset)`,
+      );
     }
     return parsed;
   }

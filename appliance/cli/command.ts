@@ -40,9 +40,11 @@ export function parseFlags(
       continue;
     }
     const [name, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
-    if (!known.includes(name)) throw new UsageError(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(', ') || 'none'})`);
+    if (!known.includes(name))
+      throw new UsageError(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(', ') || 'none'})`);
     const value = inline ?? args[i + 1];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+    if (value === undefined || (inline === undefined && value.startsWith('--')))
+      throw new UsageError(`--${name} needs a value`);
     if (inline === undefined) i += 1;
     flags[name] = value;
   }

@@ -42,7 +42,10 @@ export async function runInit(loaded: LoadedConfig, args: string[], configFile: 
 }
 
 /** Runs until SIGINT/SIGTERM, then stops every door and flushes the store. */
-export async function runStart(loaded: LoadedConfig, options: { embedded: boolean; adminSocket: string }): Promise<void> {
+export async function runStart(
+  loaded: LoadedConfig,
+  options: { embedded: boolean; adminSocket: string },
+): Promise<void> {
   const appliance = await startAppliance({
     config: loaded.config,
     configSource: loaded.source,

@@ -117,7 +117,9 @@ main(process.argv.slice(2)).then(
       process.exitCode = err instanceof UsageError ? 2 : 1;
       return;
     }
-    process.stderr.write(`turnpike: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `turnpike: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exitCode = 70;
   },
 );

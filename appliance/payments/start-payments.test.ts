@@ -7,6 +7,7 @@ import { createPlan } from '../plans/plans.js';
 import type { EndReason } from '../sessions/enforcement-decision.js';
 import { grantIn } from '../subscriptions/subscriptions.js';
 import { tempStore } from '../testing/temp-store.js';
+import { startEmbeddedStripeFake } from '../../portal/stripe-fake/embedded-fake.js';
 import { startPayments } from './start-payments.js';
 
 test('the embedded default runs the Stripe fake, and a plan suspended after its grace period is disconnected', async (t) => {
@@ -30,6 +31,7 @@ test('the embedded default runs the Stripe fake, and a plan suspended after its 
     clock: systemClock,
     logger: silentLogger,
     enforcer,
+    startEmbeddedFake: startEmbeddedStripeFake,
   });
   assert.ok(running, 'payments run in the embedded default');
   t.after(() => running.stop());
@@ -81,7 +83,15 @@ test('no payment provider configured means no payments at all', async (t) => {
   const { config } = loadConfig({ env: {}, overrides: { dataDir: '/nonexistent' } });
   const enforcer = { endSubscription: async () => [] };
   assert.equal(
-    await startPayments({ config, embedded: false, store, clock: systemClock, logger: silentLogger, enforcer }),
+    await startPayments({
+      config,
+      embedded: false,
+      store,
+      clock: systemClock,
+      logger: silentLogger,
+      enforcer,
+      startEmbeddedFake: startEmbeddedStripeFake,
+    }),
     null,
   );
 });

@@ -20,8 +20,16 @@ export interface RunningPayments {
   stop(): Promise<void>;
 }
 
+/** Starts the Stripe fake (a front door under portal/); main passes it in so the domain never imports portal/. */
+export type EmbeddedFakeStarter = (config: Config) => Promise<{
+  payments: Config['payments'];
+  fake: { url: string; close(): Promise<void> };
+  deliverTo(portalUrl: string): void;
+}>;
+
 export interface StartPaymentsDeps {
   config: Config;
+  startEmbeddedFake: EmbeddedFakeStarter;
   embedded: boolean;
   store: Store;
   clock: Clock;
@@ -41,10 +49,7 @@ export async function startPayments(deps: StartPaymentsDeps): Promise<RunningPay
   let section = config.payments;
   let fake: { url: string; close(): Promise<void>; deliverTo(portalUrl: string): void } | null = null;
   if (section.provider === 'stripe-fake' && (deps.embedded || !section.apiBase)) {
-    // The fake is a front door of its own (a fastify server under portal/); only the composition
-    // path that asks for it loads it, so a production build talking to Stripe never does.
-    const { startEmbeddedStripeFake } = await import('../../portal/stripe-fake/embedded-fake.js');
-    const started = await startEmbeddedStripeFake(config);
+    const started = await deps.startEmbeddedFake(config);
     section = started.payments;
     fake = { url: started.fake.url, close: () => started.fake.close(), deliverTo: started.deliverTo };
   }

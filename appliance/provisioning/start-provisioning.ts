@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Db } from '../domain/model.js';
 import { TurnpikeError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { paymentWalledGarden } from '../payments/walled-garden.js';
 import type { AccessPort } from './access-port.js';
 import { createProvisioning, tlsDirOf } from './create-provisioning.js';
 import { startEmbeddedProvisioner } from './embedded-provisioner.js';
@@ -28,7 +29,9 @@ export async function startProvisioning(options: {
   logger: Logger;
 }): Promise<Provisioning> {
   const { config, logger } = options;
-  const placed = { ...config, dataDir: options.dataDir };
+  // In gateway mode an unauthenticated guest must reach the checkout host to pay.
+  const walledGarden = [...new Set([...config.gateway.walledGarden, ...paymentWalledGarden(config.payments)])];
+  const placed = { ...config, dataDir: options.dataDir, gateway: { ...config.gateway, walledGarden } };
   if (!config.provisioner.embedded && config.provisioner.targets.length === 0) {
     if (config.gateway.enabled) {
       throw new TurnpikeError('TP_ERR_CONFIG', 'gateway.enabled needs a provisioner: set provisioner.targets');

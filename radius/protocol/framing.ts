@@ -89,14 +89,16 @@ export function allAttributes(frame: FrameView, type: number): Buffer[] {
 /** A 4-octet integer attribute, or undefined when absent or not exactly four octets. */
 export function integerAttribute(frame: FrameView, type: number): number | undefined {
   for (const attribute of frame.attributes) {
-    if (attribute.type === type) return attribute.length === 6 ? frame.packet.readUInt32BE(attribute.offset + 2) : undefined;
+    if (attribute.type === type)
+      return attribute.length === 6 ? frame.packet.readUInt32BE(attribute.offset + 2) : undefined;
   }
   return undefined;
 }
 
 export function textAttribute(frame: FrameView, type: number): string | undefined {
   for (const attribute of frame.attributes) {
-    if (attribute.type === type) return frame.packet.toString('utf8', attribute.offset + 2, attribute.offset + attribute.length);
+    if (attribute.type === type)
+      return frame.packet.toString('utf8', attribute.offset + 2, attribute.offset + attribute.length);
   }
   return undefined;
 }

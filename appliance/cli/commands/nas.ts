@@ -13,7 +13,8 @@ const addNas: StoreCommand = {
     const [name, source] = positionals;
     if (!name || !source) throw new UsageError(`usage: turnpike ${this.usage}`);
     const dialect = flags.dialect as Dialect | undefined;
-    if (dialect !== undefined && !DIALECTS.includes(dialect)) throw new UsageError(`--dialect: one of ${DIALECTS.join(', ')}`);
+    if (dialect !== undefined && !DIALECTS.includes(dialect))
+      throw new UsageError(`--dialect: one of ${DIALECTS.join(', ')}`);
     const client = await addNasClient(store, clock, {
       name,
       source,

@@ -2,7 +2,8 @@ import { ROLES, type Role } from '../../domain/model.js';
 import { parseFlags, UsageError, type StoreCommand } from '../command.js';
 
 function asRole(raw: string | undefined): Role {
-  if (!raw || !(ROLES as readonly string[]).includes(raw)) throw new UsageError(`role must be one of ${ROLES.join(', ')}`);
+  if (!raw || !(ROLES as readonly string[]).includes(raw))
+    throw new UsageError(`role must be one of ${ROLES.join(', ')}`);
   return raw as Role;
 }
 
