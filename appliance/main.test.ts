@@ -112,14 +112,8 @@ test('while the appliance runs, a CLI command that changes state goes through it
       'the running process holds the new NAS client',
     );
     const vouchers = await turnpike(configFile, 'voucher', 'create', '--plan', 'One hour', '--count', '3');
-    assert.equal(
-      vouchers.stdout
-        .trim()
-        .split('\n')
-        .filter((line) => /^[A-Z0-9-]{8,}$/.test(line.trim())).length >= 3 ||
-        Object.keys(appliance.store.db.vouchers).length === 3,
-      true,
-    );
+    const codes = vouchers.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    assert.equal(codes.length, 3, 'the codes are printed');
     assert.equal(Object.keys(appliance.store.db.vouchers).length, 3);
     await assert.rejects(turnpike(configFile, 'restore', join(appliance.store.dir, 'db.json')), /stop the appliance/);
   }));

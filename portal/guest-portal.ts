@@ -11,6 +11,7 @@ import { plansApi } from './api/plans.js';
 import { vouchersApi } from './api/vouchers.js';
 import { captiveApi } from './captive/captive-api.js';
 import { captiveProbes } from './captive/probes.js';
+import { createErrorPage as errorPageOf, type ErrorPage } from './pages/error-page.js';
 import { readContext } from './pages/guest-context.js';
 import { guestPages } from './pages/guest-pages.js';
 import { finishLogin } from './pages/journey.js';
@@ -65,6 +66,12 @@ export function createCompleteLogin(deps: GuestPortalDeps): CompleteLogin {
     const context = readContext(journey, request, reply);
     await finishLogin(journey, { ...context, ownerKey }, ownerKey, reply);
   };
+}
+
+/** For the payments side: a failed checkout answers with the guest portal's own error page. */
+export function createErrorPage(deps: GuestPortalDeps): ErrorPage {
+  const context = { store: deps.store, clock: deps.clock, config: deps.config, secret: deps.secret };
+  return errorPageOf(context, new PageRenderer());
 }
 
 /** Everything of the guest journey: captive pages, OS probes, RFC 8908 API, plans and voucher APIs. */

@@ -1,7 +1,12 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Payments } from '../appliance/payments/payments.js';
 import { buildPortalFoundation, type PortalFoundation } from './app.js';
-import { createCompleteLogin, registerGuestPortal, type GuestPortalDeps } from './guest-portal.js';
+import {
+  createCompleteLogin,
+  createErrorPage,
+  registerGuestPortal,
+  type GuestPortalDeps,
+} from './guest-portal.js';
 import { paymentsRoutes } from './payments/payments-routes.js';
 
 export type PortalDeps = PortalFoundation & {
@@ -23,7 +28,7 @@ export async function buildPortal(deps: PortalDeps): Promise<FastifyInstance> {
     await app.register(paymentsRoutes, {
       payments: deps.payments,
       publicUrl: deps.config.portal.publicUrl,
-      ...(guest ? { completeLogin: createCompleteLogin(guest) } : {}),
+      ...(guest ? { completeLogin: createCompleteLogin(guest), errorPage: createErrorPage(guest) } : {}),
     });
   }
   return app;

@@ -74,6 +74,14 @@ export class StoreAccessPolicy implements AccessPolicy {
   readonly #subscriptionsByOwner = new LookupIndex((db) => groupIds(db.subscriptions, ownerKeyOf));
   readonly #devicesByMac = new LookupIndex((db) => groupIds(db.devices, (device) => device.mac || null));
   readonly #usersByEmail = new LookupIndex((db) => groupIds(db.users, (user) => normaliseEmail(user.email)));
+  /**
+   * Live sessions per owner, at most a quarter second old. Sessions only appear with an
+   * Accounting-Start that follows the Accept, so the device limit is a race of that order anyway.
+   */
+  readonly #sessionsByOwner = new LookupIndex((db) => groupIds(db.sessions, (session) => session.ownerKey), {
+    maxAgeMs: 250,
+    trustMisses: true,
+  });
 
   constructor(options: StoreAccessPolicyOptions) {
     this.#store = options.store;
@@ -177,7 +185,7 @@ export class StoreAccessPolicy implements AccessPolicy {
     const db = this.#store.db;
     let quotaSpent = false;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const ids = this.#subscriptionsByOwner.lookup(db, ownerKey, now, (id) => {
+      const ids = this.#subscriptionsByOwner.lookup(db, ownerKey, (id) => {
         const subscription = db.subscriptions[id];
         return subscription !== undefined && ownerKeyOf(subscription) === ownerKey;
       });
@@ -195,7 +203,7 @@ export class StoreAccessPolicy implements AccessPolicy {
       }
       if (best) return { subscription: best };
       // Nothing usable among the indexed ones: look again in case one was bought a moment ago.
-      this.#subscriptionsByOwner.refresh(db, now);
+      this.#subscriptionsByOwner.refresh(db);
     }
     return { denial: quotaSpent ? 'TP_ERR_QUOTA_EXHAUSTED' : 'TP_ERR_ENTITLEMENT_EXPIRED' };
   }
@@ -214,9 +222,9 @@ export class StoreAccessPolicy implements AccessPolicy {
     const ownerKey = ownerKeyOf(subscription);
     let live = 0;
     let others = 0;
-    for (const id in db.sessions) {
+    const ids = this.#sessionsByOwner.lookup(db, ownerKey, (id) => db.sessions[id]?.ownerKey === ownerKey);
+    for (const id of ids) {
       const session = db.sessions[id]!;
-      if (session.ownerKey !== ownerKey) continue;
       if (session.disconnectPendingSince !== null) return { refusal: 'TP_ERR_DISCONNECT_PENDING' };
       live += 1;
       if (!(request.mac && session.mac === request.mac) && !(request.ip && session.ip === request.ip)) others += 1;
@@ -229,9 +237,7 @@ export class StoreAccessPolicy implements AccessPolicy {
 
   #devicesOf(mac: string): Array<Db['devices'][string]> {
     const db = this.#store.db;
-    return this.#devicesByMac
-      .lookup(db, mac, this.#clock.now(), (id) => db.devices[id]?.mac === mac)
-      .map((id) => db.devices[id]!);
+    return this.#devicesByMac.lookup(db, mac, (id) => db.devices[id]?.mac === mac).map((id) => db.devices[id]!);
   }
 
   #userByEmail(name: string): User | null {
@@ -241,7 +247,6 @@ export class StoreAccessPolicy implements AccessPolicy {
     const ids = this.#usersByEmail.lookup(
       this.#store.db,
       email,
-      this.#clock.now(),
       (id) => users[id] !== undefined && normaliseEmail(users[id].email) === email,
     );
     return ids.length > 0 ? users[ids[0]!]! : null;

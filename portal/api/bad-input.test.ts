@@ -375,7 +375,7 @@ test('logs are JSON with request ids and never carry passwords, tokens or cookie
     assert.ok(lines.length > 5, 'something was logged');
     const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     assert.ok(
-      parsed.some((record) => typeof record.requestId === 'string'),
+      parsed.some((record) => typeof record.reqId === 'string'),
       'request ids in logs',
     );
     for (const secret of [

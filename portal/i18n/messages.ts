@@ -77,6 +77,18 @@ const en = {
   mustAccept: 'Please accept the terms of use.',
   mac: 'MAC',
   lastSeen: 'last seen',
+  invoicesTitle: 'Invoices',
+  paymentsTitle: 'Payments',
+  invoiceNumber: 'Invoice',
+  date: 'Date',
+  total: 'Total',
+  viewInvoice: 'View',
+  downloadPdf: 'PDF',
+  noPayments: 'No payments yet.',
+  paymentPending: 'pending',
+  paymentPaid: 'paid',
+  paymentFailed: 'failed',
+  paymentRefunded: 'refunded',
 };
 
 export type MessageKey = keyof typeof en;
@@ -160,6 +172,18 @@ const de: Messages = {
   mustAccept: 'Bitte akzeptieren Sie die Nutzungsbedingungen.',
   mac: 'MAC',
   lastSeen: 'zuletzt gesehen',
+  invoicesTitle: 'Rechnungen',
+  paymentsTitle: 'Zahlungen',
+  invoiceNumber: 'Rechnung',
+  date: 'Datum',
+  total: 'Summe',
+  viewInvoice: 'Ansehen',
+  downloadPdf: 'PDF',
+  noPayments: 'Noch keine Zahlungen.',
+  paymentPending: 'ausstehend',
+  paymentPaid: 'bezahlt',
+  paymentFailed: 'fehlgeschlagen',
+  paymentRefunded: 'erstattet',
 };
 
 /** Error messages by code, so a German guest never reads an English error. */
@@ -180,6 +204,9 @@ const errorsDe: Record<string, string> = {
   TP_ERR_NAS_UNKNOWN: 'Das Netzwerkgerät ist diesem System nicht bekannt.',
   TP_ERR_NOT_FOUND: 'Nicht gefunden.',
   TP_ERR_UNAUTHENTICATED: 'Bitte melden Sie sich zuerst an.',
+  TP_ERR_PAYMENT: 'Die Zahlung ist nicht durchgegangen.',
+  TP_ERR_UNAVAILABLE: 'Der Dienst ist gerade nicht erreichbar; bitte gleich noch einmal versuchen.',
+  TP_ERR_FORBIDDEN: 'Das ist für dieses Konto nicht erlaubt.',
 };
 
 export const LANGUAGES = ['en', 'de'] as const;

@@ -1,6 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { devicesOf, forgetDevice } from '../../appliance/devices/devices.js';
 import { TurnpikeError } from '../../appliance/errors.js';
+import type { PaymentStatus } from '../../appliance/payments/model.js';
+import type { Store } from '../../appliance/store/store.js';
+import type { Messages } from '../i18n/messages.js';
+import { formatDate, formatMoney } from './formatting.js';
 import { readContext, type GuestContext } from './guest-context.js';
 import type { GuestPagesDeps } from './guest-pages.js';
 import type { PageName } from './renderer.js';
@@ -22,7 +26,51 @@ type FailFn = (
 
 const signedIn = { roles: ['guest', 'operator', 'admin'] as const };
 
-/** The guest's account: devices (forget one) and password change. */
+const STATUS_LABEL: Readonly<Record<PaymentStatus, keyof Messages>> = {
+  pending: 'paymentPending',
+  paid: 'paymentPaid',
+  failed: 'paymentFailed',
+  refunded: 'paymentRefunded',
+};
+
+/**
+ * The guest's own invoices and payments, newest first. The download links are
+ * the invoice API's GET routes, which admit the session cookie and answer
+ * "not found" for anyone else's invoice.
+ */
+export function billingOf(store: Store, context: GuestContext) {
+  if (!context.userId) return { invoices: [], payments: [] };
+  const { payments, invoices } = store.db.payments;
+  const plans = store.db.plans;
+  const own = <T extends { userId: string }>(record: T) => record.userId === context.userId;
+  return {
+    invoices: Object.values(invoices)
+      .filter(own)
+      .sort((a, b) => (a.number < b.number ? 1 : -1))
+      .map((invoice) => ({
+        number: invoice.number,
+        date: formatDate(invoice.issuedAt, context.lang),
+        total: formatMoney(invoice.totalMinor, invoice.currency, context.lang),
+        status: context.t[STATUS_LABEL[invoice.status]],
+        refunded: invoice.status === 'refunded',
+        html: `/api/v1/invoices/${encodeURIComponent(invoice.number)}/html`,
+        pdf: `/api/v1/invoices/${encodeURIComponent(invoice.number)}/pdf`,
+      })),
+    payments: Object.values(payments)
+      .filter(own)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map((payment) => ({
+        plan: plans[payment.planId]?.name ?? payment.planId,
+        date: formatDate(payment.createdAt, context.lang),
+        amount: formatMoney(payment.amountMinor, payment.currency, context.lang),
+        status: payment.status,
+        statusLabel: context.t[STATUS_LABEL[payment.status]],
+        failure: payment.status === 'failed' ? (payment.failureMessage ?? '') : '',
+      })),
+  };
+}
+
+/** The guest's account: devices (forget one), password change, invoices and payments. */
 export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: PageFn, failPage: FailFn): void {
   function accountData(context: GuestContext) {
     const user = context.userId ? deps.store.db.users[context.userId] : undefined;
@@ -33,7 +81,7 @@ export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: P
           online: d.online,
         }))
       : [];
-    return { email: user?.email ?? '', devices, notice: null, error: null };
+    return { email: user?.email ?? '', devices, ...billingOf(deps.store, context), notice: null, error: null };
   }
 
   app.get('/portal/account', { config: signedIn, schema: { hide: true } }, async (request, reply) => {

@@ -63,3 +63,21 @@ export function planCard(plan: Plan, lang: Language, t: Messages): PlanCard {
     free: plan.freeTier !== null,
   };
 }
+
+/** Minor units to the currency's own decimals (cents for EUR, none for JPY); never through a float sum. */
+export function formatMoney(amountMinor: number, currency: string, lang: Language): string {
+  const formatter = moneyFormat(lang, currency);
+  const digits = formatter.resolvedOptions().maximumFractionDigits ?? 2;
+  return formatter.format(amountMinor / 10 ** digits);
+}
+
+const dates = new Map<Language, Intl.DateTimeFormat>();
+
+export function formatDate(ms: number, lang: Language): string {
+  let formatter = dates.get(lang);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium' });
+    dates.set(lang, formatter);
+  }
+  return formatter.format(ms);
+}

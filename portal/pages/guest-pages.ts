@@ -49,7 +49,7 @@ function accepted(body: Body): boolean {
   return body.terms === 'yes' || body.terms === 'on';
 }
 
-function messageOf(lang: Language, err: unknown): { code: ErrorCode; text: string } {
+export function messageOf(lang: Language, err: unknown): { code: ErrorCode; text: string } {
   if (isTurnpikeError(err)) return { code: err.code, text: errorMessage(lang, err.code, err.message) };
   return { code: 'TP_ERR_INTERNAL', text: errorMessage(lang, 'TP_ERR_INTERNAL', ERRORS.TP_ERR_INTERNAL.message) };
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TurnpikeError } from '../../appliance/errors.js';
 import type { Payments } from '../../appliance/payments/payments.js';
+import type { ErrorPage } from '../pages/error-page.js';
 
 /** Finishes the guest's login after a paid checkout (controller hand-off or gateway allow). */
 export type CompleteLogin = (request: FastifyRequest, reply: FastifyReply, ownerKey: string) => Promise<void>;
@@ -9,6 +10,8 @@ export interface CheckoutPagesOptions {
   payments: Payments;
   publicUrl: () => string;
   completeLogin?: CompleteLogin;
+  /** Renders a failure as the portal's HTML error page; without it the API's JSON error shape answers. */
+  errorPage?: ErrorPage;
 }
 
 /**
@@ -20,10 +23,12 @@ export async function checkoutPages(app: FastifyInstance, options: CheckoutPages
   const { payments, publicUrl } = options;
   const guestRoles = ['guest', 'operator', 'admin'] as const;
 
-  // A guest who is not signed in is sent to log in rather than shown a JSON error.
+  // These are browser form posts and redirects: a guest who is not signed in is sent to log in,
+  // any other failure is shown as a page with a way back, never as a JSON body.
   app.setErrorHandler((err, request, reply) => {
     if (err instanceof TurnpikeError && err.code === 'TP_ERR_UNAUTHENTICATED')
       return reply.redirect('/portal/login', 303);
+    if (options.errorPage) return options.errorPage(request, reply, err);
     throw err;
   });
 

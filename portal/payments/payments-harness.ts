@@ -19,7 +19,7 @@ import { MemoryAccessPort } from '../../appliance/provisioning/access-port.js';
 import { LowdbStore } from '../../appliance/store/lowdb-store.js';
 import { createSessionAuthenticator } from '../auth/authenticator.js';
 import { clearSessionCookies, setSessionCookies } from '../auth/session-cookies.js';
-import { createCompleteLogin, type GuestPortalDeps } from '../guest-portal.js';
+import { createCompleteLogin, createErrorPage, type GuestPortalDeps } from '../guest-portal.js';
 import { buildPortal } from '../portal.js';
 import { startStripeFake, type StripeFake } from '../stripe-fake/stripe-fake.js';
 import { paymentsRoutes } from './payments-routes.js';
@@ -149,6 +149,7 @@ export async function startPaymentsWorld(t: TestContext, options: WorldOptions =
       payments,
       publicUrl: () => url,
       completeLogin: createCompleteLogin(guest),
+      errorPage: createErrorPage(guest),
     });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
     fake.setWebhookUrl(`${url}${WEBHOOK_PATH}`);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Payments } from '../../appliance/payments/payments.js';
+import type { ErrorPage } from '../pages/error-page.js';
 import { checkoutPages, type CompleteLogin } from './checkout-pages.js';
 import { paymentsApi } from './payments-api.js';
 import { webhookRoute } from './webhook-route.js';
@@ -10,6 +11,8 @@ export interface PaymentsRoutesOptions {
   publicUrl: string | (() => string);
   /** Connects the guest after a paid checkout; without it the guest lands on /portal/status. */
   completeLogin?: CompleteLogin;
+  /** Shows checkout failures as the portal's HTML error page (`createErrorPage` of the guest portal). */
+  errorPage?: ErrorPage;
 }
 
 /** Every payment route: webhook, `/api/v1/payments`, `/api/v1/invoices`, guest checkout pages. */
@@ -22,5 +25,6 @@ export async function paymentsRoutes(app: FastifyInstance, options: PaymentsRout
     payments: options.payments,
     publicUrl,
     ...(options.completeLogin ? { completeLogin: options.completeLogin } : {}),
+    ...(options.errorPage ? { errorPage: options.errorPage } : {}),
   });
 }

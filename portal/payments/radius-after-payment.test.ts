@@ -46,7 +46,7 @@ test('after a paid one-off plan, the guest’s RADIUS Access-Request is accepted
     const reply = await client.exchange(
       accessRequest({ identifier, secret: SECRET, userName: guest.email, password: guest.password }),
       radius.authPort,
-      3000,
+      10_000,
     );
     assert.ok(reply, 'the RADIUS server answered');
     return decodePacket(reply)!;

@@ -12,6 +12,7 @@ import type { Role } from '../../appliance/domain/model.js';
 import { silentLogger } from '../../appliance/logger.js';
 import { OutboxMailPort } from '../../appliance/mail/mail-port.js';
 import { createMetrics } from '../../appliance/metrics.js';
+import type { Payments } from '../../appliance/payments/payments.js';
 import { MemoryAccessPort } from '../../appliance/provisioning/access-port.js';
 import { LowdbStore } from '../../appliance/store/lowdb-store.js';
 import type { GuessLimiterOptions } from '../../appliance/vouchers/guess-limiter.js';
@@ -39,6 +40,8 @@ export interface HarnessOptions {
   voucherRateLimitPerMinute?: number;
   rateLimitPerMinute?: number;
   macOfAddress?: (ip: string) => string | null;
+  /** Wires payments into the portal exactly as the composition root does (`buildPortal({ payments })`). */
+  payments?: (deps: { store: LowdbStore; clock: ManualClock; config: Config }) => Payments;
 }
 
 /** The whole portal (foundation, real accounts, guest journey) on a temp store; torn down after the test. */
@@ -76,6 +79,7 @@ export async function startGuestPortal(t: TestContext, options: HarnessOptions =
     authenticator: createSessionAuthenticator({ flows: accounts.flows, clock, logger: silentLogger }),
     readiness: [],
     cookieSecret: 'test-cookie-secret-0123456789abcdef',
+    ...(options.payments ? { payments: options.payments({ store, clock, config }) } : {}),
     guest: {
       store,
       clock,
