@@ -187,6 +187,19 @@ async function startTurnpike(dir: string): Promise<{ child: ChildProcess; authPo
 const format = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/**
+ * Waits until neither server uses CPU any more: FreeRADIUS keeps cleaning up its request list
+ * for seconds after a run, and that work on the shared core must not land in the other's run.
+ */
+async function settle(pids: number[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const before = pids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (pids.reduce((sum, pid) => sum + cpuTicks(pid), 0) - before <= 2) return;
+  }
+}
 type Server = 'freeradius' | 'turnpike';
 
 /** The run with the most requests/s stands for a server: other work on the machine only slows runs down. */
@@ -224,8 +237,11 @@ async function main(): Promise<void> {
     // Alternate the two servers run by run so that both see the same background load.
     for (let round = 1; round <= ROUNDS; round++) {
       for (const scenario of SCENARIOS) {
+        const pids = [freeradius.child.pid!, turnpike.child.pid!];
+        await settle(pids);
         const fr = await runLoad(loadOptions(scenario, authPort, acctPort), freeradius.child.pid!);
         runs[scenario].freeradius.push(fr);
+        await settle(pids);
         const tp = await runLoad(loadOptions(scenario, turnpike.authPort, turnpike.acctPort), turnpike.child.pid!);
         runs[scenario].turnpike.push(tp);
         console.error(

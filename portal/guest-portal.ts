@@ -8,6 +8,7 @@ import type { AccessPort } from '../appliance/provisioning/access-port.js';
 import type { Store } from '../appliance/store/store.js';
 import { GuessLimiter, type GuessLimiterOptions } from '../appliance/vouchers/guess-limiter.js';
 import { plansApi } from './api/plans.js';
+import { settingsApi } from './api/settings.js';
 import { vouchersApi } from './api/vouchers.js';
 import { captiveApi } from './captive/captive-api.js';
 import { captiveProbes } from './captive/probes.js';
@@ -74,7 +75,7 @@ export function createErrorPage(deps: GuestPortalDeps): ErrorPage {
   return errorPageOf(context, new PageRenderer());
 }
 
-/** Everything of the guest journey: captive pages, OS probes, RFC 8908 API, plans and voucher APIs. */
+/** Everything of the guest journey: captive pages, OS probes, RFC 8908 API, plans, voucher and settings APIs. */
 export async function registerGuestPortal(app: FastifyInstance, deps: GuestPortalDeps): Promise<void> {
   const guestAccess = guestAccessOf(deps);
   const shared = { store: deps.store, clock: deps.clock, config: deps.config };
@@ -97,4 +98,5 @@ export async function registerGuestPortal(app: FastifyInstance, deps: GuestPorta
   await app.register(async (api) => captiveApi(api, shared));
   await app.register(async (api) => plansApi(api, shared));
   await app.register(async (api) => vouchersApi(api, shared));
+  await app.register(async (api) => settingsApi(api, { ...shared, logger: deps.logger }));
 }

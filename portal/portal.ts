@@ -1,12 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Payments } from '../appliance/payments/payments.js';
 import { buildPortalFoundation, type PortalFoundation } from './app.js';
-import {
-  createCompleteLogin,
-  createErrorPage,
-  registerGuestPortal,
-  type GuestPortalDeps,
-} from './guest-portal.js';
+import { createCompleteLogin, createErrorPage, registerGuestPortal, type GuestPortalDeps } from './guest-portal.js';
 import { paymentsRoutes } from './payments/payments-routes.js';
 
 export type PortalDeps = PortalFoundation & {

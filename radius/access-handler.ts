@@ -1,7 +1,7 @@
 import type { NasClient } from '../appliance/domain/model.js';
 import { normalizeMac } from '../appliance/entitlements/entitlement.js';
 import { ERRORS, type ErrorCode } from '../appliance/errors.js';
-import type { AccessPolicy, CredentialProof } from '../appliance/sessions/access-policy.js';
+import type { AccessPolicy, CredentialProof, LoginDecision } from '../appliance/sessions/access-policy.js';
 import { sessionLimitsOf } from '../appliance/sessions/limits.js';
 import type { CompiledDialect } from './dialects.js';
 import { decryptUserPassword, verifyChap } from './protocol/authenticators.js';
@@ -67,8 +67,23 @@ function reject(code: ErrorCode): AccessOutcome {
   return { code: Code.AccessReject, attributes: [textTlv(Attr.ReplyMessage, replyMessageOf(code))], reason: code };
 }
 
-/** Turns an authenticated Access-Request into an Accept carrying the plan, or a Reject saying why. */
-export async function handleAccessRequest(
+function outcomeOf(
+  decision: LoginDecision,
+  nas: NasClient,
+  context: { dialects: Record<NasClient['dialect'], CompiledDialect>; interimIntervalSeconds: number },
+): AccessOutcome {
+  if (!decision.ok) return reject(decision.code);
+  const limits = sessionLimitsOf(decision.entitlement, context.interimIntervalSeconds);
+  const attributes = context.dialects[nas.dialect].encode(limits);
+  attributes.push(textTlv(Attr.Class, `${CLASS_PREFIX}${decision.entitlement.subscription.id}`));
+  return { code: Code.AccessAccept, attributes, reason: null };
+}
+
+/**
+ * Turns an authenticated Access-Request into an Accept carrying the plan, or a Reject saying why.
+ * Synchronous whenever the policy is (no write, no bcrypt), so the hot path allocates no promises.
+ */
+export function handleAccessRequest(
   frame: Frame,
   nas: NasClient,
   secret: Buffer,
@@ -77,19 +92,17 @@ export async function handleAccessRequest(
     dialects: Record<NasClient['dialect'], CompiledDialect>;
     interimIntervalSeconds: number;
   },
-): Promise<AccessOutcome> {
+): AccessOutcome | Promise<AccessOutcome> {
   const userNameValue = firstAttribute(frame, Attr.UserName);
   const proof = proofOf(frame, secret);
   if (!userNameValue || userNameValue.length === 0 || !proof) return reject('TP_ERR_INVALID_CREDENTIALS');
-  const decision = await context.policy.authorize({
+  const decision = context.policy.authorize({
     userName: userNameValue.toString('utf8'),
     proof,
     mac: macOf(firstAttribute(frame, Attr.CallingStationId)),
     ip: ipv4Of(firstAttribute(frame, Attr.FramedIpAddress)),
   });
-  if (!decision.ok) return reject(decision.code);
-  const limits = sessionLimitsOf(decision.entitlement, context.interimIntervalSeconds);
-  const attributes = context.dialects[nas.dialect].encode(limits);
-  attributes.push(textTlv(Attr.Class, `${CLASS_PREFIX}${decision.entitlement.subscription.id}`));
-  return { code: Code.AccessAccept, attributes, reason: null };
+  return decision instanceof Promise
+    ? decision.then((settled) => outcomeOf(settled, nas, context))
+    : outcomeOf(decision, nas, context);
 }

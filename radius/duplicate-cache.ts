@@ -15,6 +15,7 @@ export class DuplicateCache {
   readonly #windowMs: number;
   readonly #maxEntries: number;
   readonly #entries = new Map<string, Entry>();
+  #insertsSincePrune = 0;
 
   constructor(windowMs: number, maxEntries = 262_144) {
     this.#windowMs = windowMs;
@@ -32,9 +33,10 @@ export class DuplicateCache {
     if (entry && entry.expiresAt > now && entry.authenticator.equals(authenticator)) {
       return entry.reply ? { kind: 'replay', reply: entry.reply } : { kind: 'in-progress' };
     }
-    this.#entries.delete(key);
+    // Re-inserting moves the key to the end, keeping the map in expiry order.
+    if (entry) this.#entries.delete(key);
     this.#entries.set(key, { authenticator: Buffer.from(authenticator), reply: null, expiresAt: now + this.#windowMs });
-    this.#prune(now);
+    if (++this.#insertsSincePrune >= 64) this.#prune(now);
     return { kind: 'new' };
   }
 
@@ -47,6 +49,7 @@ export class DuplicateCache {
   }
 
   #prune(now: number): void {
+    this.#insertsSincePrune = 0;
     // Entries are inserted in time order, so expired ones sit at the front.
     for (const [key, entry] of this.#entries) {
       if (entry.expiresAt > now && this.#entries.size <= this.#maxEntries) break;

@@ -6,7 +6,7 @@ import type { Logger } from '../appliance/logger.js';
 import type { AccessPolicy } from '../appliance/sessions/access-policy.js';
 import type { SessionEnforcer } from '../appliance/sessions/enforcer.js';
 import type { Store } from '../appliance/store/store.js';
-import { handleAccessRequest } from './access-handler.js';
+import { handleAccessRequest, type AccessOutcome } from './access-handler.js';
 import { handleAccountingRequest } from './accounting-handler.js';
 import { ClientTable, type KnownClient } from './client-table.js';
 import { compileDialects, type CompiledDialect } from './dialects.js';
@@ -129,34 +129,83 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     return null;
   };
 
-  const processRequest = async (port: Port, frame: Frame, client: KnownClient): Promise<Reply> => {
+  const accessReply = (outcome: AccessOutcome): Reply => {
+    if (outcome.code === Code.AccessAccept) stats.accessAccepts += 1;
+    else stats.accessRejects += 1;
+    return {
+      code: outcome.code,
+      attributes: outcome.attributes,
+      delayMs: outcome.code === Code.AccessReject ? config.rejectDelayMs : 0,
+    };
+  };
+
+  /** Synchronous for Status-Server and for logins the policy decides without I/O. */
+  const processRequest = (port: Port, frame: Frame, client: KnownClient): Reply | Promise<Reply> => {
     if (frame.code === Code.StatusServer) {
       stats.statusServer += 1;
       return { code: port === 'auth' ? Code.AccessAccept : Code.AccountingResponse, attributes: [], delayMs: 0 };
     }
     if (port === 'auth') {
-      const outcome = await handleAccessRequest(frame, client.nas, client.secret, {
+      const outcome = handleAccessRequest(frame, client.nas, client.secret, {
         policy,
         dialects,
         interimIntervalSeconds: config.interimIntervalSeconds,
       });
-      if (outcome.code === Code.AccessAccept) stats.accessAccepts += 1;
-      else stats.accessRejects += 1;
-      return {
-        code: outcome.code,
-        attributes: outcome.attributes,
-        delayMs: outcome.code === Code.AccessReject ? config.rejectDelayMs : 0,
-      };
+      return outcome instanceof Promise ? outcome.then(accessReply) : accessReply(outcome);
     }
-    const result = await handleAccountingRequest(frame, client.nas, {
+    return handleAccountingRequest(frame, client.nas, {
       store,
       clock,
       interimIntervalSeconds: config.interimIntervalSeconds,
+    }).then((result) => {
+      stats.accountingResponses += 1;
+      if (result && result.actions.length > 0 && enforcer) void enforcer.apply(result.actions);
+      return { code: Code.AccountingResponse, attributes: [], delayMs: 0 };
     });
-    stats.accountingResponses += 1;
-    if (result && result.actions.length > 0 && enforcer) void enforcer.apply(result.actions);
-    return { code: Code.AccountingResponse, attributes: [], delayMs: 0 };
   };
+
+  // Declared once, not per packet: closures made per request cost allocations (and a name helper under tsx).
+  function respond(
+    port: Port,
+    socket: Socket,
+    rinfo: RemoteInfo,
+    frame: Frame,
+    client: KnownClient,
+    key: string,
+    reply: Reply,
+  ): void {
+    const attributes = reply.attributes;
+    for (const attribute of frame.attributes) {
+      if (attribute.type === Attr.ProxyState)
+        attributes.push(frame.packet.subarray(attribute.offset, attribute.offset + attribute.length));
+    }
+    const packet = buildPacket({
+      code: reply.code,
+      identifier: frame.identifier,
+      authenticator: frame.authenticator,
+      attributes,
+      secret: client.secret,
+      messageAuthenticator: port === 'auth' || frame.messageAuthenticatorOffset >= 0,
+    });
+    if (reply.delayMs <= 0) {
+      duplicates.complete(key, packet);
+      send(socket, packet, rinfo);
+      return;
+    }
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      duplicates.complete(key, packet);
+      send(socket, packet, rinfo);
+    }, reply.delayMs);
+    timers.add(timer);
+  }
+
+  function fail(key: string, client: KnownClient, err: unknown): void {
+    // No reply: the NAS retransmits, and the retransmission is processed afresh.
+    stats.errors += 1;
+    duplicates.complete(key, null);
+    logger.error({ err, nas: client.nas.name }, 'RADIUS request failed');
+  }
 
   const onMessage = (port: Port, socket: Socket, datagram: Buffer, rinfo: RemoteInfo): void => {
     stats.received += 1;
@@ -180,40 +229,19 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       return drops.drop(failure, rinfo.address, now);
     }
     lastAddress.set(client.nas.id, rinfo.address);
-    processRequest(port, frame, client).then(
-      (reply) => {
-        const attributes = reply.attributes;
-        for (const attribute of frame.attributes) {
-          if (attribute.type === Attr.ProxyState)
-            attributes.push(frame.packet.subarray(attribute.offset, attribute.offset + attribute.length));
-        }
-        const packet = buildPacket({
-          code: reply.code,
-          identifier: frame.identifier,
-          authenticator: frame.authenticator,
-          attributes,
-          secret: client.secret,
-          messageAuthenticator: port === 'auth' || frame.messageAuthenticatorOffset >= 0,
-        });
-        if (reply.delayMs <= 0) {
-          duplicates.complete(key, packet);
-          send(socket, packet, rinfo);
-          return;
-        }
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          duplicates.complete(key, packet);
-          send(socket, packet, rinfo);
-        }, reply.delayMs);
-        timers.add(timer);
-      },
-      (err: unknown) => {
-        // No reply: the NAS retransmits, and the retransmission is processed afresh.
-        stats.errors += 1;
-        duplicates.complete(key, null);
-        logger.error({ err, nas: client.nas.name }, 'RADIUS request failed');
-      },
-    );
+    try {
+      const reply = processRequest(port, frame, client);
+      if (reply instanceof Promise) {
+        reply.then(
+          (settled) => respond(port, socket, rinfo, frame, client, key, settled),
+          (err: unknown) => fail(key, client, err),
+        );
+      } else {
+        respond(port, socket, rinfo, frame, client, key, reply);
+      }
+    } catch (err) {
+      fail(key, client, err);
+    }
   };
 
   const auth = await bindAll(config.listen, config.authPort, config.receiveBufferBytes, logger);

@@ -1,6 +1,10 @@
-import { resolve } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { isTurnpikeError } from '../errors.js';
+import { PKI_FILES, rotatePki } from '../pki/pki-store.js';
+import { tlsDirOf } from '../provisioning/create-provisioning.js';
 import { backupStore, restoreStore } from '../store/lowdb-store.js';
 import { initAppliance, startAppliance } from '../main.js';
 import { parseFlags, UsageError } from './command.js';
@@ -62,4 +66,56 @@ export async function runStart(
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+}
+
+/**
+ * `turnpike pki rotate [--ca] [--jwt]`: re-issues the provisioner link's leaf
+ * certificates (and, asked for, the CA and the call-token key). Nothing picks
+ * the new files up by itself: the output says what to copy and restart.
+ */
+export async function runPkiRotate(loaded: LoadedConfig, args: string[]): Promise<string[]> {
+  const [sub, ...flags] = args;
+  if (sub !== 'rotate') throw new UsageError('usage: turnpike pki rotate [--ca] [--jwt]');
+  const unknown = flags.filter((flag) => flag !== '--ca' && flag !== '--jwt');
+  if (unknown.length > 0)
+    throw new UsageError(`unknown option ${unknown.join(' ')}; usage: turnpike pki rotate [--ca] [--jwt]`);
+  const ca = flags.includes('--ca');
+  const jwt = flags.includes('--jwt');
+  const dir = tlsDirOf({ ...loaded.config, dataDir: resolve(loaded.config.dataDir) });
+  const hasCa = await stat(join(dir, PKI_FILES.caKey)).then(
+    () => true,
+    () => false,
+  );
+  if (!ca && !hasCa) throw new UsageError(`no CA in ${dir}: run turnpike init first, or rotate with --ca`);
+  await rotatePki({ dir, ca, jwt });
+
+  const replaced: string[] = [
+    ...(ca ? [PKI_FILES.caCert, PKI_FILES.caKey] : []),
+    PKI_FILES.serverCert,
+    PKI_FILES.serverKey,
+    PKI_FILES.clientCert,
+    PKI_FILES.clientKey,
+    ...(jwt ? [PKI_FILES.jwtPrivate, PKI_FILES.jwtPublic] : []),
+  ];
+  const server = new X509Certificate(await readFile(join(dir, PKI_FILES.serverCert)));
+  const lines = [
+    `PKI in ${dir}`,
+    `replaced: ${replaced.join(', ')}`,
+    `server certificate valid until ${new Date(server.validTo).toISOString()} for ${server.subjectAltName ?? ''}`,
+  ];
+  if (ca) {
+    lines.push(
+      `new CA fingerprint (SHA-256): ${new X509Certificate(await readFile(join(dir, PKI_FILES.caCert))).fingerprint256}`,
+      'install the new ca.pem, server.pem, server-key.pem and jwt-public.pem on every provisioner host;',
+      'until both ends have the new CA, provisioner calls fail and the reconcile loop retries.',
+    );
+  } else {
+    lines.push('copy server.pem and server-key.pem to every provisioner host (same CA, so order does not matter).');
+  }
+  if (jwt && !ca) lines.push('copy jwt-public.pem to every provisioner host: it verifies call tokens with it.');
+  lines.push(
+    'restart the provisioner now, then the appliance: neither reloads these files while running',
+    '(see provisioner/README.md, "Rotation").',
+  );
+  return lines;
 }

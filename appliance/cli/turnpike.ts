@@ -14,7 +14,7 @@ import { createServices } from '../services.js';
 import { sendAdminCommand } from './admin-socket.js';
 import { UsageError, type StoreCommand } from './command.js';
 import { STORE_COMMANDS, findStoreCommand } from './store-commands.js';
-import { runBackup, runConfigCheck, runInit, runRestore, runStart } from './lifecycle-commands.js';
+import { runBackup, runConfigCheck, runInit, runPkiRotate, runRestore, runStart } from './lifecycle-commands.js';
 
 const HELP = `turnpike — captive-portal access gateway
 
@@ -26,6 +26,7 @@ Lifecycle:
   config check [FILE]           validate a configuration file and print the result
   backup FILE                   write a consistent copy of the store to FILE
   restore FILE                  replace the store with FILE (appliance stopped)
+  pki rotate [--ca] [--jwt]     re-issue the provisioner link's certificates (and CA, call-token key)
 
 State (sent to the running appliance when it runs):
 ${STORE_COMMANDS.map((command) => `  ${command.usage.padEnd(30)}${command.summary}`).join('\n')}
@@ -97,6 +98,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'restore':
       print(await runRestore(loaded, args));
+      return 0;
+    case 'pki':
+      print(await runPkiRotate(loaded, args));
       return 0;
     default: {
       const found = findStoreCommand([name, ...args]);

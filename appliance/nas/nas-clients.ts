@@ -18,6 +18,8 @@ export interface NasClientInput {
   dialect?: Dialect;
   coaPort?: number;
   requireMessageAuthenticator?: boolean;
+  /** CoovaChilli's `uamsecret`, when the NAS is configured with one; omit when it is not. */
+  uamSecret?: string;
 }
 
 function invalid(message: string, field: string): TurnpikeError {
@@ -40,6 +42,12 @@ function assertInput(input: NasClientInput): void {
   if (input.coaPort !== undefined && (!Number.isInteger(input.coaPort) || input.coaPort < 1 || input.coaPort > 65535)) {
     throw invalid('coaPort: an integer 1–65535', 'coaPort');
   }
+  if (
+    input.uamSecret !== undefined &&
+    (typeof input.uamSecret !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(input.uamSecret))
+  ) {
+    throw invalid('uamSecret: 1–128 printable characters without spaces', 'uamSecret');
+  }
 }
 
 /** Canonical text of a source so that `10.0.0.1` and `10.0.0.1/32` count as the same client. */
@@ -59,6 +67,7 @@ export async function addNasClient(store: Store, clock: Clock, input: NasClientI
     dialect: input.dialect ?? 'generic',
     coaPort: input.coaPort ?? DEFAULT_COA_PORT,
     requireMessageAuthenticator: input.requireMessageAuthenticator ?? true,
+    ...(input.uamSecret !== undefined ? { uamSecret: input.uamSecret } : {}),
     createdAt: clock.now(),
   };
   const key = sourceKey(client.source);

@@ -31,7 +31,8 @@ export type LoginDecision =
 
 /** Decides an Access-Request. The RADIUS front door owns the protocol; this owns the rules. */
 export interface AccessPolicy {
-  authorize(request: LoginRequest): Promise<LoginDecision>;
+  /** Synchronous when nothing has to be written or hashed (the hot path), else a promise. */
+  authorize(request: LoginRequest): LoginDecision | Promise<LoginDecision>;
 }
 
 export type RedeemVoucher = (
@@ -94,7 +95,7 @@ export class StoreAccessPolicy implements AccessPolicy {
     this.#redeem = options.redeemVoucher ?? ((store, clock, input) => redeemVoucher(store, clock, input));
   }
 
-  async authorize(request: LoginRequest): Promise<LoginDecision> {
+  authorize(request: LoginRequest): LoginDecision | Promise<LoginDecision> {
     const db = this.#store.db;
     const credential = db.portalCredentials[request.userName];
     if (credential) return this.#portalCredential(credential, request);
@@ -132,7 +133,7 @@ export class StoreAccessPolicy implements AccessPolicy {
     return { ok: true, method: 'portal-credential', entitlement: checked.entitlement, mac: request.mac };
   }
 
-  async #voucher(code: string, request: LoginRequest): Promise<LoginDecision> {
+  #voucher(code: string, request: LoginRequest): LoginDecision | Promise<LoginDecision> {
     if (!proofMatches(request.proof, code) && !proofMatches(request.proof, request.userName)) {
       return deny('voucher', 'TP_ERR_INVALID_CREDENTIALS');
     }
@@ -143,15 +144,14 @@ export class StoreAccessPolicy implements AccessPolicy {
       db.vouchers[code]!.uses > 0 &&
       request.mac !== null &&
       this.#devicesOf(request.mac).some((device) => device.ownerKey === ownerKey);
-    if (!known) {
-      try {
-        await this.#redeem(this.#store, this.#clock, { code, mac: request.mac });
-      } catch (err) {
+    if (known) return this.#ownerLogin('voucher', ownerKey, request);
+    return this.#redeem(this.#store, this.#clock, { code, mac: request.mac }).then(
+      () => this.#ownerLogin('voucher', ownerKey, request),
+      (err: unknown) => {
         if (isTurnpikeError(err)) return deny('voucher', err.code);
         throw err;
-      }
-    }
-    return this.#ownerLogin('voucher', ownerKey, request);
+      },
+    );
   }
 
   #macAuth(mac: string, request: LoginRequest): LoginDecision {
@@ -163,9 +163,15 @@ export class StoreAccessPolicy implements AccessPolicy {
     return this.#ownerLogin('mac', latest.ownerKey, request);
   }
 
-  async #account(user: User, request: LoginRequest): Promise<LoginDecision> {
+  #account(user: User, request: LoginRequest): LoginDecision | Promise<LoginDecision> {
     if (request.proof.kind !== 'pap') return deny('password', 'TP_ERR_INVALID_CREDENTIALS');
-    const ok = await this.#passwords.check(user.id, user.passwordHash, request.proof.password.toString('utf8'));
+    const verdict = this.#passwords.check(user.id, user.passwordHash, request.proof.password.toString('utf8'));
+    return typeof verdict === 'boolean'
+      ? this.#afterPassword(verdict, user, request)
+      : verdict.then((ok) => this.#afterPassword(ok, user, request));
+  }
+
+  #afterPassword(ok: boolean, user: User, request: LoginRequest): LoginDecision {
     if (!ok) return deny('password', 'TP_ERR_INVALID_CREDENTIALS');
     if (user.disabled) return deny('password', 'TP_ERR_ACCOUNT_DISABLED');
     return this.#ownerLogin('password', `user:${user.id}`, request);

@@ -26,19 +26,22 @@ export class PasswordCache {
     this.#maxEntries = options.maxEntries ?? 10_000;
   }
 
-  async check(userId: string, hash: string, password: string): Promise<boolean> {
+  /** The cached verdict synchronously when there is one (the common case), else a bcrypt check. */
+  check(userId: string, hash: string, password: string): boolean | Promise<boolean> {
     const key = this.#keyed.copy().update(`${userId}\0${hash}\0${password}`).digest('base64');
-    const now = this.#clock.now();
     const cached = this.#entries.get(key);
-    if (cached && cached.expiresAt > now) return cached.ok;
+    if (cached && cached.expiresAt > this.#clock.now()) return cached.ok;
     let pending = this.#inflight.get(key);
     if (!pending) {
-      pending = this.#verify(password, hash).finally(() => this.#inflight.delete(key));
+      pending = this.#verify(password, hash)
+        .then((ok) => {
+          if (this.#ttlMs > 0) this.#remember(key, ok, this.#clock.now() + this.#ttlMs);
+          return ok;
+        })
+        .finally(() => this.#inflight.delete(key));
       this.#inflight.set(key, pending);
     }
-    const ok = await pending;
-    if (this.#ttlMs > 0) this.#remember(key, ok, this.#clock.now() + this.#ttlMs);
-    return ok;
+    return pending;
   }
 
   #remember(key: string, ok: boolean, expiresAt: number): void {

@@ -221,9 +221,9 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
     await recordAccounting(store, clock, event({ status: 'start' }));
     const policy = new StoreAccessPolicy({ store, clock, verifyPassword: async () => false, passwordCacheSeconds: 60 });
     const login = (mac: string): Promise<{ ok: boolean; code?: string }> =>
-      policy
-        .authorize({ userName: mac, proof: { kind: 'none' }, mac, ip: null })
-        .then((d) => (d.ok ? { ok: true } : { ok: false, code: d.code }));
+      Promise.resolve(policy.authorize({ userName: mac, proof: { kind: 'none' }, mac, ip: null })).then((d) =>
+        d.ok ? { ok: true } : { ok: false, code: d.code },
+      );
     assert.deepEqual(await login('02:00:00:00:00:01'), { ok: true });
     assert.deepEqual(await login('02:00:00:00:00:02'), { ok: false, code: 'TP_ERR_DEVICE_LIMIT' });
     await store.update((db) => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isTurnpikeError } from '../errors.js';
 import { tempStore } from '../testing/temp-store.js';
-import { localizedText, updateBranding } from './settings.js';
+import { localizedText, updateBranding, updateSettings } from './settings.js';
 
 test('branding comes from the appliance only: an external logo or a bad colour is refused, local ones are kept', async (t) => {
   const store = await tempStore(t);
@@ -23,4 +23,18 @@ test('branding comes from the appliance only: an external logo or a bad colour i
   await updateBranding(store, { logoUrl: 'data:image/png;base64,iVBORw0KGgo=' });
   assert.equal(localizedText({ en: 'Hello', de: 'Hallo' }, 'de'), 'Hallo');
   assert.equal(localizedText({ en: 'Hello' }, 'fr'), 'Hello');
+});
+
+test('seller details change field by field; a tax rate invoices cannot represent is refused and nothing changes', async (t) => {
+  const store = await tempStore(t);
+  const saved = await updateSettings(store, { venueName: 'Bar', seller: { name: 'Bar GmbH', taxRatePercent: 7.5 } });
+  assert.deepEqual(saved.seller, { name: 'Bar GmbH', address: '', taxId: '', taxRatePercent: 7.5 });
+  const before = structuredClone(store.db.settings);
+  for (const seller of [{ taxRatePercent: 19.125 }, { taxRatePercent: -1 }, { name: ' ' }, { taxId: 'x'.repeat(65) }]) {
+    await assert.rejects(
+      updateSettings(store, { venueName: 'Changed', seller }),
+      (err: unknown) => isTurnpikeError(err, 'TP_ERR_VALIDATION') && String(err.details?.field).startsWith('seller.'),
+    );
+  }
+  assert.deepEqual(store.db.settings, before);
 });

@@ -64,6 +64,48 @@ export function assertBranding(patch: BrandingPatch): void {
   }
 }
 
+export type SellerPatch = Partial<Settings['seller']>;
+export type SettingsPatch = BrandingPatch & { seller?: SellerPatch };
+
+function assertString(field: string, value: unknown, min: number, max: number): void {
+  if (value !== undefined && (typeof value !== 'string' || value.trim().length < min || value.length > max))
+    throw invalid(field, `${min}–${max} characters`);
+}
+
+/** The seller block is copied onto every invoice, so it must print and compute cleanly. */
+export function assertSeller(patch: SellerPatch): void {
+  assertString('seller.name', patch.name, 1, 200);
+  assertString('seller.address', patch.address, 0, 500);
+  assertString('seller.taxId', patch.taxId, 0, 64);
+  const rate = patch.taxRatePercent;
+  // Invoices compute tax in basis points: more than two decimals would be silently rounded.
+  if (
+    rate !== undefined &&
+    (typeof rate !== 'number' ||
+      !Number.isFinite(rate) ||
+      rate < 0 ||
+      rate > 100 ||
+      Math.round(rate * 100) / 100 !== rate)
+  ) {
+    throw invalid('seller.taxRatePercent', 'a percentage from 0 to 100 with at most two decimals');
+  }
+}
+
+/** Branding and seller details in one write; nothing is changed unless every field is valid. */
+export async function updateSettings(store: Store, patch: SettingsPatch): Promise<Settings> {
+  const { seller, ...branding } = patch;
+  assertBranding(branding);
+  if (seller !== undefined) assertSeller(seller);
+  return store.update((db) => {
+    db.settings = {
+      ...db.settings,
+      ...branding,
+      ...(seller !== undefined ? { seller: { ...db.settings.seller, ...seller } } : {}),
+    };
+    return db.settings;
+  });
+}
+
 export function getSettings(store: Store): Readonly<Settings> {
   return store.db.settings;
 }

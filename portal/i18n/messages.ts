@@ -89,6 +89,7 @@ const en = {
   paymentPaid: 'paid',
   paymentFailed: 'failed',
   paymentRefunded: 'refunded',
+  latestOnly: 'Showing the latest {n}.',
 };
 
 export type MessageKey = keyof typeof en;
@@ -184,6 +185,7 @@ const de: Messages = {
   paymentPaid: 'bezahlt',
   paymentFailed: 'fehlgeschlagen',
   paymentRefunded: 'erstattet',
+  latestOnly: 'Es werden die neuesten {n} angezeigt.',
 };
 
 /** Error messages by code, so a German guest never reads an English error. */

@@ -1,28 +1,12 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { devicesOf, forgetDevice } from '../../appliance/devices/devices.js';
 import { TurnpikeError } from '../../appliance/errors.js';
 import type { PaymentStatus } from '../../appliance/payments/model.js';
 import type { Store } from '../../appliance/store/store.js';
-import type { Messages } from '../i18n/messages.js';
+import { format, type Messages } from '../i18n/messages.js';
 import { formatDate, formatMoney } from './formatting.js';
 import { readContext, type GuestContext } from './guest-context.js';
-import type { GuestPagesDeps } from './guest-pages.js';
-import type { PageName } from './renderer.js';
-
-type PageFn = (
-  reply: FastifyReply,
-  context: GuestContext,
-  name: PageName,
-  title: string,
-  data: Record<string, unknown>,
-) => FastifyReply;
-type FailFn = (
-  reply: FastifyReply,
-  context: GuestContext,
-  err: unknown,
-  name: PageName,
-  data: Record<string, unknown>,
-) => FastifyReply;
+import type { FailFn, GuestPagesDeps, PageFn } from './guest-pages.js';
 
 const signedIn = { roles: ['guest', 'operator', 'admin'] as const };
 
@@ -33,20 +17,27 @@ const STATUS_LABEL: Readonly<Record<PaymentStatus, keyof Messages>> = {
   refunded: 'paymentRefunded',
 };
 
+/** Enough for two years of a monthly plan while the page stays well under 50 KB; the API lists the rest. */
+export const BILLING_ROWS = 24;
+
 /**
  * The guest's own invoices and payments, newest first. The download links are
  * the invoice API's GET routes, which admit the session cookie and answer
  * "not found" for anyone else's invoice.
  */
 export function billingOf(store: Store, context: GuestContext) {
-  if (!context.userId) return { invoices: [], payments: [] };
+  if (!context.userId) return { invoices: [], payments: [], olderHidden: '' };
   const { payments, invoices } = store.db.payments;
   const plans = store.db.plans;
   const own = <T extends { userId: string }>(record: T) => record.userId === context.userId;
+  const ownInvoices = Object.values(invoices).filter(own);
+  const ownPayments = Object.values(payments).filter(own);
+  const truncated = ownInvoices.length > BILLING_ROWS || ownPayments.length > BILLING_ROWS;
   return {
-    invoices: Object.values(invoices)
-      .filter(own)
+    olderHidden: truncated ? format(context.t.latestOnly, { n: BILLING_ROWS }) : '',
+    invoices: ownInvoices
       .sort((a, b) => (a.number < b.number ? 1 : -1))
+      .slice(0, BILLING_ROWS)
       .map((invoice) => ({
         number: invoice.number,
         date: formatDate(invoice.issuedAt, context.lang),
@@ -56,9 +47,9 @@ export function billingOf(store: Store, context: GuestContext) {
         html: `/api/v1/invoices/${encodeURIComponent(invoice.number)}/html`,
         pdf: `/api/v1/invoices/${encodeURIComponent(invoice.number)}/pdf`,
       })),
-    payments: Object.values(payments)
-      .filter(own)
+    payments: ownPayments
       .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, BILLING_ROWS)
       .map((payment) => ({
         plan: plans[payment.planId]?.name ?? payment.planId,
         date: formatDate(payment.createdAt, context.lang),

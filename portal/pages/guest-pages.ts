@@ -397,14 +397,14 @@ export async function guestPages(app: FastifyInstance, deps: GuestPagesDeps): Pr
   accountPages(app, deps, page, failPage);
 }
 
-type PageFn = (
+export type PageFn = (
   reply: FastifyReply,
   context: GuestContext,
   name: PageName,
   title: string,
   data: Record<string, unknown>,
 ) => FastifyReply;
-type FailFn = (
+export type FailFn = (
   reply: FastifyReply,
   context: GuestContext,
   err: unknown,

@@ -5,11 +5,18 @@ import { parseFlags, UsageError, type StoreCommand } from '../command.js';
 const addNas: StoreCommand = {
   kind: 'store',
   path: ['nas', 'add'],
-  usage: 'nas add NAME SOURCE [--secret S] [--dialect D] [--coa-port P] [--no-message-authenticator yes]',
+  usage:
+    'nas add NAME SOURCE [--secret S] [--dialect D] [--coa-port P] [--uam-secret S] [--no-message-authenticator yes]',
   summary: 'register a NAS client (prints its shared secret)',
   mutates: true,
   async run({ store, clock }, args) {
-    const { flags, positionals } = parseFlags(args, ['secret', 'dialect', 'coa-port', 'no-message-authenticator']);
+    const { flags, positionals } = parseFlags(args, [
+      'secret',
+      'dialect',
+      'coa-port',
+      'uam-secret',
+      'no-message-authenticator',
+    ]);
     const [name, source] = positionals;
     if (!name || !source) throw new UsageError(`usage: turnpike ${this.usage}`);
     const dialect = flags.dialect as Dialect | undefined;
@@ -21,10 +28,11 @@ const addNas: StoreCommand = {
       ...(flags.secret !== undefined ? { secret: flags.secret } : {}),
       ...(dialect !== undefined ? { dialect } : {}),
       ...(flags['coa-port'] !== undefined ? { coaPort: Number(flags['coa-port']) } : {}),
+      ...(flags['uam-secret'] !== undefined ? { uamSecret: flags['uam-secret'] } : {}),
       requireMessageAuthenticator: flags['no-message-authenticator'] !== 'yes',
     });
     return [
-      `NAS ${client.name} added for ${client.source} (${client.dialect}, CoA port ${client.coaPort})`,
+      `NAS ${client.name} added for ${client.source} (${client.dialect}, CoA port ${client.coaPort}, uam-secret:${client.uamSecret ? 'set' : 'none'})`,
       `shared secret: ${client.secret}`,
     ];
   },
@@ -41,7 +49,7 @@ const listNas: StoreCommand = {
     if (clients.length === 0) return ['no NAS clients; add one with: turnpike nas add NAME SOURCE'];
     return clients.map(
       (client) =>
-        `${client.name.padEnd(20)} ${client.source.padEnd(20)} ${client.dialect.padEnd(12)} coa:${client.coaPort} message-authenticator:${client.requireMessageAuthenticator ? 'required' : 'optional'}`,
+        `${client.name.padEnd(20)} ${client.source.padEnd(20)} ${client.dialect.padEnd(12)} coa:${client.coaPort} message-authenticator:${client.requireMessageAuthenticator ? 'required' : 'optional'} uam-secret:${client.uamSecret ? 'set' : 'none'}`,
     );
   },
 };
