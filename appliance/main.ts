@@ -114,11 +114,14 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     const provisioning: Provisioning = await startProvisioning({ config, dataDir, store, clock, logger });
     shutdown.add('provisioning', () => provisioning.stop());
 
+    let radius: RadiusServer | null = null;
     const dynamicAuthorization = createDynamicAuthorizationClient({
       clock,
       logger,
       timeoutMs: config.radius.coaTimeoutMs,
       retries: config.radius.coaRetries,
+      // A NAS configured by CIDR is reached at the address its packets last came from.
+      addressOf: (nas) => radius?.lastAddressOf(nas.id) ?? null,
     });
     shutdown.add('dynamic authorization', () => dynamicAuthorization.close());
     const enforcer = new SessionEnforcer({ store, clock, port: dynamicAuthorization, logger });
@@ -160,7 +163,6 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     const portalUrl = listeningUrl(portal, config);
     await payments?.portalListening(portalUrl);
 
-    let radius: RadiusServer | null = null;
     if (config.radius.enabled) {
       const policy = new StoreAccessPolicy({
         store,
