@@ -133,6 +133,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       clock,
       logger,
       enforcer,
+      gatewayChanged: () => provisioning.reconcileSoon(),
       startEmbeddedFake: startEmbeddedStripeFake,
     });
     if (payments) shutdown.add('payments', () => payments.stop());

@@ -65,8 +65,22 @@ export const DIALECT_RULES: Readonly<Record<Dialect, readonly AttributeRule[]>> 
   generic: WISPR_BANDWIDTH,
 };
 
-/** The fields that carry bandwidth: a CoA that only throttles sends just these rules. */
-export const RATE_FIELDS: readonly Field[] = ['upKbps', 'downKbps'];
+/**
+ * What a NAS measures a CoA's Session-Timeout and byte limits against. CoovaChilli compares them
+ * with the session's whole uptime and octet counters, and MikroTik's limits are per session too, so
+ * a CoA must send elapsed + remaining there; a generic NAS is told the time and bytes left now.
+ */
+export const COA_LIMITS_COUNT_FROM: Readonly<Record<Dialect, 'now' | 'session-start'>> = {
+  coovachilli: 'session-start',
+  mikrotik: 'session-start',
+  generic: 'now',
+};
+
+/** How far a live session has already come, as the NAS counts it. */
+export interface SessionProgress {
+  elapsedSeconds: number;
+  octets: number;
+}
 
 const GIGAWORD = 2 ** 32;
 type Encoder = (values: ReplyValues) => EncodedAttribute | null;
@@ -115,8 +129,11 @@ function compileRule(rule: AttributeRule): Encoder {
 export interface CompiledDialect {
   /** Every limit: for Access-Accept. */
   encode(values: ReplyValues): EncodedAttribute[];
-  /** Only the rate rules: for a CoA-Request that throttles. */
-  encodeRates(values: ReplyValues): EncodedAttribute[];
+  /**
+   * Every limit that is set, for a CoA-Request to a session already under way: a throttle sets
+   * only the rates, a changed plan sets its remaining time and bytes too.
+   */
+  encodeChange(values: ReplyValues, progress: SessionProgress): EncodedAttribute[];
 }
 
 function run(encoders: readonly Encoder[], values: ReplyValues): EncodedAttribute[] {
@@ -136,10 +153,22 @@ export function compileDialects(
   const out = {} as Record<Dialect, CompiledDialect>;
   for (const [dialect, list] of Object.entries(rules) as Array<[Dialect, readonly AttributeRule[]]>) {
     const all = [...common, ...list.map(compileRule)];
-    const rates = list
-      .filter((rule) => fieldsOf(rule.value).every((field) => RATE_FIELDS.includes(field)))
-      .map(compileRule);
-    out[dialect] = { encode: (values) => run(all, values), encodeRates: (values) => run(rates, values) };
+    const fromStart = COA_LIMITS_COUNT_FROM[dialect] === 'session-start';
+    out[dialect] = {
+      encode: (values) => run(all, values),
+      encodeChange: (values, progress) =>
+        run(
+          all,
+          fromStart
+            ? {
+                ...values,
+                sessionTimeout:
+                  values.sessionTimeout === null ? null : values.sessionTimeout + Math.max(0, progress.elapsedSeconds),
+                bytesLeft: values.bytesLeft === null ? null : values.bytesLeft + Math.max(0, progress.octets),
+              }
+            : values,
+        ),
+    };
   }
   return out;
 }

@@ -166,7 +166,10 @@ export function createDynamicAuthorizationClient(
     changeAuthorization: (target, limits: SessionLimits) =>
       exchange(target, Code.CoaRequest, [
         ...sessionIdentification(target),
-        ...dialects[target.nas.dialect]!.encodeRates(limits),
+        ...dialects[target.nas.dialect]!.encodeChange(limits, {
+          elapsedSeconds: Math.floor((options.clock.now() - target.session.startedAt) / 1000),
+          octets: target.session.inputOctets + target.session.outputOctets,
+        }),
       ]),
     close: async () => {
       await Promise.all(

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 import { silentLogger } from '../appliance/logger.js';
 import { SessionEnforcer } from '../appliance/sessions/enforcer.js';
+import { throttleLimits } from '../appliance/sessions/limits.js';
+import { compileDialects } from './dialects.js';
+import { Attr } from './protocol/constants.js';
 import { hasTool, requireSystem } from '../appliance/testing/system-tools.js';
 import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from './dynamic-authorization-client.js';
 import { baseConfig, freeUdpPort, startFreeRadius, type RunningFreeRadius } from './freeradius-harness.js';
@@ -59,6 +62,19 @@ interface CoaRecord {
   errorCauseName?: string;
   attempts: number;
 }
+
+test('a CoA tells a generic NAS the time left, CoovaChilli the time since the session started plus the time left', () => {
+  const dialects = compileDialects();
+  const limits = { ...throttleLimits({ upKbps: 1000, downKbps: 5000 }), sessionTimeout: 3000, bytesLeft: 100 };
+  const progress = { elapsedSeconds: 600, octets: 40 };
+  const sessionTimeoutOf = (attributes: Buffer[]): number | undefined =>
+    attributes.find((attribute) => attribute[0] === Attr.SessionTimeout)?.readUInt32BE(2);
+  assert.equal(sessionTimeoutOf(dialects.generic.encodeChange(limits, progress)), 3000);
+  assert.equal(sessionTimeoutOf(dialects.coovachilli.encodeChange(limits, progress)), 3600);
+  const throttle = dialects.coovachilli.encodeChange(throttleLimits({ upKbps: 128, downKbps: 256 }), progress);
+  assert.equal(sessionTimeoutOf(throttle), undefined, 'a throttle leaves the session timeout alone');
+  assert.equal(throttle.length, 2, 'a throttle carries just the two rates');
+});
 
 describe('dynamic authorization (RFC 5176) against a FreeRADIUS NAS stand-in', () => {
   let dir: string;
@@ -217,6 +233,40 @@ describe('dynamic authorization (RFC 5176) against a FreeRADIUS NAS stand-in', (
       db.plans['plan-day']!.onQuotaExhausted = { action: 'disconnect' };
       db.subscriptions['sub-user']!.bytesUsed = 0;
     });
+  });
+
+  it("sends CoA-Request with the new Session-Timeout when a live session's plan is extended, and the NAS ACKs it", async (t) => {
+    if (!requireSystem(t, { tools: ['radclient', 'freeradius'] })) return;
+    await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Start\nAcct-Session-Id = "longer-1"\nClass = "tp1:sub-user"\n`,
+    );
+    fixture.clock.advance(600_000);
+    await fixture.store.update((db) => {
+      db.subscriptions['sub-user']!.endsAt! += 3_600_000;
+    });
+    const secondsLeft = Math.floor((fixture.store.db.subscriptions['sub-user']!.endsAt! - fixture.clock.now()) / 1000);
+    const [outcome] = await enforcer.refreshLimits('sub-user');
+    assert.deepEqual(outcome?.result, { outcome: 'ack', attempts: 1 });
+    // CoovaChilli measures Session-Timeout from the session's start: 600 s gone plus the time left.
+    assert.match(
+      nas!.output(),
+      new RegExp(
+        `Received CoA-Request[\\s\\S]*?Acct-Session-Id = "longer-1"[\\s\\S]*?Session-Timeout = ${600 + secondsLeft}\\b`,
+      ),
+    );
+    const record = (await coaHistory()).find((entry) => entry.acctSessionId === 'longer-1');
+    assert.equal(record?.kind, 'coa');
+    assert.equal(record?.reason, 'limits-changed');
+    assert.equal(record?.outcome, 'ack');
+    await radclient(
+      acct,
+      'acct',
+      SECRET,
+      `Acct-Status-Type = Stop\nAcct-Session-Id = "longer-1"\nClass = "tp1:sub-user"\n`,
+    );
   });
 
   it('when the NAS never answers, marks the disconnect pending, refuses the next login and asks again on the next Interim-Update', async (t) => {

@@ -1,5 +1,6 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { Clock } from '../appliance/clock.js';
 import type { Config } from '../appliance/config/schema.js';
 import type { Logger } from '../appliance/logger.js';
@@ -60,6 +61,21 @@ interface Reply {
   delayMs: number;
 }
 
+/**
+ * Replies go to the literal address a request came from. dgram resolves every send's address
+ * through dns.lookup, which defers to the next tick with a closure per packet; a literal needs
+ * no resolving, so it is handed back at once (anything else still goes to dns.lookup).
+ */
+function literalLookup(
+  hostname: string,
+  options: LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family === 0) dnsLookup(hostname, options, callback);
+  else callback(null, hostname, family);
+}
+
 async function bindAll(
   addresses: readonly string[],
   port: number,
@@ -75,6 +91,7 @@ async function bindAll(
       ipv6Only: v6,
       reuseAddr: false,
       recvBufferSize: receiveBufferBytes,
+      lookup: literalLookup,
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);

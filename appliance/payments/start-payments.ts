@@ -34,13 +34,16 @@ export interface StartPaymentsDeps {
   store: Store;
   clock: Clock;
   logger: Logger;
-  enforcer: Pick<SessionEnforcer, 'endSubscription'>;
+  /** Gateway mode: converge the firewall now rather than at the next reconcile round. */
+  gatewayChanged?: () => void;
+  enforcer: Pick<SessionEnforcer, 'endSubscription' | 'refreshLimits'>;
 }
 
 /**
  * Builds the payments domain from config (null when no provider is set) and
  * connects its entitlement changes to live sessions: a plan that no longer
- * carries a session (suspended, cancelled, refunded) is disconnected at the NAS.
+ * carries a session (suspended, cancelled, refunded) is disconnected at the NAS,
+ * one that still does (bought again, renewed, changed) has its new limits sent by CoA.
  */
 export async function startPayments(deps: StartPaymentsDeps): Promise<RunningPayments | null> {
   const { config, store, clock, logger, enforcer } = deps;
@@ -61,9 +64,13 @@ export async function startPayments(deps: StartPaymentsDeps): Promise<RunningPay
     config: { payments: section },
     stripe: createStripeClient(section),
     onEntitlementChanged: async (subscriptionId) => {
+      deps.gatewayChanged?.();
       const subscription = store.db.subscriptions[subscriptionId];
       const denial = subscription ? denialAt(store.db, subscription, clock.now()) : 'TP_ERR_ENTITLEMENT_EXPIRED';
-      if (denial === null) return;
+      if (denial === null) {
+        await enforcer.refreshLimits(subscriptionId);
+        return;
+      }
       await enforcer.endSubscription(subscriptionId, endReasonOf(subscription, denial));
     },
   });

@@ -13,6 +13,8 @@ export interface Provisioning {
   accessPort: AccessPort | null;
   /** "Provisioner reachable", for /readyz. */
   readiness: Array<{ name: string; check(): Promise<boolean> }>;
+  /** Starts a reconcile round now (an entitlement changed); a no-op without provisioners. */
+  reconcileSoon(): void;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export async function startProvisioning(options: {
     if (config.gateway.enabled) {
       throw new TurnpikeError('TP_ERR_CONFIG', 'gateway.enabled needs a provisioner: set provisioner.targets');
     }
-    return { accessPort: null, readiness: [], stop: async () => undefined };
+    return { accessPort: null, readiness: [], reconcileSoon: () => undefined, stop: async () => undefined };
   }
   const embedded = config.provisioner.embedded
     ? await startEmbeddedProvisioner({ tlsDir: tlsDirOf(placed), logger: logger.child({ component: 'provisioner' }) })
@@ -58,6 +60,7 @@ export async function startProvisioning(options: {
           check: async () => provisioning.router.all().every((target) => target.client.healthy),
         },
       ],
+      reconcileSoon: () => provisioning.reconciler.kick(),
       async stop() {
         await provisioning.stop();
         await embedded?.stop();

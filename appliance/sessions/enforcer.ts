@@ -1,10 +1,11 @@
 import type { Clock } from '../clock.js';
 import type { NasClient, Session } from '../domain/model.js';
+import { denialOf, entitlementOf } from '../entitlements/entitlement.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { closeSessionIn } from './accounting.js';
 import type { EndReason, EnforcementAction } from './enforcement-decision.js';
-import { throttleLimits, type SessionLimits } from './limits.js';
+import { sessionLimitsOf, throttleLimits, type SessionLimits } from './limits.js';
 
 export interface DynamicAuthorizationTarget {
   session: Session;
@@ -21,6 +22,9 @@ export interface DynamicAuthorizationPort {
   disconnect(target: DynamicAuthorizationTarget): Promise<DynamicAuthorizationResult>;
   changeAuthorization(target: DynamicAuthorizationTarget, limits: SessionLimits): Promise<DynamicAuthorizationResult>;
 }
+
+/** Why a CoA that is not a throttle was sent: the entitlement grew or changed under a live session. */
+export type ChangeReason = 'limits-changed';
 
 /** Error-Cause 503: the NAS has no such session, so ours is a leftover. */
 const SESSION_CONTEXT_NOT_FOUND = 503;
@@ -121,6 +125,52 @@ export class SessionEnforcer {
     return { sessionId, kind: 'coa', result };
   }
 
+  /**
+   * Tells the NAS the new limits of every live session of a subscription whose entitlement grew
+   * or changed (extended, renewed, another plan), so the NAS does not cut the guest at the old
+   * Session-Timeout. A NAK or no answer leaves the session alone: the old limits still bound it.
+   * Gateway-mode sessions have no NAS; the provisioner's reconcile loop re-sends their time.
+   */
+  async refreshLimits(subscriptionId: string): Promise<EnforcementOutcome[]> {
+    const now = this.#clock.now();
+    const db = this.#store.db;
+    const subscription = db.subscriptions[subscriptionId];
+    const entitlement = subscription ? entitlementOf(db, subscription, now) : null;
+    const sessions = Object.values(db.sessions).filter(
+      (session) => session.subscriptionId === subscriptionId && session.mode === 'controller',
+    );
+    if (!entitlement || denialOf(entitlement) !== null) {
+      return sessions.map((session) => ({
+        sessionId: session.id,
+        kind: 'coa',
+        result: { outcome: 'skipped', why: 'the subscription no longer carries a session' },
+      }));
+    }
+    return Promise.all(
+      sessions.map(async (session): Promise<EnforcementOutcome> => {
+        const target = this.#target(session.id);
+        if ('why' in target)
+          return { sessionId: session.id, kind: 'coa', result: { outcome: 'skipped', why: target.why } };
+        if (session.disconnectPendingSince !== null)
+          return { sessionId: session.id, kind: 'coa', result: { outcome: 'skipped', why: 'disconnect pending' } };
+        try {
+          const limits = sessionLimitsOf(entitlement, session.interimIntervalSeconds);
+          const result = await this.#port.changeAuthorization(target, limits);
+          if (result.outcome !== 'ack')
+            this.#logger.warn(
+              { sessionId: session.id, nas: target.nas.name, outcome: result.outcome },
+              'the NAS kept the old limits; they still bound the session',
+            );
+          await this.#record('coa', target, 'limits-changed', result, this.#clock.now());
+          return { sessionId: session.id, kind: 'coa', result };
+        } catch (err) {
+          this.#logger.error({ err, sessionId: session.id }, 'dynamic authorization failed');
+          return { sessionId: session.id, kind: 'coa', result: { outcome: 'skipped', why: 'failed' } };
+        }
+      }),
+    );
+  }
+
   #target(sessionId: string): DynamicAuthorizationTarget | { why: string } {
     const session = this.#store.db.sessions[sessionId];
     if (!session) return { why: 'no such session' };
@@ -132,7 +182,7 @@ export class SessionEnforcer {
   #record(
     kind: 'disconnect' | 'coa',
     target: DynamicAuthorizationTarget,
-    reason: EndReason,
+    reason: EndReason | ChangeReason,
     result: DynamicAuthorizationResult,
     at: number,
   ): Promise<void> {

@@ -9,8 +9,9 @@ import { silentLogger } from '../logger.js';
 import { LowdbStore } from '../store/lowdb-store.js';
 import { StoreAccessPolicy } from './access-policy.js';
 import { recordAccounting, sessionIdOf, type AccountingEvent } from './accounting.js';
-import type { DynamicAuthorizationPort, DynamicAuthorizationTarget } from './enforcer.js';
+import type { DynamicAuthorizationPort, DynamicAuthorizationResult, DynamicAuthorizationTarget } from './enforcer.js';
 import { SessionEnforcer } from './enforcer.js';
+import type { SessionLimits } from './limits.js';
 import { PasswordCache } from './password-cache.js';
 import { startSessionSweeper, sweepSessions } from './sweeper.js';
 
@@ -41,19 +42,30 @@ function plan(overrides: Partial<Plan> = {}): Plan {
   };
 }
 
-/** Records every request instead of talking to a NAS; answers ACK. */
+/** Records every request instead of talking to a NAS; answers ACK, or what `answer` says. */
 class RecordingPort implements DynamicAuthorizationPort {
-  readonly calls: Array<{ kind: string; acctSessionId: string | null; upKbps?: number | null }> = [];
-  async disconnect(target: DynamicAuthorizationTarget): Promise<{ outcome: 'ack'; attempts: number }> {
+  readonly calls: Array<{
+    kind: string;
+    acctSessionId: string | null;
+    upKbps?: number | null;
+    sessionTimeout?: number | null;
+  }> = [];
+  constructor(readonly answer: DynamicAuthorizationResult = { outcome: 'ack', attempts: 1 }) {}
+  async disconnect(target: DynamicAuthorizationTarget): Promise<DynamicAuthorizationResult> {
     this.calls.push({ kind: 'disconnect', acctSessionId: target.session.acctSessionId });
-    return { outcome: 'ack', attempts: 1 };
+    return this.answer;
   }
   async changeAuthorization(
     target: DynamicAuthorizationTarget,
-    limits: { upKbps: number | null },
-  ): Promise<{ outcome: 'ack'; attempts: number }> {
-    this.calls.push({ kind: 'coa', acctSessionId: target.session.acctSessionId, upKbps: limits.upKbps });
-    return { outcome: 'ack', attempts: 1 };
+    limits: SessionLimits,
+  ): Promise<DynamicAuthorizationResult> {
+    this.calls.push({
+      kind: 'coa',
+      acctSessionId: target.session.acctSessionId,
+      upKbps: limits.upKbps,
+      ...(limits.sessionTimeout === null ? {} : { sessionTimeout: limits.sessionTimeout }),
+    });
+    return this.answer;
   }
 }
 
@@ -197,6 +209,72 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
     } finally {
       sweeper.stop();
     }
+  });
+
+  it('extending a subscription under a live session sends the NAS one CoA with the new Session-Timeout', async () => {
+    await store.update((db) => {
+      db.subscriptions.t = { ...db.subscriptions.s!, id: 't', userId: 'u2' };
+    });
+    await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'mine' }));
+    await recordAccounting(
+      store,
+      clock,
+      event({ status: 'start', acctSessionId: 'theirs', subscriptionId: 't', mac: '02:00:00:00:00:02' }),
+    );
+    clock.advance(600_000);
+    await store.update((db) => {
+      db.subscriptions.s!.endsAt! += 3_600_000;
+    });
+    const port = new RecordingPort();
+    const enforcer = new SessionEnforcer({ store, clock, port, logger: silentLogger });
+    const outcomes = await enforcer.refreshLimits('s');
+    assert.deepEqual(port.calls, [{ kind: 'coa', acctSessionId: 'mine', upKbps: 1000, sessionTimeout: 7200 - 600 }]);
+    assert.deepEqual(outcomes, [
+      { sessionId: sessionIdOf('nas', 'mine'), kind: 'coa', result: { outcome: 'ack', attempts: 1 } },
+    ]);
+    const history = await store.history<{ kind: string; reason: string; acctSessionId: string }>('coa').readAll();
+    assert.deepEqual(
+      history.map((record) => [record.kind, record.reason, record.acctSessionId]),
+      [['coa', 'limits-changed', 'mine']],
+    );
+  });
+
+  it('a NAK to new limits leaves the session live and undisturbed, bounded by the old timeout', async () => {
+    await recordAccounting(store, clock, event({ status: 'start' }));
+    const port = new RecordingPort({
+      outcome: 'nak',
+      attempts: 1,
+      errorCause: 506,
+      errorCauseName: 'Resources-Unavailable',
+    });
+    const enforcer = new SessionEnforcer({ store, clock, port, logger: silentLogger });
+    const [outcome] = await enforcer.refreshLimits('s');
+    assert.equal(outcome?.result.outcome, 'nak');
+    const session = store.db.sessions[sessionIdOf('nas', 'a')];
+    assert.ok(session, 'the session is still live');
+    assert.equal(session.disconnectPendingSince, null, 'a refused change is no disconnect');
+    const [record] = await store.history<{ outcome: string; errorCause: number }>('coa').readAll();
+    assert.equal(record?.outcome, 'nak');
+    assert.equal(record?.errorCause, 506);
+  });
+
+  it('sends no new limits for a subscription that no longer carries a session, nor to a gateway-mode session', async () => {
+    await recordAccounting(store, clock, event({ status: 'start' }));
+    await store.update((db) => {
+      db.sessions[sessionIdOf('nas', 'a')]!.mode = 'gateway';
+      db.sessions[sessionIdOf('nas', 'a')]!.nasId = null;
+    });
+    const port = new RecordingPort();
+    const enforcer = new SessionEnforcer({ store, clock, port, logger: silentLogger });
+    assert.deepEqual(await enforcer.refreshLimits('s'), []);
+    await store.update((db) => {
+      db.sessions[sessionIdOf('nas', 'a')]!.mode = 'controller';
+      db.sessions[sessionIdOf('nas', 'a')]!.nasId = 'nas';
+      db.subscriptions.s!.status = 'suspended';
+    });
+    const [outcome] = await enforcer.refreshLimits('s');
+    assert.equal(outcome?.result.outcome, 'skipped');
+    assert.deepEqual(port.calls, []);
   });
 
   it("a login is refused once the owner's device limit is reached, but the same device may sign in again", async () => {
