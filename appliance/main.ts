@@ -157,6 +157,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       readiness: [{ name: 'store', check: () => store.isWritable() }, ...provisioning.readiness],
       authRoutes: auth.routes,
       guest,
+      staff: { store, clock, enforcer },
       ...(payments ? { payments: payments.payments } : {}),
     });
     await portal.listen({ host: config.portal.host, port: config.portal.port });

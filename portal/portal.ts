@@ -3,6 +3,8 @@ import type { Payments } from '../appliance/payments/payments.js';
 import { buildPortalFoundation, type PortalFoundation } from './app.js';
 import { createCompleteLogin, createErrorPage, registerGuestPortal, type GuestPortalDeps } from './guest-portal.js';
 import { paymentsRoutes } from './payments/payments-routes.js';
+import { sessionsApi, type StaffApiDeps } from './api/sessions.js';
+import { subscriptionsApi } from './api/subscriptions.js';
 
 export type PortalDeps = PortalFoundation & {
   /** Accounts' routes (`createAuthentication(...).routes`); its `authenticator` is the foundation's. */
@@ -11,6 +13,8 @@ export type PortalDeps = PortalFoundation & {
   guest?: GuestPortalDeps;
   /** Checkout, webhooks, payments and invoices; omitted when no payment provider is configured. */
   payments?: Payments;
+  /** Staff session and subscription management (kick, grant, extend); omitted where no enforcer runs. */
+  staff?: Omit<StaffApiDeps, 'logger'>;
 };
 
 /** The whole HTTP door: foundation plus every feature's routes. */
@@ -25,6 +29,11 @@ export async function buildPortal(deps: PortalDeps): Promise<FastifyInstance> {
       publicUrl: deps.config.portal.publicUrl,
       ...(guest ? { completeLogin: createCompleteLogin(guest), errorPage: createErrorPage(guest) } : {}),
     });
+  }
+  if (deps.staff) {
+    const staff: StaffApiDeps = { ...deps.staff, logger: deps.logger };
+    await app.register(async (api) => sessionsApi(api, staff));
+    await app.register(async (api) => subscriptionsApi(api, staff));
   }
   return app;
 }

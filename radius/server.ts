@@ -1,6 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
-import { isIP, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import type { Clock } from '../appliance/clock.js';
 import type { Config } from '../appliance/config/schema.js';
 import type { Logger } from '../appliance/logger.js';
@@ -61,21 +60,6 @@ interface Reply {
   delayMs: number;
 }
 
-/**
- * Replies go to the literal address a request came from. dgram resolves every send's address
- * through dns.lookup, which defers to the next tick with a closure per packet; a literal needs
- * no resolving, so it is handed back at once (anything else still goes to dns.lookup).
- */
-function literalLookup(
-  hostname: string,
-  options: LookupOneOptions,
-  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  const family = isIP(hostname);
-  if (family === 0) dnsLookup(hostname, options, callback);
-  else callback(null, hostname, family);
-}
-
 async function bindAll(
   addresses: readonly string[],
   port: number,
@@ -91,7 +75,6 @@ async function bindAll(
       ipv6Only: v6,
       reuseAddr: false,
       recvBufferSize: receiveBufferBytes,
-      lookup: literalLookup,
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -128,8 +111,10 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
   const timers = new Set<NodeJS.Timeout>();
 
   // No per-packet callback: a send failure surfaces as the socket's 'error' event, logged there.
+  let closed = false;
   const send = (socket: Socket, packet: Buffer, rinfo: RemoteInfo): void => {
-    socket.send(packet, rinfo.port, rinfo.address);
+    // A request still being recorded when the server closes gets no reply; the NAS retransmits.
+    if (!closed) socket.send(packet, rinfo.port, rinfo.address);
   };
 
   const authenticate = (port: Port, frame: Frame, client: KnownClient): string | null => {
@@ -278,6 +263,7 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     stats,
     lastAddressOf: (nasId) => lastAddress.get(nasId) ?? null,
     close: async () => {
+      closed = true;
       for (const timer of timers) clearTimeout(timer);
       await Promise.all(
         [...auth.sockets, ...acct.sockets].map(

@@ -1,17 +1,20 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 
 export type VerifyPassword = (password: string, hash: string) => Promise<boolean>;
 
 /**
  * Remembers bcrypt outcomes briefly so that a NAS re-authenticating a guest costs one bcrypt,
- * not one per packet. Keys are SHA-256 digests under a per-process random key over (user, hash, password): the
+ * not one per packet. Keys are SHA-256 digests of a per-process random key and (user, hash, password): the
  * cleartext is never kept, and a changed password hash misses the cache. Concurrent checks of
  * the same triple share one bcrypt.
  */
 export class PasswordCache {
-  /** SHA-256 already fed a per-process random key: copying it keys each lookup cheaply. */
-  readonly #keyed: Hash = createHash('sha256').update(randomBytes(32));
+  /**
+   * Prefixed to every key's input. One-shot `hash` per lookup: copying a keyed Hash object
+   * allocated a native object per RADIUS request, which showed in its profile.
+   */
+  readonly #keyPrefix = `${randomBytes(32).toString('base64')}\0`;
   readonly #entries = new Map<string, { ok: boolean; expiresAt: number }>();
   readonly #inflight = new Map<string, Promise<boolean>>();
   readonly #verify: VerifyPassword;
@@ -27,13 +30,13 @@ export class PasswordCache {
   }
 
   /** The cached verdict synchronously when there is one (the common case), else a bcrypt check. */
-  check(userId: string, hash: string, password: string): boolean | Promise<boolean> {
-    const key = this.#keyed.copy().update(`${userId}\0${hash}\0${password}`).digest('base64');
+  check(userId: string, passwordHash: string, password: string): boolean | Promise<boolean> {
+    const key = hash('sha256', `${this.#keyPrefix}${userId}\0${passwordHash}\0${password}`, 'base64');
     const cached = this.#entries.get(key);
     if (cached && cached.expiresAt > this.#clock.now()) return cached.ok;
     let pending = this.#inflight.get(key);
     if (!pending) {
-      pending = this.#verify(password, hash)
+      pending = this.#verify(password, passwordHash)
         .then((ok) => {
           if (this.#ttlMs > 0) this.#remember(key, ok, this.#clock.now() + this.#ttlMs);
           return ok;

@@ -16,6 +16,7 @@ import type { Payments } from '../../appliance/payments/payments.js';
 import { MemoryAccessPort } from '../../appliance/provisioning/access-port.js';
 import { LowdbStore } from '../../appliance/store/lowdb-store.js';
 import type { GuessLimiterOptions } from '../../appliance/vouchers/guess-limiter.js';
+import type { StaffEnforcer } from '../api/sessions.js';
 import { createSessionAuthenticator } from '../auth/authenticator.js';
 import { portalAccountsFrom } from '../pages/portal-accounts.js';
 import { buildPortal } from '../portal.js';
@@ -42,6 +43,8 @@ export interface HarnessOptions {
   macOfAddress?: (ip: string) => string | null;
   /** Wires payments into the portal exactly as the composition root does (`buildPortal({ payments })`). */
   payments?: (deps: { store: LowdbStore; clock: ManualClock; config: Config }) => Payments;
+  /** Wires the staff session/subscription API (`buildPortal({ staff })`) around this enforcer. */
+  enforcer?: StaffEnforcer;
 }
 
 /** The whole portal (foundation, real accounts, guest journey) on a temp store; torn down after the test. */
@@ -80,6 +83,7 @@ export async function startGuestPortal(t: TestContext, options: HarnessOptions =
     readiness: [],
     cookieSecret: 'test-cookie-secret-0123456789abcdef',
     ...(options.payments ? { payments: options.payments({ store, clock, config }) } : {}),
+    ...(options.enforcer ? { staff: { store, clock, enforcer: options.enforcer } } : {}),
     guest: {
       store,
       clock,
