@@ -37,7 +37,7 @@ export async function writeFileDurably(path: string, contents: string | Uint8Arr
   const dirHandle = directory.value;
   try {
     try {
-      for (let written = 0; written < bytes.length; ) {
+      for (let written = 0; written < bytes.length;) {
         written += (await handle.write(bytes, written, bytes.length - written, written)).bytesWritten;
       }
       await handle.sync();
