@@ -18,9 +18,7 @@ export async function seedEmbeddedDefaults(store: Store, clock: Clock): Promise<
     name: LOCAL_NAS_NAME,
     source: '127.0.0.1',
     dialect: 'coovachilli',
-    // Debian's radtest (FreeRADIUS 3.2.1) sends no Message-Authenticator; loopback-only, so the
-    // BlastRADIUS forgery it guards against needs an attacker already on this box.
-    requireMessageAuthenticator: false,
+    requireMessageAuthenticator: true,
   });
   return { localNasSecret: created.secret };
 }
