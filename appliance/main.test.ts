@@ -160,3 +160,29 @@ test('a corrupt db.json stops the start with the file name and the restore comma
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('turnpike init writes the config it is pointed at, creates the first admin once, and seeds no plans or NAS', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tp-init-'));
+  try {
+    const configFile = join(dir, 'etc', 'turnpike.json');
+    const first = await run(process.execPath, [
+      '--import',
+      'tsx',
+      cli,
+      '--config',
+      configFile,
+      'init',
+      '--data-dir',
+      join(dir, 'state'),
+    ]);
+    assert.match(first.stdout, /wrote .*turnpike\.json/);
+    assert.match(first.stdout, /one-time password \(shown once\): \S{12,}/);
+    const again = await turnpike(configFile, 'init');
+    assert.match(again.stdout, /an admin already exists/);
+    assert.doesNotMatch(again.stdout, /one-time password/);
+    assert.match((await turnpike(configFile, 'plan', 'list')).stdout, /no plans/);
+    assert.match((await turnpike(configFile, 'nas', 'list')).stdout, /no NAS clients/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

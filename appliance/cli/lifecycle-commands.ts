@@ -34,11 +34,11 @@ export async function runRestore(loaded: LoadedConfig, args: string[]): Promise<
   return [`store restored from ${resolve(source)}; start the appliance to use it`];
 }
 
-export async function runInit(loaded: LoadedConfig, args: string[], configFile: string | undefined): Promise<string[]> {
+export async function runInit(loaded: LoadedConfig, args: string[], configFile: string): Promise<string[]> {
   const { flags } = parseFlags(args, ['data-dir', 'admin-email', 'public-url']);
   return initAppliance({
     loaded,
-    configFile: configFile ?? loaded.source ?? '/etc/turnpike/turnpike.json',
+    configFile,
     ...(flags['data-dir'] !== undefined ? { dataDir: flags['data-dir'] } : {}),
     ...(flags['admin-email'] !== undefined ? { adminEmail: flags['admin-email'] } : {}),
     ...(flags['public-url'] !== undefined ? { publicUrl: flags['public-url'] } : {}),

@@ -5,7 +5,8 @@
  * its admin socket), so the store keeps a single writer.
  */
 import { join, resolve } from 'node:path';
-import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { existsSync } from 'node:fs';
+import { loadConfig, SYSTEM_CONFIG_FILE, type LoadedConfig } from '../config/load-config.js';
 import { isTurnpikeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { systemClock } from '../clock.js';
@@ -85,13 +86,19 @@ async function main(argv: string[]): Promise<number> {
     print(result.lines);
     return result.ok ? 0 : 1;
   }
+  if (name === 'init') {
+    // init writes the config file it is pointed at, so that file may not exist yet.
+    const target = globals.config ?? (process.env.TURNPIKE_CONFIG || SYSTEM_CONFIG_FILE);
+    const loaded = existsSync(target)
+      ? loadConfig({ file: target, embedded: globals.embedded })
+      : loadConfig({ env: { ...process.env, TURNPIKE_CONFIG: '' }, embedded: globals.embedded });
+    print(await runInit(loaded, args, target));
+    return 0;
+  }
   const loaded = loadConfig({ file: globals.config, embedded: globals.embedded });
   switch (name) {
     case 'start':
       await runStart(loaded, { embedded: globals.embedded, adminSocket: adminSocketPath(loaded) });
-      return 0;
-    case 'init':
-      print(await runInit(loaded, args, globals.config));
       return 0;
     case 'backup':
       print(await runBackup(loaded, args));
