@@ -82,7 +82,6 @@ test('install.sh puts code, users, directories and units in place; uninstall.sh 
     TURNPIKE_GUEST_GROUP: `tpi-guests-${tag}`,
     TURNPIKE_SSH_GROUP: `tpi-ssh-${tag}`,
     // `turnpike init` is the CLI's own test's business; here only the layout is under test.
-    TURNPIKE_RUN_INIT: '0',
   };
   t.after(async () => {
     await run('bash', [join(HERE, 'uninstall.sh'), '--purge'], { env });
@@ -94,6 +93,13 @@ test('install.sh puts code, users, directories and units in place; uninstall.sh 
   const installed = await run('bash', [join(HERE, 'install.sh')], { env });
   assert.equal(installed.code, 0, installed.stderr + installed.stdout);
   console.log(`install.sh took ${Date.now() - started} ms`);
+  assert.match(installed.stdout, /one-time password \(shown once\)/, 'init ran and printed the first admin once');
+  const written = JSON.parse(await readFile(join(env.TURNPIKE_ETC_DIR, 'turnpike.json'), 'utf8')) as {
+    dataDir: string;
+  };
+  assert.equal(written.dataDir, env.TURNPIKE_STATE_DIR);
+  const db = await stat(join(env.TURNPIKE_STATE_DIR, 'db.json'));
+  assert.equal(db.mode & 0o777, 0o600);
   const again = await run('bash', [join(HERE, 'install.sh')], { env });
   assert.equal(again.code, 0, `a second install upgrades in place: ${again.stderr}`);
 
