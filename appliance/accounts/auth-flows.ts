@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Role, User } from '../domain/model.js';
 import { TurnpikeError } from '../errors.js';
 import type { AccountContext } from './account-context.js';
@@ -10,6 +9,8 @@ import {
   cleanDisplayName,
   defaultDisplayName,
   findUserByEmail,
+  insertUser,
+  newUser,
   hasMfa,
   isStaff,
   normaliseEmail,
@@ -58,24 +59,11 @@ export class AuthFlows {
     if (findUserByEmail(this.#c.store.db, email))
       throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
     const passwordHash = await this.#c.hasher.hash(input.password, bcryptCostFor('guest', this.#c.config.auth));
-    const now = this.#c.clock.now();
-    const user: User = {
-      id: randomUUID(),
-      email,
-      displayName,
-      role: 'guest',
-      passwordHash,
-      emailVerified: false,
-      disabled: false,
-      mustChangePassword: false,
-      mfa: null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await this.#c.store.update((db) => {
-      if (findUserByEmail(db, email)) throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
-      db.users[user.id] = user;
-    });
+    const user = newUser(
+      { email, displayName, role: 'guest', passwordHash, emailVerified: false, mustChangePassword: false },
+      this.#c.clock.now(),
+    );
+    await insertUser(this.#c.store, user);
     await this.#c.audit({ action: 'user.registered', actorId: user.id, target: user.id, ip: meta.ip });
     this.#c.background.run('verification-mail', () => this.#sendVerification(user));
     const tokens = await this.#c.sessions.issue(user, false);

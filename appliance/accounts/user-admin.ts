@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Db, Role, User } from '../domain/model.js';
 import { ROLES } from '../domain/model.js';
 import { TurnpikeError } from '../errors.js';
@@ -10,6 +9,8 @@ import {
   cleanDisplayName,
   defaultDisplayName,
   findUserByEmail,
+  insertUser,
+  newUser,
   normaliseEmail,
   publicUser,
   type PublicUser,
@@ -64,24 +65,18 @@ export class UserAdmin {
     const generated = input.password === undefined ? oneTimePassword() : null;
     const password = input.password ?? generated!;
     const passwordHash = await this.#c.hasher.hash(password, bcryptCostFor(input.role, this.#c.config.auth));
-    const now = this.#c.clock.now();
-    const user: User = {
-      id: randomUUID(),
-      email,
-      displayName,
-      role: input.role,
-      passwordHash,
-      emailVerified: actorId !== null || input.role !== 'guest',
-      disabled: false,
-      mustChangePassword: generated !== null,
-      mfa: null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    await this.#c.store.update((db) => {
-      if (findUserByEmail(db, email)) throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
-      db.users[user.id] = user;
-    });
+    const user = newUser(
+      {
+        email,
+        displayName,
+        role: input.role,
+        passwordHash,
+        emailVerified: actorId !== null || input.role !== 'guest',
+        mustChangePassword: generated !== null,
+      },
+      this.#c.clock.now(),
+    );
+    await insertUser(this.#c.store, user);
     await this.#c.audit({ action: 'user.created', actorId, target: user.id, ip: null, details: { role: user.role } });
     return { user: publicUser(user), oneTimePassword: generated };
   }

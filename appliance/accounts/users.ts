@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Db, Role, User } from '../domain/model.js';
 import { TurnpikeError } from '../errors.js';
+import type { Store } from '../store/store.js';
 
 /** What may leave the appliance about a user: never the hash, the TOTP secret or recovery codes. */
 export interface PublicUser {
@@ -84,4 +86,20 @@ export function securitySetupOf(user: PublicUser, sessionPassedSecondFactor: boo
   if (isStaff(user.role) && !user.mfaEnabled) steps.push('mfa-enrolment');
   else if (user.mfaEnabled && !sessionPassedSecondFactor) steps.push('second-factor');
   return steps;
+}
+
+/** A new account record from fields the caller has already validated and hashed. */
+export function newUser(
+  fields: Pick<User, 'email' | 'displayName' | 'role' | 'passwordHash' | 'emailVerified' | 'mustChangePassword'>,
+  now: number,
+): User {
+  return { id: randomUUID(), ...fields, disabled: false, mfa: null, createdAt: now, updatedAt: now };
+}
+
+/** Stores a new account; the email is checked again inside the write because two sign-ups may race. */
+export async function insertUser(store: Store, user: User): Promise<void> {
+  await store.update((db) => {
+    if (findUserByEmail(db, user.email)) throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
+    db.users[user.id] = user;
+  });
 }
