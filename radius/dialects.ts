@@ -1,18 +1,9 @@
 import type { Dialect } from '../appliance/domain/model.js';
+import type { SessionLimits } from '../appliance/sessions/limits.js';
 import { resolveAttribute } from './protocol/codec.js';
 import { tlv, vendorTlv, type EncodedAttribute } from './protocol/encode.js';
 
-/** What a reply may say about a session; null = no limit of that kind. */
-export interface ReplyValues {
-  sessionTimeout: number | null;
-  idleTimeout: number | null;
-  interimInterval: number | null;
-  upKbps: number | null;
-  downKbps: number | null;
-  bytesLeft: number | null;
-}
-
-type Field = keyof ReplyValues;
+type Field = keyof SessionLimits;
 
 /**
  * How one attribute is derived from the reply values:
@@ -83,7 +74,7 @@ export interface SessionProgress {
 }
 
 const GIGAWORD = 2 ** 32;
-type Encoder = (values: ReplyValues) => EncodedAttribute | null;
+type Encoder = (values: SessionLimits) => EncodedAttribute | null;
 
 function integerBuffer(value: number): Buffer {
   const out = Buffer.allocUnsafe(4);
@@ -128,15 +119,15 @@ function compileRule(rule: AttributeRule): Encoder {
 
 export interface CompiledDialect {
   /** Every limit: for Access-Accept. */
-  encode(values: ReplyValues): EncodedAttribute[];
+  encode(values: SessionLimits): EncodedAttribute[];
   /**
    * Every limit that is set, for a CoA-Request to a session already under way: a throttle sets
    * only the rates, a changed plan sets its remaining time and bytes too.
    */
-  encodeChange(values: ReplyValues, progress: SessionProgress): EncodedAttribute[];
+  encodeChange(values: SessionLimits, progress: SessionProgress): EncodedAttribute[];
 }
 
-function run(encoders: readonly Encoder[], values: ReplyValues): EncodedAttribute[] {
+function run(encoders: readonly Encoder[], values: SessionLimits): EncodedAttribute[] {
   const out: EncodedAttribute[] = [];
   for (const encoder of encoders) {
     const attribute = encoder(values);
