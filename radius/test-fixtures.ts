@@ -6,6 +6,7 @@ import { ManualClock } from '../appliance/clock.js';
 import { loadConfig } from '../appliance/config/load-config.js';
 import type { Config } from '../appliance/config/schema.js';
 import type { Dialect, Plan } from '../appliance/domain/model.js';
+import { planRecord } from '../appliance/testing/plan-record.js';
 import { addNasClient } from '../appliance/nas/nas-clients.js';
 import { StoreAccessPolicy } from '../appliance/sessions/access-policy.js';
 import { LowdbStore } from '../appliance/store/lowdb-store.js';
@@ -15,28 +16,18 @@ export const PASSWORD = 'correct horse battery';
 export const GIB = 2 ** 30;
 
 export function planFixture(overrides: Partial<Plan> = {}): Plan {
-  return {
+  return planRecord({
     id: 'plan-day',
     name: 'Day pass',
-    description: '',
     priceMinor: 500,
-    currency: 'EUR',
     durationSeconds: 86_400,
     quotaBytes: 5 * GIB,
     bandwidthUpKbps: 2_000,
     bandwidthDownKbps: 10_000,
     maxDevices: 2,
     idleTimeoutSeconds: 600,
-    services: ['internet'],
-    recurring: false,
-    freeTier: null,
-    onQuotaExhausted: { action: 'disconnect' },
-    visible: true,
-    archived: false,
-    createdAt: 0,
-    updatedAt: 0,
     ...overrides,
-  };
+  });
 }
 
 export interface Fixture {

@@ -1,34 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Plan, Session, Subscription, User } from '../domain/model.js';
+import { planRecord } from '../testing/plan-record.js';
 import { emptyDb } from '../store/migrations.js';
 import { accountLoginFor, desiredAccounts, desiredClients } from './desired-state.js';
 
 const NOW = Date.UTC(2026, 5, 1);
 
 function plan(id: string, over: Partial<Plan> = {}): Plan {
-  return {
-    id,
-    name: id,
-    description: '',
-    priceMinor: 0,
-    currency: 'EUR',
-    durationSeconds: 3600,
-    quotaBytes: null,
-    bandwidthUpKbps: 1000,
-    bandwidthDownKbps: 5000,
-    maxDevices: 2,
-    idleTimeoutSeconds: null,
-    services: ['internet'],
-    recurring: false,
-    freeTier: null,
-    onQuotaExhausted: { action: 'disconnect' },
-    visible: true,
-    archived: false,
-    createdAt: 0,
-    updatedAt: 0,
-    ...over,
-  };
+  return planRecord({ bandwidthUpKbps: 1000, bandwidthDownKbps: 5000, maxDevices: 2, id, ...over });
 }
 
 function sub(id: string, planId: string, over: Partial<Subscription> = {}): Subscription {

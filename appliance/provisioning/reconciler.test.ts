@@ -7,6 +7,7 @@ import { AccountService } from '../../proto/gen/turnpike/provisioner/v1/provisio
 import { ManualClock } from '../clock.js';
 import { validateConfig } from '../config/load-config.js';
 import type { Plan, Session, Subscription, User } from '../domain/model.js';
+import { planRecord } from '../testing/plan-record.js';
 import { silentLogger } from '../logger.js';
 import { LowdbStore } from '../store/lowdb-store.js';
 import { createProvisioning, type Provisioning } from './create-provisioning.js';
@@ -17,28 +18,16 @@ import type { ProvisionerClient } from './provisioner-client.js';
 const T0 = Date.now();
 
 function plan(id: string, services: Plan['services'], over: Partial<Plan> = {}): Plan {
-  return {
-    id,
-    name: id,
-    description: '',
-    priceMinor: 0,
-    currency: 'EUR',
-    durationSeconds: 3600,
-    quotaBytes: null,
+  return planRecord({
     bandwidthUpKbps: 1000,
     bandwidthDownKbps: 4000,
     maxDevices: 3,
-    idleTimeoutSeconds: null,
-    services,
-    recurring: false,
-    freeTier: null,
-    onQuotaExhausted: { action: 'disconnect' },
-    visible: true,
-    archived: false,
     createdAt: T0,
     updatedAt: T0,
+    id,
+    services,
     ...over,
-  };
+  });
 }
 
 function user(id: string): User {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../clock.js';
 import type { Plan } from '../domain/model.js';
+import { planRecord } from '../testing/plan-record.js';
 import { silentLogger } from '../logger.js';
 import { LowdbStore } from '../store/lowdb-store.js';
 import { StoreAccessPolicy } from './access-policy.js';
@@ -18,28 +19,14 @@ import { startSessionSweeper, sweepSessions } from './sweeper.js';
 const GIB = 2 ** 30;
 
 function plan(overrides: Partial<Plan> = {}): Plan {
-  return {
+  return planRecord({
     id: 'p',
     name: 'Plan',
-    description: '',
-    priceMinor: 0,
-    currency: 'EUR',
-    durationSeconds: 3600,
     quotaBytes: GIB,
     bandwidthUpKbps: 1000,
     bandwidthDownKbps: 5000,
-    maxDevices: 1,
-    idleTimeoutSeconds: null,
-    services: ['internet'],
-    recurring: false,
-    freeTier: null,
-    onQuotaExhausted: { action: 'disconnect' },
-    visible: true,
-    archived: false,
-    createdAt: 0,
-    updatedAt: 0,
     ...overrides,
-  };
+  });
 }
 
 /** Records every request instead of talking to a NAS; answers ACK, or what `answer` says. */

@@ -14,6 +14,7 @@ import { createProvisioning } from '../../../appliance/provisioning/create-provi
 import { createProvisionerClient } from '../../../appliance/provisioning/embedded-provisioner.js';
 import type { ProvisionerClient } from '../../../appliance/provisioning/provisioner-client.js';
 import { hasTool, isRoot, requireSystem } from '../../../appliance/testing/system-tools.js';
+import { planRecord } from '../../../appliance/testing/plan-record.js';
 import { NftablesDriver } from './nftables-driver.js';
 import { NetnsLab } from './netns-lab.js';
 
@@ -227,27 +228,7 @@ describe('nftables driver in network namespaces (client — gw — inet), driven
     assert.equal((await lab.curl(`http://${lab.inetIp}:8080/`)).body, `internet ${lab.inetIp}`);
 
     const db = emptyDb();
-    db.plans.p = {
-      id: 'p',
-      name: 'p',
-      description: '',
-      priceMinor: 0,
-      currency: 'EUR',
-      durationSeconds: 3600,
-      quotaBytes: null,
-      bandwidthUpKbps: null,
-      bandwidthDownKbps: null,
-      maxDevices: 1,
-      idleTimeoutSeconds: null,
-      services: ['internet'],
-      recurring: false,
-      freeTier: null,
-      onQuotaExhausted: { action: 'disconnect' },
-      visible: true,
-      archived: false,
-      createdAt: 0,
-      updatedAt: 0,
-    };
+    db.plans.p = planRecord({ id: 'p' });
     db.subscriptions.s = {
       id: 's',
       userId: null,
