@@ -12,8 +12,8 @@ import { hasTool, requireSystem } from '../appliance/testing/system-tools.js';
 import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from './dynamic-authorization-client.js';
 import { baseConfig, freeUdpPort, startFreeRadius, type RunningFreeRadius } from './freeradius-harness.js';
 import { attributeOf, radclient } from './radclient-driver.js';
-import { startRadiusServer, type RadiusServer } from './server.js';
-import { createFixture, GIB, PASSWORD, SECRET, type Fixture } from './test-fixtures.js';
+import type { RadiusServer } from './server.js';
+import { createFixture, startFixtureServer, GIB, PASSWORD, SECRET, type Fixture } from './test-fixtures.js';
 
 /** A NAS stand-in: FreeRADIUS listening for CoA/Disconnect, NAKing a session it does not know. */
 function nasConfig(dir: string, port: number): string {
@@ -104,14 +104,7 @@ describe('dynamic authorization (RFC 5176) against a FreeRADIUS NAS stand-in', (
       retries: fixture.config.coaRetries,
     });
     enforcer = new SessionEnforcer({ store: fixture.store, clock: fixture.clock, port: client, logger: silentLogger });
-    server = await startRadiusServer({
-      config: fixture.config,
-      store: fixture.store,
-      clock: fixture.clock,
-      logger: silentLogger,
-      policy: fixture.policy,
-      enforcer,
-    });
+    server = await startFixtureServer(fixture, enforcer);
     acct = `127.0.0.1:${server.acctPort}`;
   });
   after(async () => {

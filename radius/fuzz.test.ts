@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { silentLogger } from '../appliance/logger.js';
 import { AcctStatus } from './protocol/constants.js';
-import { startRadiusServer, type RadiusServer } from './server.js';
+import type { RadiusServer } from './server.js';
 import { accessRequest, accountingRequest, statusServer, TestClient } from './test-packets.js';
-import { createFixture, SECRET, type Fixture } from './test-fixtures.js';
+import { createFixture, startFixtureServer, SECRET, type Fixture } from './test-fixtures.js';
 
 const ITERATIONS = 5_000;
 const secret = Buffer.from(SECRET);
@@ -82,13 +81,7 @@ describe('RADIUS fuzzing', () => {
 
   before(async () => {
     fixture = await createFixture();
-    server = await startRadiusServer({
-      config: fixture.config,
-      store: fixture.store,
-      clock: fixture.clock,
-      logger: silentLogger,
-      policy: fixture.policy,
-    });
+    server = await startFixtureServer(fixture);
     client = await TestClient.open();
   });
   after(async () => {

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { silentLogger } from '../appliance/logger.js';
 import { removeNasClient } from '../appliance/nas/nas-clients.js';
 import { verifyMessageAuthenticator, verifyResponseAuthenticator } from './protocol/authenticators.js';
 import { decodePacket } from './protocol/codec.js';
 import { Attr, Code } from './protocol/constants.js';
 import { tlv } from './protocol/encode.js';
 import { parseFrame, type Frame } from './protocol/framing.js';
-import { startRadiusServer, type RadiusServer } from './server.js';
+import type { RadiusServer } from './server.js';
 import { accessRequest, statusServer, TestClient } from './test-packets.js';
-import { createFixture, PASSWORD, SECRET, type Fixture } from './test-fixtures.js';
+import { createFixture, startFixtureServer, PASSWORD, SECRET, type Fixture } from './test-fixtures.js';
 
 const secret = Buffer.from(SECRET);
 
@@ -105,13 +104,7 @@ describe('RADIUS packet fixtures', () => {
 
   before(async () => {
     fixture = await createFixture();
-    server = await startRadiusServer({
-      config: fixture.config,
-      store: fixture.store,
-      clock: fixture.clock,
-      logger: silentLogger,
-      policy: fixture.policy,
-    });
+    server = await startFixtureServer(fixture);
     client = await TestClient.open();
   });
   after(async () => {

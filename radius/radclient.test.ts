@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { silentLogger } from '../appliance/logger.js';
 import { requireSystem } from '../appliance/testing/system-tools.js';
 import { attributeOf, radclient } from './radclient-driver.js';
-import { startRadiusServer, type RadiusServer } from './server.js';
-import { createFixture, PASSWORD, SECRET, type Fixture } from './test-fixtures.js';
+import type { RadiusServer } from './server.js';
+import { createFixture, startFixtureServer, PASSWORD, SECRET, type Fixture } from './test-fixtures.js';
 
 const MA = 'Message-Authenticator = 0x00\n';
 
@@ -16,13 +15,7 @@ describe('RADIUS against FreeRADIUS radclient', () => {
 
   before(async () => {
     fixture = await createFixture();
-    server = await startRadiusServer({
-      config: fixture.config,
-      store: fixture.store,
-      clock: fixture.clock,
-      logger: silentLogger,
-      policy: fixture.policy,
-    });
+    server = await startFixtureServer(fixture);
     auth = `127.0.0.1:${server.authPort}`;
     acct = `127.0.0.1:${server.acctPort}`;
   });
@@ -246,13 +239,7 @@ describe('RADIUS reject delay and per-NAS settings', () => {
       radius: { rejectDelayMs: 400 },
       dialect: 'mikrotik',
     });
-    const server = await startRadiusServer({
-      config: fixture.config,
-      store: fixture.store,
-      clock: fixture.clock,
-      logger: silentLogger,
-      policy: fixture.policy,
-    });
+    const server = await startFixtureServer(fixture);
     try {
       const auth = `127.0.0.1:${server.authPort}`;
       const started = performance.now();

@@ -10,6 +10,9 @@ import { planRecord } from '../appliance/testing/plan-record.js';
 import { addNasClient } from '../appliance/nas/nas-clients.js';
 import { StoreAccessPolicy } from '../appliance/sessions/access-policy.js';
 import { LowdbStore } from '../appliance/store/lowdb-store.js';
+import { silentLogger } from '../appliance/logger.js';
+import type { SessionEnforcer } from '../appliance/sessions/enforcer.js';
+import { startRadiusServer, type RadiusServer } from './server.js';
 
 export const SECRET = 'testing123-secret';
 export const PASSWORD = 'correct horse battery';
@@ -165,4 +168,16 @@ export async function createFixture(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A RADIUS server on the fixture's ephemeral ports, store and policy. */
+export function startFixtureServer(fixture: Fixture, enforcer?: SessionEnforcer): Promise<RadiusServer> {
+  return startRadiusServer({
+    config: fixture.config,
+    store: fixture.store,
+    clock: fixture.clock,
+    logger: silentLogger,
+    policy: fixture.policy,
+    ...(enforcer ? { enforcer } : {}),
+  });
 }
