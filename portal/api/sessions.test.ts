@@ -1,28 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPlan } from '../../appliance/plans/plans.js';
-import type { EnforcementOutcome } from '../../appliance/sessions/enforcer.js';
 import { addBytesUsed, grantSubscription } from '../../appliance/subscriptions/subscriptions.js';
 import { startGuestPortal, type GuestPortalHarness } from '../testing/guest-portal-harness.js';
-import type { StaffEnforcer } from './sessions.js';
-
-/** Records what the API asked of the enforcer; the NAS always acknowledges. */
-function recordingEnforcer(): StaffEnforcer & { kicks: string[]; refreshes: string[] } {
-  const kicks: string[] = [];
-  const refreshes: string[] = [];
-  return {
-    kicks,
-    refreshes,
-    async kick(sessionId): Promise<EnforcementOutcome> {
-      kicks.push(sessionId);
-      return { sessionId, kind: 'disconnect', result: { outcome: 'ack', attempts: 1 } };
-    },
-    async refreshLimits(subscriptionId): Promise<EnforcementOutcome[]> {
-      refreshes.push(subscriptionId);
-      return [{ sessionId: 'live-1', kind: 'coa', result: { outcome: 'timeout', attempts: 3 } }];
-    },
-  };
-}
+import { recordingEnforcer } from '../testing/recording-enforcer.js';
 
 async function seedLiveSession(h: GuestPortalHarness): Promise<{ sessionId: string; subscriptionId: string }> {
   const plan = await createPlan(h.store, h.clock, { name: 'Hour', durationSeconds: 3600, quotaBytes: 1_000_000 });

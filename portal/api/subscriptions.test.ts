@@ -1,26 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPlan } from '../../appliance/plans/plans.js';
-import type { EnforcementOutcome } from '../../appliance/sessions/enforcer.js';
 import { startGuestPortal, type GuestPortalHarness } from '../testing/guest-portal-harness.js';
-import type { StaffEnforcer } from './sessions.js';
-
-function recordingEnforcer(): StaffEnforcer & { kicks: string[]; refreshes: string[] } {
-  const kicks: string[] = [];
-  const refreshes: string[] = [];
-  return {
-    kicks,
-    refreshes,
-    async kick(sessionId): Promise<EnforcementOutcome> {
-      kicks.push(sessionId);
-      return { sessionId, kind: 'disconnect', result: { outcome: 'ack', attempts: 1 } };
-    },
-    async refreshLimits(subscriptionId): Promise<EnforcementOutcome[]> {
-      refreshes.push(subscriptionId);
-      return [{ sessionId: 'live-1', kind: 'coa', result: { outcome: 'ack', attempts: 1 } }];
-    },
-  };
-}
+import { recordingEnforcer } from '../testing/recording-enforcer.js';
 
 async function setUp(h: GuestPortalHarness) {
   const plan = await createPlan(h.store, h.clock, { name: 'Day', durationSeconds: 86_400, quotaBytes: null });

@@ -10,7 +10,7 @@ import type { Config } from '../../appliance/config/schema.js';
 import type { MailMessage, MailPort } from '../../appliance/mail/mail-port.js';
 import { createMetrics, type Metrics } from '../../appliance/metrics.js';
 import { LowdbStore } from '../../appliance/store/lowdb-store.js';
-import type { StaffEnforcer } from '../api/sessions.js';
+import { recordingEnforcer } from '../testing/recording-enforcer.js';
 import { buildPortal, type PortalDeps } from '../portal.js';
 import { createAuthentication, type Authentication } from './create-authentication.js';
 import type { TokenPair } from '../../appliance/accounts/session-tokens.js';
@@ -61,16 +61,6 @@ export interface AuthHarness {
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 
-/** Stands in for the session enforcer so the staff routes exist; these tests send no CoA. */
-const idleEnforcer: StaffEnforcer = {
-  kick: async (sessionId) => ({
-    sessionId,
-    kind: 'disconnect',
-    result: { outcome: 'skipped', why: 'no NAS in this test' },
-  }),
-  refreshLimits: async () => [],
-};
-
 /**
  * A portal with accounts on a temp store and a manual clock. The manual clock
  * starts at the real time so that the real-time rate limiter and jose agree.
@@ -104,7 +94,10 @@ export async function startAuthHarness(
     cookieSecret: 'test-cookie-secret-0123456789abcdef',
     authRoutes: auth.routes,
     ...(options.withGuestJourney
-      ? { guest: guestJourney(auth, { store, clock, config, logger }), staff: { store, clock, enforcer: idleEnforcer } }
+      ? {
+          guest: guestJourney(auth, { store, clock, config, logger }),
+          staff: { store, clock, enforcer: recordingEnforcer() },
+        }
       : {}),
   });
   await app.ready();
