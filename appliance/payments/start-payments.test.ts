@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { newUser } from '../accounts/users.js';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config/load-config.js';
 import { silentLogger } from '../logger.js';
@@ -57,17 +58,18 @@ test('the embedded default runs the Stripe fake, and a plan suspended after its 
   const now = systemClock.now();
   const subscriptionId = await store.update((db) => {
     db.users.u1 = {
+      ...newUser(
+        {
+          email: 'u1@example.test',
+          displayName: '',
+          role: 'guest',
+          passwordHash: '',
+          emailVerified: true,
+          mustChangePassword: false,
+        },
+        now,
+      ),
       id: 'u1',
-      email: 'u1@example.test',
-      displayName: '',
-      role: 'guest',
-      passwordHash: '',
-      emailVerified: true,
-      disabled: false,
-      mustChangePassword: false,
-      mfa: null,
-      createdAt: now,
-      updatedAt: now,
     };
     const sub = grantIn(db, now, { userId: 'u1', voucherCode: null, plan, source: 'payment', sourceRef: null });
     sub.status = 'past_due';
@@ -131,17 +133,18 @@ test('buying a plan again while its session is live sends the NAS the longer Ses
   const now = systemClock.now();
   await store.update((db) => {
     db.users.u1 = {
+      ...newUser(
+        {
+          email: 'u1@example.test',
+          displayName: '',
+          role: 'guest',
+          passwordHash: '',
+          emailVerified: true,
+          mustChangePassword: false,
+        },
+        now,
+      ),
       id: 'u1',
-      email: 'u1@example.test',
-      displayName: '',
-      role: 'guest',
-      passwordHash: '',
-      emailVerified: true,
-      disabled: false,
-      mustChangePassword: false,
-      mfa: null,
-      createdAt: now,
-      updatedAt: now,
     };
     db.nasClients.nas = {
       id: 'nas',
