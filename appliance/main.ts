@@ -17,7 +17,8 @@ import { createMetrics, instrumentStore } from './metrics.js';
 import { Scheduler } from './scheduler.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { createServices, type ApplianceServices } from './services.js';
-import { LowdbStore } from './store/lowdb-store.js';
+import { openStore } from './open-store.js';
+import type { LowdbStore } from './store/lowdb-store.js';
 import { listenAdminSocket } from './cli/admin-socket.js';
 import { findStoreCommand } from './cli/store-commands.js';
 import { outboxDirOf } from './mail/mail-port.js';
@@ -99,7 +100,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const out = options.out ?? (() => undefined);
   const dataDir = resolve(config.dataDir);
-  const store = await LowdbStore.open({ dir: dataDir });
+  const store = await openStore({ dir: dataDir });
   const shutdown = new Shutdown(logger);
   shutdown.add('store', () => store.close());
   try {
@@ -257,7 +258,7 @@ export async function initAppliance(options: InitOptions): Promise<string[]> {
   const { config } = loadConfig({ file: configFile });
   const dataDir = resolve(config.dataDir);
   const logger = createLogger({ level: 'warn' });
-  const store = await LowdbStore.open({ dir: dataDir });
+  const store = await openStore({ dir: dataDir });
   try {
     await loadOrCreateSecrets(dataDir);
     const tlsDir = tlsDirOf({ ...config, dataDir });

@@ -9,7 +9,7 @@ import { createLogger } from '../appliance/logger.js';
 import { addNasClient } from '../appliance/nas/nas-clients.js';
 import { PasswordHasher } from '../appliance/accounts/password-hasher.js';
 import { StoreAccessPolicy } from '../appliance/sessions/access-policy.js';
-import { LowdbStore } from '../appliance/store/lowdb-store.js';
+import { openStore } from '../appliance/open-store.js';
 import { startRadiusServer } from '../radius/server.js';
 import { planFixture } from '../radius/test-fixtures.js';
 import { userName, userPassword, voucherCode } from './radius-load.js';
@@ -29,7 +29,7 @@ const { config } = loadConfig({
     },
   },
 });
-const store = await LowdbStore.open({ dir });
+const store = await openStore({ dir });
 const clock = systemClock;
 await addNasClient(store, clock, {
   name: 'bench-nas',

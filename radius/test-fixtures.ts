@@ -9,7 +9,8 @@ import type { Dialect, Plan } from '../appliance/domain/model.js';
 import { planRecord } from '../appliance/testing/plan-record.js';
 import { addNasClient } from '../appliance/nas/nas-clients.js';
 import { StoreAccessPolicy } from '../appliance/sessions/access-policy.js';
-import { LowdbStore } from '../appliance/store/lowdb-store.js';
+import { openStore } from '../appliance/open-store.js';
+import type { LowdbStore } from '../appliance/store/lowdb-store.js';
 import { silentLogger } from '../appliance/logger.js';
 import type { SessionEnforcer } from '../appliance/sessions/enforcer.js';
 import { startRadiusServer, type RadiusServer } from './server.js';
@@ -57,7 +58,7 @@ export async function createFixture(
   } = {},
 ): Promise<Fixture> {
   const dir = await mkdtemp(join(tmpdir(), 'turnpike-radius-'));
-  const store = await LowdbStore.open({ dir });
+  const store = await openStore({ dir });
   const clock = new ManualClock(Date.now());
   const now = clock.now();
   const nas = await addNasClient(store, clock, {

@@ -10,7 +10,8 @@ import { loadConfig, SYSTEM_CONFIG_FILE, type LoadedConfig } from '../config/loa
 import { isTurnpikeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { systemClock } from '../clock.js';
-import { storeOwnerPid, LowdbStore } from '../store/lowdb-store.js';
+import { openStore } from '../open-store.js';
+import { storeOwnerPid } from '../store/lowdb-store.js';
 import { createServices } from '../services.js';
 import { sendAdminCommand } from './admin-socket.js';
 import { UsageError, type StoreCommand } from './command.js';
@@ -47,7 +48,7 @@ async function runStoreCommand(command: StoreCommand, args: string[], loaded: Lo
   // While the appliance runs, even reads go through it: it holds the latest state.
   if (owner !== null && owner !== process.pid) return forward(loaded, [...command.path, ...args]);
   const logger = createLogger({ level: 'warn' });
-  const store = await LowdbStore.open({ dir });
+  const store = await openStore({ dir });
   try {
     const services = await createServices({ config: loaded.config, store, clock: systemClock, logger });
     return await command.run({ config: loaded.config, store, clock: systemClock, logger, services }, args);

@@ -238,6 +238,8 @@ export interface Db {
   settings: Settings;
   /** Counters that must never repeat (invoice numbers per year, …). */
   sequences: Record<string, number>;
+  /** Per journaled history, the sequence number of the last line already reflected in this file. */
+  journalCheckpoints: Record<string, number>;
   /** Customers, payments, invoices and provider sync state (schema v2). */
   payments: PaymentsState;
 }

@@ -161,19 +161,59 @@ export function applyAccountingIn(db: Db, event: AccountingEvent, now: number): 
   return result;
 }
 
+/** An 'accounting' history line: what the NAS reported, when, and the session it belongs to. */
+export interface AccountingLine extends AccountingEvent {
+  at: number;
+  sessionId: string | null;
+}
+
+function lineOf(event: AccountingEvent, now: number): AccountingLine {
+  return {
+    at: now,
+    ...event,
+    sessionId: event.acctSessionId === null ? null : sessionIdOf(event.nasId, event.acctSessionId),
+  };
+}
+
+function applyLine(db: Db, line: AccountingLine): AccountingResult {
+  return applyAccountingIn(db, line, line.at);
+}
+
 /**
- * Records an accounting event durably: current state through the store's group commit and the
- * 'accounting' (and 'closed-sessions') history lines, both fsynced before this resolves. Only
- * then may the front door acknowledge.
+ * Replays a journaled 'accounting' line when the store opens (see `Store.journaled`). Lines are
+ * the store's own writes; a line that is not a Start or Interim-Update never was journaled.
+ */
+export function replayAccountingLine(db: Db, line: Record<string, unknown>): void {
+  if (isJournaledLine(line)) applyLine(db, line);
+}
+
+function isJournaledLine(line: Record<string, unknown>): line is Record<string, unknown> & AccountingLine {
+  return (
+    (line.status === 'start' || line.status === 'interim') &&
+    typeof line.at === 'number' &&
+    typeof line.nasId === 'string' &&
+    typeof line.acctSessionId === 'string' &&
+    typeof line.inputOctets === 'number' &&
+    typeof line.outputOctets === 'number' &&
+    typeof line.interimIntervalSeconds === 'number'
+  );
+}
+
+/**
+ * Records an accounting event durably; only then may the front door acknowledge. Starts and
+ * Interim-Updates, the bulk of accounting, are journaled: one fsynced 'accounting' line is the
+ * record and `db.json` follows at the next checkpoint. Events that close sessions (Stop,
+ * Accounting-On/Off) also write 'closed-sessions' lines, which a replay would repeat, so they
+ * go through `db.json` as every other change does.
  */
 export async function recordAccounting(store: Store, clock: Clock, event: AccountingEvent): Promise<AccountingResult> {
-  const now = clock.now();
+  const line = lineOf(event, clock.now());
+  if (event.status === 'start' || event.status === 'interim') return store.journaled('accounting', line, applyLine);
   let appends: Array<Promise<void>> = [];
   const result = await store.update((db) => {
-    const applied = applyAccountingIn(db, event, now);
-    const sessionId = event.acctSessionId === null ? null : sessionIdOf(event.nasId, event.acctSessionId);
+    const applied = applyLine(db, line);
     appends = [
-      store.history('accounting').append({ at: now, ...event, sessionId, chargedBytes: applied.chargedBytes }),
+      store.history<AccountingLine>('accounting').append(line),
       ...applied.closed.map((closed) => store.history('closed-sessions').append({ ...closed })),
     ];
     return applied;

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../clock.js';
-import type { Plan } from '../domain/model.js';
+import type { Db, Plan } from '../domain/model.js';
 import { planRecord } from '../testing/plan-record.js';
 import { silentLogger } from '../logger.js';
-import { LowdbStore } from '../store/lowdb-store.js';
+import { openStore } from '../open-store.js';
+import type { LowdbStore } from '../store/lowdb-store.js';
 import { StoreAccessPolicy } from './access-policy.js';
 import { recordAccounting, sessionIdOf, type AccountingEvent } from './accounting.js';
 import type { DynamicAuthorizationPort, DynamicAuthorizationResult, DynamicAuthorizationTarget } from './enforcer.js';
@@ -63,7 +64,8 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'turnpike-sessions-'));
-    store = await LowdbStore.open({ dir });
+    // No checkpoint during a test: what is in db.json then is what a crash would leave.
+    store = await openStore({ dir, checkpointMs: 3_600_000 });
     clock = new ManualClock();
     const now = clock.now();
     await store.update((db) => {
@@ -130,6 +132,23 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
       ['disconnect', sessionIdOf('nas', 'laptop')],
       ['disconnect', sessionIdOf('nas', 'phone')],
     ]);
+  });
+
+  it('accounting acknowledged before a crash is back after a restart and is not charged twice', async () => {
+    await recordAccounting(store, clock, event({ status: 'start' }));
+    await recordAccounting(store, clock, event({ inputOctets: 1000 }));
+    const onDisk = JSON.parse(await readFile(join(dir, 'db.json'), 'utf8')) as Db;
+    assert.equal(onDisk.sessions[sessionIdOf('nas', 'a')], undefined, 'db.json has not caught up yet');
+
+    const restarted = await openStore({ dir });
+    try {
+      assert.deepEqual(restarted.db.sessions, store.db.sessions);
+      assert.equal(restarted.db.subscriptions.s!.bytesUsed, 1000);
+      await recordAccounting(restarted, clock, event({ inputOctets: 1000 }));
+      assert.equal(restarted.db.subscriptions.s!.bytesUsed, 1000, 'a retransmitted update charges nothing again');
+    } finally {
+      await restarted.close();
+    }
   });
 
   it('throttles instead of cutting when the plan says so, and never refunds a counter that restarted', async () => {

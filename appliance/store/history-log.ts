@@ -41,20 +41,38 @@ export class HistoryLog<T extends object = Record<string, unknown>> {
   /** Records of the live file and the rotated ones, oldest first. */
   async readAll(): Promise<T[]> {
     await this.#commit.drain();
-    const files = [...(await this.rotatedFiles()), this.path];
     const records: T[] = [];
-    for (const file of files) {
-      const text = await readFile(file, 'utf8').catch(() => '');
-      for (const line of text.split('\n')) {
-        if (line.trim() === '') continue;
-        try {
-          records.push(JSON.parse(line) as T);
-        } catch {
-          // A torn last line from a crash mid-append carries no acknowledged record.
-        }
-      }
-    }
+    for (const file of [...(await this.rotatedFiles()), this.path]) records.push(...(await readRecords<T>(file)));
     return records;
+  }
+
+  /**
+   * The records after the newest one that `reached` accepts, oldest first. Reads the live file
+   * and only as many rotated files, newest first, as it takes to find that record.
+   */
+  async readSince(reached: (record: T) => boolean): Promise<T[]> {
+    const newer: T[][] = [];
+    for await (const records of this.#filesNewestFirst()) {
+      const last = records.findLastIndex(reached);
+      newer.unshift(records.slice(last + 1));
+      if (last >= 0) break;
+    }
+    return newer.flat();
+  }
+
+  /** The newest record that `matches` accepts, reading back only as far as needed. */
+  async findLast(matches: (record: T) => boolean): Promise<T | undefined> {
+    for await (const records of this.#filesNewestFirst()) {
+      const found = records.findLast(matches);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  async *#filesNewestFirst(): AsyncGenerator<T[]> {
+    await this.#commit.drain();
+    const files = [...(await this.rotatedFiles()), this.path];
+    for (let index = files.length - 1; index >= 0; index -= 1) yield readRecords<T>(files[index]!);
   }
 
   async rotatedFiles(): Promise<string[]> {
@@ -105,4 +123,18 @@ export class HistoryLog<T extends object = Record<string, unknown>> {
     const all = await this.rotatedFiles();
     for (const old of all.slice(0, Math.max(0, all.length - this.#options.keep))) await unlink(old);
   }
+}
+
+async function readRecords<T>(file: string): Promise<T[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const records: T[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      records.push(JSON.parse(line) as T);
+    } catch {
+      // A torn last line from a crash mid-append carries no acknowledged record.
+    }
+  }
+  return records;
 }

@@ -4,6 +4,8 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTurnpikeError } from '../errors.js';
+import type { Db } from '../domain/model.js';
+import { counterJournals as journals, setCounter } from './fixtures/counter-journal.js';
 import { backupStore, LowdbStore, restoreStore } from './lowdb-store.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
 
@@ -129,7 +131,7 @@ test('backup then restore brings back the state; restore refuses while the appli
       db.sequences.kept = 1;
     });
     const backup = join(dir, '..', 'backup.json');
-    await backupStore(dir, backup);
+    await backupStore(dir, backup, { accounting: () => undefined });
     assert.equal((await stat(backup)).mode & 0o777, 0o600);
     await store.update((db) => {
       db.sequences.kept = 2;
@@ -172,4 +174,65 @@ test('histories are append-only JSON lines beside db.json and rotate past their 
     const db = await readFile(join(dir, 'db.json'), 'utf8');
     assert.doesNotMatch(db, /"n":29/);
     await store.close();
+  }));
+
+/** A store that is never closed and never checkpoints: what a crash leaves behind. */
+const crashingStore = (dir: string): Promise<LowdbStore> => LowdbStore.open({ dir, journals, checkpointMs: 3_600_000 });
+
+test('a journaled change is acknowledged by its fsynced line; db.json catches up at the checkpoint', () =>
+  withDir(async (dir) => {
+    const store = await LowdbStore.open({ dir, journals, checkpointMs: 50 });
+    assert.equal(await store.journaled('accounting', { key: 'octets', value: 10 }, setCounter), 10);
+    const line = JSON.parse(await readFile(join(dir, 'accounting.jsonl'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(line, { seq: 1, key: 'octets', value: 10 });
+    const readDisk = async (): Promise<Db> => JSON.parse(await readFile(join(dir, 'db.json'), 'utf8')) as Db;
+    assert.equal((await readDisk()).sequences.octets, undefined, 'db.json is not rewritten per journaled change');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const disk = await readDisk();
+    assert.equal(disk.sequences.octets, 10);
+    assert.equal(disk.journalCheckpoints.accounting, 1);
+    await store.close();
+  }));
+
+test('journal lines past the checkpoint are replayed when the store opens after a crash', () =>
+  withDir(async (dir) => {
+    const crashed = await crashingStore(dir);
+    for (let value = 1; value <= 3; value += 1)
+      await crashed.journaled('accounting', { key: 'octets', value }, setCounter);
+    await crashed.update((db) => {
+      db.sequences.other = 7;
+    });
+    await crashed.journaled('accounting', { key: 'later', value: 4 }, setCounter);
+
+    const reopened = await LowdbStore.open({ dir, journals });
+    assert.deepEqual(reopened.db.sequences, { octets: 3, other: 7, later: 4 });
+    assert.equal(reopened.db.journalCheckpoints.accounting, 4);
+    await reopened.journaled('accounting', { key: 'next', value: 5 }, setCounter);
+    const lines = (await reopened.history<{ seq: number }>('accounting').readAll()).map((line) => line.seq);
+    assert.deepEqual(lines, [1, 2, 3, 4, 5], 'numbering continues after the replay');
+    await reopened.close();
+  }));
+
+test('a store whose journal is ahead of db.json will not open without the replayers for it', () =>
+  withDir(async (dir) => {
+    const crashed = await crashingStore(dir);
+    await crashed.journaled('accounting', { key: 'octets', value: 1 }, setCounter);
+    await assert.rejects(
+      LowdbStore.open({ dir }),
+      (err: unknown) => isTurnpikeError(err, 'TP_ERR_STORE_CORRUPT') && /1 accounting records/.test(err.message),
+    );
+  }));
+
+test('a restored backup is the state wanted: journal lines written after it are not replayed onto it', () =>
+  withDir(async (dir) => {
+    const store = await LowdbStore.open({ dir, journals });
+    await store.journaled('accounting', { key: 'octets', value: 1 }, setCounter);
+    const backup = join(dir, '..', 'backup.json');
+    await backupStore(dir, backup, journals);
+    await store.journaled('accounting', { key: 'octets', value: 2 }, setCounter);
+    await store.close();
+    await restoreStore(dir, backup);
+    const restored = await LowdbStore.open({ dir, journals });
+    assert.equal(restored.db.sequences.octets, 1);
+    await restored.close();
   }));

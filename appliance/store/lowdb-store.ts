@@ -7,13 +7,22 @@ import { ensurePrivateDir, FILE_MODE, readFileIfExists, writeFileDurably } from 
 import { GroupCommit } from './group-commit.js';
 import { HistoryLog } from './history-log.js';
 import { emptyDb, migrate, MigrationError } from './migrations.js';
-import type { HistoryName, Store, StoreWriteStats } from './store.js';
+import type { HistoryName, JournalLine, JournalName, JournalReplayer, Store, StoreWriteStats } from './store.js';
+
+export type JournalReplayers = Readonly<Record<JournalName, JournalReplayer>>;
 
 export interface LowdbStoreOptions {
   dir: string;
   history?: { maxBytes: number; keep: number };
   /** Skip the single-writer lock (read-only tools such as `backup`). */
   readOnly?: boolean;
+  /**
+   * How each journaled history's lines re-apply to current state. Without them a store whose
+   * journal holds lines past its checkpoint refuses to open rather than lose those changes.
+   */
+  journals?: JournalReplayers;
+  /** How long a journaled change may wait for `db.json` to catch up (default 1 s). */
+  checkpointMs?: number;
 }
 
 /** lowdb adapter whose writes are durable (temp file, fsync, rename, fsync dir). */
@@ -58,6 +67,7 @@ function corruptStore(path: string, reason: string): TurnpikeError {
 }
 
 export const DB_FILE = 'db.json';
+const JOURNAL_NAMES: readonly JournalName[] = ['accounting'];
 const LOCK_FILE = 'db.lock';
 
 /** Reads the pid in the lock file and tells whether that process is alive. */
@@ -93,14 +103,22 @@ export class LowdbStore implements Store {
   readonly #histories = new Map<HistoryName, HistoryLog<object>>();
   readonly #listeners: Array<(stats: StoreWriteStats) => void> = [];
   readonly #options: LowdbStoreOptions;
+  /** Per journal, the sequence number of the last line applied to memory (written or not). */
+  readonly #journalSeq: Record<string, number>;
+  #checkpointTimer: NodeJS.Timeout | null = null;
 
   private constructor(options: LowdbStoreOptions, low: Low<Db>) {
     this.#options = options;
     this.dir = options.dir;
     this.path = join(options.dir, DB_FILE);
     this.#low = low;
+    this.#journalSeq = { ...low.data.journalCheckpoints };
     this.#commit = new GroupCommit(
-      () => this.#low.write(),
+      () => {
+        // The snapshot taken by this write reflects every journaled line applied so far.
+        Object.assign(this.#low.data.journalCheckpoints, this.#journalSeq);
+        return this.#low.write();
+      },
       (batchSize, ms) => {
         for (const listener of this.#listeners) listener({ batchSize, ms });
       },
@@ -118,11 +136,37 @@ export class LowdbStore implements Store {
     const low = new Low<Db>(new DurableJsonAdapter(path), emptyDb());
     await low.read();
     const store = new LowdbStore(options, low);
+    const replayed = await store.#replayJournals();
     if (options.readOnly) return store;
     await takeLock(options.dir);
     const migrated = before === null || JSON.stringify(low.data) !== before;
-    if (migrated) await store.update(() => undefined);
+    if (migrated || replayed > 0) await store.update(() => undefined);
     return store;
+  }
+
+  /** Applies journaled lines newer than `db.json`'s checkpoints; returns how many. */
+  async #replayJournals(): Promise<number> {
+    let replayed = 0;
+    for (const name of JOURNAL_NAMES) {
+      const checkpoint = this.#journalSeq[name] ?? 0;
+      const lines = await this.history<Partial<JournalLine>>(name).readSince(
+        (line) => typeof line.seq === 'number' && line.seq <= checkpoint,
+      );
+      const pending = lines.filter((line): line is JournalLine => typeof line.seq === 'number');
+      if (pending.length === 0) continue;
+      const replay = this.#options.journals?.[name];
+      if (!replay) {
+        throw new TurnpikeError(
+          'TP_ERR_STORE_CORRUPT',
+          `${pending.length} ${name} records in ${this.dir} are newer than db.json; open the store through the appliance (turnpike start or a turnpike command) so they are replayed`,
+          { journal: name },
+        );
+      }
+      for (const line of pending) replay(this.#low.data, line);
+      this.#journalSeq[name] = pending.at(-1)!.seq;
+      replayed += pending.length;
+    }
+    return replayed;
   }
 
   get db(): Readonly<Db> {
@@ -134,6 +178,28 @@ export class LowdbStore implements Store {
     const result = mutate(this.#low.data);
     await this.#commit.commit();
     return result;
+  }
+
+  async journaled<R extends object, T>(name: JournalName, record: R, apply: (db: Db, record: R) => T): Promise<T> {
+    if (this.#options.readOnly) throw new TurnpikeError('TP_ERR_STORE_LOCKED', 'this store was opened read-only');
+    const result = apply(this.#low.data, record);
+    const seq = (this.#journalSeq[name] ?? 0) + 1;
+    this.#journalSeq[name] = seq;
+    const written = this.history<JournalLine<R>>(name).append({ seq, ...record });
+    this.#checkpointSoon();
+    await written;
+    return result;
+  }
+
+  /** Brings `db.json` up to the journals within `checkpointMs`, so a replay stays short. */
+  #checkpointSoon(): void {
+    if (this.#checkpointTimer) return;
+    this.#checkpointTimer = setTimeout(() => {
+      this.#checkpointTimer = null;
+      // A failed checkpoint loses nothing: the lines stay in the journal and the next change retries.
+      this.#commit.commit().catch(() => undefined);
+    }, this.#options.checkpointMs ?? 1000);
+    this.#checkpointTimer.unref();
   }
 
   history<T extends object = Record<string, unknown>>(name: HistoryName): HistoryLog<T> {
@@ -163,6 +229,11 @@ export class LowdbStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.#checkpointTimer) {
+      clearTimeout(this.#checkpointTimer);
+      this.#checkpointTimer = null;
+      await this.#commit.commit();
+    }
     await this.#commit.drain();
     for (const log of this.#histories.values()) await log.close();
     if (!this.#options.readOnly && (await storeOwnerPid(this.dir)) === process.pid) {
@@ -171,9 +242,9 @@ export class LowdbStore implements Store {
   }
 }
 
-/** Copies a consistent `db.json` to `target` (durably, mode 0600). */
-export async function backupStore(dir: string, target: string): Promise<void> {
-  const store = await LowdbStore.open({ dir, readOnly: true });
+/** Copies a consistent `db.json`, journaled changes included, to `target` (durably, mode 0600). */
+export async function backupStore(dir: string, target: string, journals: JournalReplayers): Promise<void> {
+  const store = await LowdbStore.open({ dir, readOnly: true, journals });
   await writeFileDurably(target, JSON.stringify(store.db, null, 2));
 }
 
@@ -192,5 +263,12 @@ export async function restoreStore(dir: string, source: string): Promise<void> {
   }
   const { db } = migrate(parsed as Record<string, unknown>);
   await ensurePrivateDir(dir);
+  // The backup is the state wanted: journal lines written since it was taken must not replay onto it.
+  for (const name of JOURNAL_NAMES) db.journalCheckpoints[name] = await lastJournalSeq(dir, name);
   await writeFileDurably(join(dir, DB_FILE), JSON.stringify(db));
+}
+
+async function lastJournalSeq(dir: string, name: JournalName): Promise<number> {
+  const log = new HistoryLog<Partial<JournalLine>>(dir, name, { maxBytes: Number.MAX_SAFE_INTEGER, keep: 0 });
+  return (await log.findLast((line) => typeof line.seq === 'number'))?.seq ?? 0;
 }

@@ -22,11 +22,16 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'payments: customers, payments, invoices, provider sync',
     up: (doc) => ({ payments: emptyPaymentsState(), ...doc, schemaVersion: 2 }),
   },
+  {
+    version: 3,
+    description: 'journal checkpoints: how far each journaled history is reflected in db.json',
+    up: (doc) => ({ journalCheckpoints: {}, ...doc, schemaVersion: 3 }),
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-function emptyDbV1(): Omit<Db, 'schemaVersion' | 'payments'> {
+function emptyDbV1(): Omit<Db, 'schemaVersion' | 'payments' | 'journalCheckpoints'> {
   return {
     users: {},
     refreshTokens: {},
