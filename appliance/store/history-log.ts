@@ -25,12 +25,13 @@ export class HistoryLog<T extends object = Record<string, unknown>> {
   #size = 0;
   #buffer: string[] = [];
 
-  constructor(dir: string, name: string, options: HistoryLogOptions) {
+  /** `onFlush` hears each shared fsync: how many appends it carried and how long it took. */
+  constructor(dir: string, name: string, options: HistoryLogOptions, onFlush?: (size: number, ms: number) => void) {
     this.#dir = dir;
     this.#name = name;
     this.#options = options;
     this.path = join(dir, `${name}.jsonl`);
-    this.#commit = new GroupCommit(() => this.#flush());
+    this.#commit = new GroupCommit(() => this.#flush(), onFlush);
   }
 
   append(record: T): Promise<void> {

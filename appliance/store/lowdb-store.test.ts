@@ -182,7 +182,10 @@ const crashingStore = (dir: string): Promise<LowdbStore> => LowdbStore.open({ di
 test('a journaled change is acknowledged by its fsynced line; db.json catches up at the checkpoint', () =>
   withDir(async (dir) => {
     const store = await LowdbStore.open({ dir, journals, checkpointMs: 50 });
+    const writes: number[] = [];
+    store.onWrite(({ batchSize }) => writes.push(batchSize));
     assert.equal(await store.journaled('accounting', { key: 'octets', value: 10 }, setCounter), 10);
+    assert.deepEqual(writes, [1], 'the journal fsync is reported as a store write');
     const line = JSON.parse(await readFile(join(dir, 'accounting.jsonl'), 'utf8')) as Record<string, unknown>;
     assert.deepEqual(line, { seq: 1, key: 'octets', value: 10 });
     const readDisk = async (): Promise<Db> => JSON.parse(await readFile(join(dir, 'db.json'), 'utf8')) as Db;

@@ -106,6 +106,9 @@ export class LowdbStore implements Store {
   /** Per journal, the sequence number of the last line applied to memory (written or not). */
   readonly #journalSeq: Record<string, number>;
   #checkpointTimer: NodeJS.Timeout | null = null;
+  readonly #reportWrite = (batchSize: number, ms: number): void => {
+    for (const listener of this.#listeners) listener({ batchSize, ms });
+  };
 
   private constructor(options: LowdbStoreOptions, low: Low<Db>) {
     this.#options = options;
@@ -113,16 +116,11 @@ export class LowdbStore implements Store {
     this.path = join(options.dir, DB_FILE);
     this.#low = low;
     this.#journalSeq = { ...low.data.journalCheckpoints };
-    this.#commit = new GroupCommit(
-      () => {
-        // The snapshot taken by this write reflects every journaled line applied so far.
-        Object.assign(this.#low.data.journalCheckpoints, this.#journalSeq);
-        return this.#low.write();
-      },
-      (batchSize, ms) => {
-        for (const listener of this.#listeners) listener({ batchSize, ms });
-      },
-    );
+    this.#commit = new GroupCommit(() => {
+      // The snapshot taken by this write reflects every journaled line applied so far.
+      Object.assign(this.#low.data.journalCheckpoints, this.#journalSeq);
+      return this.#low.write();
+    }, this.#reportWrite);
   }
 
   /**
@@ -205,7 +203,13 @@ export class LowdbStore implements Store {
   history<T extends object = Record<string, unknown>>(name: HistoryName): HistoryLog<T> {
     let log = this.#histories.get(name);
     if (!log) {
-      log = new HistoryLog<object>(this.dir, name, this.#options.history ?? { maxBytes: 16 * 1024 * 1024, keep: 10 });
+      log = new HistoryLog<object>(
+        this.dir,
+        name,
+        this.#options.history ?? { maxBytes: 16 * 1024 * 1024, keep: 10 },
+        // A journal's fsync acknowledges changes to current state: it is a store write too.
+        (JOURNAL_NAMES as readonly HistoryName[]).includes(name) ? this.#reportWrite : undefined,
+      );
       this.#histories.set(name, log);
     }
     return log as HistoryLog<T>;
