@@ -9,8 +9,8 @@ export interface Metrics {
   registry: Registry;
   httpRequestSeconds: Histogram<'method' | 'route' | 'status'>;
   loginOutcomes: Counter<'outcome'>;
-  storeWriteSeconds: Histogram;
-  storeBatchSize: Histogram;
+  storeWriteSeconds: Histogram<'file'>;
+  storeBatchSize: Histogram<'file'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -33,13 +33,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     storeWriteSeconds: new Histogram({
       name: 'turnpike_store_write_duration_seconds',
-      help: 'Durable store write (group commit) latency',
+      help: 'Durable store write (group commit) latency, by file: db.json or a journal',
+      labelNames: ['file'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
     storeBatchSize: new Histogram({
       name: 'turnpike_store_write_batch_size',
-      help: 'Acknowledged writes carried by one disk write',
+      help: 'Acknowledged writes carried by one disk write, by file: db.json or a journal',
+      labelNames: ['file'],
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
       registers: [registry],
     }),
@@ -47,8 +49,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 }
 
 export function instrumentStore(store: Store, metrics: Metrics): void {
-  store.onWrite(({ batchSize, ms }) => {
-    metrics.storeWriteSeconds.observe(ms / 1000);
-    metrics.storeBatchSize.observe(batchSize);
+  store.onWrite(({ batchSize, ms, journal }) => {
+    const file = journal ?? 'db.json';
+    metrics.storeWriteSeconds.observe({ file }, ms / 1000);
+    metrics.storeBatchSize.observe({ file }, batchSize);
   });
 }

@@ -8,6 +8,7 @@ import type { Db } from '../domain/model.js';
 import { counterJournals as journals, setCounter } from './fixtures/counter-journal.js';
 import { backupStore, LowdbStore, restoreStore } from './lowdb-store.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
+import type { StoreWriteStats } from './store.js';
 
 async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tp-store-'));
@@ -182,10 +183,14 @@ const crashingStore = (dir: string): Promise<LowdbStore> => LowdbStore.open({ di
 test('a journaled change is acknowledged by its fsynced line; db.json catches up at the checkpoint', () =>
   withDir(async (dir) => {
     const store = await LowdbStore.open({ dir, journals, checkpointMs: 50 });
-    const writes: number[] = [];
-    store.onWrite(({ batchSize }) => writes.push(batchSize));
+    const writes: StoreWriteStats[] = [];
+    store.onWrite((stats) => writes.push(stats));
     assert.equal(await store.journaled('accounting', { key: 'octets', value: 10 }, setCounter), 10);
-    assert.deepEqual(writes, [1], 'the journal fsync is reported as a store write');
+    assert.deepEqual(
+      writes.map(({ batchSize, journal }) => ({ batchSize, journal })),
+      [{ batchSize: 1, journal: 'accounting' }],
+      'the journal fsync is reported as a store write',
+    );
     const line = JSON.parse(await readFile(join(dir, 'accounting.jsonl'), 'utf8')) as Record<string, unknown>;
     assert.deepEqual(line, { seq: 1, key: 'octets', value: 10 });
     const readDisk = async (): Promise<Db> => JSON.parse(await readFile(join(dir, 'db.json'), 'utf8')) as Db;

@@ -68,6 +68,7 @@ function corruptStore(path: string, reason: string): TurnpikeError {
 
 export const DB_FILE = 'db.json';
 const JOURNAL_NAMES: readonly JournalName[] = ['accounting'];
+const isJournal = (name: HistoryName): name is JournalName => (JOURNAL_NAMES as readonly HistoryName[]).includes(name);
 const LOCK_FILE = 'db.lock';
 
 /** Reads the pid in the lock file and tells whether that process is alive. */
@@ -106,9 +107,9 @@ export class LowdbStore implements Store {
   /** Per journal, the sequence number of the last line applied to memory (written or not). */
   readonly #journalSeq: Record<string, number>;
   #checkpointTimer: NodeJS.Timeout | null = null;
-  readonly #reportWrite = (batchSize: number, ms: number): void => {
-    for (const listener of this.#listeners) listener({ batchSize, ms });
-  };
+  #reportWrite(journal: JournalName | null, batchSize: number, ms: number): void {
+    for (const listener of this.#listeners) listener({ batchSize, ms, journal });
+  }
 
   private constructor(options: LowdbStoreOptions, low: Low<Db>) {
     this.#options = options;
@@ -116,11 +117,14 @@ export class LowdbStore implements Store {
     this.path = join(options.dir, DB_FILE);
     this.#low = low;
     this.#journalSeq = { ...low.data.journalCheckpoints };
-    this.#commit = new GroupCommit(() => {
-      // The snapshot taken by this write reflects every journaled line applied so far.
-      Object.assign(this.#low.data.journalCheckpoints, this.#journalSeq);
-      return this.#low.write();
-    }, this.#reportWrite);
+    this.#commit = new GroupCommit(
+      () => {
+        // The snapshot taken by this write reflects every journaled line applied so far.
+        Object.assign(this.#low.data.journalCheckpoints, this.#journalSeq);
+        return this.#low.write();
+      },
+      this.#reportWrite.bind(this, null),
+    );
   }
 
   /**
@@ -208,7 +212,7 @@ export class LowdbStore implements Store {
         name,
         this.#options.history ?? { maxBytes: 16 * 1024 * 1024, keep: 10 },
         // A journal's fsync acknowledges changes to current state: it is a store write too.
-        (JOURNAL_NAMES as readonly HistoryName[]).includes(name) ? this.#reportWrite : undefined,
+        isJournal(name) ? this.#reportWrite.bind(this, name) : undefined,
       );
       this.#histories.set(name, log);
     }

@@ -22,6 +22,8 @@ export type JournalReplayer = (db: Db, line: JournalLine) => void;
 export interface StoreWriteStats {
   batchSize: number;
   ms: number;
+  /** The journal whose lines were fsynced, or null for a `db.json` write. */
+  journal: JournalName | null;
 }
 
 /**

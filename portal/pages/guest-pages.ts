@@ -119,10 +119,12 @@ export async function guestPages(app: FastifyInstance, deps: GuestPagesDeps): Pr
   }
 
   // A stranger's landing page differs only in its CSRF and NAS tokens: it is rendered once per
-  // language with markers and then assembled per request. Any store write may change plans or
-  // branding, so every write drops the cache.
+  // language with markers and then assembled per request. Any `db.json` write may change plans or
+  // branding, so it drops the cache; journaled lines (accounting) never do.
   const strangerLanding = new Map<string, Array<Buffer | string>>();
-  store.onWrite(() => strangerLanding.clear());
+  store.onWrite(({ journal }) => {
+    if (journal === null) strangerLanding.clear();
+  });
 
   function landing(reply: FastifyReply, context: GuestContext, error: string | null) {
     if (error !== null || context.ownerKey !== null) {
