@@ -6,7 +6,8 @@ import type { Store } from '../../appliance/store/store.js';
 import { format, type Messages } from '../i18n/messages.js';
 import { formatDate, formatMoney } from './formatting.js';
 import { readContext, type GuestContext } from './guest-context.js';
-import type { FailFn, GuestPagesDeps, PageFn } from './guest-pages.js';
+import type { GuestPagesDeps } from './guest-pages.js';
+import type { FailFn, PageFn } from './page-replies.js';
 
 const signedIn = { roles: ['guest', 'operator', 'admin'] as const };
 

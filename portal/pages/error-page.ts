@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, isTurnpikeError, TurnpikeError, type ErrorCode } from '../../appliance/errors.js';
 import { COOKIE_NAS, frameOf, readContext, rememberHandoff, type ContextDeps } from './guest-context.js';
-import { messageOf } from './guest-pages.js';
+import { messageOf } from './page-replies.js';
 import type { PageRenderer } from './renderer.js';
 
 /** Answers a failed guest form post with the portal's HTML error page instead of the API's JSON body. */

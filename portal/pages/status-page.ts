@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import { devicesOf } from '../../appliance/devices/devices.js';
+import { sessionAt } from '../../appliance/guest-access/guest-access.js';
+import { nasLogoffUrl } from '../handoff/nas-login-url.js';
+import { activePlanOf } from './active-plan.js';
+import { forgetGuest, readContext, type GuestContext } from './guest-context.js';
+import { formSchema } from './guest-forms.js';
+import type { GuestPagesDeps } from './guest-pages.js';
+import type { PageReplies } from './page-replies.js';
+
+/** Where a login ends: whether this device is online, what is left of the plan, the guest's devices; and log out. */
+export function statusPage(app: FastifyInstance, deps: GuestPagesDeps, pages: PageReplies): void {
+  const { store } = deps;
+
+  function sessionOfMac(context: GuestContext) {
+    if (!context.mac) return null;
+    return Object.values(store.db.sessions).find((s) => s.mac === context.mac) ?? null;
+  }
+
+  app.get('/portal/status', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+    const context = readContext(deps, request, reply);
+    const db = store.db;
+    const session = sessionAt(db, context.handoff?.ip ?? context.ip) ?? sessionOfMac(context);
+    const connected = session !== null && session.ownerKey === context.ownerKey;
+    const devices = context.ownerKey
+      ? devicesOf(db, context.ownerKey).map((d) => ({
+          id: d.id,
+          label: [d.label, d.mac ? `${context.t.mac} ${d.mac}` : ''].filter(Boolean).join(' · ') || d.id.slice(0, 8),
+          online: d.online,
+          current: d.id === context.deviceId,
+        }))
+      : [];
+    const handoff = context.handoff;
+    const continueUrl = handoff ? (handoff.kind === 'coovachilli' ? handoff.userurl : handoff.orig) : null;
+    return pages.page(reply, context, 'status', connected ? context.t.connected : context.t.status, {
+      connected,
+      active: activePlanOf(deps, context),
+      devices,
+      continueUrl,
+      canLogOut: context.ownerKey !== null,
+      notice: null,
+      error: null,
+    });
+  });
+
+  app.post(
+    '/portal/logout',
+    { config: { public: true }, schema: { hide: true, ...formSchema }, preHandler: app.csrfProtection },
+    async (request, reply) => {
+      const context = readContext(deps, request, reply);
+      if (context.ownerKey && deps.config.gateway.enabled) {
+        await deps.guestAccess.disconnect({ ownerKey: context.ownerKey, ip: context.ip });
+      }
+      if (context.userId && deps.accounts) {
+        await deps.accounts.logout(
+          { sessionId: request.principal?.sessionId ?? null, actorId: context.userId },
+          { ip: context.ip },
+        );
+        deps.accounts.clearSessionCookies(reply);
+      }
+      forgetGuest(reply);
+      const logoff = context.handoff ? nasLogoffUrl(context.handoff) : null;
+      if (logoff) return reply.redirect(logoff, 303);
+      const after = { ...context, ownerKey: null, userId: null, handoff: null, nasToken: '' };
+      return pages.page(reply, after, 'message', context.t.logOut, {
+        heading: context.t.logOut,
+        message: context.t.loggedOut,
+        isError: false,
+      });
+    },
+  );
+}

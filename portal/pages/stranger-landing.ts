@@ -1,0 +1,47 @@
+import type { FastifyReply } from 'fastify';
+import { frameOf, type GuestContext } from './guest-context.js';
+import { sendHtml, type PageRepliesDeps } from './page-replies.js';
+
+const CSRF_MARK = '\u0000csrf\u0000';
+const NAS_MARK = '\u0000nas\u0000';
+const MARKS = /(\u0000csrf\u0000|\u0000nas\u0000)/;
+
+function escapeAttribute(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Answers a stranger (no error to show, no plan of their own) with the landing page. */
+export type StrangerLanding = (reply: FastifyReply, context: GuestContext) => FastifyReply;
+
+/**
+ * A stranger's landing page differs only in its CSRF and NAS tokens: it is rendered once per
+ * language with markers and then assembled per request. Any `db.json` write may change plans or
+ * branding, so it drops the cache; journaled lines (accounting) never do.
+ */
+export function createStrangerLanding(
+  deps: PageRepliesDeps,
+  landingData: (context: GuestContext) => Record<string, unknown>,
+  csrfToken: (reply: FastifyReply) => string,
+): StrangerLanding {
+  const byLanguage = new Map<string, Array<Buffer | string>>();
+  deps.store.onWrite(({ journal }) => {
+    if (journal === null) byLanguage.clear();
+  });
+
+  return (reply, context) => {
+    let parts = byLanguage.get(context.lang);
+    if (!parts) {
+      const frame = frameOf(deps, context, context.t.plans, CSRF_MARK);
+      const html = deps.renderer.render('landing', frame, { ...landingData(context), nas: NAS_MARK });
+      // Static stretches are kept as bytes, so a request copies them instead of encoding 9 KB of text.
+      parts = html.split(MARKS).map((part) => (part === CSRF_MARK || part === NAS_MARK ? part : Buffer.from(part)));
+      byLanguage.set(context.lang, parts);
+    }
+    const csrf = Buffer.from(escapeAttribute(csrfToken(reply)));
+    const nas = Buffer.from(escapeAttribute(context.nasToken));
+    return sendHtml(
+      reply,
+      Buffer.concat(parts.map((part) => (part === CSRF_MARK ? csrf : part === NAS_MARK ? nas : (part as Buffer)))),
+    );
+  };
+}
