@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { devicesOf, forgetDevice } from '../../appliance/devices/devices.js';
+import { forgetDevice } from '../../appliance/devices/devices.js';
 import { TurnpikeError } from '../../appliance/errors.js';
 import type { PaymentStatus } from '../../appliance/payments/model.js';
 import type { Store } from '../../appliance/store/store.js';
 import { format, type Messages } from '../i18n/messages.js';
+import { deviceListOf } from './device-list.js';
 import { formatDate, formatMoney } from './formatting.js';
 import { readContext, type GuestContext } from './guest-context.js';
 import type { GuestPagesDeps } from './guest-pages.js';
@@ -66,13 +67,7 @@ export function billingOf(store: Store, context: GuestContext) {
 export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: PageFn, failPage: FailFn): void {
   function accountData(context: GuestContext) {
     const user = context.userId ? deps.store.db.users[context.userId] : undefined;
-    const devices = context.ownerKey
-      ? devicesOf(deps.store.db, context.ownerKey).map((d) => ({
-          id: d.id,
-          label: [d.label, d.mac ? `${context.t.mac} ${d.mac}` : ''].filter(Boolean).join(' · ') || d.id.slice(0, 8),
-          online: d.online,
-        }))
-      : [];
+    const devices = deviceListOf(deps.store.db, context);
     return { email: user?.email ?? '', devices, ...billingOf(deps.store, context), notice: null, error: null };
   }
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { devicesOf } from '../../appliance/devices/devices.js';
 import { sessionAt } from '../../appliance/guest-access/guest-access.js';
 import { nasLogoffUrl } from '../handoff/nas-login-url.js';
 import { activePlanOf } from './active-plan.js';
+import { deviceListOf } from './device-list.js';
 import { forgetGuest, readContext, type GuestContext } from './guest-context.js';
 import { formSchema } from './guest-forms.js';
 import type { GuestPagesDeps } from './guest-pages.js';
@@ -22,20 +22,12 @@ export function statusPage(app: FastifyInstance, deps: GuestPagesDeps, pages: Pa
     const db = store.db;
     const session = sessionAt(db, context.handoff?.ip ?? context.ip) ?? sessionOfMac(context);
     const connected = session !== null && session.ownerKey === context.ownerKey;
-    const devices = context.ownerKey
-      ? devicesOf(db, context.ownerKey).map((d) => ({
-          id: d.id,
-          label: [d.label, d.mac ? `${context.t.mac} ${d.mac}` : ''].filter(Boolean).join(' · ') || d.id.slice(0, 8),
-          online: d.online,
-          current: d.id === context.deviceId,
-        }))
-      : [];
     const handoff = context.handoff;
     const continueUrl = handoff ? (handoff.kind === 'coovachilli' ? handoff.userurl : handoff.orig) : null;
     return pages.page(reply, context, 'status', connected ? context.t.connected : context.t.status, {
       connected,
       active: activePlanOf(deps, context),
-      devices,
+      devices: deviceListOf(db, context),
       continueUrl,
       canLogOut: context.ownerKey !== null,
       notice: null,
