@@ -1,4 +1,3 @@
-import type { Clock } from '../appliance/clock.js';
 import type { NasClient } from '../appliance/domain/model.js';
 import { findNasClientForAddress } from '../appliance/nas/nas-clients.js';
 import type { Store } from '../appliance/store/store.js';
@@ -8,47 +7,63 @@ export interface KnownClient {
   secret: Buffer;
 }
 
+/** A source address that belongs to a NAS, with the state the server keeps per address. */
+export interface KnownSource<State> {
+  readonly client: KnownClient;
+  readonly state: State;
+}
+
+interface Memo<State> {
+  source: KnownSource<State> | null;
+  until: number;
+}
+
 /**
  * Source address → NAS, memoised for a second so that the hot path does not scan CIDRs per
  * packet. A hit is re-checked against the store (same record object), so a removed or edited
  * NAS stops matching at once; a new one is seen within the memo's lifetime.
+ *
+ * The server's per-address state (its duplicate caches) hangs off the same entry, so a packet
+ * costs one map lookup by address. The state lives as long as the address keeps the same NAS
+ * record; an edited NAS (a new secret, say) starts afresh.
  */
-export class ClientTable {
+export class ClientTable<State> {
   readonly #store: Store;
-  readonly #clock: Clock;
+  readonly #createState: () => State;
   readonly #ttlMs: number;
-  readonly #memo = new Map<string, { client: KnownClient | null; until: number }>();
+  readonly #memo = new Map<string, Memo<State>>();
   readonly #secrets = new WeakMap<NasClient, Buffer>();
 
-  constructor(store: Store, clock: Clock, ttlMs = 1000) {
+  constructor(store: Store, createState: () => State, ttlMs = 1000) {
     this.#store = store;
-    this.#clock = clock;
+    this.#createState = createState;
     this.#ttlMs = ttlMs;
   }
 
-  lookup(address: string): KnownClient | null {
-    const now = this.#clock.now();
+  lookup(address: string, now: number): KnownSource<State> | null {
     const memo = this.#memo.get(address);
-    if (
-      memo &&
-      memo.until > now &&
-      (memo.client === null || this.#store.db.nasClients[memo.client.nas.id] === memo.client.nas)
-    ) {
-      return memo.client;
-    }
+    const source = memo?.source ?? null;
+    const current = source === null || this.#store.db.nasClients[source.client.nas.id] === source.client.nas;
+    if (memo && memo.until > now && current) return source;
     const nas = findNasClientForAddress(this.#store.db, address);
-    const client = nas ? { nas, secret: this.#secretOf(nas) } : null;
-    if (this.#memo.size > 65_536) this.#memo.clear();
-    this.#memo.set(address, { client, until: now + this.#ttlMs });
-    return client;
+    let fresh: KnownSource<State> | null = null;
+    if (nas) fresh = nas === source?.client.nas ? source : this.#sourceOf(nas);
+    if (memo) {
+      memo.source = fresh;
+      memo.until = now + this.#ttlMs;
+    } else {
+      if (this.#memo.size > 65_536) this.#memo.clear();
+      this.#memo.set(address, { source: fresh, until: now + this.#ttlMs });
+    }
+    return fresh;
   }
 
-  #secretOf(nas: NasClient): Buffer {
+  #sourceOf(nas: NasClient): KnownSource<State> {
     let secret = this.#secrets.get(nas);
     if (!secret) {
       secret = Buffer.from(nas.secret, 'utf8');
       this.#secrets.set(nas, secret);
     }
-    return secret;
+    return { client: { nas, secret }, state: this.#createState() };
   }
 }

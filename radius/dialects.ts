@@ -1,7 +1,7 @@
 import type { Dialect } from '../appliance/domain/model.js';
 import type { SessionLimits } from '../appliance/sessions/limits.js';
 import { resolveAttribute } from './protocol/codec.js';
-import { tlv, vendorTlv, type EncodedAttribute } from './protocol/encode.js';
+import { integerTlv, integerVendorTlv, tlv, vendorTlv, type EncodedAttribute } from './protocol/encode.js';
 
 type Field = keyof SessionLimits;
 
@@ -76,12 +76,6 @@ export interface SessionProgress {
 const GIGAWORD = 2 ** 32;
 type Encoder = (values: SessionLimits) => EncodedAttribute | null;
 
-function integerBuffer(value: number): Buffer {
-  const out = Buffer.allocUnsafe(4);
-  out.writeUInt32BE(Math.max(0, Math.min(0xffffffff, Math.floor(value))), 0);
-  return out;
-}
-
 function fieldsOf(rule: ValueRule): Field[] {
   if ('field' in rule) return [rule.field];
   return [...rule.template.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as Field);
@@ -89,10 +83,11 @@ function fieldsOf(rule: ValueRule): Field[] {
 
 function compileRule(rule: AttributeRule): Encoder {
   const resolved = resolveAttribute(rule.attribute, rule.vendor);
-  const wrap = (value: Buffer): EncodedAttribute =>
-    resolved.vendorId === null ? tlv(resolved.type, value) : vendorTlv(resolved.vendorId, resolved.type, value);
+  const { vendorId, type } = resolved;
   const spec = rule.value;
   if ('template' in spec) {
+    const wrap = (value: Buffer): EncodedAttribute =>
+      vendorId === null ? tlv(type, value) : vendorTlv(vendorId, type, value);
     const fields = fieldsOf(spec);
     return (values) => {
       if (fields.every((field) => values[field] === null)) return null;
@@ -101,19 +96,30 @@ function compileRule(rule: AttributeRule): Encoder {
   }
   if (resolved.dataType !== 'integer')
     throw new Error(`${rule.attribute} is ${resolved.dataType}; a numeric rule needs integer`);
+  // Most replies carry the same value as the one before (a plan's rates, idle timeout, interim
+  // interval), so the last encoding is reused: encoded attributes are only ever copied out.
+  let lastValue = NaN;
+  let lastAttribute: EncodedAttribute | null = null;
+  const integer = (value: number): EncodedAttribute => {
+    if (value !== lastValue || lastAttribute === null) {
+      lastAttribute = vendorId === null ? integerTlv(type, value) : integerVendorTlv(vendorId, type, value);
+      lastValue = value;
+    }
+    return lastAttribute;
+  };
   if ('part' in spec) {
     return (values) => {
       const bytes = values[spec.field];
       if (bytes === null) return null;
-      if (spec.part === 'low32') return wrap(integerBuffer(bytes % GIGAWORD));
+      if (spec.part === 'low32') return integer(bytes % GIGAWORD);
       const gigawords = Math.floor(bytes / GIGAWORD);
-      return gigawords > 0 ? wrap(integerBuffer(gigawords)) : null;
+      return gigawords > 0 ? integer(gigawords) : null;
     };
   }
   const scale = spec.scale ?? 1;
   return (values) => {
     const value = values[spec.field];
-    return value === null ? null : wrap(integerBuffer(value * scale));
+    return value === null ? null : integer(value * scale);
   };
 }
 

@@ -1,5 +1,6 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { Clock } from '../appliance/clock.js';
 import type { Config } from '../appliance/config/schema.js';
 import type { Logger } from '../appliance/logger.js';
@@ -11,7 +12,7 @@ import { handleAccountingRequest } from './accounting-handler.js';
 import { ClientTable, type KnownClient } from './client-table.js';
 import { compileDialects, type CompiledDialect } from './dialects.js';
 import { DropLog } from './drop-log.js';
-import { DuplicateCache } from './duplicate-cache.js';
+import { DuplicateCache, type PendingRequest } from './duplicate-cache.js';
 import { verifyMessageAuthenticator, verifyRequestAuthenticator } from './protocol/authenticators.js';
 import { Attr, Code } from './protocol/constants.js';
 import { buildPacket, type EncodedAttribute } from './protocol/encode.js';
@@ -60,6 +61,17 @@ interface Reply {
   delayMs: number;
 }
 
+/**
+ * Every reply goes to `rinfo.address`, always a literal, yet the default `dns.lookup` defers even
+ * a literal to the next tick before sending; answering literals at once removed that detour from
+ * each reply. A name (a `listen` entry such as localhost) still goes through `dns.lookup`.
+ */
+const lookupLiteral: NonNullable<SocketOptions['lookup']> = (hostname, options, callback) => {
+  const family = isIP(hostname);
+  if (family === 0) dnsLookup(hostname, options, callback);
+  else callback(null, hostname, family);
+};
+
 async function bindAll(
   addresses: readonly string[],
   port: number,
@@ -75,6 +87,7 @@ async function bindAll(
       ipv6Only: v6,
       reuseAddr: false,
       recvBufferSize: receiveBufferBytes,
+      lookup: lookupLiteral,
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -94,8 +107,10 @@ async function bindAll(
 export async function startRadiusServer(options: RadiusServerOptions): Promise<RadiusServer> {
   const { config, store, clock, logger, policy, enforcer } = options;
   const dialects: Record<string, CompiledDialect> = compileDialects();
-  const clients = new ClientTable(store, clock);
-  const duplicates = new DuplicateCache(config.duplicateWindowMs);
+  const clients = new ClientTable<Record<Port, DuplicateCache>>(store, () => ({
+    auth: new DuplicateCache(config.duplicateWindowMs),
+    acct: new DuplicateCache(config.duplicateWindowMs),
+  }));
   const drops = new DropLog(logger);
   const lastAddress = new Map<string, string>();
   const stats: RadiusStats = {
@@ -131,6 +146,7 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     return null;
   };
 
+  const accessContext = { policy, dialects, interimIntervalSeconds: config.interimIntervalSeconds };
   const accessReply = (outcome: AccessOutcome): Reply => {
     if (outcome.code === Code.AccessAccept) stats.accessAccepts += 1;
     else stats.accessRejects += 1;
@@ -148,11 +164,7 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       return { code: port === 'auth' ? Code.AccessAccept : Code.AccountingResponse, attributes: [], delayMs: 0 };
     }
     if (port === 'auth') {
-      const outcome = handleAccessRequest(frame, client.nas, client.secret, {
-        policy,
-        dialects,
-        interimIntervalSeconds: config.interimIntervalSeconds,
-      });
+      const outcome = handleAccessRequest(frame, client.nas, client.secret, accessContext);
       return outcome instanceof Promise ? outcome.then(accessReply) : accessReply(outcome);
     }
     return handleAccountingRequest(frame, client.nas, {
@@ -173,7 +185,8 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     rinfo: RemoteInfo,
     frame: Frame,
     client: KnownClient,
-    key: string,
+    duplicates: DuplicateCache,
+    pending: PendingRequest,
     reply: Reply,
   ): void {
     const attributes = reply.attributes;
@@ -190,44 +203,46 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       messageAuthenticator: port === 'auth' || frame.messageAuthenticatorOffset >= 0,
     });
     if (reply.delayMs <= 0) {
-      duplicates.complete(key, packet);
+      duplicates.complete(pending, packet);
       send(socket, packet, rinfo);
       return;
     }
     const timer = setTimeout(() => {
       timers.delete(timer);
-      duplicates.complete(key, packet);
+      duplicates.complete(pending, packet);
       send(socket, packet, rinfo);
     }, reply.delayMs);
     timers.add(timer);
   }
 
-  function fail(key: string, client: KnownClient, err: unknown): void {
+  function fail(client: KnownClient, duplicates: DuplicateCache, pending: PendingRequest, err: unknown): void {
     // No reply: the NAS retransmits, and the retransmission is processed afresh.
     stats.errors += 1;
-    duplicates.complete(key, null);
+    duplicates.complete(pending, null);
     logger.error({ err, nas: client.nas.name }, 'RADIUS request failed');
   }
 
   const onMessage = (port: Port, socket: Socket, datagram: Buffer, rinfo: RemoteInfo): void => {
     stats.received += 1;
     const now = clock.now();
-    const client = clients.lookup(rinfo.address);
-    if (!client) return drops.drop('unknown-client', rinfo.address, now);
+    const source = clients.lookup(rinfo.address, now);
+    if (!source) return drops.drop('unknown-client', rinfo.address, now);
     const frame = parseFrame(datagram);
     if (typeof frame === 'string') return drops.drop(frame, rinfo.address, now);
     if (!ACCEPTED_CODES[port].includes(frame.code))
       return drops.drop(`unexpected-code-${frame.code}`, rinfo.address, now);
-    const key = `${port}|${rinfo.address}|${rinfo.port}|${frame.identifier}`;
-    const verdict = duplicates.check(key, frame.authenticator, now);
+    const { client, state } = source;
+    const duplicates = state[port];
+    const verdict = duplicates.check(rinfo.port, frame.packet, now);
     if (verdict.kind !== 'new') {
       stats.duplicates += 1;
       if (verdict.kind === 'replay') send(socket, verdict.reply, rinfo);
       return;
     }
+    const pending = verdict.request;
     const failure = authenticate(port, frame, client);
     if (failure) {
-      duplicates.complete(key, null);
+      duplicates.complete(pending, null);
       return drops.drop(failure, rinfo.address, now);
     }
     lastAddress.set(client.nas.id, rinfo.address);
@@ -235,14 +250,14 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       const reply = processRequest(port, frame, client);
       if (reply instanceof Promise) {
         reply.then(
-          (settled) => respond(port, socket, rinfo, frame, client, key, settled),
-          (err: unknown) => fail(key, client, err),
+          (settled) => respond(port, socket, rinfo, frame, client, duplicates, pending, settled),
+          (err: unknown) => fail(client, duplicates, pending, err),
         );
       } else {
-        respond(port, socket, rinfo, frame, client, key, reply);
+        respond(port, socket, rinfo, frame, client, duplicates, pending, reply);
       }
     } catch (err) {
-      fail(key, client, err);
+      fail(client, duplicates, pending, err);
     }
   };
 

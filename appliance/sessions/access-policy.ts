@@ -8,7 +8,7 @@ import { consumePortalCredential } from '../portal-credentials/portal-credential
 import type { Store } from '../store/store.js';
 import { normalizeCode } from '../vouchers/codes.js';
 import { redeemVoucher } from '../vouchers/redeem.js';
-import { groupIds, LookupIndex } from './lookup-index.js';
+import { LookupIndex } from './lookup-index.js';
 import { PasswordCache, type VerifyPassword } from './password-cache.js';
 
 /** What the NAS proved about the password, without the protocol: PAP cleartext or a CHAP check. */
@@ -72,17 +72,27 @@ export class StoreAccessPolicy implements AccessPolicy {
   readonly #clock: Clock;
   readonly #passwords: PasswordCache;
   readonly #redeem: RedeemVoucher;
-  readonly #subscriptionsByOwner = new LookupIndex((db) => groupIds(db.subscriptions, ownerKeyOf));
-  readonly #devicesByMac = new LookupIndex((db) => groupIds(db.devices, (device) => device.mac || null));
-  readonly #usersByEmail = new LookupIndex((db) => groupIds(db.users, (user) => normaliseEmail(user.email)));
+  readonly #subscriptionsByOwner = new LookupIndex((db) => db.subscriptions, ownerKeyOf);
+  readonly #devicesByMac = new LookupIndex(
+    (db) => db.devices,
+    (device) => device.mac || null,
+  );
+  readonly #usersByEmail = new LookupIndex(
+    (db) => db.users,
+    (user) => normaliseEmail(user.email),
+  );
   /**
    * Live sessions per owner, at most a quarter second old. Sessions only appear with an
    * Accounting-Start that follows the Accept, so the device limit is a race of that order anyway.
    */
-  readonly #sessionsByOwner = new LookupIndex((db) => groupIds(db.sessions, (session) => session.ownerKey), {
-    maxAgeMs: 250,
-    trustMisses: true,
-  });
+  readonly #sessionsByOwner = new LookupIndex(
+    (db) => db.sessions,
+    (session) => session.ownerKey,
+    {
+      maxAgeMs: 250,
+      trustMisses: true,
+    },
+  );
 
   constructor(options: StoreAccessPolicyOptions) {
     this.#store = options.store;
@@ -140,10 +150,7 @@ export class StoreAccessPolicy implements AccessPolicy {
     const ownerKey = `voucher:${code}`;
     const db = this.#store.db;
     // A device that already redeemed this code logs in without a write; any other goes through redemption.
-    const known =
-      db.vouchers[code]!.uses > 0 &&
-      request.mac !== null &&
-      this.#devicesOf(request.mac).some((device) => device.ownerKey === ownerKey);
+    const known = db.vouchers[code]!.uses > 0 && request.mac !== null && this.#hasDevice(request.mac, ownerKey);
     if (known) return this.#ownerLogin('voucher', ownerKey, request);
     return this.#redeem(this.#store, this.#clock, { code, mac: request.mac }).then(
       () => this.#ownerLogin('voucher', ownerKey, request),
@@ -191,10 +198,7 @@ export class StoreAccessPolicy implements AccessPolicy {
     const db = this.#store.db;
     let quotaSpent = false;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const ids = this.#subscriptionsByOwner.lookup(db, ownerKey, (id) => {
-        const subscription = db.subscriptions[id];
-        return subscription !== undefined && ownerKeyOf(subscription) === ownerKey;
-      });
+      const ids = this.#subscriptionsByOwner.lookup(db, ownerKey);
       let best: Subscription | null = null;
       let bestLeft = -1;
       for (const id of ids) {
@@ -228,7 +232,7 @@ export class StoreAccessPolicy implements AccessPolicy {
     const ownerKey = ownerKeyOf(subscription);
     let live = 0;
     let others = 0;
-    const ids = this.#sessionsByOwner.lookup(db, ownerKey, (id) => db.sessions[id]?.ownerKey === ownerKey);
+    const ids = this.#sessionsByOwner.lookup(db, ownerKey);
     for (const id of ids) {
       const session = db.sessions[id]!;
       if (session.disconnectPendingSince !== null) return { refusal: 'TP_ERR_DISCONNECT_PENDING' };
@@ -243,18 +247,20 @@ export class StoreAccessPolicy implements AccessPolicy {
 
   #devicesOf(mac: string): Array<Db['devices'][string]> {
     const db = this.#store.db;
-    return this.#devicesByMac.lookup(db, mac, (id) => db.devices[id]?.mac === mac).map((id) => db.devices[id]!);
+    return this.#devicesByMac.lookup(db, mac).map((id) => db.devices[id]!);
+  }
+
+  /** Whether `ownerKey` already has a device with this MAC: no array of devices built for it. */
+  #hasDevice(mac: string, ownerKey: string): boolean {
+    const db = this.#store.db;
+    for (const id of this.#devicesByMac.lookup(db, mac)) if (db.devices[id]!.ownerKey === ownerKey) return true;
+    return false;
   }
 
   #userByEmail(name: string): User | null {
     if (!name.includes('@')) return null;
-    const email = normaliseEmail(name);
-    const users = this.#store.db.users;
-    const ids = this.#usersByEmail.lookup(
-      this.#store.db,
-      email,
-      (id) => users[id] !== undefined && normaliseEmail(users[id].email) === email,
-    );
-    return ids.length > 0 ? users[ids[0]!]! : null;
+    const db = this.#store.db;
+    const id = this.#usersByEmail.lookup(db, normaliseEmail(name))[0];
+    return id === undefined ? null : db.users[id]!;
   }
 }
