@@ -114,6 +114,8 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
 
     const provisioning: Provisioning = await startProvisioning({ config, dataDir, store, clock, logger });
     shutdown.add('provisioning', () => provisioning.stop());
+    // A guest's new SSH key reaches their host account now, not at the next periodic reconcile.
+    services.accounts.sshKeys.onChanged(() => provisioning.reconcileSoon());
 
     let radius: RadiusServer | null = null;
     const dynamicAuthorization = createDynamicAuthorizationClient({
@@ -145,7 +147,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       clock,
       config,
       logger,
-      accounts: portalAccountsFrom(services.accounts.flows),
+      accounts: portalAccountsFrom(services.accounts.flows, services.accounts.sshKeys),
       accessPort: provisioning.accessPort,
       secret: secrets.cookieSecret,
     };

@@ -69,6 +69,7 @@ await store.update((db) => {
       disabled: false,
       mustChangePassword: false,
       mfa: null,
+      sshKeys: [],
       createdAt: now,
       updatedAt: now,
     };

@@ -27,6 +27,7 @@ function user(i: number): User {
     disabled: false,
     mustChangePassword: false,
     mfa: null,
+    sshKeys: [],
     createdAt: 0,
     updatedAt: 0,
   };

@@ -88,6 +88,7 @@ export async function createFixture(
       disabled: false,
       mustChangePassword: false,
       mfa: null,
+      sshKeys: [],
       createdAt: now,
       updatedAt: now,
     };

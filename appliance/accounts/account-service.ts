@@ -12,6 +12,7 @@ import { OneTimeTokens } from './one-time-tokens.js';
 import { PasswordHasher } from './password-hasher.js';
 import { MFA_TOKEN_TTL_SECONDS, SessionTokens } from './session-tokens.js';
 import { SigningKeys } from './signing-keys.js';
+import { createSshKeys, type SshKeys } from './ssh-keys.js';
 import { UserAdmin } from './user-admin.js';
 
 export interface AccountServiceDeps {
@@ -34,6 +35,8 @@ export interface AccountService {
   flows: AuthFlows;
   users: UserAdmin;
   keys: SigningKeys;
+  /** Each user's SSH public keys, installed on the host account an ssh plan gives them. */
+  sshKeys: SshKeys;
   /** Rotates the JWT signing key; tokens signed by the previous key stay valid until they expire. */
   rotateSigningKey(actorId: string | null): Promise<string>;
   /** Checks a password against a stored hash on the hashing workers (RADIUS PAP logins). */
@@ -85,6 +88,7 @@ export async function createAccountService(deps: AccountServiceDeps): Promise<Ac
     flows: new AuthFlows(context),
     users: new UserAdmin(context),
     keys,
+    sshKeys: createSshKeys({ store, clock, audit: context.audit }),
     async rotateSigningKey(actorId) {
       const kid = await keys.rotate();
       await context.audit({ action: 'signing_key.rotated', actorId, target: kid, ip: null });

@@ -93,7 +93,7 @@ export function newUser(
   fields: Pick<User, 'email' | 'displayName' | 'role' | 'passwordHash' | 'emailVerified' | 'mustChangePassword'>,
   now: number,
 ): User {
-  return { id: randomUUID(), ...fields, disabled: false, mfa: null, createdAt: now, updatedAt: now };
+  return { id: randomUUID(), ...fields, disabled: false, mfa: null, sshKeys: [], createdAt: now, updatedAt: now };
 }
 
 /** Stores a new account; the email is checked again inside the write because two sign-ups may race. */

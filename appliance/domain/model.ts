@@ -23,8 +23,19 @@ export interface User {
   /** Set on a first admin created with a one-time password: it must be changed. */
   mustChangePassword: boolean;
   mfa: MfaState | null;
+  /** Public keys for the SSH account a plan with `ssh` gives (schema v4). */
+  sshKeys: SshKey[];
   createdAt: number;
   updatedAt: number;
+}
+
+export interface SshKey {
+  id: string;
+  /** Normalised OpenSSH line `type base64 [comment]`, as the provisioner writes it. */
+  line: string;
+  /** `SHA256:…` of the key blob, as `ssh-keygen -l` prints it; unique per user. */
+  fingerprint: string;
+  addedAt: number;
 }
 
 export interface MfaState {

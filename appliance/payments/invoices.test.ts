@@ -39,6 +39,7 @@ function addUser(db: Db, id: string, now: number): void {
     disabled: false,
     mustChangePassword: false,
     mfa: null,
+    sshKeys: [],
     createdAt: now,
     updatedAt: now,
   };

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Plan, Session, Subscription, User } from '../domain/model.js';
 import { planRecord } from '../testing/plan-record.js';
 import { emptyDb } from '../store/migrations.js';
+import { dsaKeyLine, ed25519KeyLine } from '../testing/ssh-public-keys.js';
 import { accountLoginFor, desiredAccounts, desiredClients } from './desired-state.js';
 
 const NOW = Date.UTC(2026, 5, 1);
@@ -60,6 +61,7 @@ const user: User = {
   disabled: false,
   mustChangePassword: false,
   mfa: null,
+  sshKeys: [],
   createdAt: 0,
   updatedAt: 0,
 };
@@ -114,6 +116,7 @@ describe('desired provisioner state from the store', () => {
       login,
       status: 'active',
       passwordHash: user.passwordHash,
+      authorizedKeys: [],
       services: ['ftp', 'ssh'],
       expiresAt: Math.ceil((NOW + 9_000_000) / 1000),
       ftpQuotaBytes: 10,
@@ -132,5 +135,15 @@ describe('desired provisioner state from the store', () => {
     );
     delete db.users.u1;
     assert.equal(desiredAccounts(db, NOW, { ftpQuotaBytes: 10 }).size, 0);
+  });
+
+  it('carries the owner’s key lines in order, leaving out one the parser no longer accepts', () => {
+    const db = emptyDb();
+    const good = [ed25519KeyLine('one'), ed25519KeyLine('two')];
+    const key = (line: string, id: string) => ({ id, line, fingerprint: id, addedAt: 0 });
+    db.users.u1 = { ...user, sshKeys: [key(good[0]!, 'a'), key(dsaKeyLine(), 'b'), key(good[1]!, 'c')] };
+    db.plans.ssh = plan('ssh', { services: ['ssh'] });
+    db.subscriptions.a = sub('a', 'ssh', { endsAt: NOW + 1_000_000 });
+    assert.deepEqual(desiredAccounts(db, NOW, { ftpQuotaBytes: 0 }).get(accountLoginFor('u1'))?.authorizedKeys, good);
   });
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseAuthorizedKey } from '../../proto/authorized-key.js';
 import type { Db, Plan, Subscription } from '../domain/model.js';
 import { denialAt } from '../entitlements/entitlement.js';
 
@@ -24,6 +25,8 @@ export interface DesiredAccount {
   /** active → ensured; suspended → kept but unable to log in. */
   status: 'active' | 'suspended';
   passwordHash: string;
+  /** The owner's SSH public key lines; part of the spec, so a change re-ensures the account. */
+  authorizedKeys: string[];
   services: AccountServiceName[];
   /** Unix seconds; 0 = none. */
   expiresAt: number;
@@ -91,6 +94,8 @@ export function desiredAccounts(
         login,
         status: usable ? 'active' : 'suspended',
         passwordHash: BCRYPT_2B.test(user.passwordHash) ? user.passwordHash : '',
+        // A key a later, stricter parser refuses is left out, so it cannot block the whole account.
+        authorizedKeys: user.sshKeys.map((k) => k.line).filter((line) => parseAuthorizedKey(line).ok),
         services: [...services].sort(),
         expiresAt: usable ? endsAt : 0,
         ftpQuotaBytes: o.ftpQuotaBytes,

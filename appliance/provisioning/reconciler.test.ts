@@ -2,14 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, mock } from 'node:test';
 import { AccountService } from '../../proto/gen/turnpike/provisioner/v1/provisioner.js';
+import { addSshKey, removeSshKey } from '../accounts/ssh-keys.js';
 import { ManualClock } from '../clock.js';
 import { validateConfig } from '../config/load-config.js';
 import type { Plan, Session, Subscription, User } from '../domain/model.js';
 import { planRecord } from '../testing/plan-record.js';
 import { silentLogger } from '../logger.js';
 import { LowdbStore } from '../store/lowdb-store.js';
+import { ed25519KeyLine } from '../testing/ssh-public-keys.js';
 import { createProvisioning, type Provisioning } from './create-provisioning.js';
 import { accountLoginFor } from './desired-state.js';
 import { createProvisionerClient, startEmbeddedProvisioner, type EmbeddedProvisioner } from './embedded-provisioner.js';
@@ -41,6 +43,7 @@ function user(id: string): User {
     disabled: false,
     mustChangePassword: false,
     mfa: null,
+    sshKeys: [],
     createdAt: T0,
     updatedAt: T0,
   };
@@ -245,6 +248,36 @@ describe('reconcile loop against a real provisioner child process (memory driver
     assert.equal(r?.reachable, false);
     assert.equal(r?.failures, 1);
     await offline.stop();
+  });
+
+  it("re-ensures an account with the owner's keys when a key is added, and without it once removed", async () => {
+    await store.update((db) => {
+      db.plans.shell = plan('shell', ['internet', 'ssh', 'ftp']);
+      db.users.u3 = user('u3');
+      db.subscriptions.s3 = subscription('s3', 'u3', 'shell');
+    });
+    await provisioning.reconciler.reconcileOnce();
+    const client = provisioning.router.all()[0]!.client;
+    const ensure = mock.method(client, 'ensureAccount');
+    try {
+      const key = await addSshKey(store, clock, 'u3', `  ${ed25519KeyLine('ada@phone')}\n`);
+      const [added] = await provisioning.reconciler.reconcileOnce();
+      assert.equal(added?.failures, 0, 'the provisioner accepts the key the domain accepted');
+      assert.deepEqual(
+        ensure.mock.calls.map((c) => [c.arguments[0].login, c.arguments[0].authorizedKeys]),
+        [[accountLoginFor('u3'), [key.line]]],
+      );
+
+      await provisioning.reconciler.reconcileOnce();
+      assert.equal(ensure.mock.callCount(), 1, 'unchanged keys → no new call');
+
+      await removeSshKey(store, clock, 'u3', key.id);
+      const [removed] = await provisioning.reconciler.reconcileOnce();
+      assert.equal(removed?.ensured, 1);
+      assert.deepEqual(ensure.mock.calls[1]?.arguments[0].authorizedKeys, []);
+    } finally {
+      ensure.mock.restore();
+    }
   });
 
   it('serves the guest journey through the gRPC access port', async () => {

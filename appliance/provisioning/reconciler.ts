@@ -44,6 +44,7 @@ async function runPool(jobs: readonly Job[], width: number): Promise<void> {
 
 const SERVICE_ENUM = { ssh: AccountService.ACCOUNT_SERVICE_SSH, ftp: AccountService.ACCOUNT_SERVICE_FTP } as const;
 
+/** The whole spec, key lines included: GetState reports no keys or hash, so only this notices their change. */
 function fingerprint(a: DesiredAccount): string {
   return createHash('sha256').update(JSON.stringify(a)).digest('hex');
 }
@@ -249,7 +250,7 @@ export class ProvisioningReconciler {
             await target.client.ensureAccount({
               login: want.login,
               passwordHash: want.passwordHash,
-              authorizedKeys: [],
+              authorizedKeys: want.authorizedKeys,
               services,
               expiresAt: want.expiresAt,
               ftpQuotaBytes: want.ftpQuotaBytes,

@@ -27,7 +27,20 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'journal checkpoints: how far each journaled history is reflected in db.json',
     up: (doc) => ({ journalCheckpoints: {}, ...doc, schemaVersion: 3 }),
   },
+  {
+    version: 4,
+    description: 'users: SSH public keys',
+    up: (doc) => ({ ...doc, users: withSshKeys(doc.users), schemaVersion: 4 }),
+  },
 ];
+
+function withSshKeys(users: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [id, user] of Object.entries((users ?? {}) as Record<string, Record<string, unknown>>)) {
+    out[id] = { sshKeys: [], ...user };
+  }
+  return out;
+}
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

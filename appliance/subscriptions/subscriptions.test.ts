@@ -63,6 +63,7 @@ test('a staff grant names the staff member and needs a real user and plan', asyn
       disabled: false,
       mustChangePassword: false,
       mfa: null,
+      sshKeys: [],
       createdAt: 0,
       updatedAt: 0,
     };

@@ -23,13 +23,37 @@ const meSchema = {
   },
 } as const;
 
+/** Room for the longest key line the parser takes (8 KiB of base64) plus type and comment, with margin. */
+const PUBLIC_KEY_MAX_LENGTH = 16_384;
+
+const sshKeySchema = {
+  type: 'object',
+  required: ['id', 'type', 'comment', 'fingerprint', 'line', 'addedAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string', description: 'e.g. ssh-ed25519' },
+    comment: { type: 'string', description: 'the comment after the key data; may be empty' },
+    fingerprint: { type: 'string', description: 'SHA256:… as ssh-keygen -l prints it' },
+    line: { type: 'string', description: 'the normalised OpenSSH line the host account receives' },
+    addedAt: { type: 'integer', description: 'ms since the epoch' },
+  },
+} as const;
+
+const sshKeyIdParams = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
 /** `/api/v1/me`: the signed-in user's own account. */
 export async function meApi(
   app: FastifyInstance,
   options: { accounts: AccountService; config: Config },
 ): Promise<void> {
   jsonBodiesOnly(app);
-  const { flows, users } = options.accounts;
+  const { flows, users, sshKeys } = options.accounts;
   const tags = ['me'];
 
   app.get(
@@ -81,6 +105,61 @@ export async function meApi(
         { ip: request.ip },
       );
       return { status: 'password_changed' };
+    },
+  );
+
+  app.get(
+    '/api/v1/me/ssh-keys',
+    {
+      config: { roles: ALL_ROLES },
+      schema: {
+        tags,
+        summary: 'My SSH public keys (used by plans that include ssh)',
+        response: {
+          200: {
+            type: 'object',
+            required: ['keys'],
+            additionalProperties: false,
+            properties: { keys: { type: 'array', items: sshKeySchema } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => ({ keys: sshKeys.list(request.principal!.userId) }),
+  );
+
+  app.post<{ Body: { publicKey: string } }>(
+    '/api/v1/me/ssh-keys',
+    {
+      config: { roles: ALL_ROLES },
+      schema: {
+        tags,
+        summary: 'Add an SSH public key: one OpenSSH line (ed25519, ECDSA or RSA ≥ 2048 bits; no DSA, no options)',
+        body: body({ publicKey: { type: 'string', minLength: 1, maxLength: PUBLIC_KEY_MAX_LENGTH } }, ['publicKey']),
+        response: { 201: sshKeySchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const key = await sshKeys.add(request.principal!.userId, request.body.publicKey, { ip: request.ip });
+      return reply.status(201).send(key);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/me/ssh-keys/:id',
+    {
+      config: { roles: ALL_ROLES },
+      schema: {
+        tags,
+        summary: 'Remove one of my SSH public keys',
+        params: sshKeyIdParams,
+        response: { 204: { type: 'null', description: 'Removed' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      await sshKeys.remove(request.principal!.userId, request.params.id, { ip: request.ip });
+      return reply.status(204).send();
     },
   );
 }

@@ -25,7 +25,7 @@ function guestJourney(
 ): NonNullable<PortalDeps['guest']> {
   return {
     ...shared,
-    accounts: portalAccountsFrom(auth.accounts.flows),
+    accounts: portalAccountsFrom(auth.accounts.flows, auth.accounts.sshKeys),
     accessPort: null,
     secret: 'test-secret-0123456789abcdef0123',
   };

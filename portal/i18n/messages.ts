@@ -90,6 +90,19 @@ const en = {
   paymentFailed: 'failed',
   paymentRefunded: 'refunded',
   latestOnly: 'Showing the latest {n}.',
+  sshKeysTitle: 'SSH keys',
+  sshKeysIntro: 'Plans with SSH access let you log in with these keys instead of your password.',
+  noSshKeys: 'No SSH keys yet.',
+  addSshKey: 'Add SSH key',
+  sshKeyLabel: 'Public key',
+  sshKeyHint:
+    'Paste the one line of your .pub file, e.g. ~/.ssh/id_ed25519.pub (ed25519, ECDSA or RSA with 2048 bits or more).',
+  sshKeyAdded: 'Your SSH key has been added.',
+  sshKeyRemoved: 'The SSH key has been removed.',
+  sshKeyInvalid: 'That is not an SSH public key we accept',
+  sshKeyDuplicate: 'This key is already on your account.',
+  sshKeyLimit: 'An account holds at most {n} SSH keys; remove one first.',
+  remove: 'Remove',
 };
 
 export type MessageKey = keyof typeof en;
@@ -186,6 +199,19 @@ const de: Messages = {
   paymentFailed: 'fehlgeschlagen',
   paymentRefunded: 'erstattet',
   latestOnly: 'Es werden die neuesten {n} angezeigt.',
+  sshKeysTitle: 'SSH-Schlüssel',
+  sshKeysIntro: 'Mit Tarifen mit SSH-Zugang melden Sie sich mit diesen Schlüsseln statt mit Ihrem Passwort an.',
+  noSshKeys: 'Noch keine SSH-Schlüssel.',
+  addSshKey: 'SSH-Schlüssel hinzufügen',
+  sshKeyLabel: 'Öffentlicher Schlüssel',
+  sshKeyHint:
+    'Fügen Sie die eine Zeile Ihrer .pub-Datei ein, z. B. ~/.ssh/id_ed25519.pub (ed25519, ECDSA oder RSA mit mindestens 2048 Bit).',
+  sshKeyAdded: 'Ihr SSH-Schlüssel wurde hinzugefügt.',
+  sshKeyRemoved: 'Der SSH-Schlüssel wurde entfernt.',
+  sshKeyInvalid: 'Diesen öffentlichen SSH-Schlüssel können wir nicht annehmen',
+  sshKeyDuplicate: 'Dieser Schlüssel ist bereits in Ihrem Konto.',
+  sshKeyLimit: 'Ein Konto kann höchstens {n} SSH-Schlüssel haben; entfernen Sie zuerst einen.',
+  remove: 'Entfernen',
 };
 
 /** Error messages by code, so a German guest never reads an English error. */

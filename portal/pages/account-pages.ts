@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { forgetDevice } from '../../appliance/devices/devices.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { listSshKeys, MAX_SSH_KEYS_PER_USER } from '../../appliance/accounts/ssh-keys.js';
+import { httpStatusOf, isTurnpikeError, TurnpikeError } from '../../appliance/errors.js';
 import type { PaymentStatus } from '../../appliance/payments/model.js';
 import type { Store } from '../../appliance/store/store.js';
 import { format, type Messages } from '../i18n/messages.js';
@@ -63,12 +64,40 @@ export function billingOf(store: Store, context: GuestContext) {
   };
 }
 
-/** The guest's account: devices (forget one), password change, invoices and payments. */
+/** The user's keys for the page, or null when the SSH key forms are not wired (or nobody is signed in). */
+function sshKeysOf(deps: GuestPagesDeps, context: GuestContext) {
+  if (!deps.accounts?.sshKeys || !context.userId || !deps.store.db.users[context.userId]) return null;
+  return listSshKeys(deps.store.db, context.userId).map((key) => ({
+    id: key.id,
+    type: key.type,
+    comment: key.comment,
+    fingerprint: key.fingerprint,
+  }));
+}
+
+/** A refused key in the guest's language; the parser's reason is technical, so it stays as it is. */
+function sshKeyFailure(context: GuestContext, err: unknown): string | null {
+  if (!isTurnpikeError(err)) return null;
+  const reason = err.details?.reason;
+  if (err.code === 'TP_ERR_VALIDATION' && typeof reason === 'string') return `${context.t.sshKeyInvalid}: ${reason}.`;
+  if (reason === 'duplicate') return context.t.sshKeyDuplicate;
+  if (reason === 'limit') return format(context.t.sshKeyLimit, { n: MAX_SSH_KEYS_PER_USER });
+  return null;
+}
+
+/** The guest's account: devices (forget one), password change, SSH keys, invoices and payments. */
 export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: PageFn, failPage: FailFn): void {
   function accountData(context: GuestContext) {
     const user = context.userId ? deps.store.db.users[context.userId] : undefined;
     const devices = deviceListOf(deps.store.db, context);
-    return { email: user?.email ?? '', devices, ...billingOf(deps.store, context), notice: null, error: null };
+    return {
+      email: user?.email ?? '',
+      devices,
+      sshKeys: sshKeysOf(deps, context),
+      ...billingOf(deps.store, context),
+      notice: null,
+      error: null,
+    };
   }
 
   app.get('/portal/account', { config: signedIn, schema: { hide: true } }, async (request, reply) => {
@@ -116,6 +145,51 @@ export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: P
       try {
         await forgetDevice(deps.store, context.ownerKey ?? '', typeof body.deviceId === 'string' ? body.deviceId : '');
         return reply.redirect('/portal/account', 303);
+      } catch (err) {
+        return failPage(reply, context, err, 'account', accountData(context));
+      }
+    },
+  );
+
+  app.post(
+    '/portal/account/ssh-keys',
+    { config: signedIn, schema: { hide: true }, preHandler: app.csrfProtection },
+    async (request, reply) => {
+      const context = readContext(deps, request, reply);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      try {
+        const sshKeys = deps.accounts?.sshKeys;
+        if (!sshKeys || !context.userId) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
+        const publicKey = typeof body.publicKey === 'string' ? body.publicKey : '';
+        await sshKeys.add(context.userId, publicKey, { ip: context.ip });
+        return page(reply, context, 'account', context.t.account, {
+          ...accountData(context),
+          notice: context.t.sshKeyAdded,
+        });
+      } catch (err) {
+        const text = sshKeyFailure(context, err);
+        if (text === null || !isTurnpikeError(err))
+          return failPage(reply, context, err, 'account', accountData(context));
+        reply.status(httpStatusOf(err.code));
+        return page(reply, context, 'account', context.t.account, { ...accountData(context), error: text });
+      }
+    },
+  );
+
+  app.post(
+    '/portal/account/ssh-keys/remove',
+    { config: signedIn, schema: { hide: true }, preHandler: app.csrfProtection },
+    async (request, reply) => {
+      const context = readContext(deps, request, reply);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      try {
+        const sshKeys = deps.accounts?.sshKeys;
+        if (!sshKeys || !context.userId) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
+        await sshKeys.remove(context.userId, typeof body.keyId === 'string' ? body.keyId : '', { ip: context.ip });
+        return page(reply, context, 'account', context.t.account, {
+          ...accountData(context),
+          notice: context.t.sshKeyRemoved,
+        });
       } catch (err) {
         return failPage(reply, context, err, 'account', accountData(context));
       }

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { TokenPair } from '../../appliance/accounts/session-tokens.js';
+import type { SshKeys } from '../../appliance/accounts/ssh-keys.js';
 import { clearSessionCookies, setSessionCookies } from '../auth/session-cookies.js';
 
 interface Meta {
@@ -29,12 +30,16 @@ export interface PortalAccounts {
   ): Promise<void>;
   setSessionCookies(reply: FastifyReply, tokens: TokenPair): void;
   clearSessionCookies(reply: FastifyReply): void;
+  /** The account page's SSH key forms; absent or null hides them. */
+  sshKeys?: PortalSshKeys | null;
 }
+
+export type PortalSshKeys = Pick<SshKeys, 'add' | 'remove'>;
 
 type AccountFlows = Pick<PortalAccounts, 'register' | 'login' | 'logout' | 'changePassword'>;
 
-/** The guest pages' accounts from the account service's `flows` and the portal's session cookies. */
-export function portalAccountsFrom(flows: AccountFlows): PortalAccounts {
+/** The guest pages' accounts from the account service's `flows` (and `sshKeys`) and the portal's session cookies. */
+export function portalAccountsFrom(flows: AccountFlows, sshKeys: PortalSshKeys | null = null): PortalAccounts {
   return {
     register: (input, meta) => flows.register(input, meta),
     login: (input, meta) => flows.login(input, meta),
@@ -42,5 +47,6 @@ export function portalAccountsFrom(flows: AccountFlows): PortalAccounts {
     changePassword: (input, meta) => flows.changePassword(input, meta),
     setSessionCookies,
     clearSessionCookies,
+    sshKeys,
   };
 }

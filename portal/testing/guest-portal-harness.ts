@@ -89,7 +89,7 @@ export async function startGuestPortal(t: TestContext, options: HarnessOptions =
       clock,
       config,
       logger: silentLogger,
-      accounts: portalAccountsFrom(accounts.flows),
+      accounts: portalAccountsFrom(accounts.flows, accounts.sshKeys),
       accessPort,
       secret: 'test-handoff-secret',
       ...(options.macOfAddress ? { macOfAddress: options.macOfAddress } : {}),

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { parseAuthorizedKey } from '../../proto/authorized-key.js';
+import type { Clock } from '../clock.js';
+import type { Db, SshKey } from '../domain/model.js';
+import { TurnpikeError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import type { AuditTrail } from './audit.js';
+
+/**
+ * A user's SSH public keys: the provisioner installs them on the host account
+ * their plan gives them. Validation is the provisioner's own parser, so a key
+ * accepted here is never refused when the reconciler hands it on.
+ */
+
+/** Well below the provisioner's per-account limit, so every stored key fits. */
+export const MAX_SSH_KEYS_PER_USER = 10;
+
+const WHAT_TO_PASTE =
+  'paste the single line of your public key file (e.g. ~/.ssh/id_ed25519.pub), ' +
+  'starting with ssh-ed25519, ecdsa-sha2-nistp256 or ssh-rsa (2048 bits or more)';
+
+/** A stored key with the parts of its line a person recognises it by. */
+export interface SshKeyView extends SshKey {
+  type: string;
+  comment: string;
+}
+
+export interface SshKeyChangeMeta {
+  /** Where the change came from, for the audit log. */
+  ip?: string | null;
+  audit?: AuditTrail;
+}
+
+export function sshKeyView(key: SshKey): SshKeyView {
+  const [type = '', , comment = ''] = key.line.split(' ');
+  return { ...key, type, comment };
+}
+
+export function listSshKeys(db: Readonly<Db>, userId: string): SshKeyView[] {
+  const user = db.users[userId];
+  if (!user) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such user');
+  return user.sshKeys.map(sshKeyView);
+}
+
+export async function addSshKey(
+  store: Store,
+  clock: Clock,
+  userId: string,
+  line: string,
+  meta: SshKeyChangeMeta = {},
+): Promise<SshKeyView> {
+  const parsed = parseAuthorizedKey(line);
+  if (!parsed.ok) {
+    throw new TurnpikeError('TP_ERR_VALIDATION', `That SSH key cannot be used: ${parsed.reason}; ${WHAT_TO_PASTE}`, {
+      field: 'publicKey',
+      reason: parsed.reason,
+    });
+  }
+  const key = await store.update((db) => {
+    const user = db.users[userId];
+    if (!user) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such user');
+    if (user.sshKeys.some((k) => k.fingerprint === parsed.fingerprint)) {
+      throw new TurnpikeError('TP_ERR_CONFLICT', `This key (${parsed.fingerprint}) is already on your account`, {
+        reason: 'duplicate',
+      });
+    }
+    if (user.sshKeys.length >= MAX_SSH_KEYS_PER_USER) {
+      throw new TurnpikeError(
+        'TP_ERR_CONFLICT',
+        `An account holds at most ${MAX_SSH_KEYS_PER_USER} SSH keys; remove one first`,
+        { reason: 'limit', max: MAX_SSH_KEYS_PER_USER },
+      );
+    }
+    const now = clock.now();
+    const added: SshKey = { id: randomUUID(), line: parsed.line, fingerprint: parsed.fingerprint, addedAt: now };
+    user.sshKeys.push(added);
+    user.updatedAt = now;
+    return { ...added };
+  });
+  await meta.audit?.({
+    action: 'ssh_key.added',
+    actorId: userId,
+    target: userId,
+    ip: meta.ip ?? null,
+    details: { keyId: key.id, fingerprint: key.fingerprint },
+  });
+  return sshKeyView(key);
+}
+
+export async function removeSshKey(
+  store: Store,
+  clock: Clock,
+  userId: string,
+  keyId: string,
+  meta: SshKeyChangeMeta = {},
+): Promise<void> {
+  const removed = await store.update((db) => {
+    const user = db.users[userId];
+    const index = user ? user.sshKeys.findIndex((k) => k.id === keyId) : -1;
+    if (!user || index < 0) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such SSH key on your account');
+    const [gone] = user.sshKeys.splice(index, 1);
+    user.updatedAt = clock.now();
+    return gone!;
+  });
+  await meta.audit?.({
+    action: 'ssh_key.removed',
+    actorId: userId,
+    target: userId,
+    ip: meta.ip ?? null,
+    details: { keyId: removed.id, fingerprint: removed.fingerprint },
+  });
+}
+
+/** The functions above bound to one store, clock and audit trail; what the front doors hold. */
+export interface SshKeys {
+  list(userId: string): SshKeyView[];
+  add(userId: string, line: string, meta?: { ip?: string | null }): Promise<SshKeyView>;
+  remove(userId: string, keyId: string, meta?: { ip?: string | null }): Promise<void>;
+  /** Runs `listener` after every change, e.g. to ask the reconciler for a round now rather than next interval. */
+  onChanged(listener: () => void): void;
+}
+
+export function createSshKeys(deps: { store: Store; clock: Clock; audit?: AuditTrail }): SshKeys {
+  const { store, clock, audit } = deps;
+  const listeners: Array<() => void> = [];
+  const changed = (): void => listeners.forEach((listener) => listener());
+  return {
+    list: (userId) => listSshKeys(store.db, userId),
+    async add(userId, line, meta = {}) {
+      const key = await addSshKey(store, clock, userId, line, { ...meta, ...(audit ? { audit } : {}) });
+      changed();
+      return key;
+    },
+    async remove(userId, keyId, meta = {}) {
+      await removeSshKey(store, clock, userId, keyId, { ...meta, ...(audit ? { audit } : {}) });
+      changed();
+    },
+    onChanged: (listener) => void listeners.push(listener),
+  };
+}
