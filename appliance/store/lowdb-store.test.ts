@@ -182,9 +182,14 @@ const crashingStore = (dir: string): Promise<LowdbStore> => LowdbStore.open({ di
 
 test('a journaled change is acknowledged by its fsynced line; db.json catches up at the checkpoint', () =>
   withDir(async (dir) => {
-    const store = await LowdbStore.open({ dir, journals, checkpointMs: 50 });
+    const store = await LowdbStore.open({ dir, journals, checkpointMs: 1000 });
     const writes: StoreWriteStats[] = [];
-    store.onWrite((stats) => writes.push(stats));
+    const checkpointed = new Promise<void>((resolve) =>
+      store.onWrite((stats) => {
+        writes.push(stats);
+        if (stats.journal === null) resolve();
+      }),
+    );
     assert.equal(await store.journaled('accounting', { key: 'octets', value: 10 }, setCounter), 10);
     assert.deepEqual(
       writes.map(({ batchSize, journal }) => ({ batchSize, journal })),
@@ -195,7 +200,14 @@ test('a journaled change is acknowledged by its fsynced line; db.json catches up
     assert.deepEqual(line, { seq: 1, key: 'octets', value: 10 });
     const readDisk = async (): Promise<Db> => JSON.parse(await readFile(join(dir, 'db.json'), 'utf8')) as Db;
     assert.equal((await readDisk()).sequences.octets, undefined, 'db.json is not rewritten per journaled change');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The checkpoint timer does not hold the process open; this wait does, and bounds it.
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([
+      checkpointed,
+      new Promise((_, reject) => {
+        deadline = setTimeout(() => reject(new Error('no checkpoint within 10 s')), 10_000);
+      }),
+    ]).finally(() => clearTimeout(deadline));
     const disk = await readDisk();
     assert.equal(disk.sequences.octets, 10);
     assert.equal(disk.journalCheckpoints.accounting, 1);
