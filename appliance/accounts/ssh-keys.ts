@@ -12,6 +12,9 @@ import type { AuditTrail } from './audit.js';
  * accepted here is never refused when the reconciler hands it on.
  */
 
+/** Room for the longest key line the parser takes (8 KiB of base64) plus type and comment, with margin. */
+export const MAX_PUBLIC_KEY_LINE_LENGTH = 16_384;
+
 /** Well below the provisioner's per-account limit, so every stored key fits. */
 export const MAX_SSH_KEYS_PER_USER = 10;
 

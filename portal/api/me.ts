@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
 import type { Config } from '../../appliance/config/schema.js';
 import { securitySetupOf } from '../../appliance/accounts/users.js';
+import { MAX_PUBLIC_KEY_LINE_LENGTH } from '../../appliance/accounts/ssh-keys.js';
 import {
   ALL_ROLES,
   body,
@@ -22,9 +23,6 @@ const meSchema = {
     securitySetupRequired: securitySetupSchema,
   },
 } as const;
-
-/** Room for the longest key line the parser takes (8 KiB of base64) plus type and comment, with margin. */
-const PUBLIC_KEY_MAX_LENGTH = 16_384;
 
 const sshKeySchema = {
   type: 'object',
@@ -136,7 +134,9 @@ export async function meApi(
       schema: {
         tags,
         summary: 'Add an SSH public key: one OpenSSH line (ed25519, ECDSA or RSA ≥ 2048 bits; no DSA, no options)',
-        body: body({ publicKey: { type: 'string', minLength: 1, maxLength: PUBLIC_KEY_MAX_LENGTH } }, ['publicKey']),
+        body: body({ publicKey: { type: 'string', minLength: 1, maxLength: MAX_PUBLIC_KEY_LINE_LENGTH } }, [
+          'publicKey',
+        ]),
         response: { 201: sshKeySchema, ...errorResponses },
       },
     },

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { forgetDevice } from '../../appliance/devices/devices.js';
-import { listSshKeys, MAX_SSH_KEYS_PER_USER } from '../../appliance/accounts/ssh-keys.js';
+import { listSshKeys, MAX_PUBLIC_KEY_LINE_LENGTH, MAX_SSH_KEYS_PER_USER } from '../../appliance/accounts/ssh-keys.js';
 import { httpStatusOf, isTurnpikeError, TurnpikeError } from '../../appliance/errors.js';
 import type { PaymentStatus } from '../../appliance/payments/model.js';
 import type { Store } from '../../appliance/store/store.js';
@@ -8,6 +8,7 @@ import { format, type Messages } from '../i18n/messages.js';
 import { deviceListOf } from './device-list.js';
 import { formatDate, formatMoney } from './formatting.js';
 import { readContext, type GuestContext } from './guest-context.js';
+import { field, formSchema, type FormBody } from './guest-forms.js';
 import type { GuestPagesDeps } from './guest-pages.js';
 import type { FailFn, PageFn } from './page-replies.js';
 
@@ -109,20 +110,20 @@ export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: P
     '/portal/account/password',
     {
       config: { ...signedIn, rateLimit: { max: deps.config.portal.authRateLimitPerMinute, timeWindow: 60_000 } },
-      schema: { hide: true },
+      schema: { hide: true, ...formSchema },
       preHandler: app.csrfProtection,
     },
     async (request, reply) => {
       const context = readContext(deps, request, reply);
-      const body = (request.body ?? {}) as Record<string, unknown>;
+      const body = request.body as FormBody;
       try {
         if (!deps.accounts || !context.userId) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
         await deps.accounts.changePassword(
           {
             userId: context.userId,
             sessionId: request.principal?.sessionId ?? null,
-            currentPassword: typeof body.currentPassword === 'string' ? body.currentPassword : '',
-            newPassword: typeof body.newPassword === 'string' ? body.newPassword : '',
+            currentPassword: field(body, 'currentPassword'),
+            newPassword: field(body, 'newPassword'),
           },
           { ip: context.ip },
         );
@@ -138,12 +139,12 @@ export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: P
 
   app.post(
     '/portal/account/devices/forget',
-    { config: signedIn, schema: { hide: true }, preHandler: app.csrfProtection },
+    { config: signedIn, schema: { hide: true, ...formSchema }, preHandler: app.csrfProtection },
     async (request, reply) => {
       const context = readContext(deps, request, reply);
-      const body = (request.body ?? {}) as Record<string, unknown>;
+      const body = request.body as FormBody;
       try {
-        await forgetDevice(deps.store, context.ownerKey ?? '', typeof body.deviceId === 'string' ? body.deviceId : '');
+        await forgetDevice(deps.store, context.ownerKey ?? '', field(body, 'deviceId'));
         return reply.redirect('/portal/account', 303);
       } catch (err) {
         return failPage(reply, context, err, 'account', accountData(context));
@@ -153,15 +154,14 @@ export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: P
 
   app.post(
     '/portal/account/ssh-keys',
-    { config: signedIn, schema: { hide: true }, preHandler: app.csrfProtection },
+    { config: signedIn, schema: { hide: true, ...formSchema }, preHandler: app.csrfProtection },
     async (request, reply) => {
       const context = readContext(deps, request, reply);
-      const body = (request.body ?? {}) as Record<string, unknown>;
+      const body = request.body as FormBody;
       try {
         const sshKeys = deps.accounts?.sshKeys;
         if (!sshKeys || !context.userId) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
-        const publicKey = typeof body.publicKey === 'string' ? body.publicKey : '';
-        await sshKeys.add(context.userId, publicKey, { ip: context.ip });
+        await sshKeys.add(context.userId, field(body, 'publicKey', MAX_PUBLIC_KEY_LINE_LENGTH), { ip: context.ip });
         return page(reply, context, 'account', context.t.account, {
           ...accountData(context),
           notice: context.t.sshKeyAdded,
@@ -178,14 +178,14 @@ export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: P
 
   app.post(
     '/portal/account/ssh-keys/remove',
-    { config: signedIn, schema: { hide: true }, preHandler: app.csrfProtection },
+    { config: signedIn, schema: { hide: true, ...formSchema }, preHandler: app.csrfProtection },
     async (request, reply) => {
       const context = readContext(deps, request, reply);
-      const body = (request.body ?? {}) as Record<string, unknown>;
+      const body = request.body as FormBody;
       try {
         const sshKeys = deps.accounts?.sshKeys;
         if (!sshKeys || !context.userId) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
-        await sshKeys.remove(context.userId, typeof body.keyId === 'string' ? body.keyId : '', { ip: context.ip });
+        await sshKeys.remove(context.userId, field(body, 'keyId'), { ip: context.ip });
         return page(reply, context, 'account', context.t.account, {
           ...accountData(context),
           notice: context.t.sshKeyRemoved,
