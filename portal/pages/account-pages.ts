@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forgetDevice } from '../../appliance/devices/devices.js';
 import { listSshKeys, MAX_PUBLIC_KEY_LINE_LENGTH, MAX_SSH_KEYS_PER_USER } from '../../appliance/accounts/ssh-keys.js';
 import { httpStatusOf, isTurnpikeError, TurnpikeError } from '../../appliance/errors.js';
@@ -11,6 +11,7 @@ import { readContext, type GuestContext } from './guest-context.js';
 import { field, formSchema, type FormBody } from './guest-forms.js';
 import type { GuestPagesDeps } from './guest-pages.js';
 import type { FailFn, PageFn } from './page-replies.js';
+import type { PortalSshKeys } from './portal-accounts.js';
 
 const signedIn = { roles: ['guest', 'operator', 'admin'] as const };
 
@@ -106,93 +107,82 @@ export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: P
     return page(reply, context, 'account', context.t.account, accountData(context));
   });
 
-  app.post(
+  /**
+   * A signed-in form of the account page: `act` does the change and returns the notice to show on
+   * the page again, or null to redirect back to it. A failure shows the page with its error, in
+   * `explain`'s words when it has some for it.
+   */
+  function accountForm(
+    path: string,
+    act: (context: GuestContext, body: FormBody, request: FastifyRequest) => Promise<string | null>,
+    options: { rateLimitPerMinute?: number; explain?: (context: GuestContext, err: unknown) => string | null } = {},
+  ): void {
+    const rateLimit =
+      options.rateLimitPerMinute === undefined
+        ? {}
+        : { rateLimit: { max: options.rateLimitPerMinute, timeWindow: 60_000 } };
+    app.post(
+      path,
+      { config: { ...signedIn, ...rateLimit }, schema: { hide: true, ...formSchema }, preHandler: app.csrfProtection },
+      async (request, reply) => {
+        const context = readContext(deps, request, reply);
+        try {
+          const notice = await act(context, request.body as FormBody, request);
+          if (notice === null) return reply.redirect('/portal/account', 303);
+          return page(reply, context, 'account', context.t.account, { ...accountData(context), notice });
+        } catch (err) {
+          const text = options.explain?.(context, err) ?? null;
+          if (text === null || !isTurnpikeError(err))
+            return failPage(reply, context, err, 'account', accountData(context));
+          reply.status(httpStatusOf(err.code));
+          return page(reply, context, 'account', context.t.account, { ...accountData(context), error: text });
+        }
+      },
+    );
+  }
+
+  function sshKeysOfSignedIn(context: GuestContext): { sshKeys: PortalSshKeys; userId: string } {
+    const sshKeys = deps.accounts?.sshKeys;
+    if (!sshKeys || !context.userId) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
+    return { sshKeys, userId: context.userId };
+  }
+
+  accountForm(
     '/portal/account/password',
-    {
-      config: { ...signedIn, rateLimit: { max: deps.config.portal.authRateLimitPerMinute, timeWindow: 60_000 } },
-      schema: { hide: true, ...formSchema },
-      preHandler: app.csrfProtection,
+    async (context, body, request) => {
+      if (!deps.accounts || !context.userId) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
+      await deps.accounts.changePassword(
+        {
+          userId: context.userId,
+          sessionId: request.principal?.sessionId ?? null,
+          currentPassword: field(body, 'currentPassword'),
+          newPassword: field(body, 'newPassword'),
+        },
+        { ip: context.ip },
+      );
+      return context.t.passwordChanged;
     },
-    async (request, reply) => {
-      const context = readContext(deps, request, reply);
-      const body = request.body as FormBody;
-      try {
-        if (!deps.accounts || !context.userId) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
-        await deps.accounts.changePassword(
-          {
-            userId: context.userId,
-            sessionId: request.principal?.sessionId ?? null,
-            currentPassword: field(body, 'currentPassword'),
-            newPassword: field(body, 'newPassword'),
-          },
-          { ip: context.ip },
-        );
-        return page(reply, context, 'account', context.t.account, {
-          ...accountData(context),
-          notice: context.t.passwordChanged,
-        });
-      } catch (err) {
-        return failPage(reply, context, err, 'account', accountData(context));
-      }
-    },
+    { rateLimitPerMinute: deps.config.portal.authRateLimitPerMinute },
   );
 
-  app.post(
-    '/portal/account/devices/forget',
-    { config: signedIn, schema: { hide: true, ...formSchema }, preHandler: app.csrfProtection },
-    async (request, reply) => {
-      const context = readContext(deps, request, reply);
-      const body = request.body as FormBody;
-      try {
-        await forgetDevice(deps.store, context.ownerKey ?? '', field(body, 'deviceId'));
-        return reply.redirect('/portal/account', 303);
-      } catch (err) {
-        return failPage(reply, context, err, 'account', accountData(context));
-      }
-    },
-  );
+  accountForm('/portal/account/devices/forget', async (context, body) => {
+    await forgetDevice(deps.store, context.ownerKey ?? '', field(body, 'deviceId'));
+    return null;
+  });
 
-  app.post(
+  accountForm(
     '/portal/account/ssh-keys',
-    { config: signedIn, schema: { hide: true, ...formSchema }, preHandler: app.csrfProtection },
-    async (request, reply) => {
-      const context = readContext(deps, request, reply);
-      const body = request.body as FormBody;
-      try {
-        const sshKeys = deps.accounts?.sshKeys;
-        if (!sshKeys || !context.userId) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
-        await sshKeys.add(context.userId, field(body, 'publicKey', MAX_PUBLIC_KEY_LINE_LENGTH), { ip: context.ip });
-        return page(reply, context, 'account', context.t.account, {
-          ...accountData(context),
-          notice: context.t.sshKeyAdded,
-        });
-      } catch (err) {
-        const text = sshKeyFailure(context, err);
-        if (text === null || !isTurnpikeError(err))
-          return failPage(reply, context, err, 'account', accountData(context));
-        reply.status(httpStatusOf(err.code));
-        return page(reply, context, 'account', context.t.account, { ...accountData(context), error: text });
-      }
+    async (context, body) => {
+      const { sshKeys, userId } = sshKeysOfSignedIn(context);
+      await sshKeys.add(userId, field(body, 'publicKey', MAX_PUBLIC_KEY_LINE_LENGTH), { ip: context.ip });
+      return context.t.sshKeyAdded;
     },
+    { explain: sshKeyFailure },
   );
 
-  app.post(
-    '/portal/account/ssh-keys/remove',
-    { config: signedIn, schema: { hide: true, ...formSchema }, preHandler: app.csrfProtection },
-    async (request, reply) => {
-      const context = readContext(deps, request, reply);
-      const body = request.body as FormBody;
-      try {
-        const sshKeys = deps.accounts?.sshKeys;
-        if (!sshKeys || !context.userId) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
-        await sshKeys.remove(context.userId, field(body, 'keyId'), { ip: context.ip });
-        return page(reply, context, 'account', context.t.account, {
-          ...accountData(context),
-          notice: context.t.sshKeyRemoved,
-        });
-      } catch (err) {
-        return failPage(reply, context, err, 'account', accountData(context));
-      }
-    },
-  );
+  accountForm('/portal/account/ssh-keys/remove', async (context, body) => {
+    const { sshKeys, userId } = sshKeysOfSignedIn(context);
+    await sshKeys.remove(userId, field(body, 'keyId'), { ip: context.ip });
+    return context.t.sshKeyRemoved;
+  });
 }
