@@ -13,6 +13,7 @@ import { openStore } from '../appliance/open-store.js';
 import { startRadiusServer } from '../radius/server.js';
 import { planFixture } from '../radius/test-fixtures.js';
 import { userName, userPassword, voucherCode } from './radius-load.js';
+import { userRecord } from '../appliance/testing/user-record.js';
 
 const [dir = '', secret = '', usersText = '64', authPortText = '0', acctPortText = '0'] = process.argv.slice(2);
 const users = Number(usersText);
@@ -59,20 +60,10 @@ await store.update((db) => {
     revokedAt: null,
   };
   for (let i = 0; i < users; i++) {
-    db.users[`bench-user-${i}`] = {
-      id: `bench-user-${i}`,
-      email: userName(i),
-      displayName: `Bench ${i}`,
-      role: 'guest',
-      passwordHash: hashes[i]!,
-      emailVerified: true,
-      disabled: false,
-      mustChangePassword: false,
-      mfa: null,
-      sshKeys: [],
-      createdAt: now,
-      updatedAt: now,
-    };
+    db.users[`bench-user-${i}`] = userRecord(
+      { id: `bench-user-${i}`, email: userName(i), displayName: `Bench ${i}`, passwordHash: hashes[i]! },
+      now,
+    );
     db.subscriptions[`bench-sub-${i}`] = {
       id: `bench-sub-${i}`,
       userId: `bench-user-${i}`,

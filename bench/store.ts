@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { LowdbStore } from '../appliance/store/lowdb-store.js';
 import type { Session, User } from '../appliance/domain/model.js';
 import { formatRow, summarize } from './stats.js';
+import { userRecord } from '../appliance/testing/user-record.js';
 
 const USERS = 10_000;
 const SESSIONS = 2_000;
@@ -17,20 +18,12 @@ const WRITERS = 200;
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 5_000);
 
 function user(i: number): User {
-  return {
+  return userRecord({
     id: `u${i}`,
     email: `guest${i}@example.test`,
     displayName: `Guest ${i}`,
-    role: 'guest',
     passwordHash: '$2b$10$abcdefghijklmnopqrstuuJ7cYJ5.3bJZ0cJ0mQm7fWbYQz9cQm2a',
-    emailVerified: true,
-    disabled: false,
-    mustChangePassword: false,
-    mfa: null,
-    sshKeys: [],
-    createdAt: 0,
-    updatedAt: 0,
-  };
+  });
 }
 
 function session(i: number): Session {

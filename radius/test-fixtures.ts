@@ -14,6 +14,7 @@ import type { LowdbStore } from '../appliance/store/lowdb-store.js';
 import { silentLogger } from '../appliance/logger.js';
 import type { SessionEnforcer } from '../appliance/sessions/enforcer.js';
 import { startRadiusServer, type RadiusServer } from './server.js';
+import { userRecord } from '../appliance/testing/user-record.js';
 
 export const SECRET = 'testing123-secret';
 export const PASSWORD = 'correct horse battery';
@@ -78,20 +79,7 @@ export async function createFixture(
   const passwordHash = await bcrypt.hash(PASSWORD, options.bcryptCost ?? 4);
   await store.update((db) => {
     db.plans['plan-day'] = planFixture(options.plan);
-    db.users['u1'] = {
-      id: 'u1',
-      email: 'guest@example.org',
-      displayName: 'Guest',
-      role: 'guest',
-      passwordHash,
-      emailVerified: true,
-      disabled: false,
-      mustChangePassword: false,
-      mfa: null,
-      sshKeys: [],
-      createdAt: now,
-      updatedAt: now,
-    };
+    db.users['u1'] = userRecord({ id: 'u1', email: 'guest@example.org', displayName: 'Guest', passwordHash }, now);
     db.subscriptions['sub-user'] = {
       id: 'sub-user',
       userId: 'u1',

@@ -10,8 +10,8 @@ import { isTurnpikeError } from '../errors.js';
 import { requireSystem } from '../testing/system-tools.js';
 import { dsaKeyLine, ed25519KeyLine, rsaKeyLine } from '../testing/ssh-public-keys.js';
 import { tempStore } from '../testing/temp-store.js';
-import { newUser } from './users.js';
 import { addSshKey, createSshKeys, listSshKeys, MAX_SSH_KEYS_PER_USER, removeSshKey } from './ssh-keys.js';
+import { userRecord } from '../testing/user-record.js';
 
 test('the parser normalises spacing and names the reason it refuses a line', () => {
   const line = ed25519KeyLine('ada@phone');
@@ -52,20 +52,7 @@ test('fingerprints match what ssh-keygen -l prints', async (t) => {
 test('keys are added and removed per user; refused changes leave the store untouched', async (t) => {
   const store = await tempStore(t);
   const clock = new ManualClock(1_000);
-  const user = {
-    ...newUser(
-      {
-        email: 'a@example.test',
-        displayName: 'A',
-        role: 'guest',
-        passwordHash: '',
-        emailVerified: true,
-        mustChangePassword: false,
-      },
-      0,
-    ),
-    id: 'u1',
-  };
+  const user = userRecord({ id: 'u1', email: 'a@example.test', displayName: 'A' });
   await store.update((db) => {
     db.users.u1 = user;
   });

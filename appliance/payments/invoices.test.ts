@@ -8,6 +8,7 @@ import { settleOneOffIn } from './entitlement-effects.js';
 import { renderInvoiceHtml, renderInvoicePdf } from './invoice-render.js';
 import { includedTaxMinor } from './invoices.js';
 import type { Payment } from './model.js';
+import { userRecord } from '../testing/user-record.js';
 
 function pendingPayment(id: string, userId: string, planId: string, now: number): Payment {
   return {
@@ -29,20 +30,7 @@ function pendingPayment(id: string, userId: string, planId: string, now: number)
 }
 
 function addUser(db: Db, id: string, now: number): void {
-  db.users[id] = {
-    id,
-    email: `${id}@example.test`,
-    displayName: `Guest ${id}`,
-    role: 'guest',
-    passwordHash: '',
-    emailVerified: true,
-    disabled: false,
-    mustChangePassword: false,
-    mfa: null,
-    sshKeys: [],
-    createdAt: now,
-    updatedAt: now,
-  };
+  db.users[id] = userRecord({ id, displayName: `Guest ${id}` }, now);
 }
 
 test('the tax contained in a gross price is computed in integers, rounded half up', () => {

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newUser } from '../accounts/users.js';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config/load-config.js';
 import { silentLogger } from '../logger.js';
@@ -16,6 +15,7 @@ import { grantIn } from '../subscriptions/subscriptions.js';
 import { tempStore } from '../testing/temp-store.js';
 import { startEmbeddedStripeFake, type EmbeddedStripeFake } from '../../portal/stripe-fake/embedded-fake.js';
 import { startPayments } from './start-payments.js';
+import { userRecord } from '../testing/user-record.js';
 
 test('the embedded default runs the Stripe fake, and a plan suspended after its grace period is disconnected', async (t) => {
   const store = await tempStore(t);
@@ -57,20 +57,7 @@ test('the embedded default runs the Stripe fake, and a plan suspended after its 
   await running.portalListening('http://127.0.0.1:9');
   const now = systemClock.now();
   const subscriptionId = await store.update((db) => {
-    db.users.u1 = {
-      ...newUser(
-        {
-          email: 'u1@example.test',
-          displayName: '',
-          role: 'guest',
-          passwordHash: '',
-          emailVerified: true,
-          mustChangePassword: false,
-        },
-        now,
-      ),
-      id: 'u1',
-    };
+    db.users.u1 = userRecord({ id: 'u1', displayName: '' }, now);
     const sub = grantIn(db, now, { userId: 'u1', voucherCode: null, plan, source: 'payment', sourceRef: null });
     sub.status = 'past_due';
     db.payments.recurring.sub_x = {
@@ -132,20 +119,7 @@ test('buying a plan again while its session is live sends the NAS the longer Ses
   const plan = await createPlan(store, systemClock, { name: 'One hour', priceMinor: 200, durationSeconds: 3600 });
   const now = systemClock.now();
   await store.update((db) => {
-    db.users.u1 = {
-      ...newUser(
-        {
-          email: 'u1@example.test',
-          displayName: '',
-          role: 'guest',
-          passwordHash: '',
-          emailVerified: true,
-          mustChangePassword: false,
-        },
-        now,
-      ),
-      id: 'u1',
-    };
+    db.users.u1 = userRecord({ id: 'u1', displayName: '' }, now);
     db.nasClients.nas = {
       id: 'nas',
       name: 'nas',

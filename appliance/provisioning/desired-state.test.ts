@@ -5,6 +5,7 @@ import { planRecord } from '../testing/plan-record.js';
 import { emptyDb } from '../store/migrations.js';
 import { dsaKeyLine, ed25519KeyLine } from '../testing/ssh-public-keys.js';
 import { accountLoginFor, desiredAccounts, desiredClients } from './desired-state.js';
+import { userRecord } from '../testing/user-record.js';
 
 const NOW = Date.UTC(2026, 5, 1);
 
@@ -51,20 +52,12 @@ function session(id: string, subscriptionId: string, ip: string | null, mode: Se
   };
 }
 
-const user: User = {
+const user: User = userRecord({
   id: 'u1',
   email: 'a@example.com',
   displayName: 'A',
-  role: 'guest',
   passwordHash: `$2b$10$${'c'.repeat(53)}`,
-  emailVerified: true,
-  disabled: false,
-  mustChangePassword: false,
-  mfa: null,
-  sshKeys: [],
-  createdAt: 0,
-  updatedAt: 0,
-};
+});
 
 describe('desired provisioner state from the store', () => {
   it('allows live gateway sessions for their remaining time and plan rates; skips controller-mode and address-less ones', () => {

@@ -16,6 +16,7 @@ import { createProvisioning, type Provisioning } from './create-provisioning.js'
 import { accountLoginFor } from './desired-state.js';
 import { createProvisionerClient, startEmbeddedProvisioner, type EmbeddedProvisioner } from './embedded-provisioner.js';
 import type { ProvisionerClient } from './provisioner-client.js';
+import { userRecord } from '../testing/user-record.js';
 
 const T0 = Date.now();
 
@@ -33,20 +34,7 @@ function plan(id: string, services: Plan['services'], over: Partial<Plan> = {}):
 }
 
 function user(id: string): User {
-  return {
-    id,
-    email: `${id}@example.com`,
-    displayName: id,
-    role: 'guest',
-    passwordHash: `$2b$10$${'b'.repeat(53)}`,
-    emailVerified: true,
-    disabled: false,
-    mustChangePassword: false,
-    mfa: null,
-    sshKeys: [],
-    createdAt: T0,
-    updatedAt: T0,
-  };
+  return userRecord({ id, email: `${id}@example.com`, passwordHash: `$2b$10$${'b'.repeat(53)}` }, T0);
 }
 
 function subscription(id: string, userId: string, planId: string, over: Partial<Subscription> = {}): Subscription {

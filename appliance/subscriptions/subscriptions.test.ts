@@ -13,6 +13,7 @@ import {
   staffGrant,
   subscriptionsOf,
 } from './subscriptions.js';
+import { userRecord } from '../testing/user-record.js';
 
 test('a subscription records plan, start, end, bytes and source; extending adds to the end or restarts from now', async (t) => {
   const store = await tempStore(t);
@@ -53,20 +54,7 @@ test('a staff grant names the staff member and needs a real user and plan', asyn
     isTurnpikeError(err, 'TP_ERR_NOT_FOUND'),
   );
   await store.update((db) => {
-    db.users.u1 = {
-      id: 'u1',
-      email: 'u1@example.test',
-      displayName: 'U',
-      role: 'guest',
-      passwordHash: 'x',
-      emailVerified: true,
-      disabled: false,
-      mustChangePassword: false,
-      mfa: null,
-      sshKeys: [],
-      createdAt: 0,
-      updatedAt: 0,
-    };
+    db.users.u1 = userRecord({ id: 'u1', displayName: 'U', passwordHash: 'x' });
   });
   const granted = await staffGrant(store, clock, { userId: 'u1', planId: plan.id, staffUserId: 's1' });
   assert.equal(granted.source, 'staff-grant');
