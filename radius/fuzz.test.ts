@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { AcctStatus } from './protocol/constants.js';
-import type { RadiusServer } from './server.js';
-import { accessRequest, accountingRequest, statusServer, TestClient } from './test-packets.js';
-import { createFixture, startFixtureServer, SECRET, type Fixture } from './test-fixtures.js';
+import { accessRequest, accountingRequest, statusServer } from './test-packets.js';
+import { SECRET, useRunningFixture } from './test-fixtures.js';
 
 const ITERATIONS = 5_000;
 const secret = Buffer.from(SECRET);
@@ -75,22 +74,10 @@ function shouldAnswer(original: Buffer, mutated: Buffer): boolean {
 }
 
 describe('RADIUS fuzzing', () => {
-  let fixture: Fixture;
-  let server: RadiusServer;
-  let client: TestClient;
-
-  before(async () => {
-    fixture = await createFixture();
-    server = await startFixtureServer(fixture);
-    client = await TestClient.open();
-  });
-  after(async () => {
-    await client?.close();
-    await server?.close();
-    await fixture?.close();
-  });
+  const running = useRunningFixture();
 
   it(`stays up and never answers a packet it should drop (${ITERATIONS} mutated packets)`, async () => {
+    const { client, server } = running;
     const random = prng(Number(process.env.FUZZ_SEED ?? 4242));
     const names = Object.keys(MUTATIONS);
     let expected = 0;

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { removeNasClient } from '../appliance/nas/nas-clients.js';
 import { verifyMessageAuthenticator, verifyResponseAuthenticator } from './protocol/authenticators.js';
 import { decodePacket } from './protocol/codec.js';
 import { Attr, Code } from './protocol/constants.js';
 import { tlv } from './protocol/encode.js';
 import { parseFrame, type Frame } from './protocol/framing.js';
-import type { RadiusServer } from './server.js';
 import { accessRequest, statusServer, TestClient } from './test-packets.js';
-import { createFixture, startFixtureServer, PASSWORD, SECRET, type Fixture } from './test-fixtures.js';
+import { PASSWORD, SECRET, useRunningFixture } from './test-fixtures.js';
 
 const secret = Buffer.from(SECRET);
 
@@ -98,23 +97,11 @@ function firstAttributeName(frame: Frame): string | undefined {
 }
 
 describe('RADIUS packet fixtures', () => {
-  let fixture: Fixture;
-  let server: RadiusServer;
-  let client: TestClient;
-
-  before(async () => {
-    fixture = await createFixture();
-    server = await startFixtureServer(fixture);
-    client = await TestClient.open();
-  });
-  after(async () => {
-    await client?.close();
-    await server?.close();
-    await fixture?.close();
-  });
+  const running = useRunningFixture();
 
   CASES.forEach((testCase, index) => {
     it(`${testCase.name} → ${testCase.reply ? testCase.reply.code : 'no reply'}`, async () => {
+      const { client, server } = running;
       const request = testCase.request(index);
       const raw = await client.exchange(request, server.authPort, testCase.reply ? 2000 : 300);
       if (!testCase.reply) return assert.equal(raw, null);
@@ -132,6 +119,7 @@ describe('RADIUS packet fixtures', () => {
   });
 
   it('answers a retransmission from the duplicate cache without processing it again', async () => {
+    const { client, server } = running;
     const request = accessRequest({ identifier: 200, secret, userName: 'guest@example.org', password: PASSWORD });
     const first = await client.exchange(request, server.authPort);
     const accepts = server.stats.accessAccepts;
@@ -143,6 +131,7 @@ describe('RADIUS packet fixtures', () => {
   });
 
   it('drops packets from an address that is no NAS, and counts them', async () => {
+    const { fixture, server } = running;
     await removeNasClient(fixture.store, 'test-nas-v6');
     const v6 = await TestClient.open('udp6');
     try {

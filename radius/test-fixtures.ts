@@ -13,7 +13,9 @@ import { openStore } from '../appliance/open-store.js';
 import type { LowdbStore } from '../appliance/store/lowdb-store.js';
 import { silentLogger } from '../appliance/logger.js';
 import type { SessionEnforcer } from '../appliance/sessions/enforcer.js';
+import { after, before } from 'node:test';
 import { startRadiusServer, type RadiusServer } from './server.js';
+import { TestClient } from './test-packets.js';
 import { userRecord } from '../appliance/testing/user-record.js';
 
 export const SECRET = 'testing123-secret';
@@ -170,4 +172,26 @@ export function startFixtureServer(fixture: Fixture, enforcer?: SessionEnforcer)
     policy: fixture.policy,
     ...(enforcer ? { enforcer } : {}),
   });
+}
+
+export interface RunningFixture {
+  fixture: Fixture;
+  server: RadiusServer;
+  client: TestClient;
+}
+
+/** For a suite: a fixture, its server and a test client, started before the suite's tests and stopped after. */
+export function useRunningFixture(): RunningFixture {
+  const running: Partial<RunningFixture> = {};
+  before(async () => {
+    running.fixture = await createFixture();
+    running.server = await startFixtureServer(running.fixture);
+    running.client = await TestClient.open();
+  });
+  after(async () => {
+    await running.client?.close();
+    await running.server?.close();
+    await running.fixture?.close();
+  });
+  return running as RunningFixture;
 }
