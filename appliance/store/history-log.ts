@@ -48,32 +48,29 @@ export class HistoryLog<T extends object = Record<string, unknown>> {
   }
 
   /**
-   * The records after the newest one that `reached` accepts, oldest first. Reads the live file
-   * and only as many rotated files, newest first, as it takes to find that record.
+   * The records after the newest one that `reached` accepts, oldest first. Reads backwards from
+   * the end of the live file, and into rotated files only as far as it takes to find that record:
+   * a journal's tail is found without reading the whole history at every start.
    */
   async readSince(reached: (record: T) => boolean): Promise<T[]> {
-    const newer: T[][] = [];
-    for await (const records of this.#filesNewestFirst()) {
-      const last = records.findLastIndex(reached);
-      newer.unshift(records.slice(last + 1));
-      if (last >= 0) break;
+    const newer: T[] = [];
+    for await (const record of this.#newestFirst()) {
+      if (reached(record)) break;
+      newer.push(record);
     }
-    return newer.flat();
+    return newer.reverse();
   }
 
   /** The newest record that `matches` accepts, reading back only as far as needed. */
   async findLast(matches: (record: T) => boolean): Promise<T | undefined> {
-    for await (const records of this.#filesNewestFirst()) {
-      const found = records.findLast(matches);
-      if (found !== undefined) return found;
-    }
+    for await (const record of this.#newestFirst()) if (matches(record)) return record;
     return undefined;
   }
 
-  async *#filesNewestFirst(): AsyncGenerator<T[]> {
+  async *#newestFirst(): AsyncGenerator<T> {
     await this.#commit.drain();
     const files = [...(await this.rotatedFiles()), this.path];
-    for (let index = files.length - 1; index >= 0; index -= 1) yield readRecords<T>(files[index]!);
+    for (let index = files.length - 1; index >= 0; index -= 1) yield* recordsNewestFirst<T>(files[index]!);
   }
 
   async rotatedFiles(): Promise<string[]> {
@@ -126,16 +123,50 @@ export class HistoryLog<T extends object = Record<string, unknown>> {
   }
 }
 
+/** One JSON line, or null for a blank or torn one (a crash mid-append leaves no acknowledged record). */
+function parseLine<T>(line: string): T | null {
+  if (line.trim() === '') return null;
+  try {
+    return JSON.parse(line) as T;
+  } catch {
+    return null;
+  }
+}
+
 async function readRecords<T>(file: string): Promise<T[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  const records: T[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      records.push(JSON.parse(line) as T);
-    } catch {
-      // A torn last line from a crash mid-append carries no acknowledged record.
+  return text.split('\n').flatMap((line) => parseLine<T>(line) ?? []);
+}
+
+const BACKWARD_CHUNK = 64 * 1024;
+
+/** The records of `file`, newest first, read from its end in chunks so that a search can stop early. */
+async function* recordsNewestFirst<T>(file: string): AsyncGenerator<T> {
+  const handle = await open(file, 'r').catch(() => null);
+  if (!handle) return;
+  try {
+    let position = (await handle.stat()).size;
+    // The start of the line the previous chunk began in the middle of.
+    let rest = Buffer.alloc(0);
+    while (position > 0) {
+      const length = Math.min(BACKWARD_CHUNK, position);
+      position -= length;
+      const chunk = Buffer.allocUnsafe(length);
+      await handle.read(chunk, 0, length, position);
+      const data = Buffer.concat([chunk, rest]);
+      // A newline byte never occurs inside a multi-byte UTF-8 character, so splitting bytes is safe.
+      let end = data.length;
+      for (let at = data.lastIndexOf(0x0a, end - 1); at >= 0; at = data.lastIndexOf(0x0a, end - 1)) {
+        const record = parseLine<T>(data.toString('utf8', at + 1, end));
+        if (record !== null) yield record;
+        end = at;
+        if (end === 0) break;
+      }
+      rest = data.subarray(0, end);
     }
+    const first = parseLine<T>(rest.toString('utf8'));
+    if (first !== null) yield first;
+  } finally {
+    await handle.close();
   }
-  return records;
 }

@@ -256,3 +256,23 @@ test('a restored backup is the state wanted: journal lines written after it are 
     assert.equal(restored.db.sequences.octets, 1);
     await restored.close();
   }));
+
+test('a history is searched from its newest record back, across chunk and rotation boundaries', () =>
+  withDir(async (dir) => {
+    const store = await LowdbStore.open({ dir, history: { maxBytes: 100_000, keep: 10 } });
+    const audit = store.history<{ n: number; text: string }>('audit');
+    const record = (n: number) => ({ n, text: `Grüße ${'é'.repeat(n % 50)}` });
+    for (let batch = 0; batch < 3000; batch += 300) {
+      await Promise.all(Array.from({ length: 300 }, (_, i) => audit.append(record(batch + i))));
+    }
+    assert.ok((await audit.rotatedFiles()).length >= 2, 'the records span rotated files');
+    const since = await audit.readSince((record) => record.n === 100);
+    assert.deepEqual(
+      since.map((record) => record.n),
+      Array.from({ length: 2899 }, (_, i) => i + 101),
+    );
+    assert.deepEqual(since.at(-1), record(2999));
+    assert.equal((await audit.findLast((record) => record.n % 1000 === 0))?.n, 2000);
+    assert.equal(await audit.findLast(() => false), undefined);
+    await store.close();
+  }));
