@@ -187,9 +187,14 @@ export function replayAccountingLine(db: Db, line: Record<string, unknown>): voi
   if (isJournaledLine(line)) applyLine(db, line);
 }
 
+/** Starts and Interim-Updates: they close no session, so replaying one writes no history of its own. */
+function isJournaled(status: unknown): status is 'start' | 'interim' {
+  return status === 'start' || status === 'interim';
+}
+
 function isJournaledLine(line: Record<string, unknown>): line is Record<string, unknown> & AccountingLine {
   return (
-    (line.status === 'start' || line.status === 'interim') &&
+    isJournaled(line.status) &&
     typeof line.at === 'number' &&
     typeof line.nasId === 'string' &&
     typeof line.acctSessionId === 'string' &&
@@ -208,7 +213,7 @@ function isJournaledLine(line: Record<string, unknown>): line is Record<string, 
  */
 export async function recordAccounting(store: Store, clock: Clock, event: AccountingEvent): Promise<AccountingResult> {
   const line = lineOf(event, clock.now());
-  if (event.status === 'start' || event.status === 'interim') return store.journaled('accounting', line, applyLine);
+  if (isJournaled(event.status)) return store.journaled('accounting', line, applyLine);
   let appends: Array<Promise<void>> = [];
   const result = await store.update((db) => {
     const applied = applyLine(db, line);
