@@ -80,13 +80,7 @@ export async function addSshKey(
     user.updatedAt = now;
     return { ...added };
   });
-  await meta.audit?.({
-    action: 'ssh_key.added',
-    actorId: userId,
-    target: userId,
-    ip: meta.ip ?? null,
-    details: { keyId: key.id, fingerprint: key.fingerprint },
-  });
+  await auditKeyChange(meta, 'ssh_key.added', userId, key);
   return sshKeyView(key);
 }
 
@@ -105,13 +99,20 @@ export async function removeSshKey(
     user.updatedAt = clock.now();
     return gone!;
   });
-  await meta.audit?.({
-    action: 'ssh_key.removed',
-    actorId: userId,
-    target: userId,
-    ip: meta.ip ?? null,
-    details: { keyId: removed.id, fingerprint: removed.fingerprint },
-  });
+  await auditKeyChange(meta, 'ssh_key.removed', userId, removed);
+}
+
+/** A guest changes only their own keys: they are actor and target of the audit entry. */
+function auditKeyChange(meta: SshKeyChangeMeta, action: string, userId: string, key: SshKey): Promise<void> {
+  return (
+    meta.audit?.({
+      action,
+      actorId: userId,
+      target: userId,
+      ip: meta.ip ?? null,
+      details: { keyId: key.id, fingerprint: key.fingerprint },
+    }) ?? Promise.resolve()
+  );
 }
 
 /** The functions above bound to one store, clock and audit trail; what the front doors hold. */
