@@ -100,7 +100,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const out = options.out ?? (() => undefined);
   const dataDir = resolve(config.dataDir);
-  const store = await openStore({ dir: dataDir });
+  const store = await openStore({ dir: dataDir }, logger);
   const shutdown = new Shutdown(logger);
   shutdown.add('store', () => store.close());
   try {
@@ -260,7 +260,7 @@ export async function initAppliance(options: InitOptions): Promise<string[]> {
   const { config } = loadConfig({ file: configFile });
   const dataDir = resolve(config.dataDir);
   const logger = createLogger({ level: 'warn' });
-  const store = await openStore({ dir: dataDir });
+  const store = await openStore({ dir: dataDir }, logger);
   try {
     await loadOrCreateSecrets(dataDir);
     const tlsDir = tlsDirOf({ ...config, dataDir });

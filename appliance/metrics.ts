@@ -40,7 +40,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     storeBatchSize: new Histogram({
       name: 'turnpike_store_write_batch_size',
-      help: 'Acknowledged writes carried by one disk write, by file: db.json or a journal',
+      help: 'Acknowledged writes carried by one disk write, by file: wal (change records) or checkpoint (db.json)',
       labelNames: ['file'],
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
       registers: [registry],
@@ -49,8 +49,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 }
 
 export function instrumentStore(store: Store, metrics: Metrics): void {
-  store.onWrite(({ batchSize, ms, journal }) => {
-    const file = journal ?? 'db.json';
+  store.onWrite(({ batchSize, ms, file }) => {
     metrics.storeWriteSeconds.observe({ file }, ms / 1000);
     metrics.storeBatchSize.observe({ file }, batchSize);
   });

@@ -1,13 +1,10 @@
-import { replayAccountingLine } from './sessions/accounting.js';
-import { LowdbStore, type JournalReplayers, type LowdbStoreOptions } from './store/lowdb-store.js';
-
-/** How each journaled history re-applies to current state: the domain's, handed to the store. */
-export const STORE_JOURNALS: JournalReplayers = { accounting: replayAccountingLine };
+import type { Logger } from './logger.js';
+import { LowdbStore, type LowdbStoreOptions } from './store/lowdb-store.js';
 
 /**
- * Opens the appliance's store with its journal replayers. Every process that serves or edits
- * the appliance's state opens it here, so journaled changes are never left behind.
+ * Opens the appliance's store. Every process that serves or edits the appliance's state opens it
+ * here, so what the store repairs on its own at open reaches the log.
  */
-export function openStore(options: Omit<LowdbStoreOptions, 'journals'>): Promise<LowdbStore> {
-  return LowdbStore.open({ ...options, journals: STORE_JOURNALS });
+export function openStore(options: Omit<LowdbStoreOptions, 'onWarning'>, logger?: Logger): Promise<LowdbStore> {
+  return LowdbStore.open({ ...options, onWarning: (message, details) => logger?.warn(details, message) });
 }

@@ -7,7 +7,6 @@ import { PKI_FILES, rotatePki } from '../pki/pki-store.js';
 import { tlsDirOf } from '../provisioning/create-provisioning.js';
 import { backupStore, restoreStore } from '../store/lowdb-store.js';
 import { initAppliance, startAppliance } from '../main.js';
-import { STORE_JOURNALS } from '../open-store.js';
 import { parseFlags, UsageError } from './command.js';
 
 /** `turnpike config check [FILE]`: never throws; says what is wrong and where. */
@@ -24,7 +23,7 @@ export function runConfigCheck(file: string | undefined, embedded: boolean): { o
 export async function runBackup(loaded: LoadedConfig, args: string[]): Promise<string[]> {
   const [target] = args;
   if (!target) throw new UsageError('usage: turnpike backup FILE');
-  await backupStore(resolve(loaded.config.dataDir), resolve(target), STORE_JOURNALS);
+  await backupStore(resolve(loaded.config.dataDir), resolve(target));
   return [`store backed up to ${resolve(target)}`];
 }
 

@@ -48,7 +48,7 @@ async function runStoreCommand(command: StoreCommand, args: string[], loaded: Lo
   // While the appliance runs, even reads go through it: it holds the latest state.
   if (owner !== null && owner !== process.pid) return forward(loaded, [...command.path, ...args]);
   const logger = createLogger({ level: 'warn' });
-  const store = await openStore({ dir });
+  const store = await openStore({ dir }, logger);
   try {
     const services = await createServices({ config: loaded.config, store, clock: systemClock, logger });
     return await command.run({ config: loaded.config, store, clock: systemClock, logger, services }, args);

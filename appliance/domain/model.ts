@@ -230,6 +230,14 @@ export interface Settings {
   };
 }
 
+/** Failed attempts under one key (sign-in, reset mails); shared by every appliance on the store. */
+export interface AttemptCounter {
+  count: number;
+  lastAt: number;
+  /** Refuse the key until then (ms since the epoch); 0 when it may go on. */
+  blockedUntil: number;
+}
+
 export interface Db {
   schemaVersion: number;
   users: Record<string, User>;
@@ -249,8 +257,12 @@ export interface Db {
   settings: Settings;
   /** Counters that must never repeat (invoice numbers per year, …). */
   sequences: Record<string, number>;
-  /** Per journaled history, the sequence number of the last line already reflected in this file. */
-  journalCheckpoints: Record<string, number>;
   /** Customers, payments, invoices and provider sync state (schema v2). */
   payments: PaymentsState;
+  /**
+   * Back-off and alert counters by key (`login:pair:…`, `login:address:…`, `reset-mail:…`), kept
+   * here rather than in memory so that several appliances on one store see the same failures.
+   * Optional: created on first use, so stores written before it need no migration.
+   */
+  attempts?: Record<string, AttemptCounter>;
 }

@@ -1,8 +1,11 @@
 import type { Clock } from '../clock.js';
 import type { Db, Session } from '../domain/model.js';
-import { activeEntitlementFor, denialAt, ownerKeyOf } from '../entitlements/entitlement.js';
+import { denialAt, ownerKeyOf } from '../entitlements/entitlement.js';
 import type { Store } from '../store/store.js';
+import { bestSubscriptionAmong } from './best-subscription.js';
 import { endReasonOf, type EnforcementAction } from './enforcement-decision.js';
+import { capVerdict, DEFAULT_SESSION_CAPS, type CappedSession, type SessionCaps } from './session-caps.js';
+import { sessionIndexesOf, type SessionIndexes } from './session-indexes.js';
 
 export type AccountingStatus = 'start' | 'interim' | 'stop' | 'accounting-on' | 'accounting-off';
 
@@ -23,7 +26,7 @@ export interface AccountingEvent {
   interimIntervalSeconds: number;
 }
 
-export type CloseReason = 'stop' | 'nas-reboot' | 'stale' | 'nas-lost-session';
+export type CloseReason = 'stop' | 'nas-reboot' | 'stale' | 'nas-lost-session' | 'device-limit';
 
 export interface ClosedSession extends Session {
   closedAt: number;
@@ -38,6 +41,8 @@ export interface AccountingResult {
   chargedBytes: number;
   /** Sessions to end or throttle now (quota crossed, plan over, a disconnect still unanswered). */
   actions: EnforcementAction[];
+  /** Sessions the caps closed or kept from opening (the Accounting-Request is still acknowledged). */
+  capped: CappedSession[];
 }
 
 /** Sessions are keyed by NAS and Acct-Session-Id so that an update finds its session in O(1). */
@@ -59,22 +64,43 @@ export function closeSessionIn(
 
 function bindSubscription(
   db: Readonly<Db>,
+  indexes: SessionIndexes,
   event: AccountingEvent,
   now: number,
 ): { subscriptionId: string; ownerKey: string } | null {
   const fromClass = event.subscriptionId ? db.subscriptions[event.subscriptionId] : undefined;
   if (fromClass) return { subscriptionId: fromClass.id, ownerKey: ownerKeyOf(fromClass) };
-  const device = event.mac ? Object.values(db.devices).find((candidate) => candidate.mac === event.mac) : undefined;
+  if (!event.mac) return null;
+  let device: Db['devices'][string] | undefined;
+  for (const id of indexes.devicesByMac.lookup(db, event.mac)) {
+    const candidate = db.devices[id]!;
+    if (!device || candidate.lastSeenAt > device.lastSeenAt) device = candidate;
+  }
   if (!device) return null;
-  const found = activeEntitlementFor(db, device.ownerKey, now);
-  return 'entitlement' in found
-    ? { subscriptionId: found.entitlement.subscription.id, ownerKey: device.ownerKey }
-    : null;
+  const found = bestSubscriptionAmong(db, indexes.subscriptionsByOwner.lookup(db, device.ownerKey), now);
+  return 'subscription' in found ? { subscriptionId: found.subscription.id, ownerKey: device.ownerKey } : null;
 }
 
-function openSession(db: Db, id: string, event: AccountingEvent, now: number): Session | null {
-  const binding = bindSubscription(db, event, now);
+function openSession(
+  db: Db,
+  id: string,
+  event: AccountingEvent,
+  now: number,
+  context: AccountingContext,
+  result: AccountingResult,
+): Session | null {
+  const binding = bindSubscription(db, context.indexes, event, now);
   if (!binding) return null;
+  const verdict = capVerdict(db, context.indexes, { ...binding, nasId: event.nasId }, context.caps);
+  const capped = { sessionId: id, nasId: event.nasId, ownerKey: binding.ownerKey };
+  if ('refuse' in verdict) {
+    result.capped.push({ cap: verdict.refuse, ...capped });
+    return null;
+  }
+  for (const oldest of verdict.close) {
+    result.closed.push(closeSessionIn(db, oldest, now, 'device-limit', null));
+    result.capped.push({ cap: 'device-limit', ...capped, sessionId: oldest.id });
+  }
   const session: Session = {
     id,
     subscriptionId: binding.subscriptionId,
@@ -130,12 +156,23 @@ function charge(db: Db, session: Session, event: AccountingEvent, now: number, a
   return delta;
 }
 
+/** What accounting reads besides the event: the store's indexes and the caps on live sessions. */
+export interface AccountingContext {
+  indexes: SessionIndexes;
+  caps: SessionCaps;
+}
+
 /** Applies one accounting event to current state (call inside `store.update`). */
-export function applyAccountingIn(db: Db, event: AccountingEvent, now: number): AccountingResult {
-  const result: AccountingResult = { session: null, closed: [], chargedBytes: 0, actions: [] };
+export function applyAccountingIn(
+  db: Db,
+  event: AccountingEvent,
+  now: number,
+  context: AccountingContext,
+): AccountingResult {
+  const result: AccountingResult = { session: null, closed: [], chargedBytes: 0, actions: [], capped: [] };
   if (event.status === 'accounting-on' || event.status === 'accounting-off') {
-    for (const session of Object.values(db.sessions)) {
-      if (session.nasId === event.nasId) result.closed.push(closeSessionIn(db, session, now, 'nas-reboot', null));
+    for (const id of [...context.indexes.sessionsByNas.lookup(db, event.nasId)]) {
+      result.closed.push(closeSessionIn(db, db.sessions[id]!, now, 'nas-reboot', null));
     }
     return result;
   }
@@ -143,7 +180,7 @@ export function applyAccountingIn(db: Db, event: AccountingEvent, now: number): 
   const id = sessionIdOf(event.nasId, event.acctSessionId);
   const existing = db.sessions[id];
   // A Stop for a session already closed (stale, or the NAS said it was gone) charges nothing twice.
-  const session = existing ?? (event.status === 'stop' ? null : openSession(db, id, event, now));
+  const session = existing ?? (event.status === 'stop' ? null : openSession(db, id, event, now, context, result));
   if (!session) return result;
   result.chargedBytes = charge(db, session, event, now, result.actions);
   if (event.status === 'stop') {
@@ -175,48 +212,22 @@ function lineOf(event: AccountingEvent, now: number): AccountingLine {
   };
 }
 
-function applyLine(db: Db, line: AccountingLine): AccountingResult {
-  return applyAccountingIn(db, line, line.at);
-}
-
 /**
- * Replays a journaled 'accounting' line when the store opens (see `Store.journaled`). Lines are
- * the store's own writes; a line that is not a Start or Interim-Update never was journaled.
+ * Records an accounting event durably; only then may the front door acknowledge. The change to
+ * current state and the history lines (the report itself, and the sessions it closed) are fsynced
+ * together, each in its own file.
  */
-export function replayAccountingLine(db: Db, line: Record<string, unknown>): void {
-  if (isJournaledLine(line)) applyLine(db, line);
-}
-
-/** Starts and Interim-Updates: they close no session, so replaying one writes no history of its own. */
-function isJournaled(status: unknown): status is 'start' | 'interim' {
-  return status === 'start' || status === 'interim';
-}
-
-function isJournaledLine(line: Record<string, unknown>): line is Record<string, unknown> & AccountingLine {
-  return (
-    isJournaled(line.status) &&
-    typeof line.at === 'number' &&
-    typeof line.nasId === 'string' &&
-    typeof line.acctSessionId === 'string' &&
-    typeof line.inputOctets === 'number' &&
-    typeof line.outputOctets === 'number' &&
-    typeof line.interimIntervalSeconds === 'number'
-  );
-}
-
-/**
- * Records an accounting event durably; only then may the front door acknowledge. Starts and
- * Interim-Updates, the bulk of accounting, are journaled: one fsynced 'accounting' line is the
- * record and `db.json` follows at the next checkpoint. Events that close sessions (Stop,
- * Accounting-On/Off) also write 'closed-sessions' lines, which a replay would repeat, so they
- * go through `db.json` as every other change does.
- */
-export async function recordAccounting(store: Store, clock: Clock, event: AccountingEvent): Promise<AccountingResult> {
+export async function recordAccounting(
+  store: Store,
+  clock: Clock,
+  event: AccountingEvent,
+  caps: SessionCaps = DEFAULT_SESSION_CAPS,
+): Promise<AccountingResult> {
   const line = lineOf(event, clock.now());
-  if (isJournaled(event.status)) return store.journaled('accounting', line, applyLine);
+  const context: AccountingContext = { indexes: sessionIndexesOf(store), caps };
   let appends: Array<Promise<void>> = [];
   const result = await store.update((db) => {
-    const applied = applyLine(db, line);
+    const applied = applyAccountingIn(db, line, line.at, context);
     appends = [
       store.history<AccountingLine>('accounting').append(line),
       ...applied.closed.map((closed) => store.history('closed-sessions').append({ ...closed })),

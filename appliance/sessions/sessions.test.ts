@@ -65,7 +65,7 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'turnpike-sessions-'));
     // No checkpoint during a test: what is in db.json then is what a crash would leave.
-    store = await openStore({ dir, checkpointMs: 3_600_000 });
+    store = await openStore({ dir, checkpoint: { intervalMs: 3_600_000 } });
     clock = new ManualClock();
     const now = clock.now();
     await store.update((db) => {
@@ -118,6 +118,9 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
   });
 
   it("charges all of an owner's devices to one quota and ends every session when it is spent", async () => {
+    await store.update((db) => {
+      db.plans.p!.maxDevices = 2;
+    });
     await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'phone' }));
     await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'laptop', mac: '02:00:00:00:00:02' }));
     const first = await recordAccounting(store, clock, event({ acctSessionId: 'phone', inputOctets: GIB / 2 }));
@@ -167,6 +170,9 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
   });
 
   it('closes a session with no update for staleFactor × its interim interval into the history', async () => {
+    await store.update((db) => {
+      db.plans.p!.maxDevices = 2;
+    });
     await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'zombie' }));
     clock.advance(100_000);
     await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'alive' }));

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTurnpikeError } from '../errors.js';
-import type { Db } from '../domain/model.js';
-import { counterJournals as journals, setCounter } from './fixtures/counter-journal.js';
+import { userRecord } from '../testing/user-record.js';
 import { backupStore, LowdbStore, restoreStore } from './lowdb-store.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
 import type { StoreWriteStats } from './store.js';
@@ -19,14 +18,15 @@ async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-test('an acknowledged write is already in db.json when its promise resolves', () =>
+test('an acknowledged write is on disk when its promise resolves: a store opened then holds it', () =>
   withDir(async (dir) => {
     const store = await LowdbStore.open({ dir });
     await store.update((db) => {
       db.sequences.invoice = 7;
     });
-    const onDisk = JSON.parse(await readFile(join(dir, 'db.json'), 'utf8')) as { sequences: Record<string, number> };
-    assert.equal(onDisk.sequences.invoice, 7);
+    const reader = await LowdbStore.open({ dir, readOnly: true });
+    assert.equal(reader.db.sequences.invoice, 7);
+    await reader.close();
     await store.close();
   }));
 
@@ -132,7 +132,7 @@ test('backup then restore brings back the state; restore refuses while the appli
       db.sequences.kept = 1;
     });
     const backup = join(dir, '..', 'backup.json');
-    await backupStore(dir, backup, { accounting: () => undefined });
+    await backupStore(dir, backup);
     assert.equal((await stat(backup)).mode & 0o777, 0o600);
     await store.update((db) => {
       db.sequences.kept = 2;
@@ -177,82 +177,162 @@ test('histories are append-only JSON lines beside db.json and rotate past their 
     await store.close();
   }));
 
-/** A store that is never closed and never checkpoints: what a crash leaves behind. */
-const crashingStore = (dir: string): Promise<LowdbStore> => LowdbStore.open({ dir, journals, checkpointMs: 3_600_000 });
+/** A store that is never closed and never checkpoints on its own: what a crash leaves behind. */
+const crashingStore = (dir: string): Promise<LowdbStore> =>
+  LowdbStore.open({ dir, checkpoint: { intervalMs: 3_600_000, maxLogBytes: Number.MAX_SAFE_INTEGER } });
 
-test('a journaled change is acknowledged by its fsynced line; db.json catches up at the checkpoint', () =>
+const logFiles = async (dir: string): Promise<string[]> =>
+  (await readdir(dir)).filter((name) => name.startsWith('wal.'));
+const logText = async (dir: string): Promise<string> =>
+  (await Promise.all((await logFiles(dir)).sort().map((name) => readFile(join(dir, name), 'utf8')))).join('');
+
+test('a write is acknowledged once its change record is fsynced in the log; db.json is not rewritten', () =>
   withDir(async (dir) => {
-    const store = await LowdbStore.open({ dir, journals, checkpointMs: 1000 });
+    const store = await crashingStore(dir);
+    const before = await readFile(join(dir, 'db.json'), 'utf8');
     const writes: StoreWriteStats[] = [];
-    const checkpointed = new Promise<void>((resolve) =>
-      store.onWrite((stats) => {
-        writes.push(stats);
-        if (stats.journal === null) resolve();
-      }),
-    );
-    assert.equal(await store.journaled('accounting', { key: 'octets', value: 10 }, setCounter), 10);
-    assert.deepEqual(
-      writes.map(({ batchSize, journal }) => ({ batchSize, journal })),
-      [{ batchSize: 1, journal: 'accounting' }],
-      'the journal fsync is reported as a store write',
-    );
-    const line = JSON.parse(await readFile(join(dir, 'accounting.jsonl'), 'utf8')) as Record<string, unknown>;
-    assert.deepEqual(line, { seq: 1, key: 'octets', value: 10 });
-    const readDisk = async (): Promise<Db> => JSON.parse(await readFile(join(dir, 'db.json'), 'utf8')) as Db;
-    assert.equal((await readDisk()).sequences.octets, undefined, 'db.json is not rewritten per journaled change');
-    // The checkpoint timer does not hold the process open; this wait does, and bounds it.
-    let deadline: NodeJS.Timeout | undefined;
-    await Promise.race([
-      checkpointed,
-      new Promise((_, reject) => {
-        deadline = setTimeout(() => reject(new Error('no checkpoint within 10 s')), 10_000);
-      }),
-    ]).finally(() => clearTimeout(deadline));
-    const disk = await readDisk();
-    assert.equal(disk.sequences.octets, 10);
-    assert.equal(disk.journalCheckpoints.accounting, 1);
-    await store.close();
-  }));
-
-test('journal lines past the checkpoint are replayed when the store opens after a crash', () =>
-  withDir(async (dir) => {
-    const crashed = await crashingStore(dir);
-    for (let value = 1; value <= 3; value += 1)
-      await crashed.journaled('accounting', { key: 'octets', value }, setCounter);
-    await crashed.update((db) => {
-      db.sequences.other = 7;
+    store.onWrite((stats) => writes.push(stats));
+    await store.update((db) => {
+      db.sequences.invoice = 7;
     });
-    await crashed.journaled('accounting', { key: 'later', value: 4 }, setCounter);
-
-    const reopened = await LowdbStore.open({ dir, journals });
-    assert.deepEqual(reopened.db.sequences, { octets: 3, other: 7, later: 4 });
-    assert.equal(reopened.db.journalCheckpoints.accounting, 4);
-    await reopened.journaled('accounting', { key: 'next', value: 5 }, setCounter);
-    const lines = (await reopened.history<{ seq: number }>('accounting').readAll()).map((line) => line.seq);
-    assert.deepEqual(lines, [1, 2, 3, 4, 5], 'numbering continues after the replay');
-    await reopened.close();
+    assert.deepEqual(
+      writes.map(({ batchSize, file }) => ({ batchSize, file })),
+      [{ batchSize: 1, file: 'wal' }],
+    );
+    assert.equal(await readFile(join(dir, 'db.json'), 'utf8'), before, 'db.json waits for the checkpoint');
+    assert.deepEqual(JSON.parse(await logText(dir)), {
+      seq: 1,
+      changes: [{ table: 'sequences', id: 'invoice', value: 7 }],
+    });
   }));
 
-test('a store whose journal is ahead of db.json will not open without the replayers for it', () =>
+test('a write costs the rows it changes, not the size of the store', () =>
+  withDir(async (dir) => {
+    const store = await crashingStore(dir);
+    await store.update((db) => {
+      for (let n = 0; n < 10_000; n += 1) db.users[`u${n}`] = userRecord({ id: `u${n}` });
+    });
+    const logged = (await logText(dir)).length;
+    await store.update((db) => {
+      db.users.u42!.displayName = 'Renamed';
+    });
+    const line = (await logText(dir)).slice(logged);
+    assert.ok(line.length < 1024, `one renamed user logged ${line.length} bytes`);
+    assert.match(line, /"table":"users","id":"u42"/);
+    assert.equal(store.db.users.u42!.displayName, 'Renamed');
+  }));
+
+test('a mutation that throws changes nothing, and one that changes nothing writes nothing', () =>
+  withDir(async (dir) => {
+    const store = await crashingStore(dir);
+    await store.update((db) => {
+      db.sequences.a = 1;
+    });
+    const logged = await logText(dir);
+    await assert.rejects(
+      store.update((db) => {
+        db.sequences.a = 2;
+        db.sequences.b = 2;
+        throw new Error('checked too late');
+      }),
+      /checked too late/,
+    );
+    assert.deepEqual(store.db.sequences, { a: 1 });
+    await store.update((db) => {
+      db.sequences.a = 1;
+      return Object.values(db.sequences).length;
+    });
+    assert.equal(await logText(dir), logged, 'neither the failed nor the idle mutation reached the log');
+  }));
+
+test('what a mutation returns stays readable after it, drafts included', () =>
+  withDir(async (dir) => {
+    const store = await crashingStore(dir);
+    await store.update((db) => {
+      db.users.u = userRecord({ id: 'u' });
+    });
+    const { user, list } = await store.update((db) => {
+      db.users.u!.displayName = 'Changed';
+      return { user: db.users.u!, list: [db.users.u!] };
+    });
+    assert.equal(user.displayName, 'Changed');
+    assert.equal(list[0]!.email, 'u@example.test');
+    assert.equal(store.db.users.u!.displayName, 'Changed');
+  }));
+
+test('the log past the checkpoint is replayed at open, and a checkpoint retires the log before it', () =>
   withDir(async (dir) => {
     const crashed = await crashingStore(dir);
-    await crashed.journaled('accounting', { key: 'octets', value: 1 }, setCounter);
-    await assert.rejects(
-      LowdbStore.open({ dir }),
-      (err: unknown) => isTurnpikeError(err, 'TP_ERR_STORE_CORRUPT') && /1 accounting records/.test(err.message),
-    );
+    for (let value = 1; value <= 3; value += 1) {
+      await crashed.update((db) => {
+        db.sequences.octets = value;
+      });
+    }
+    await crashed.checkpoint();
+    await crashed.update((db) => {
+      db.sequences.later = 4;
+      delete db.sequences.octets;
+    });
+    assert.equal((await logFiles(dir)).length, 1, 'segments held by the checkpoint are deleted');
+
+    const reopened = await LowdbStore.open({ dir });
+    assert.deepEqual(reopened.db.sequences, { later: 4 });
+    await reopened.update((db) => {
+      db.sequences.next = 5;
+    });
+    await reopened.close();
+    const again = await LowdbStore.open({ dir });
+    assert.deepEqual(again.db.sequences, { later: 4, next: 5 });
+    assert.equal(await logText(dir), '', 'a clean stop leaves db.json current');
+    await again.close();
   }));
 
-test('a restored backup is the state wanted: journal lines written after it are not replayed onto it', () =>
+test('a torn last log line is dropped with a warning; a damaged line before it stops the start', () =>
   withDir(async (dir) => {
-    const store = await LowdbStore.open({ dir, journals });
-    await store.journaled('accounting', { key: 'octets', value: 1 }, setCounter);
+    const crashed = await crashingStore(dir);
+    for (const key of ['a', 'b']) {
+      await crashed.update((db) => {
+        db.sequences[key] = 1;
+      });
+    }
+    const [segment] = await logFiles(dir);
+    const path = join(dir, segment!);
+    const intact = await readFile(path, 'utf8');
+    await writeFile(path, `${intact}{"seq":3,"changes":[{"table":"seq`);
+    const warnings: string[] = [];
+    const reopened = await LowdbStore.open({ dir, onWarning: (message) => warnings.push(message) });
+    assert.deepEqual(reopened.db.sequences, { a: 1, b: 1 });
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]!,
+      new RegExp(`torn last line of .*${segment!.replace(/\./g, '\\.')} at byte ${intact.length}`),
+    );
+    await reopened.close();
+
+    const damaged = intact.replace('"seq":1', '"seq":"one"');
+    await writeFile(path, damaged);
+    await assert.rejects(LowdbStore.open({ dir }), (err: unknown) => {
+      assert.ok(isTurnpikeError(err, 'TP_ERR_STORE_CORRUPT'));
+      assert.match(err.message, new RegExp(`${segment!.replace(/\./g, '\\.')} is damaged at byte 0`));
+      return true;
+    });
+    assert.equal(await readFile(path, 'utf8'), damaged, 'the damaged log is left untouched');
+  }));
+
+test('a restored backup is the state wanted: changes logged after it are not replayed onto it', () =>
+  withDir(async (dir) => {
+    const store = await crashingStore(dir);
+    await store.update((db) => {
+      db.sequences.octets = 1;
+    });
     const backup = join(dir, '..', 'backup.json');
-    await backupStore(dir, backup, journals);
-    await store.journaled('accounting', { key: 'octets', value: 2 }, setCounter);
+    await backupStore(dir, backup);
+    await store.update((db) => {
+      db.sequences.octets = 2;
+    });
     await store.close();
     await restoreStore(dir, backup);
-    const restored = await LowdbStore.open({ dir, journals });
+    const restored = await LowdbStore.open({ dir });
     assert.equal(restored.db.sequences.octets, 1);
     await restored.close();
   }));

@@ -1,33 +1,47 @@
-import { open, readFile, unlink, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { TurnpikeError } from '../errors.js';
 import type { Db } from '../domain/model.js';
+import { applyChanges, type ChangeRecord } from './change-record.js';
+import { CHECKPOINT_SEQ_FIELD, writeCheckpoint } from './checkpoint-file.js';
 import { ensurePrivateDir, FILE_MODE, readFileIfExists, writeFileDurably } from './durable-file.js';
-import { GroupCommit } from './group-commit.js';
 import { HistoryLog } from './history-log.js';
 import { emptyDb, migrate, MigrationError } from './migrations.js';
-import type { HistoryName, JournalLine, JournalName, JournalReplayer, Store, StoreWriteStats } from './store.js';
+import { stageMutation } from './staged-mutation.js';
+import type { HistoryName, Store, StoreWriteStats } from './store.js';
+import { readLog, WriteAheadLog } from './write-ahead-log.js';
 
-export type JournalReplayers = Readonly<Record<JournalName, JournalReplayer>>;
+export interface CheckpointPolicy {
+  /** Checkpoint once the log since the last checkpoint holds this many bytes (bounds replay time). */
+  maxLogBytes: number;
+  /** Checkpoint at most this long after a change (bounds how much of the log a start reads). */
+  intervalMs: number;
+}
 
 export interface LowdbStoreOptions {
   dir: string;
   history?: { maxBytes: number; keep: number };
-  /** Skip the single-writer lock (read-only tools such as `backup`). */
+  /** Skip the single-writer lock and write nothing (read-only tools such as `backup`). */
   readOnly?: boolean;
-  /**
-   * How each journaled history's lines re-apply to current state. Without them a store whose
-   * journal holds lines past its checkpoint refuses to open rather than lose those changes.
-   */
-  journals?: JournalReplayers;
-  /** How long a journaled change may wait for `db.json` to catch up (default 1 s). */
-  checkpointMs?: number;
+  checkpoint?: Partial<CheckpointPolicy>;
+  /** Hears what the store repaired on its own at open (a torn last log line). */
+  onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
 
-/** lowdb adapter whose writes are durable (temp file, fsync, rename, fsync dir). */
-class DurableJsonAdapter implements Adapter<Db> {
+const DEFAULT_CHECKPOINT: CheckpointPolicy = { maxLogBytes: 32 * 1024 * 1024, intervalMs: 60_000 };
+
+/**
+ * lowdb adapter for `db.json`, the checkpoint: reads and migrates it, and writes it in slices
+ * (see `writeCheckpoint`) stamped with the last change record it holds.
+ */
+class CheckpointAdapter implements Adapter<Db> {
   readonly #path: string;
+  /** The last change record the file read holds. */
+  seq = 0;
+  /** Whether the file read needed a migration (or did not exist). */
+  migrated = false;
+  #pending: { seq: number; beforeRename: () => Promise<void> } | null = null;
 
   constructor(path: string) {
     this.#path = path;
@@ -35,7 +49,10 @@ class DurableJsonAdapter implements Adapter<Db> {
 
   async read(): Promise<Db | null> {
     const text = await readFileIfExists(this.#path);
-    if (text === null) return null;
+    if (text === null) {
+      this.migrated = true;
+      return null;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -45,16 +62,28 @@ class DurableJsonAdapter implements Adapter<Db> {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw corruptStore(this.#path, 'the top level is not an object');
     }
+    const { [CHECKPOINT_SEQ_FIELD]: seq, ...document } = parsed as Record<string, unknown>;
+    this.seq = typeof seq === 'number' ? seq : 0;
     try {
-      return migrate(parsed as Record<string, unknown>).db;
+      const { db, applied } = migrate(document);
+      this.migrated = applied.length > 0;
+      return db;
     } catch (err) {
       if (err instanceof MigrationError) throw corruptStore(this.#path, err.message);
       throw err;
     }
   }
 
-  write(data: Db): Promise<void> {
-    return writeFileDurably(this.#path, JSON.stringify(data));
+  /** Sets what the next `write` stamps the file with and awaits before it replaces the old one. */
+  prepare(seq: number, beforeRename: () => Promise<void>): void {
+    this.#pending = { seq, beforeRename };
+  }
+
+  async write(data: Db): Promise<void> {
+    const pending = this.#pending ?? { seq: this.seq, beforeRename: async () => undefined };
+    this.#pending = null;
+    await writeCheckpoint(this.#path, data, pending.seq, pending.beforeRename);
+    this.seq = pending.seq;
   }
 }
 
@@ -67,8 +96,6 @@ function corruptStore(path: string, reason: string): TurnpikeError {
 }
 
 export const DB_FILE = 'db.json';
-const JOURNAL_NAMES: readonly JournalName[] = ['accounting'];
-const isJournal = (name: HistoryName): name is JournalName => (JOURNAL_NAMES as readonly HistoryName[]).includes(name);
 const LOCK_FILE = 'db.lock';
 
 /** Reads the pid in the lock file and tells whether that process is alive. */
@@ -84,6 +111,12 @@ export async function storeOwnerPid(dir: string): Promise<number | null> {
   }
 }
 
+/** Deletes temporary checkpoint files a killed writer left behind; db.json and the log are whole. */
+async function removeAbandonedCheckpoints(dir: string): Promise<void> {
+  const names = await readdir(dir);
+  for (const name of names) if (name.startsWith(`.${DB_FILE}.`) && name.endsWith('.tmp')) await unlink(join(dir, name));
+}
+
 async function takeLock(dir: string): Promise<void> {
   const owner = await storeOwnerPid(dir);
   if (owner !== null && owner !== process.pid) {
@@ -96,79 +129,72 @@ async function takeLock(dir: string): Promise<void> {
   await writeFile(join(dir, LOCK_FILE), String(process.pid), { mode: FILE_MODE });
 }
 
+/**
+ * The embedded store. Current state lives in memory; a write stages the mutation (rows it
+ * touches), applies it, and is acknowledged once its change record is fsynced in the write-ahead
+ * log. `db.json` is a checkpoint written in the background; at open, the log past it is replayed.
+ */
 export class LowdbStore implements Store {
   readonly dir: string;
   readonly path: string;
   readonly #low: Low<Db>;
-  readonly #commit: GroupCommit;
+  readonly #adapter: CheckpointAdapter;
+  readonly #wal: WriteAheadLog | null;
   readonly #histories = new Map<HistoryName, HistoryLog<object>>();
-  readonly #listeners: Array<(stats: StoreWriteStats) => void> = [];
+  readonly #writeListeners: Array<(stats: StoreWriteStats) => void> = [];
+  readonly #changeListeners: Array<(record: ChangeRecord) => void> = [];
   readonly #options: LowdbStoreOptions;
-  /** Per journal, the sequence number of the last line applied to memory (written or not). */
-  readonly #journalSeq: Record<string, number>;
+  readonly #policy: CheckpointPolicy;
   #checkpointTimer: NodeJS.Timeout | null = null;
-  #reportWrite(journal: JournalName | null, batchSize: number, ms: number): void {
-    for (const listener of this.#listeners) listener({ batchSize, ms, journal });
-  }
+  #checkpointing: Promise<void> | null = null;
+  #closed = false;
 
-  private constructor(options: LowdbStoreOptions, low: Low<Db>) {
+  private constructor(options: LowdbStoreOptions, low: Low<Db>, adapter: CheckpointAdapter, wal: WriteAheadLog | null) {
     this.#options = options;
+    this.#policy = { ...DEFAULT_CHECKPOINT, ...options.checkpoint };
     this.dir = options.dir;
     this.path = join(options.dir, DB_FILE);
     this.#low = low;
-    this.#journalSeq = { ...low.data.journalCheckpoints };
-    this.#commit = new GroupCommit(
-      () => {
-        // The snapshot taken by this write reflects every journaled line applied so far.
-        Object.assign(this.#low.data.journalCheckpoints, this.#journalSeq);
-        return this.#low.write();
-      },
-      this.#reportWrite.bind(this, null),
-    );
+    this.#adapter = adapter;
+    this.#wal = wal;
   }
 
   /**
-   * Opens (creating when absent) the store in `dir`, runs migrations and takes
-   * the single-writer lock. A corrupt file stops here with TP_ERR_STORE_CORRUPT.
+   * Opens (creating when absent) the store in `dir`: reads the checkpoint, runs migrations,
+   * replays the log past the checkpoint and takes the single-writer lock. A corrupt checkpoint
+   * or log stops here with TP_ERR_STORE_CORRUPT and changes no file.
    */
   static async open(options: LowdbStoreOptions): Promise<LowdbStore> {
     await ensurePrivateDir(options.dir);
-    const path = join(options.dir, DB_FILE);
-    const before = await readFileIfExists(path);
-    const low = new Low<Db>(new DurableJsonAdapter(path), emptyDb());
+    const adapter = new CheckpointAdapter(join(options.dir, DB_FILE));
+    const low = new Low<Db>(adapter, emptyDb());
     await low.read();
-    const store = new LowdbStore(options, low);
-    const replayed = await store.#replayJournals();
-    if (options.readOnly) return store;
-    await takeLock(options.dir);
-    const migrated = before === null || JSON.stringify(low.data) !== before;
-    if (migrated || replayed > 0) await store.update(() => undefined);
-    return store;
-  }
-
-  /** Applies journaled lines newer than `db.json`'s checkpoints; returns how many. */
-  async #replayJournals(): Promise<number> {
-    let replayed = 0;
-    for (const name of JOURNAL_NAMES) {
-      const checkpoint = this.#journalSeq[name] ?? 0;
-      const lines = await this.history<Partial<JournalLine>>(name).readSince(
-        (line) => typeof line.seq === 'number' && line.seq <= checkpoint,
-      );
-      const pending = lines.filter((line): line is JournalLine => typeof line.seq === 'number');
-      if (pending.length === 0) continue;
-      const replay = this.#options.journals?.[name];
-      if (!replay) {
-        throw new TurnpikeError(
-          'TP_ERR_STORE_CORRUPT',
-          `${pending.length} ${name} records in ${this.dir} are newer than db.json; open the store through the appliance (turnpike start or a turnpike command) so they are replayed`,
-          { journal: name },
-        );
-      }
-      for (const line of pending) replay(this.#low.data, line);
-      this.#journalSeq[name] = pending.at(-1)!.seq;
-      replayed += pending.length;
+    const readOnly = options.readOnly === true;
+    if (!readOnly) {
+      await takeLock(options.dir);
+      await removeAbandonedCheckpoints(options.dir);
     }
-    return replayed;
+    const tail = await readLog(options.dir, adapter.seq, {
+      repair: !readOnly,
+      onTornLine: (file, offset) =>
+        options.onWarning?.(
+          `dropped a torn last line of ${file} at byte ${offset}: a write cut short by a crash, never acknowledged`,
+          {
+            file,
+            offset,
+          },
+        ),
+    });
+    for (const record of tail.records) applyChanges(low.data, record.changes);
+    const store: LowdbStore = new LowdbStore(
+      options,
+      low,
+      adapter,
+      readOnly ? null : new WriteAheadLog(options.dir, tail, (size, ms) => store.#reportWrite('wal', size, ms)),
+    );
+    if (readOnly) return store;
+    if (adapter.migrated || tail.records.length > 0) await store.checkpoint();
+    return store;
   }
 
   get db(): Readonly<Db> {
@@ -176,51 +202,94 @@ export class LowdbStore implements Store {
   }
 
   async update<T>(mutate: (db: Db) => T): Promise<T> {
-    if (this.#options.readOnly) throw new TurnpikeError('TP_ERR_STORE_LOCKED', 'this store was opened read-only');
-    const result = mutate(this.#low.data);
-    await this.#commit.commit();
+    const wal = this.#writableLog();
+    const { result, changes } = stageMutation(this.#low.data, mutate);
+    // Nothing changed: nothing to write, but what this answer may rest on must be durable first.
+    if (changes.length === 0) {
+      await wal.durable();
+      return result;
+    }
+    applyChanges(this.#low.data, changes);
+    const { seq, durable } = wal.append(changes);
+    for (const listener of this.#changeListeners) listener({ seq, changes });
+    this.#checkpointSoon(wal);
+    await durable;
     return result;
   }
 
-  async journaled<R extends object, T>(name: JournalName, record: R, apply: (db: Db, record: R) => T): Promise<T> {
-    if (this.#options.readOnly) throw new TurnpikeError('TP_ERR_STORE_LOCKED', 'this store was opened read-only');
-    const result = apply(this.#low.data, record);
-    const seq = (this.#journalSeq[name] ?? 0) + 1;
-    this.#journalSeq[name] = seq;
-    const written = this.history<JournalLine<R>>(name).append({ seq, ...record });
-    this.#checkpointSoon();
-    await written;
-    return result;
+  /**
+   * Writes `db.json` now, holding every change made so far, and deletes the log segments it
+   * makes unnecessary. Runs one at a time; the event loop keeps turning while it runs.
+   */
+  async checkpoint(): Promise<void> {
+    while (this.#checkpointing) await this.#checkpointing;
+    const wal = this.#writableLog();
+    const seq = wal.lastSeq;
+    if (seq === this.#adapter.seq && !this.#adapter.migrated) return;
+    this.#checkpointing = (async () => {
+      const started = performance.now();
+      wal.roll();
+      // The file may hold changes past `seq` made while it was written: they must be in the log first.
+      this.#adapter.prepare(seq, () => wal.durable());
+      await this.#low.write();
+      this.#adapter.migrated = false;
+      this.#reportWrite('checkpoint', 1, performance.now() - started);
+      await wal.dropThrough(seq);
+    })();
+    try {
+      await this.#checkpointing;
+    } finally {
+      this.#checkpointing = null;
+    }
   }
 
-  /** Brings `db.json` up to the journals within `checkpointMs`, so a replay stays short. */
-  #checkpointSoon(): void {
+  #checkpointSoon(wal: WriteAheadLog): void {
+    if (wal.bytesSinceRoll >= this.#policy.maxLogBytes && !this.#checkpointing) {
+      this.#runCheckpointInBackground();
+      return;
+    }
     if (this.#checkpointTimer) return;
     this.#checkpointTimer = setTimeout(() => {
       this.#checkpointTimer = null;
-      // A failed checkpoint loses nothing: the lines stay in the journal and the next change retries.
-      this.#commit.commit().catch(() => undefined);
-    }, this.#options.checkpointMs ?? 1000);
+      this.#runCheckpointInBackground();
+    }, this.#policy.intervalMs);
     this.#checkpointTimer.unref();
+  }
+
+  #runCheckpointInBackground(): void {
+    // A failed checkpoint loses nothing: the log keeps every change and the next one retries.
+    this.checkpoint().catch((err: unknown) =>
+      this.#options.onWarning?.(`checkpoint of ${this.path} failed; the write-ahead log still holds every change`, {
+        err,
+      }),
+    );
+  }
+
+  #writableLog(): WriteAheadLog {
+    if (!this.#wal) throw new TurnpikeError('TP_ERR_STORE_LOCKED', 'this store was opened read-only');
+    if (this.#closed) throw new TurnpikeError('TP_ERR_STORE_LOCKED', 'this store is closed');
+    return this.#wal;
+  }
+
+  #reportWrite(file: StoreWriteStats['file'], batchSize: number, ms: number): void {
+    for (const listener of this.#writeListeners) listener({ batchSize, ms, file });
   }
 
   history<T extends object = Record<string, unknown>>(name: HistoryName): HistoryLog<T> {
     let log = this.#histories.get(name);
     if (!log) {
-      log = new HistoryLog<object>(
-        this.dir,
-        name,
-        this.#options.history ?? { maxBytes: 16 * 1024 * 1024, keep: 10 },
-        // A journal's fsync acknowledges changes to current state: it is a store write too.
-        isJournal(name) ? this.#reportWrite.bind(this, name) : undefined,
-      );
+      log = new HistoryLog<object>(this.dir, name, this.#options.history ?? { maxBytes: 16 * 1024 * 1024, keep: 10 });
       this.#histories.set(name, log);
     }
     return log as HistoryLog<T>;
   }
 
   onWrite(listener: (stats: StoreWriteStats) => void): void {
-    this.#listeners.push(listener);
+    this.#writeListeners.push(listener);
+  }
+
+  onChange(listener: (record: ChangeRecord) => void): void {
+    this.#changeListeners.push(listener);
   }
 
   async isWritable(): Promise<boolean> {
@@ -237,22 +306,26 @@ export class LowdbStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.#checkpointTimer) {
-      clearTimeout(this.#checkpointTimer);
-      this.#checkpointTimer = null;
-      await this.#commit.commit();
+    if (this.#closed) return;
+    if (this.#checkpointTimer) clearTimeout(this.#checkpointTimer);
+    this.#checkpointTimer = null;
+    if (this.#wal) {
+      // A clean stop leaves db.json current, so the next start reads no log.
+      await this.checkpoint();
+      this.#closed = true;
+      await this.#wal.close();
     }
-    await this.#commit.drain();
+    this.#closed = true;
     for (const log of this.#histories.values()) await log.close();
-    if (!this.#options.readOnly && (await storeOwnerPid(this.dir)) === process.pid) {
+    if (this.#wal && (await storeOwnerPid(this.dir)) === process.pid) {
       await unlink(join(this.dir, LOCK_FILE)).catch(() => undefined);
     }
   }
 }
 
-/** Copies a consistent `db.json`, journaled changes included, to `target` (durably, mode 0600). */
-export async function backupStore(dir: string, target: string, journals: JournalReplayers): Promise<void> {
-  const store = await LowdbStore.open({ dir, readOnly: true, journals });
+/** Copies a consistent `db.json`, the log past its checkpoint included, to `target` (durably, 0600). */
+export async function backupStore(dir: string, target: string): Promise<void> {
+  const store = await LowdbStore.open({ dir, readOnly: true });
   await writeFileDurably(target, JSON.stringify(store.db, null, 2));
 }
 
@@ -271,12 +344,7 @@ export async function restoreStore(dir: string, source: string): Promise<void> {
   }
   const { db } = migrate(parsed as Record<string, unknown>);
   await ensurePrivateDir(dir);
-  // The backup is the state wanted: journal lines written since it was taken must not replay onto it.
-  for (const name of JOURNAL_NAMES) db.journalCheckpoints[name] = await lastJournalSeq(dir, name);
-  await writeFileDurably(join(dir, DB_FILE), JSON.stringify(db));
-}
-
-async function lastJournalSeq(dir: string, name: JournalName): Promise<number> {
-  const log = new HistoryLog<Partial<JournalLine>>(dir, name, { maxBytes: Number.MAX_SAFE_INTEGER, keep: 0 });
-  return (await log.findLast((line) => typeof line.seq === 'number'))?.seq ?? 0;
+  // The backup is the state wanted: changes logged since it was taken must not replay onto it.
+  const { lastSeq } = await readLog(dir, null, { repair: false, onTornLine: () => undefined });
+  await writeFileDurably(join(dir, DB_FILE), JSON.stringify({ [CHECKPOINT_SEQ_FIELD]: lastSeq, ...db }));
 }

@@ -7,8 +7,15 @@ test('v4 gives every existing user an empty SSH key list and keeps the rest of t
     schemaVersion: 3,
     users: { u1: { id: 'u1', email: 'a@example.test', role: 'guest' } },
   });
-  assert.deepEqual(applied, [4]);
-  assert.equal(LATEST_SCHEMA_VERSION, 4);
+  assert.deepEqual(applied, [4, 5]);
   assert.deepEqual(db.users.u1, { sshKeys: [], id: 'u1', email: 'a@example.test', role: 'guest' });
   assert.deepEqual(emptyDb().users, {});
+});
+
+test('v5 drops the journal checkpoints: db.json is stamped by the write-ahead log instead', () => {
+  const { db, applied } = migrate({ schemaVersion: 4, journalCheckpoints: { accounting: 12 }, sequences: { a: 1 } });
+  assert.deepEqual(applied, [5]);
+  assert.equal(LATEST_SCHEMA_VERSION, 5);
+  assert.equal('journalCheckpoints' in db, false);
+  assert.deepEqual(db.sequences, { a: 1 });
 });

@@ -32,6 +32,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'users: SSH public keys',
     up: (doc) => ({ ...doc, users: withSshKeys(doc.users), schemaVersion: 4 }),
   },
+  {
+    version: 5,
+    description: 'write-ahead log: db.json is a checkpoint stamped with its last change record',
+    up: ({ journalCheckpoints: _journalCheckpoints, ...doc }) => ({ ...doc, schemaVersion: 5 }),
+  },
 ];
 
 function withSshKeys(users: unknown): Record<string, unknown> {
@@ -44,7 +49,7 @@ function withSshKeys(users: unknown): Record<string, unknown> {
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-function emptyDbV1(): Omit<Db, 'schemaVersion' | 'payments' | 'journalCheckpoints'> {
+function emptyDbV1(): Omit<Db, 'schemaVersion' | 'payments'> {
   return {
     users: {},
     refreshTokens: {},

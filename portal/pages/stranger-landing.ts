@@ -1,6 +1,8 @@
 import type { FastifyReply } from 'fastify';
 import { frameOf, type GuestContext } from './guest-context.js';
 import { sendHtml, type PageRepliesDeps } from './page-replies.js';
+import type { RowChange } from '../../appliance/store/change-record.js';
+import { DOCUMENTS_TABLE } from '../../appliance/store/state-layout.js';
 
 const CSRF_MARK = '\u0000csrf\u0000';
 const NAS_MARK = '\u0000nas\u0000';
@@ -15,8 +17,8 @@ export type StrangerLanding = (reply: FastifyReply, context: GuestContext) => Fa
 
 /**
  * A stranger's landing page differs only in its CSRF and NAS tokens: it is rendered once per
- * language with markers and then assembled per request. Any `db.json` write may change plans or
- * branding, so it drops the cache; journaled lines (accounting) never do.
+ * language with markers and then assembled per request. A change to plans or settings (branding)
+ * drops the cache; the rest of the write load (accounting, sign-ups) never does.
  */
 export function createStrangerLanding(
   deps: PageRepliesDeps,
@@ -24,8 +26,8 @@ export function createStrangerLanding(
   csrfToken: (reply: FastifyReply) => string,
 ): StrangerLanding {
   const byLanguage = new Map<string, Array<Buffer | string>>();
-  deps.store.onWrite(({ journal }) => {
-    if (journal === null) byLanguage.clear();
+  deps.store.onChange(({ changes }) => {
+    if (changes.some(changesLanding)) byLanguage.clear();
   });
 
   return (reply, context) => {
@@ -45,3 +47,6 @@ export function createStrangerLanding(
     );
   };
 }
+
+const changesLanding = ({ table, id }: RowChange): boolean =>
+  table === 'plans' || (table === DOCUMENTS_TABLE && id === 'settings');
