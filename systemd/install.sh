@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# Installs Turnpike on this host as systemd services. Run as root from a checkout
-# whose dependencies are installed (`npm ci`). Re-running upgrades the code, the
+# Installs Turnpike on this host as systemd services from a built checkout
+# (`npm ci && npm run build`), for hosts without dpkg; on Debian, install the
+# package instead (`npm run package`, see README). Re-running upgrades the code, the
 # units and the host configuration, and leaves configuration, state,
 # certificates, guest accounts and users as they are.
 #
-# Layout: the code is copied to /opt/turnpike (root-owned, read-only to the
-# services) with its node_modules and run as TypeScript through tsx's loader
-# (`node --import tsx`), the same way `npm start` runs it: no build step, one
-# artefact. Configuration /etc/turnpike (0750 root:turnpike), state
+# Layout: the compiled JavaScript (dist/) is copied to /usr/lib/turnpike
+# (root-owned, read-only to the services) with package.json and node_modules and
+# run by plain `node`, as the Debian package lays it out. Configuration /etc/turnpike (0750 root:turnpike), state
 # /var/lib/turnpike (0700 turnpike), guest homes and FTP roots /srv/turnpike.
 #
-# The TURNPIKE_* variables below move every path and name; they exist so that
+# TURNPIKE_BUILD names the compiled tree (default dist/). The TURNPIKE_* variables below move every path and name; they exist so that
 # systemd/units.test.ts can install into a scratch tree and remove it again.
 set -euo pipefail
 
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PREFIX="${TURNPIKE_PREFIX:-/opt/turnpike}"
+BUILD="${TURNPIKE_BUILD:-$SRC/dist}"
+PREFIX="${TURNPIKE_PREFIX:-/usr/lib/turnpike}"
 ETC_DIR="${TURNPIKE_ETC_DIR:-/etc/turnpike}"
 STATE_DIR="${TURNPIKE_STATE_DIR:-/var/lib/turnpike}"
 SRV_DIR="${TURNPIKE_SRV_DIR:-/srv/turnpike}"
@@ -34,11 +35,12 @@ die() { printf 'turnpike install: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root"
 [ -x "$NODE" ] || die "$NODE is missing (Node.js 20 or later)"
-[ -d "$SRC/node_modules/tsx" ] || die "run 'npm ci' in $SRC first"
+[ -d "$SRC/node_modules" ] || die "run 'npm ci' in $SRC first"
+[ -f "$BUILD/appliance/cli/turnpike.js" ] || die "run 'npm run build' in $SRC first"
 
 # Rewrites the default paths and names in a shipped file to the ones chosen above.
 render() {
-  sed -e "s#/opt/turnpike#${PREFIX}#g" \
+  sed -e "s#/usr/lib/turnpike#${PREFIX}#g" \
     -e "s#/etc/turnpike#${ETC_DIR}#g" \
     -e "s#/var/lib/turnpike#${STATE_DIR}#g" \
     -e "s#/srv/turnpike#${SRV_DIR}#g" \
@@ -74,7 +76,8 @@ if [ "$SRC" != "$PREFIX" ]; then
   staging="${PREFIX}.new"
   rm -rf "$staging"
   install -d -m 0755 "$staging"
-  for item in package.json package-lock.json tsconfig.json bin appliance portal radius provisioner proto systemd node_modules; do
+  cp -a "$BUILD/." "$staging/"
+  for item in package.json package-lock.json node_modules; do
     if [ -e "$SRC/$item" ]; then cp -a "$SRC/$item" "$staging/"; fi
   done
   chown -R root:root "$staging"
@@ -112,7 +115,7 @@ fi
 
 # --- configuration, secrets and certificates --------------------------------
 if [ "$RUN_INIT" = 1 ] && [ ! -e "$ETC_DIR/turnpike.json" ]; then
-  (cd "$PREFIX" && "$NODE" --import tsx appliance/cli/turnpike.ts --config "$ETC_DIR/turnpike.json" init --data-dir "$STATE_DIR")
+  (cd "$PREFIX" && "$NODE" appliance/cli/turnpike.js --config "$ETC_DIR/turnpike.json" init --data-dir "$STATE_DIR")
   chown root:"$SVC_USER" "$ETC_DIR/turnpike.json"
   chmod 0640 "$ETC_DIR/turnpike.json"
   chown -R "$SVC_USER:$SVC_USER" "$STATE_DIR"

@@ -6,7 +6,7 @@
 # Takes the same TURNPIKE_* variables as install.sh.
 set -euo pipefail
 
-PREFIX="${TURNPIKE_PREFIX:-/opt/turnpike}"
+PREFIX="${TURNPIKE_PREFIX:-/usr/lib/turnpike}"
 ETC_DIR="${TURNPIKE_ETC_DIR:-/etc/turnpike}"
 STATE_DIR="${TURNPIKE_STATE_DIR:-/var/lib/turnpike}"
 SRV_DIR="${TURNPIKE_SRV_DIR:-/srv/turnpike}"

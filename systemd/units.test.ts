@@ -112,13 +112,14 @@ test('install.sh puts code, users, directories and units in place; uninstall.sh 
   const state = await stat(env.TURNPIKE_STATE_DIR);
   assert.equal(state.mode & 0o777, 0o700);
   assert.notEqual(state.uid, 0, 'the state directory belongs to the service user');
-  const code = await stat(join(env.TURNPIKE_PREFIX, 'provisioner/main.ts'));
+  const code = await stat(join(env.TURNPIKE_PREFIX, 'provisioner/main.js'));
   assert.equal(code.uid, 0, 'the services cannot change their own code');
   assert.equal(code.mode & 0o022, 0);
 
   const unit = await readFile(join(env.TURNPIKE_UNIT_DIR, 'turnpike.service'), 'utf8');
   assert.match(unit, new RegExp(`^User=${env.TURNPIKE_USER}$`, 'm'));
-  assert.ok(unit.includes(`${env.TURNPIKE_PREFIX}/appliance/cli/turnpike.ts`), 'ExecStart points into the install');
+  assert.ok(unit.includes(`${env.TURNPIKE_PREFIX}/appliance/cli/turnpike.js`), 'ExecStart points into the install');
+  assert.ok(!unit.includes('tsx'), 'production runs the compiled JavaScript, never tsx');
   await verify(env.TURNPIKE_UNIT_DIR);
   for (const name of Object.keys(TARGETS)) {
     assert.equal(await exposure(join(env.TURNPIKE_UNIT_DIR, name)), await exposure(join(HERE, name)));
@@ -126,8 +127,8 @@ test('install.sh puts code, users, directories and units in place; uninstall.sh 
   const sshd = await readFile(join(env.TURNPIKE_SSHD_DIR, 'turnpike.conf'), 'utf8');
   assert.ok(sshd.includes(`Match Group ${env.TURNPIKE_GUEST_GROUP},!${env.TURNPIKE_SSH_GROUP}`));
 
-  // The installed tree runs the way the unit runs it: node --import tsx from the install directory.
-  const provisioner = await run('/usr/bin/node', ['--import', 'tsx', 'provisioner/main.ts', '--help'], {
+  // The installed tree runs the way the unit runs it: plain node on the compiled JavaScript.
+  const provisioner = await run('/usr/bin/node', ['provisioner/main.js', '--help'], {
     cwd: env.TURNPIKE_PREFIX,
   });
   assert.match(provisioner.stderr, /turnpike-provisioner \[options\]/);

@@ -1,4 +1,3 @@
-import PDFDocument from 'pdfkit';
 import type { Invoice } from './model.js';
 
 export function formatMoney(minor: number, currency: string): string {
@@ -45,8 +44,13 @@ td,th{border-bottom:1px solid #ccc;padding:.4rem;text-align:left}.n{text-align:r
 <p>Paid by card.</p></body></html>`;
 }
 
-/** The same invoice as a PDF (pdfkit, built-in Helvetica: no font files needed). */
-export function renderInvoicePdf(invoice: Invoice): Promise<Buffer> {
+/**
+ * The same invoice as a PDF (pdfkit, built-in Helvetica: no font files needed).
+ * pdfkit is loaded at the first PDF, not at start: it alone holds about 25 MB
+ * of the appliance's memory, and most boxes rarely render one.
+ */
+export async function renderInvoicePdf(invoice: Invoice): Promise<Buffer> {
+  const { default: PDFDocument } = await import('pdfkit');
   return new Promise((resolve, reject) => {
     const doc = new PDFDocument({
       size: 'A4',
