@@ -43,7 +43,6 @@ export class SessionTokens {
   readonly #keys: SigningKeys;
   readonly #accessTtl: number;
   readonly #refreshTtl: number;
-  readonly #revokedFamilies = new Set<string>();
 
   constructor(options: {
     store: Store;
@@ -57,9 +56,6 @@ export class SessionTokens {
     this.#keys = options.keys;
     this.#accessTtl = options.accessTtlSeconds;
     this.#refreshTtl = options.refreshTtlSeconds;
-    for (const token of Object.values(this.#store.db.refreshTokens)) {
-      if (token.revokedAt !== null) this.#revokedFamilies.add(token.familyId);
-    }
   }
 
   /** Starts a new family (or continues `familyId` inside a store mutation) and signs its access token. */
@@ -120,8 +116,18 @@ export class SessionTokens {
     });
   }
 
+  /**
+   * Read from the store, not from this process's memory: a family revoked through another
+   * appliance on the same store is refused here as soon as its change arrives.
+   */
   isRevoked(familyId: string): boolean {
-    return this.#revokedFamilies.has(familyId);
+    return this.#store.db.revokedFamilies[familyId] !== undefined;
+  }
+
+  /** Revoked families still remembered (monitoring, tests): each is forgotten once its last token expired. */
+  revokedFamilyCount(): number {
+    const now = this.#clock.now();
+    return Object.values(this.#store.db.revokedFamilies).filter((family) => family.expiresAt > now).length;
   }
 
   async verifyAccess(token: string): Promise<AccessClaims> {
@@ -175,10 +181,26 @@ export class SessionTokens {
   }
 
   #revokeFamilyIn(db: Db, familyId: string, now: number): void {
+    let lastExpiry = now + this.#accessTtl * 1000;
     for (const token of Object.values(db.refreshTokens)) {
-      if (token.familyId === familyId && token.revokedAt === null) token.revokedAt = now;
+      if (token.familyId !== familyId) continue;
+      if (token.revokedAt === null) token.revokedAt = now;
+      lastExpiry = Math.max(lastExpiry, token.expiresAt);
     }
-    this.#revokedFamilies.add(familyId);
+    const known = db.revokedFamilies[familyId];
+    db.revokedFamilies[familyId] = {
+      familyId,
+      revokedAt: known?.revokedAt ?? now,
+      expiresAt: Math.max(lastExpiry, known?.expiresAt ?? 0),
+    };
+    this.#pruneRevoked(db, now);
+  }
+
+  /** Access tokens never outlive their family's refresh tokens, so an expired family needs no revocation mark. */
+  #pruneRevoked(db: Db, now: number): void {
+    for (const [familyId, family] of Object.entries(db.revokedFamilies)) {
+      if (family.expiresAt <= now) delete db.revokedFamilies[familyId];
+    }
   }
 
   /** Expired tokens can neither be used nor be evidence of reuse any more. */
@@ -187,5 +209,6 @@ export class SessionTokens {
     for (const [hash, token] of Object.entries(db.refreshTokens)) {
       if (token.expiresAt <= now) delete db.refreshTokens[hash];
     }
+    this.#pruneRevoked(db, now);
   }
 }

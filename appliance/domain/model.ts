@@ -62,6 +62,30 @@ export interface RefreshToken {
   secondFactor?: boolean;
 }
 
+/**
+ * A refresh-token family that must not be used any more. Kept in the store so that every appliance
+ * refuses its access tokens, and forgotten once `expiresAt` has passed: by then no token of the
+ * family can be presented anyway.
+ */
+export interface RevokedFamily {
+  familyId: string;
+  revokedAt: number;
+  /** When the family's last refresh token (or access token) expires. */
+  expiresAt: number;
+}
+
+/**
+ * Who may run something that only one appliance at a time may run (a periodic job, the payment
+ * event applier). The holder renews it while alive; once `expiresAt` passes, anyone may take it.
+ */
+export interface Lease {
+  name: string;
+  /** The process holding it (host, pid and a random part that differs at every start). */
+  holder: string;
+  acquiredAt: number;
+  expiresAt: number;
+}
+
 export interface SigningKey {
   kid: string;
   alg: 'EdDSA';
@@ -242,6 +266,8 @@ export interface Db {
   schemaVersion: number;
   users: Record<string, User>;
   refreshTokens: Record<string, RefreshToken>;
+  /** Revoked refresh-token families by id (schema v6). */
+  revokedFamilies: Record<string, RevokedFamily>;
   oneTimeTokens: Record<string, OneTimeToken>;
   signingKeys: SigningKey[];
   plans: Record<string, Plan>;
@@ -257,6 +283,8 @@ export interface Db {
   settings: Settings;
   /** Counters that must never repeat (invoice numbers per year, …). */
   sequences: Record<string, number>;
+  /** Leases by name: which appliance runs each periodic job, who applies payment events (schema v6). */
+  leases: Record<string, Lease>;
   /** Customers, payments, invoices and provider sync state (schema v2). */
   payments: PaymentsState;
   /**

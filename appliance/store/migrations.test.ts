@@ -7,15 +7,31 @@ test('v4 gives every existing user an empty SSH key list and keeps the rest of t
     schemaVersion: 3,
     users: { u1: { id: 'u1', email: 'a@example.test', role: 'guest' } },
   });
-  assert.deepEqual(applied, [4, 5]);
+  assert.deepEqual(applied, [4, 5, 6]);
   assert.deepEqual(db.users.u1, { sshKeys: [], id: 'u1', email: 'a@example.test', role: 'guest' });
   assert.deepEqual(emptyDb().users, {});
 });
 
 test('v5 drops the journal checkpoints: db.json is stamped by the write-ahead log instead', () => {
   const { db, applied } = migrate({ schemaVersion: 4, journalCheckpoints: { accounting: 12 }, sequences: { a: 1 } });
-  assert.deepEqual(applied, [5]);
-  assert.equal(LATEST_SCHEMA_VERSION, 5);
+  assert.deepEqual(applied, [5, 6]);
   assert.equal('journalCheckpoints' in db, false);
   assert.deepEqual(db.sequences, { a: 1 });
+});
+
+test('v6 keeps every revoked refresh-token family revoked until its last token expires, and starts with no leases', () => {
+  const token = (familyId: string, expiresAt: number, revokedAt: number | null): Record<string, unknown> => ({
+    familyId,
+    expiresAt,
+    revokedAt,
+  });
+  const { db, applied } = migrate({
+    schemaVersion: 5,
+    refreshTokens: { a: token('f1', 1_000, 500), b: token('f1', 2_000, 600), c: token('f2', 3_000, null) },
+  });
+  assert.deepEqual(applied, [6]);
+  assert.equal(LATEST_SCHEMA_VERSION, 6);
+  assert.deepEqual(db.revokedFamilies, { f1: { familyId: 'f1', revokedAt: 500, expiresAt: 2_000 } });
+  assert.deepEqual(db.leases, {});
+  assert.deepEqual(emptyDb().revokedFamilies, {});
 });

@@ -37,7 +37,33 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'write-ahead log: db.json is a checkpoint stamped with its last change record',
     up: ({ journalCheckpoints: _journalCheckpoints, ...doc }) => ({ ...doc, schemaVersion: 5 }),
   },
+  {
+    version: 6,
+    description: 'shared between appliances: revoked refresh-token families and leases',
+    up: (doc) => ({
+      revokedFamilies: revokedFamiliesOf(doc.refreshTokens),
+      leases: {},
+      ...doc,
+      schemaVersion: 6,
+    }),
+  },
 ];
+
+/** A family with a revoked token stays revoked until its last token expires. */
+function revokedFamiliesOf(tokens: unknown): Record<string, unknown> {
+  const out: Record<string, { familyId: string; revokedAt: number; expiresAt: number }> = {};
+  for (const token of Object.values((tokens ?? {}) as Record<string, Record<string, unknown>>)) {
+    const { familyId, revokedAt, expiresAt } = token;
+    if (typeof familyId !== 'string' || typeof revokedAt !== 'number' || typeof expiresAt !== 'number') continue;
+    const known = out[familyId];
+    out[familyId] = {
+      familyId,
+      revokedAt: Math.min(revokedAt, known?.revokedAt ?? revokedAt),
+      expiresAt: Math.max(expiresAt, known?.expiresAt ?? expiresAt),
+    };
+  }
+  return out;
+}
 
 function withSshKeys(users: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -49,7 +75,7 @@ function withSshKeys(users: unknown): Record<string, unknown> {
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-function emptyDbV1(): Omit<Db, 'schemaVersion' | 'payments'> {
+function emptyDbV1(): Omit<Db, 'schemaVersion' | 'payments' | 'revokedFamilies' | 'leases'> {
   return {
     users: {},
     refreshTokens: {},

@@ -8,6 +8,7 @@
 export const COLLECTIONS = [
   'users',
   'refreshTokens',
+  'revokedFamilies',
   'oneTimeTokens',
   'plans',
   'subscriptions',
@@ -19,6 +20,7 @@ export const COLLECTIONS = [
   'portalCredentials',
   'sessions',
   'sequences',
+  'leases',
   'payments.customers',
   'payments.payments',
   'payments.invoices',
