@@ -161,6 +161,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       authRoutes: auth.routes,
       guest,
       staff: { store, clock, enforcer },
+      admin: { store, clock, enforcer, accounts: services.accounts },
       ...(payments ? { payments: payments.payments } : {}),
     });
     await portal.listen({ host: config.portal.host, port: config.portal.port });
@@ -199,6 +200,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
 
     out(`Turnpike is running${embedded ? ' (embedded default)' : ''}.`);
     out(`  Portal:       ${portalUrl}/`);
+    out(`  Console:      ${portalUrl}/admin`);
     out(`  API:          ${portalUrl}/api/v1/openapi.json`);
     if (radius) {
       out(
@@ -211,7 +213,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     if (firstAdmin) {
       out(`  First admin:  ${firstAdmin.email}`);
       out(`  One-time password (shown once): ${firstAdmin.oneTimePassword}`);
-      out('  Sign in at POST /api/v1/auth/login; you will be asked to change it and enrol MFA.');
+      out(`  Sign in at ${portalUrl}/admin; you will be asked to change it and enrol MFA.`);
     }
 
     return {

@@ -5,6 +5,9 @@ import { createCompleteLogin, createErrorPage, registerGuestPortal, type GuestPo
 import { paymentsRoutes } from './payments/payments-routes.js';
 import { sessionsApi, type StaffApiDeps } from './api/sessions.js';
 import { subscriptionsApi } from './api/subscriptions.js';
+import { auditApi } from './api/audit.js';
+import { nasApi } from './api/nas.js';
+import { adminConsole, type AdminConsoleDeps } from './admin/admin-console.js';
 
 export type PortalDeps = PortalFoundation & {
   /** Accounts' routes (`createAuthentication(...).routes`); its `authenticator` is the foundation's. */
@@ -15,6 +18,8 @@ export type PortalDeps = PortalFoundation & {
   payments?: Payments;
   /** Staff session and subscription management (kick, grant, extend); omitted where no enforcer runs. */
   staff?: Omit<StaffApiDeps, 'logger'>;
+  /** The operators' console under `/admin`, with `/api/v1/nas` and `/api/v1/audit`. */
+  admin?: Omit<AdminConsoleDeps, 'logger' | 'config'>;
 };
 
 /** The whole HTTP door: foundation plus every feature's routes. */
@@ -34,6 +39,12 @@ export async function buildPortal(deps: PortalDeps): Promise<FastifyInstance> {
     const staff: StaffApiDeps = { ...deps.staff, logger: deps.logger };
     await app.register(async (api) => sessionsApi(api, staff));
     await app.register(async (api) => subscriptionsApi(api, staff));
+  }
+  if (deps.admin) {
+    const admin: AdminConsoleDeps = { ...deps.admin, logger: deps.logger, config: deps.config };
+    await app.register(async (pages) => adminConsole(pages, admin));
+    await app.register(async (api) => nasApi(api, admin));
+    await app.register(async (api) => auditApi(api, admin));
   }
   return app;
 }

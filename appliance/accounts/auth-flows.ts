@@ -188,6 +188,21 @@ export class AuthFlows {
     }
   }
 
+  /** Staff resend a verification link to an address that is not verified yet. */
+  async resendVerification(userId: string, actorId: string | null, meta: RequestMeta): Promise<void> {
+    const user = this.#c.store.db.users[userId];
+    if (!user) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such user');
+    if (user.emailVerified) throw new TurnpikeError('TP_ERR_CONFLICT', 'The email is already verified');
+    this.#c.background.run('verification-mail', () => this.#sendVerification(user));
+    await this.#c.audit({ action: 'email.verification_resent', actorId, target: userId, ip: meta.ip });
+  }
+
+  /** "Sign out everywhere": ends every session of the user, this one included. */
+  async logoutEverywhere(userId: string, meta: RequestMeta): Promise<void> {
+    await this.#c.sessions.revokeUser(userId);
+    await this.#c.audit({ action: 'session.logout_everywhere', actorId: userId, target: userId, ip: meta.ip });
+  }
+
   /** Verifies an access token and applies the live account: a role change or disabling takes effect at once. */
   async authenticateAccess(token: string): Promise<AccessGrant> {
     const claims = await this.#c.sessions.verifyAccess(token);

@@ -36,6 +36,7 @@ export const configSchema = {
         hashConcurrency: { type: 'integer', minimum: 1, maximum: 16, default: 2 },
         accessTokenTtlSeconds: { type: 'integer', minimum: 60, maximum: 3600, default: 900 },
         refreshTokenTtlSeconds: { type: 'integer', minimum: 3600, default: 2592000 },
+        staffIdleTimeoutSeconds: { type: 'integer', minimum: 60, maximum: 86400, default: 1800 },
         issuer: { type: 'string', default: 'turnpike' },
         lockout: {
           type: 'object',
@@ -172,6 +173,8 @@ export interface Config {
     hashConcurrency: number;
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
+    /** The console signs a staff member out after this long without a request. */
+    staffIdleTimeoutSeconds: number;
     issuer: string;
     lockout: {
       freeAttempts: number;

@@ -97,6 +97,7 @@ export async function startAuthHarness(
       ? {
           guest: guestJourney(auth, { store, clock, config, logger }),
           staff: { store, clock, enforcer: recordingEnforcer() },
+          admin: { store, clock, accounts: auth.accounts, enforcer: recordingEnforcer() },
         }
       : {}),
   });

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import { dashboardFigures } from '../../appliance/console/dashboard-figures.js';
+import type { SystemHealthReader } from '../../appliance/console/system-health.js';
+import { STAFF } from '../api/auth-schemas.js';
+import { pageRoute, type AdminPagesDeps, type AdminReplies } from './admin-replies.js';
+
+/** The console's front page: the day's figures, the NAS clients and the box's own health. */
+export function dashboardPage(
+  app: FastifyInstance,
+  deps: AdminPagesDeps & { health: SystemHealthReader },
+  replies: AdminReplies,
+): void {
+  app.get('/admin', pageRoute(STAFF), async (request, reply) => {
+    const t = replies.t(request, reply);
+    const figures = dashboardFigures(deps.store.db, deps.clock.now());
+    const health = await deps.health.current();
+    return replies.page(request, reply, 'dashboard', t.dashboard, { figures, health });
+  });
+}

@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify';
+import { createAuditTrail } from '../../appliance/accounts/audit.js';
+import { liveSession, searchLiveSessions } from '../../appliance/console/live-sessions.js';
+import { TurnpikeError } from '../../appliance/errors.js';
+import type { Logger } from '../../appliance/logger.js';
+import { extendSubscription } from '../../appliance/subscriptions/subscriptions.js';
+import { ADMIN, STAFF } from '../api/auth-schemas.js';
+import type { StaffEnforcer } from '../api/sessions.js';
+import { field, type FormBody } from '../pages/guest-forms.js';
+import { formRoute, pageRoute, type AdminPagesDeps, type AdminReplies } from './admin-replies.js';
+import { pagerOf, queryPage, queryText } from './query.js';
+
+const MAX_EXTEND_MINUTES = 365 * 24 * 60;
+
+/** Live sessions: search, a session's page, kick (staff) and extend (admin). */
+export function sessionsPages(
+  app: FastifyInstance,
+  deps: AdminPagesDeps & { enforcer: StaffEnforcer; logger: Logger },
+  replies: AdminReplies,
+): void {
+  const { store, clock, enforcer } = deps;
+  const audit = createAuditTrail(deps);
+
+  app.get('/admin/sessions', pageRoute(STAFF), async (request, reply) => {
+    const t = replies.t(request, reply);
+    const query = request.query as Record<string, unknown>;
+    const filter = { q: queryText(query.q, 100), nasId: queryText(query.nas, 64) };
+    const result = searchLiveSessions(store.db, { ...filter, page: queryPage(query.page) }, clock.now());
+    const nasClients = Object.values(store.db.nasClients).map((nas) => ({ id: nas.id, name: nas.name }));
+    const pager = pagerOf('/admin/sessions', { q: filter.q, nas: filter.nasId }, result);
+    return replies.page(request, reply, 'sessions', t.sessions, { result, filter, nasClients, pager });
+  });
+
+  function sessionPage(id: string) {
+    const session = liveSession(store.db, id, clock.now());
+    if (!session) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'That session has ended or never existed');
+    return session;
+  }
+
+  app.get('/admin/sessions/:id', pageRoute(STAFF), async (request, reply) => {
+    const t = replies.t(request, reply);
+    const session = sessionPage((request.params as { id: string }).id);
+    const canExtend = request.principal!.role === 'admin';
+    return replies.page(request, reply, 'session', `${t.session} ${session.mac}`, { session, canExtend });
+  });
+
+  app.post('/admin/sessions/:id/kick', formRoute(app, STAFF), async (request, reply) => {
+    const t = replies.t(request, reply);
+    try {
+      const session = sessionPage((request.params as { id: string }).id);
+      const outcome = await enforcer.kick(session.id);
+      await audit({
+        action: 'session.kicked',
+        actorId: request.principal!.userId,
+        target: session.ownerKey,
+        ip: request.ip,
+        details: { sessionId: session.id, nasId: session.nasId, mac: session.mac, outcome: outcome.result.outcome },
+      });
+      const notice = t.kicked.replace('{outcome}', outcome.result.outcome);
+      const left = liveSession(store.db, session.id, clock.now());
+      if (!left) {
+        return replies.page(request, reply, 'message', t.sessions, { text: null, link: '/admin/sessions' }, { notice });
+      }
+      return replies.page(
+        request,
+        reply,
+        'session',
+        `${t.session} ${left.mac}`,
+        {
+          session: left,
+          canExtend: request.principal!.role === 'admin',
+        },
+        { notice },
+      );
+    } catch (err) {
+      return replies.fail(request, reply, err);
+    }
+  });
+
+  app.post('/admin/sessions/:id/extend', formRoute(app, ADMIN), async (request, reply) => {
+    const t = replies.t(request, reply);
+    try {
+      const session = sessionPage((request.params as { id: string }).id);
+      const minutes = Number(field(request.body as FormBody, 'minutes', 10));
+      if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > MAX_EXTEND_MINUTES) {
+        throw new TurnpikeError('TP_ERR_VALIDATION', `minutes: 1–${MAX_EXTEND_MINUTES}`);
+      }
+      const subscription = await extendSubscription(store, clock, session.subscriptionId, minutes * 60);
+      await audit({
+        action: 'subscription.extended',
+        actorId: request.principal!.userId,
+        target: subscription.userId ?? subscription.voucherCode,
+        ip: request.ip,
+        details: { subscriptionId: subscription.id, seconds: minutes * 60, endsAt: subscription.endsAt },
+      });
+      // The extension is committed; a CoA failure must not report it as failed.
+      await enforcer.refreshLimits(subscription.id).catch((err: unknown) => {
+        deps.logger.error({ err, subscriptionId: subscription.id }, 'refreshing sessions after an extension failed');
+      });
+      return replies.page(
+        request,
+        reply,
+        'session',
+        `${t.session} ${session.mac}`,
+        {
+          session: sessionPage(session.id),
+          canExtend: true,
+        },
+        { notice: t.extended },
+      );
+    } catch (err) {
+      return replies.fail(request, reply, err);
+    }
+  });
+}

@@ -1,0 +1,141 @@
+import type { FastifyInstance } from 'fastify';
+import { createAuditTrail } from '../../appliance/accounts/audit.js';
+import type { Clock } from '../../appliance/clock.js';
+import type { Dialect, NasClient } from '../../appliance/domain/model.js';
+import type { Logger } from '../../appliance/logger.js';
+import { addNasClient, DIALECTS, listNasClients, removeNasClient } from '../../appliance/nas/nas-clients.js';
+import type { Store } from '../../appliance/store/store.js';
+import { ADMIN, errorResponses } from './auth-schemas.js';
+import { jsonBodiesOnly } from './json-only.js';
+
+const nasSchema = {
+  type: 'object',
+  required: ['id', 'name', 'source', 'dialect', 'coaPort', 'requireMessageAuthenticator', 'createdAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    source: { type: 'string', description: 'address or CIDR, IPv4 or IPv6' },
+    dialect: { type: 'string', enum: DIALECTS },
+    coaPort: { type: 'integer' },
+    requireMessageAuthenticator: { type: 'boolean' },
+    createdAt: { type: 'integer' },
+    secret: { type: 'string', description: 'only in the answer to POST: the shared secret, shown once' },
+  },
+} as const;
+
+/** A NAS without its secrets: the shared secret is shown once, at creation. */
+function shown(client: NasClient) {
+  return {
+    id: client.id,
+    name: client.name,
+    source: client.source,
+    dialect: client.dialect,
+    coaPort: client.coaPort,
+    requireMessageAuthenticator: client.requireMessageAuthenticator,
+    createdAt: client.createdAt,
+  };
+}
+
+/** `/api/v1/nas`: the RADIUS clients this box answers (admin). */
+export async function nasApi(app: FastifyInstance, deps: { store: Store; clock: Clock; logger: Logger }) {
+  jsonBodiesOnly(app);
+  const { store, clock } = deps;
+  const audit = createAuditTrail(deps);
+  const tags = ['nas'];
+
+  app.get(
+    '/api/v1/nas',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        tags,
+        summary: 'NAS clients (without their secrets)',
+        response: {
+          200: {
+            type: 'object',
+            required: ['nas'],
+            additionalProperties: false,
+            properties: { nas: { type: 'array', items: nasSchema } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async () => ({ nas: listNasClients(store).map(shown) }),
+  );
+
+  app.post<{
+    Body: {
+      name: string;
+      source: string;
+      secret?: string;
+      dialect?: Dialect;
+      coaPort?: number;
+      requireMessageAuthenticator?: boolean;
+    };
+  }>(
+    '/api/v1/nas',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        tags,
+        summary: 'Add a NAS client; the answer carries its shared secret, once',
+        body: {
+          type: 'object',
+          required: ['name', 'source'],
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', maxLength: 63 },
+            source: { type: 'string', maxLength: 64 },
+            secret: { type: 'string', minLength: 8, maxLength: 128 },
+            dialect: { type: 'string', enum: DIALECTS },
+            coaPort: { type: 'integer', minimum: 1, maximum: 65535 },
+            requireMessageAuthenticator: { type: 'boolean' },
+          },
+        },
+        response: { 201: nasSchema, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const client = await addNasClient(store, clock, request.body);
+      await audit({
+        action: 'nas.added',
+        actorId: request.principal!.userId,
+        target: client.id,
+        ip: request.ip,
+        details: { name: client.name, source: client.source, dialect: client.dialect },
+      });
+      return reply.status(201).send({ ...shown(client), secret: client.secret });
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/api/v1/nas/:id',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        tags,
+        summary: 'Remove a NAS client (by id or name)',
+        params: {
+          type: 'object',
+          required: ['id'],
+          additionalProperties: false,
+          properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
+        },
+        response: { 204: { type: 'null', description: 'Removed' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const removed = await removeNasClient(store, request.params.id);
+      await audit({
+        action: 'nas.removed',
+        actorId: request.principal!.userId,
+        target: removed.id,
+        ip: request.ip,
+        details: { name: removed.name, source: removed.source },
+      });
+      return reply.status(204).send();
+    },
+  );
+}
