@@ -31,6 +31,23 @@ test('every route of the full portal declares the roles it admits or that it is 
         .every((route) => route.roles!.join() === 'admin'),
       'only admins change users',
     );
+    const console = table.filter((route) => route.url === '/admin' || route.url.startsWith('/admin/'));
+    assert.ok(console.length > 25, `the console's pages and forms are in the table (${console.length})`);
+    assert.deepEqual(
+      console.filter((route) => route.public && route.method !== 'HEAD').map((route) => `${route.method} ${route.url}`),
+      ['GET /admin/login', 'POST /admin/login', 'GET /admin/login/code', 'POST /admin/login/code'],
+      'only the sign-in forms are public',
+    );
+    assert.ok(
+      console.every((route) => route.public || !route.roles!.includes('guest')),
+      'no console page admits a guest',
+    );
+    for (const url of ['/admin/plans', '/admin/nas', '/admin/audit', '/api/v1/nas', '/api/v1/audit']) {
+      assert.ok(
+        table.filter((route) => route.url === url).every((route) => route.roles!.join() === 'admin'),
+        `${url} is admin only`,
+      );
+    }
   } finally {
     await h.close();
   }
