@@ -3,6 +3,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { FILE_MODE } from './durable-file.js';
+import type { RowIds } from './row-ids.js';
 import { childPath, kindOf } from './state-layout.js';
 
 /** Longest stretch of serializing before the event loop gets a turn. */
@@ -24,6 +25,7 @@ export async function writeCheckpoint(
   path: string,
   state: object,
   seq: number,
+  rowIds: RowIds,
   beforeRename: () => Promise<void>,
 ): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
@@ -31,7 +33,7 @@ export async function writeCheckpoint(
   try {
     const out = new SlicedWriter(handle);
     out.push(`{"${CHECKPOINT_SEQ_FIELD}":${seq}`);
-    await writeMembers(out, state as Record<string, unknown>, '', true);
+    await writeMembers(out, rowIds, state as Record<string, unknown>, '', true);
     out.push('}');
     await out.flush();
     await beforeRename();
@@ -53,6 +55,7 @@ export async function writeCheckpoint(
 
 async function writeMembers(
   out: SlicedWriter,
+  rowIds: RowIds,
   object: Record<string, unknown>,
   path: string,
   afterFirst: boolean,
@@ -68,18 +71,19 @@ async function writeMembers(
       out.push(JSON.stringify(value));
     } else {
       out.push('{');
-      if (kind === 'namespace') await writeMembers(out, value as Record<string, unknown>, childPath(path, key), false);
-      else await writeRows(out, value as Record<string, unknown>);
+      const keyPath = childPath(path, key);
+      if (kind === 'namespace') await writeMembers(out, rowIds, value as Record<string, unknown>, keyPath, false);
+      else await writeRows(out, value as Record<string, unknown>, rowIds.of(keyPath) ?? Object.keys(value));
       out.push('}');
     }
     await out.maybeYield();
   }
 }
 
-async function writeRows(out: SlicedWriter, rows: Record<string, unknown>): Promise<void> {
+async function writeRows(out: SlicedWriter, rows: Record<string, unknown>, ids: Iterable<string>): Promise<void> {
   let comma = false;
-  for (const id of Object.keys(rows)) {
-    // A row deleted since the keys were listed: the log replays its deletion anyway.
+  for (const id of ids) {
+    // Rows come and go while the file is written: the log replays those changes over it anyway.
     if (!Object.hasOwn(rows, id)) continue;
     out.push(`${comma ? ',' : ''}${JSON.stringify(id)}:${JSON.stringify(rows[id])}`);
     comma = true;

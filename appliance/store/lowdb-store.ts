@@ -8,6 +8,7 @@ import { CHECKPOINT_SEQ_FIELD, writeCheckpoint } from './checkpoint-file.js';
 import { ensurePrivateDir, FILE_MODE, readFileIfExists, writeFileDurably } from './durable-file.js';
 import { HistoryLog } from './history-log.js';
 import { emptyDb, migrate, MigrationError } from './migrations.js';
+import { RowIds } from './row-ids.js';
 import { stageMutation } from './staged-mutation.js';
 import type { HistoryName, Store, StoreWriteStats } from './store.js';
 import { readLog, WriteAheadLog } from './write-ahead-log.js';
@@ -41,7 +42,7 @@ class CheckpointAdapter implements Adapter<Db> {
   seq = 0;
   /** Whether the file read needed a migration (or did not exist). */
   migrated = false;
-  #pending: { seq: number; beforeRename: () => Promise<void> } | null = null;
+  #pending: { seq: number; rowIds: RowIds; beforeRename: () => Promise<void> } | null = null;
 
   constructor(path: string) {
     this.#path = path;
@@ -75,14 +76,14 @@ class CheckpointAdapter implements Adapter<Db> {
   }
 
   /** Sets what the next `write` stamps the file with and awaits before it replaces the old one. */
-  prepare(seq: number, beforeRename: () => Promise<void>): void {
-    this.#pending = { seq, beforeRename };
+  prepare(seq: number, rowIds: RowIds, beforeRename: () => Promise<void>): void {
+    this.#pending = { seq, rowIds, beforeRename };
   }
 
   async write(data: Db): Promise<void> {
-    const pending = this.#pending ?? { seq: this.seq, beforeRename: async () => undefined };
+    const pending = this.#pending ?? { seq: this.seq, rowIds: new RowIds(data), beforeRename: async () => undefined };
     this.#pending = null;
-    await writeCheckpoint(this.#path, data, pending.seq, pending.beforeRename);
+    await writeCheckpoint(this.#path, data, pending.seq, pending.rowIds, pending.beforeRename);
     this.seq = pending.seq;
   }
 }
@@ -140,6 +141,7 @@ export class LowdbStore implements Store {
   readonly #low: Low<Db>;
   readonly #adapter: CheckpointAdapter;
   readonly #wal: WriteAheadLog | null;
+  readonly #rowIds: RowIds;
   readonly #histories = new Map<HistoryName, HistoryLog<object>>();
   readonly #writeListeners: Array<(stats: StoreWriteStats) => void> = [];
   readonly #changeListeners: Array<(record: ChangeRecord) => void> = [];
@@ -157,6 +159,7 @@ export class LowdbStore implements Store {
     this.#low = low;
     this.#adapter = adapter;
     this.#wal = wal;
+    this.#rowIds = new RowIds(low.data);
   }
 
   /**
@@ -193,7 +196,10 @@ export class LowdbStore implements Store {
       readOnly ? null : new WriteAheadLog(options.dir, tail, (size, ms) => store.#reportWrite('wal', size, ms)),
     );
     if (readOnly) return store;
-    if (adapter.migrated || tail.records.length > 0) await store.checkpoint();
+    // A migrated document is written before anything else happens; a replayed log only needs
+    // folding into db.json soon, and the start need not wait for that.
+    if (adapter.migrated) await store.checkpoint();
+    else if (tail.records.length > 0) store.#runCheckpointInBackground();
     return store;
   }
 
@@ -210,6 +216,7 @@ export class LowdbStore implements Store {
       return result;
     }
     applyChanges(this.#low.data, changes);
+    this.#rowIds.apply(changes);
     const { seq, durable } = wal.append(changes);
     for (const listener of this.#changeListeners) listener({ seq, changes });
     this.#checkpointSoon(wal);
@@ -230,7 +237,7 @@ export class LowdbStore implements Store {
       const started = performance.now();
       wal.roll();
       // The file may hold changes past `seq` made while it was written: they must be in the log first.
-      this.#adapter.prepare(seq, () => wal.durable());
+      this.#adapter.prepare(seq, this.#rowIds, () => wal.durable());
       await this.#low.write();
       this.#adapter.migrated = false;
       this.#reportWrite('checkpoint', 1, performance.now() - started);

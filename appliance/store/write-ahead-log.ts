@@ -44,13 +44,15 @@ export async function readLog(dir: string, checkpoint: number | null, options: R
   for (const [index, name] of names.entries()) {
     const path = join(dir, name);
     const text = await readFile(path, 'utf8');
+    const size = Buffer.byteLength(text);
     let offset = 0;
     for (const line of text.split('\n')) {
       const lineOffset = offset;
       offset += Buffer.byteLength(line) + 1;
       if (line === '') continue;
       const record = parseRecord(line);
-      const isLastLine = index === names.length - 1 && lineOffset + Buffer.byteLength(line) === Buffer.byteLength(text);
+      // Only the very end of the log can be cut short: that line has no newline after it.
+      const isLastLine = index === names.length - 1 && offset > size;
       if (record === null && isLastLine) {
         torn = { path, offset: lineOffset };
         continue;
