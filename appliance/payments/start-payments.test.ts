@@ -22,7 +22,7 @@ test('the embedded default runs the Stripe fake, and a plan suspended after its 
   const { config } = loadConfig({
     env: {},
     embedded: true,
-    overrides: { dataDir: '/nonexistent', payments: { graceDays: 3 } },
+    overrides: { dataDir: store.dir, payments: { graceDays: 3 } },
   });
   const ended: Array<[string, EndReason]> = [];
   const enforcer = {
@@ -94,7 +94,7 @@ test('no payment provider configured means no payments at all', async (t) => {
 
 test('buying a plan again while its session is live sends the NAS the longer Session-Timeout by CoA', async (t) => {
   const store = await tempStore(t);
-  const { config } = loadConfig({ env: {}, embedded: true, overrides: { dataDir: '/nonexistent' } });
+  const { config } = loadConfig({ env: {}, embedded: true, overrides: { dataDir: store.dir } });
   const sent: Array<{ acctSessionId: string | null; limits: SessionLimits }> = [];
   const port: DynamicAuthorizationPort = {
     disconnect: async () => ({ outcome: 'ack', attempts: 1 }),

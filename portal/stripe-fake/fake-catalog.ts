@@ -22,6 +22,15 @@ export class FakeCatalog {
     this.#ledger = ledger;
   }
 
+  /** Card numbers by payment method, for the state file (they never leave the fake otherwise). */
+  exportCards(): Array<[string, string]> {
+    return [...this.#cardNumbers];
+  }
+
+  importCards(cards: ReadonlyArray<[string, string]>): void {
+    for (const [pmId, digits] of cards) this.#cardNumbers.set(pmId, digits);
+  }
+
   createCustomer(params: FormObject): StripeObject {
     const customer = this.#ledger.put('customer', {
       id: newId('cus'),

@@ -14,7 +14,7 @@ import {
 import type { FakeCharges } from './fake-charges.js';
 import { lineItemsParam, type LineItem, type FakeSubscriptions } from './fake-subscriptions.js';
 
-interface SessionExtras {
+export interface SessionExtras {
   lineItems: LineItem[];
   subscriptionMetadata: Metadata;
   paymentIntentMetadata: Metadata;
@@ -48,6 +48,15 @@ export class FakeCheckout {
     this.#charges = charges;
     this.#subscriptions = subscriptions;
     this.#baseUrl = baseUrl;
+  }
+
+  /** What a session keeps beside its object (line items, metadata to copy), for the state file. */
+  exportExtras(): Array<[string, SessionExtras]> {
+    return [...this.#sessionExtras];
+  }
+
+  importExtras(extras: ReadonlyArray<[string, SessionExtras]>): void {
+    for (const [id, value] of extras) this.#sessionExtras.set(id, value);
   }
 
   createCheckoutSession(params: FormObject): StripeObject {

@@ -138,6 +138,13 @@ export type Collection =
   | 'invoice'
   | 'refund';
 
+export interface LedgerState {
+  /** Insertion order kept: lists are newest first by it. */
+  objects: Record<string, StripeObject[]>;
+  events: FakeEvent[];
+  offsetMs: number;
+}
+
 /**
  * The fake's whole state: objects by id, the event log and the billing clock
  * (the base clock plus whatever a test advanced it by).
@@ -170,6 +177,23 @@ export class FakeLedger {
 
   shift(ms: number): void {
     this.#offsetMs += ms;
+  }
+
+  /** Objects, events and the test clock's offset, as plain JSON for the state file. */
+  exportState(): LedgerState {
+    const objects: Record<string, StripeObject[]> = {};
+    for (const [kind, map] of this.objects) objects[kind] = [...map.values()];
+    return { objects, events: this.events, offsetMs: this.#offsetMs };
+  }
+
+  /** Loads a saved state into an empty ledger (at start, before any request). */
+  importState(state: LedgerState): void {
+    for (const [kind, objects] of Object.entries(state.objects)) {
+      const map = this.collection(kind as Collection);
+      for (const object of objects) map.set(object.id, object);
+    }
+    this.events.push(...state.events);
+    this.#offsetMs = state.offsetMs;
   }
 
   collection(kind: Collection): Map<string, StripeObject> {

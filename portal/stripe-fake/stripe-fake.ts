@@ -15,6 +15,7 @@ import {
   type FakeEvent,
   type StripeObject,
 } from './fake-ledger.js';
+import { FakeStateFile, readFakeState } from './fake-state-file.js';
 import { parseStripeForm, type FormObject } from './form-params.js';
 import { WebhookDelivery, type DeliveryRecord, type WebhookRetryPolicy } from './webhook-delivery.js';
 
@@ -31,6 +32,11 @@ export interface StripeFakeOptions {
   /** The base URL browsers use for the hosted checkout page (defaults to the listen address). */
   publicUrl?: string;
   retry?: Partial<WebhookRetryPolicy>;
+  /**
+   * Keep the fake's objects, events and test clock in this file (mode 0600, replaced atomically
+   * after each change), so a stop and start loses nothing the appliance holds ids of.
+   */
+  stateFile?: string;
 }
 
 export interface StripeFake {
@@ -90,6 +96,31 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
   const subscriptions = new FakeSubscriptions(ledger, catalog, charges);
   const checkout = new FakeCheckout(ledger, catalog, charges, subscriptions, () => baseUrl);
   const idempotent = new Map<string, { fingerprint: string; status: number; body: unknown }>();
+  const saved = options.stateFile ? await readFakeState(options.stateFile) : null;
+  if (saved) {
+    ledger.importState(saved.ledger);
+    catalog.importCards(saved.cards);
+    checkout.importExtras(saved.checkoutExtras);
+    for (const [key, value] of saved.idempotency) idempotent.set(key, value);
+  }
+  const stateFile = options.stateFile
+    ? new FakeStateFile(options.stateFile, () => ({
+        version: 1,
+        ledger: ledger.exportState(),
+        cards: catalog.exportCards(),
+        checkoutExtras: checkout.exportExtras(),
+        idempotency: [...idempotent],
+        keys: { apiKey: options.apiKey ?? null, webhookSecret: options.webhookSecret },
+      }))
+    : null;
+  /** Resolves once every change so far is in the state file (at once without one). */
+  const persist = async (): Promise<void> => {
+    await stateFile?.save();
+  };
+  /** For the test-control calls that answer synchronously: a failed write is retried by the next save. */
+  const persistSoon = (): void => {
+    persist().catch(() => undefined);
+  };
 
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 1_048_576 });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
@@ -159,6 +190,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
         }
         if (typeof key === 'string' && status < 500)
           idempotent.set(key, { fingerprint, status, body: structuredClone(body) });
+        if (method !== 'GET') await persist();
         return send(reply, status, body, false);
       },
     });
@@ -319,6 +351,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     const form = (request.body as FormObject | undefined) ?? {};
     const email = optionalString(form, 'email');
     const result = checkout.payCheckout(id, optionalString(form, 'cardnumber') ?? '', email);
+    await persist();
     if (result.ok) return reply.redirect(result.redirect, 303);
     const view = {
       session,
@@ -366,11 +399,19 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     host,
     port: address.port,
     now: () => ledger.nowMs(),
-    advance: (seconds) => subscriptions.advance(seconds),
+    advance: (seconds) => {
+      subscriptions.advance(seconds);
+      persistSoon();
+    },
     setDefaultCard: (customerId, cardNumber) => {
       catalog.setDefaultCard(customerId, cardNumber);
+      persistSoon();
     },
-    payCheckout: (sessionId, cardNumber) => checkout.payCheckout(sessionId, cardNumber, null),
+    payCheckout: (sessionId, cardNumber) => {
+      const result = checkout.payCheckout(sessionId, cardNumber, null);
+      persistSoon();
+      return result;
+    },
     setWebhookUrl: (webhookUrl) => delivery.setUrl(webhookUrl),
     events: () => ledger.events,
     deliveries: () => delivery.records,
@@ -379,6 +420,8 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
       delivery.close();
       await delivery.idle();
       await app.close();
+      // Every change was saved as it was made; only a save still running is waited for.
+      await stateFile?.settled();
     },
   };
 }
