@@ -1,6 +1,7 @@
 import type { Clock } from '../appliance/clock.js';
 import type { NasClient } from '../appliance/domain/model.js';
 import { recordAccounting, type AccountingResult, type AccountingStatus } from '../appliance/sessions/accounting.js';
+import type { SessionCaps } from '../appliance/sessions/session-caps.js';
 import type { Store } from '../appliance/store/store.js';
 import { CLASS_PREFIX, ipv4Of, macOf } from './access-handler.js';
 import { AcctStatus, Attr } from './protocol/constants.js';
@@ -32,7 +33,7 @@ function subscriptionFromClass(frame: Frame): string | null {
 export async function handleAccountingRequest(
   frame: Frame,
   nas: NasClient,
-  context: { store: Store; clock: Clock; interimIntervalSeconds: number },
+  context: { store: Store; clock: Clock; interimIntervalSeconds: number; caps: SessionCaps },
 ): Promise<AccountingResult | null> {
   const statusCode = integerAttribute(frame, Attr.AcctStatusType);
   const status = statusCode === undefined ? undefined : STATUS[statusCode];
@@ -44,7 +45,7 @@ export async function handleAccountingRequest(
   const output =
     (integerAttribute(frame, Attr.AcctOutputOctets) ?? 0) +
     (integerAttribute(frame, Attr.AcctOutputGigawords) ?? 0) * GIGAWORD;
-  return recordAccounting(context.store, context.clock, {
+  const event = {
     nasId: nas.id,
     status,
     acctSessionId: sessionId && sessionId.length > 0 ? sessionId.toString('utf8') : null,
@@ -56,5 +57,6 @@ export async function handleAccountingRequest(
     sessionTime: integerAttribute(frame, Attr.AcctSessionTime) ?? null,
     terminateCause: integerAttribute(frame, Attr.AcctTerminateCause) ?? null,
     interimIntervalSeconds: context.interimIntervalSeconds,
-  });
+  };
+  return recordAccounting(context.store, context.clock, event, context.caps);
 }

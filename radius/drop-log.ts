@@ -8,11 +8,14 @@ export class DropLog {
   readonly counts: Record<string, number> = {};
   readonly #logger: Logger;
   readonly #intervalMs: number;
+  readonly #message: string;
   readonly #lastLogged = new Map<string, { at: number; suppressed: number }>();
 
-  constructor(logger: Logger, intervalMs = 10_000) {
+  /** `message`: what the log line says happened (the same helper counts what session caps refuse). */
+  constructor(logger: Logger, intervalMs = 10_000, message = 'dropped RADIUS packet') {
     this.#logger = logger;
     this.#intervalMs = intervalMs;
+    this.#message = message;
   }
 
   drop(reason: string, source: string, now: number): void {
@@ -22,7 +25,7 @@ export class DropLog {
       last.suppressed += 1;
       return;
     }
-    this.#logger.warn({ reason, source, suppressedSinceLast: last?.suppressed ?? 0 }, 'dropped RADIUS packet');
+    this.#logger.warn({ reason, source, suppressedSinceLast: last?.suppressed ?? 0 }, this.#message);
     this.#lastLogged.set(reason, { at: now, suppressed: 0 });
   }
 

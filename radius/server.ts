@@ -37,6 +37,8 @@ export interface RadiusStats {
   duplicates: number;
   errors: number;
   dropped: Record<string, number>;
+  /** Sessions a cap closed (`device-limit`) or kept from opening (`nas-limit`), by cap. */
+  sessionsCapped: Record<string, number>;
 }
 
 export interface RadiusServer {
@@ -112,6 +114,11 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     acct: new DuplicateCache(config.duplicateWindowMs),
   }));
   const drops = new DropLog(logger);
+  const caps = new DropLog(
+    logger,
+    10_000,
+    'live session capped: a Start beyond the device limit closed the oldest, or the NAS is full',
+  );
   const lastAddress = new Map<string, string>();
   const stats: RadiusStats = {
     received: 0,
@@ -122,6 +129,7 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     duplicates: 0,
     errors: 0,
     dropped: drops.counts,
+    sessionsCapped: caps.counts,
   };
   const timers = new Set<NodeJS.Timeout>();
 
@@ -171,8 +179,10 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       store,
       clock,
       interimIntervalSeconds: config.interimIntervalSeconds,
+      caps: { maxSessionsPerNas: config.maxSessionsPerNas },
     }).then((result) => {
       stats.accountingResponses += 1;
+      if (result) for (const capped of result.capped) caps.drop(capped.cap, capped.nasId, clock.now());
       if (result && result.actions.length > 0 && enforcer) void enforcer.apply(result.actions);
       return { code: Code.AccountingResponse, attributes: [], delayMs: 0 };
     });

@@ -82,6 +82,12 @@ export const configSchema = {
         passwordCacheSeconds: { type: 'integer', minimum: 0, default: 300 },
         coaTimeoutMs: { type: 'integer', minimum: 100, default: 2000 },
         coaRetries: { type: 'integer', minimum: 0, default: 3 },
+        maxSessionsPerNas: {
+          type: 'integer',
+          minimum: 1,
+          default: 10000,
+          description: 'live sessions one NAS may hold; Starts beyond it are acknowledged and logged, not opened',
+        },
       },
     },
     provisioner: {
@@ -197,6 +203,7 @@ export interface Config {
     passwordCacheSeconds: number;
     coaTimeoutMs: number;
     coaRetries: number;
+    maxSessionsPerNas: number;
   };
   provisioner: {
     embedded: boolean;

@@ -8,8 +8,9 @@ import { consumePortalCredential } from '../portal-credentials/portal-credential
 import type { Store } from '../store/store.js';
 import { normalizeCode } from '../vouchers/codes.js';
 import { redeemVoucher } from '../vouchers/redeem.js';
-import { LookupIndex } from './lookup-index.js';
+import { bestSubscriptionAmong } from './best-subscription.js';
 import { PasswordCache, type VerifyPassword } from './password-cache.js';
+import { sessionIndexesOf, type SessionIndexes } from './session-indexes.js';
 
 /** What the NAS proved about the password, without the protocol: PAP cleartext or a CHAP check. */
 export type CredentialProof =
@@ -65,38 +66,20 @@ const mayBeMac = (name: string): boolean => name.length >= 12 && name.length <= 
 /**
  * The default policy, reading the store directly. Order: a portal one-time credential, a voucher
  * code, a remembered device's MAC, then an account's email and password (PAP only: bcrypt hashes
- * cannot answer CHAP). Lookups go through small validated indexes, because this runs per packet.
+ * cannot answer CHAP). Lookups go through the store's indexes (`SessionIndexes`), because this runs per packet.
  */
 export class StoreAccessPolicy implements AccessPolicy {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #passwords: PasswordCache;
   readonly #redeem: RedeemVoucher;
-  readonly #subscriptionsByOwner = new LookupIndex((db) => db.subscriptions, ownerKeyOf);
-  readonly #devicesByMac = new LookupIndex(
-    (db) => db.devices,
-    (device) => device.mac || null,
-  );
-  readonly #usersByEmail = new LookupIndex(
-    (db) => db.users,
-    (user) => normaliseEmail(user.email),
-  );
-  /**
-   * Live sessions per owner, at most a quarter second old. Sessions only appear with an
-   * Accounting-Start that follows the Accept, so the device limit is a race of that order anyway.
-   */
-  readonly #sessionsByOwner = new LookupIndex(
-    (db) => db.sessions,
-    (session) => session.ownerKey,
-    {
-      maxAgeMs: 250,
-      trustMisses: true,
-    },
-  );
+  /** Shared with accounting: kept current by the store's changes, never rebuilt because a lookup missed. */
+  readonly #indexes: SessionIndexes;
 
   constructor(options: StoreAccessPolicyOptions) {
     this.#store = options.store;
     this.#clock = options.clock;
+    this.#indexes = sessionIndexesOf(options.store);
     this.#passwords = new PasswordCache({
       verify: options.verifyPassword,
       clock: options.clock,
@@ -193,29 +176,9 @@ export class StoreAccessPolicy implements AccessPolicy {
     return { ok: true, method, entitlement: checked.entitlement, mac: request.mac };
   }
 
-  /** Same choice as `activeEntitlementFor`: the usable subscription with the most time left. */
   #bestSubscription(ownerKey: string, now: number): { subscription: Subscription } | { denial: ErrorCode } {
     const db = this.#store.db;
-    let quotaSpent = false;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const ids = this.#subscriptionsByOwner.lookup(db, ownerKey);
-      let best: Subscription | null = null;
-      let bestLeft = -1;
-      for (const id of ids) {
-        const subscription = db.subscriptions[id]!;
-        const denial = denialAt(db, subscription, now);
-        if (denial) {
-          quotaSpent ||= denial === 'TP_ERR_QUOTA_EXHAUSTED';
-          continue;
-        }
-        const left = subscription.endsAt === null ? Number.MAX_SAFE_INTEGER : subscription.endsAt - now;
-        if (left > bestLeft) [best, bestLeft] = [subscription, left];
-      }
-      if (best) return { subscription: best };
-      // Nothing usable among the indexed ones: look again in case one was bought a moment ago.
-      this.#subscriptionsByOwner.refresh(db);
-    }
-    return { denial: quotaSpent ? 'TP_ERR_QUOTA_EXHAUSTED' : 'TP_ERR_ENTITLEMENT_EXPIRED' };
+    return bestSubscriptionAmong(db, this.#indexes.subscriptionsByOwner.lookup(db, ownerKey), now);
   }
 
   /**
@@ -232,7 +195,7 @@ export class StoreAccessPolicy implements AccessPolicy {
     const ownerKey = ownerKeyOf(subscription);
     let live = 0;
     let others = 0;
-    const ids = this.#sessionsByOwner.lookup(db, ownerKey);
+    const ids = this.#indexes.sessionsByOwner.lookup(db, ownerKey);
     for (const id of ids) {
       const session = db.sessions[id]!;
       if (session.disconnectPendingSince !== null) return { refusal: 'TP_ERR_DISCONNECT_PENDING' };
@@ -247,20 +210,20 @@ export class StoreAccessPolicy implements AccessPolicy {
 
   #devicesOf(mac: string): Array<Db['devices'][string]> {
     const db = this.#store.db;
-    return this.#devicesByMac.lookup(db, mac).map((id) => db.devices[id]!);
+    return this.#indexes.devicesByMac.lookup(db, mac).map((id) => db.devices[id]!);
   }
 
   /** Whether `ownerKey` already has a device with this MAC: no array of devices built for it. */
   #hasDevice(mac: string, ownerKey: string): boolean {
     const db = this.#store.db;
-    for (const id of this.#devicesByMac.lookup(db, mac)) if (db.devices[id]!.ownerKey === ownerKey) return true;
+    for (const id of this.#indexes.devicesByMac.lookup(db, mac)) if (db.devices[id]!.ownerKey === ownerKey) return true;
     return false;
   }
 
   #userByEmail(name: string): User | null {
     if (!name.includes('@')) return null;
     const db = this.#store.db;
-    const id = this.#usersByEmail.lookup(db, normaliseEmail(name))[0];
+    const id = this.#indexes.usersByEmail.lookup(db, normaliseEmail(name))[0];
     return id === undefined ? null : db.users[id]!;
   }
 }
