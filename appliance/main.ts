@@ -37,6 +37,7 @@ import { startEmbeddedStripeFake } from '../portal/stripe-fake/embedded-fake.js'
 import { authenticationFor } from '../portal/auth/create-authentication.js';
 import { portalAccountsFrom } from '../portal/pages/portal-accounts.js';
 import { createDynamicAuthorizationClient, startRadiusServer, type RadiusServer } from '../radius/index.js';
+import { tolerateDeniedInterfaceList } from './sandboxed-interfaces.js';
 
 export interface StartApplianceOptions {
   config: Config;
@@ -164,6 +165,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       admin: { store, clock, enforcer, accounts: services.accounts },
       ...(payments ? { payments: payments.payments } : {}),
     });
+    tolerateDeniedInterfaceList();
     await portal.listen({ host: config.portal.host, port: config.portal.port });
     shutdown.add('portal', () => portal.close());
     const portalUrl = listeningUrl(portal, config);

@@ -81,6 +81,7 @@ test('install.sh puts code, users, directories and units in place; uninstall.sh 
     TURNPIKE_USER: `tpi-${tag}`,
     TURNPIKE_GUEST_GROUP: `tpi-guests-${tag}`,
     TURNPIKE_SSH_GROUP: `tpi-ssh-${tag}`,
+    TURNPIKE_BUILD: join(scratch, 'build'),
     // `turnpike init` is the CLI's own test's business; here only the layout is under test.
   };
   t.after(async () => {
@@ -88,6 +89,8 @@ test('install.sh puts code, users, directories and units in place; uninstall.sh 
     await rm(scratch, { recursive: true, force: true });
   });
   await run('mkdir', ['-p', env.TURNPIKE_SSHD_DIR]);
+  const built = await run(process.execPath, [join(HERE, '../scripts/build.js'), '--out', env.TURNPIKE_BUILD]);
+  assert.equal(built.code, 0, built.stdout + built.stderr);
 
   const started = Date.now();
   const installed = await run('bash', [join(HERE, 'install.sh')], { env });
