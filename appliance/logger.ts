@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { correlationFields } from './telemetry/trace-context.js';
 
 export type { Logger };
 
@@ -38,6 +39,8 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
     level: options.level ?? process.env.TURNPIKE_LOG_LEVEL ?? 'info',
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { app: 'turnpike' },
+    // trace_id / span_id / request_id join a line to its trace and request (Loki, Elasticsearch).
+    mixin: correlationFields,
   };
   return options.destination ? pino(config, options.destination) : pino(config);
 }

@@ -24,6 +24,7 @@ async function withEmbeddedAppliance(
       dataDir: join(dir, 'var'),
       portal: { port: 0 },
       radius: { authPort: 0, acctPort: 0 },
+      telemetry: { metricsPort: 0 },
       logLevel: 'silent',
     }),
   );
@@ -57,6 +58,12 @@ test('the embedded default serves /healthz and its printed admin password signs 
     assert.equal(health.status, 200);
     const ready = (await (await fetch(`${appliance.portalUrl}/readyz`)).json()) as { status: string };
     assert.equal(ready.status, 'ready');
+    assert.equal((await fetch(`${appliance.portalUrl}/metrics`)).status, 404, 'no metrics on the guests’ port');
+    assert.match(appliance.metricsUrl, /^http:\/\/127\.0\.0\.1:\d+$/, 'metrics listen on loopback by default');
+    assert.match(
+      await (await fetch(`${appliance.metricsUrl}/metrics`)).text(),
+      /turnpike_store_write_duration_seconds/,
+    );
 
     const passwordLine = lines.find((line) => line.includes('One-time password'));
     assert.ok(passwordLine, `banner: ${lines.join('\n')}`);

@@ -14,6 +14,9 @@ import type { Config } from './config/schema.js';
 import { seedEmbeddedDefaults } from './embedded-defaults.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, instrumentStore } from './metrics.js';
+import { startMonitoringListener } from './telemetry/monitoring-listener.js';
+import { traceStoreUpdates } from './telemetry/store-spans.js';
+import { startTracing } from './telemetry/tracing.js';
 import { Scheduler } from './scheduler.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { createServices, type ApplianceServices } from './services.js';
@@ -54,6 +57,8 @@ export interface StartApplianceOptions {
 export interface RunningAppliance {
   portal: FastifyInstance;
   portalUrl: string;
+  /** The monitoring listener (`/metrics`, `/healthz`, `/readyz`), apart from the guests' port. */
+  metricsUrl: string;
   radius: RadiusServer | null;
   store: LowdbStore;
   services: ApplianceServices;
@@ -101,9 +106,13 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const out = options.out ?? (() => undefined);
   const dataDir = resolve(config.dataDir);
+  const tracing = startTracing(config.telemetry);
   const store = await openStore({ dir: dataDir }, logger);
   const shutdown = new Shutdown(logger);
+  // Added first, so it runs last: the spans of every other step's shutdown are sent too.
+  shutdown.add('tracing', () => tracing.shutdown());
   shutdown.add('store', () => store.close());
+  if (tracing.enabled) traceStoreUpdates(store);
   try {
     const secrets = await loadOrCreateSecrets(dataDir);
     const metrics = createMetrics();
@@ -142,6 +151,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     });
     if (payments) shutdown.add('payments', () => payments.stop());
 
+    const readiness = [{ name: 'store', check: () => store.isWritable() }, ...provisioning.readiness];
     const auth = authenticationFor(services.accounts, { clock, logger, config });
     const guest = {
       store,
@@ -158,7 +168,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       metrics,
       authenticator: auth.authenticator,
       cookieSecret: secrets.cookieSecret,
-      readiness: [{ name: 'store', check: () => store.isWritable() }, ...provisioning.readiness],
+      readiness,
       authRoutes: auth.routes,
       guest,
       staff: { store, clock, enforcer },
@@ -169,6 +179,14 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     await portal.listen({ host: config.portal.host, port: config.portal.port });
     shutdown.add('portal', () => portal.close());
     const portalUrl = listeningUrl(portal, config);
+    const monitoring = await startMonitoringListener({
+      host: config.telemetry.metricsHost,
+      port: config.telemetry.metricsPort,
+      bearerToken: config.telemetry.metricsBearerToken,
+      registry: metrics.registry,
+      readiness,
+    });
+    shutdown.add('monitoring listener', () => monitoring.close());
     await payments?.portalListening(portalUrl);
 
     if (config.radius.enabled) {
@@ -204,6 +222,8 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     out(`  Portal:       ${portalUrl}/`);
     out(`  Console:      ${portalUrl}/admin`);
     out(`  API:          ${portalUrl}/api/v1/openapi.json`);
+    out(`  Metrics:      ${monitoring.url}/metrics${config.telemetry.metricsBearerToken ? ' (bearer token)' : ''}`);
+    if (tracing.enabled) out(`  Traces:       OTLP/HTTP to ${config.telemetry.otlpEndpoint}`);
     if (radius) {
       out(
         `  RADIUS:       ${config.radius.listen.join(', ')} — auth ${radius.authPort}, accounting ${radius.acctPort}`,
@@ -221,6 +241,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     return {
       portal,
       portalUrl,
+      metricsUrl: monitoring.url,
       radius,
       store,
       services,

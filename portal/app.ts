@@ -1,10 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import type { Config } from '../appliance/config/schema.js';
 import type { Logger } from '../appliance/logger.js';
 import type { Metrics } from '../appliance/metrics.js';
 import { accessControl, type Authenticator } from './plugins/access-control.js';
 import { errorShape } from './plugins/error-shape.js';
+import { httpTracing, requestIdFromContext, tracedServerFactory } from './plugins/http-tracing.js';
 import { observability, type ReadinessCheck } from './plugins/observability.js';
 import { openapi } from './plugins/openapi.js';
 import { security } from './plugins/security.js';
@@ -29,9 +29,11 @@ export async function buildPortalFoundation(deps: PortalFoundation): Promise<Fas
     loggerInstance: deps.logger.child({ component: 'portal' }) as FastifyBaseLogger,
     bodyLimit: deps.config.portal.bodyLimitBytes,
     trustProxy: deps.config.portal.trustProxy,
-    genReqId: () => randomUUID(),
+    genReqId: requestIdFromContext,
+    serverFactory: tracedServerFactory,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
+  await app.register(httpTracing);
   await app.register(errorShape);
   await app.register(openapi);
   await app.register(security, { config: deps.config, cookieSecret: deps.cookieSecret });

@@ -14,6 +14,10 @@ export interface ProvisionerCliOptions {
   gardenRefreshSeconds: number;
   metricsListen: string;
   logLevel: string;
+  /** OTLP/HTTP traces URL; empty = tracing off. */
+  otlpEndpoint: string;
+  /** Share of traces this daemon starts itself that are kept; calls follow the appliance's decision. */
+  traceSampling: number;
 }
 
 const USAGE = `turnpike-provisioner [options]
@@ -29,7 +33,9 @@ const USAGE = `turnpike-provisioner [options]
   --netns NAME                run nft inside a network namespace (tests, benchmarks)
   --garden-refresh-seconds N  re-resolve walled-garden domains every N s (default 300)
   --metrics-listen HOST:PORT  serve Prometheus text at /metrics (off by default)
-  --log-level LEVEL           pino level (default info)`;
+  --log-level LEVEL           pino level (default info)
+  --otlp-endpoint URL         send traces over OTLP/HTTP (e.g. http://127.0.0.1:4318/v1/traces; off by default)
+  --trace-sampling RATIO      0..1, for traces this daemon starts (default 1)`;
 
 /** Parses and checks the command line; throws with the usage text on any mistake. */
 export function parseCliOptions(argv: string[]): ProvisionerCliOptions {
@@ -50,6 +56,8 @@ export function parseCliOptions(argv: string[]): ProvisionerCliOptions {
       'garden-refresh-seconds': { type: 'string', default: '300' },
       'metrics-listen': { type: 'string', default: '' },
       'log-level': { type: 'string', default: 'info' },
+      'otlp-endpoint': { type: 'string', default: '' },
+      'trace-sampling': { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -65,6 +73,8 @@ export function parseCliOptions(argv: string[]): ProvisionerCliOptions {
   if (!Number.isInteger(portalPort) || portalPort < 1 || portalPort > 65535) fail('bad --portal-port');
   const gardenRefreshSeconds = Number(values['garden-refresh-seconds']);
   if (!Number.isInteger(gardenRefreshSeconds) || gardenRefreshSeconds < 10) fail('bad --garden-refresh-seconds (≥ 10)');
+  const traceSampling = Number(values['trace-sampling']);
+  if (!(traceSampling >= 0 && traceSampling <= 1)) fail('bad --trace-sampling (0..1)');
   if (driver === 'nftables' && (!values['lan-if'] || !values['portal-ip'])) {
     fail('--driver nftables needs --lan-if and --portal-ip');
   }
@@ -82,5 +92,7 @@ export function parseCliOptions(argv: string[]): ProvisionerCliOptions {
     gardenRefreshSeconds,
     metricsListen: values['metrics-listen'],
     logLevel: values['log-level'],
+    otlpEndpoint: values['otlp-endpoint'],
+    traceSampling,
   };
 }

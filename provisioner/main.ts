@@ -4,6 +4,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createLogger } from '../appliance/logger.js';
+import { startTracing } from '../appliance/telemetry/tracing.js';
 import { parseCliOptions } from './cli-options.js';
 import { HostAccountDriver } from './drivers/accounts.js';
 import type { AccountDriver, FirewallDriver } from './drivers/driver.js';
@@ -19,6 +20,11 @@ import { startProvisionerServer } from './server/start-server.js';
  */
 async function main(): Promise<void> {
   const o = parseCliOptions(process.argv.slice(2));
+  const tracing = startTracing({
+    otlpEndpoint: o.otlpEndpoint,
+    samplingRatio: o.traceSampling,
+    serviceName: 'turnpike-provisioner',
+  });
   const logger = createLogger({ level: o.logLevel });
   const firewall: FirewallDriver =
     o.driver === 'nftables'
@@ -66,7 +72,10 @@ async function main(): Promise<void> {
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'provisioner stopping; firewall rules stay in place');
     metrics?.close();
-    void server.stop().then(() => process.exit(0));
+    void server
+      .stop()
+      .then(() => tracing.shutdown())
+      .then(() => process.exit(0));
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -143,6 +143,31 @@ export const configSchema = {
         },
       },
     },
+    telemetry: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        otlpEndpoint: {
+          type: 'string',
+          default: '',
+          description: 'OTLP/HTTP traces URL (e.g. http://127.0.0.1:4318/v1/traces); empty = tracing off',
+        },
+        samplingRatio: { type: 'number', minimum: 0, maximum: 1, default: 1, description: 'share of new traces kept' },
+        serviceName: { type: 'string', default: 'turnpike', description: 'service.name on every span' },
+        metricsHost: {
+          type: 'string',
+          default: '127.0.0.1',
+          description: 'monitoring listener (/metrics, /healthz, /readyz)',
+        },
+        metricsPort: { ...port, default: 9464, description: 'monitoring listener port; never the guest-facing one' },
+        metricsBearerToken: {
+          type: 'string',
+          default: '',
+          description: 'when set, /metrics asks for `Authorization: Bearer <token>`',
+        },
+      },
+    },
     payments: {
       type: 'object',
       additionalProperties: false,
@@ -215,6 +240,14 @@ export interface Config {
     tlsServerNames: string[];
   };
   gateway: { enabled: boolean; walledGarden: string[]; openEndedSessionSeconds: number };
+  telemetry: {
+    otlpEndpoint: string;
+    samplingRatio: number;
+    serviceName: string;
+    metricsHost: string;
+    metricsPort: number;
+    metricsBearerToken: string;
+  };
   payments: {
     provider: 'none' | 'stripe-fake' | 'stripe';
     secretKey: string;

@@ -29,13 +29,21 @@ function provisionerEntry(): { args: string[] } {
 export async function startEmbeddedProvisioner(options: {
   tlsDir: string;
   logger: Logger;
+  /** The appliance's tracing settings, so the child's spans join the same traces. */
+  tracing?: { otlpEndpoint: string; samplingRatio: number };
   startTimeoutMs?: number;
 }): Promise<EmbeddedProvisioner> {
   await initPki({ dir: options.tlsDir });
   const { args } = provisionerEntry();
   const child: ChildProcess = spawn(
     process.execPath,
-    [...args, '--listen', '127.0.0.1:0', '--tls-dir', options.tlsDir, '--driver', 'memory', '--accounts', 'memory'],
+    [
+      ...args,
+      ...['--listen', '127.0.0.1:0', '--tls-dir', options.tlsDir, '--driver', 'memory', '--accounts', 'memory'],
+      ...(options.tracing?.otlpEndpoint
+        ? ['--otlp-endpoint', options.tracing.otlpEndpoint, '--trace-sampling', String(options.tracing.samplingRatio)]
+        : []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs = createInterface({ input: child.stderr! });

@@ -17,6 +17,7 @@ import { TurnpikeError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { PROVISIONER_TLS_NAME, type TlsMaterial } from '../pki/pki-store.js';
 import { signCallToken } from './call-token.js';
+import { traceInterceptor } from './trace-interceptor.js';
 
 export const PROVISIONER_SERVICE = 'turnpike.provisioner.v1.Provisioner';
 
@@ -94,7 +95,8 @@ export class ProvisionerClient {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.ssl_target_name_override': o.serverName ?? PROVISIONER_TLS_NAME,
     };
-    this.#client = new GeneratedClient(o.address, channel, options);
+    // Health probes stay untraced: they are the client's own loop, not a guest's action.
+    this.#client = new GeneratedClient(o.address, channel, { ...options, interceptors: [traceInterceptor] });
     this.#health = new HealthClient(o.address, channel, options);
   }
 

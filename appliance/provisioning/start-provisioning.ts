@@ -41,7 +41,11 @@ export async function startProvisioning(options: {
     return { accessPort: null, readiness: [], reconcileSoon: () => undefined, stop: async () => undefined };
   }
   const embedded = config.provisioner.embedded
-    ? await startEmbeddedProvisioner({ tlsDir: tlsDirOf(placed), logger: logger.child({ component: 'provisioner' }) })
+    ? await startEmbeddedProvisioner({
+        tlsDir: tlsDirOf(placed),
+        logger: logger.child({ component: 'provisioner' }),
+        tracing: config.telemetry,
+      })
     : null;
   try {
     const provisioning = await createProvisioning({

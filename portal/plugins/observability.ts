@@ -7,7 +7,11 @@ export interface ReadinessCheck {
   check(): Promise<boolean>;
 }
 
-/** `/healthz`, `/readyz`, `/metrics`, and the HTTP latency histogram behind them. */
+/**
+ * `/healthz`, `/readyz` and the HTTP latency histogram. Probes are exempt from
+ * the guests' rate limit, so a flood cannot blind monitoring; `/metrics` lives
+ * on the monitoring listener (appliance/telemetry/monitoring-listener.ts), never here.
+ */
 export const observability = fp(
   async (app: FastifyInstance, options: { metrics: Metrics; readiness: ReadinessCheck[] }) => {
     const { metrics } = options;
@@ -30,13 +34,16 @@ export const observability = fp(
 
     app.get(
       '/healthz',
-      { config: { public: true }, schema: { hide: true, response: { 200: statusSchema } } },
+      { config: { public: true, rateLimit: false }, schema: { hide: true, response: { 200: statusSchema } } },
       async () => ({ status: 'ok' }),
     );
 
     app.get(
       '/readyz',
-      { config: { public: true }, schema: { hide: true, response: { 200: statusSchema, 503: statusSchema } } },
+      {
+        config: { public: true, rateLimit: false },
+        schema: { hide: true, response: { 200: statusSchema, 503: statusSchema } },
+      },
       async (_request, reply) => {
         const results = await Promise.all(
           options.readiness.map(async (probe) => [probe.name, await probe.check().catch(() => false)] as const),
@@ -46,10 +53,6 @@ export const observability = fp(
         return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
       },
     );
-
-    app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
-      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-    });
   },
   { name: 'turnpike-observability' },
 );

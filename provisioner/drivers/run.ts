@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
 import { TurnpikeError } from '../../appliance/errors.js';
+import { inSpan } from '../../appliance/telemetry/tracing.js';
 
 export interface RunOptions {
   /** Written to the program's stdin, then stdin is closed (keeps secrets off argv). */
@@ -26,6 +28,12 @@ const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
  * outside `okExitCodes` is TP_ERR_INTERNAL carrying the program's stderr.
  */
 export function runProgram(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  // The span names the program, never its arguments (logins, key material).
+  const program = basename(file);
+  return inSpan(`exec ${program}`, { 'process.executable.name': program }, () => spawnProgram(file, args, options));
+}
+
+function spawnProgram(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   const ok = options.okExitCodes ?? [0];
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {

@@ -11,6 +11,7 @@ import { HealthState } from './health-service.js';
 import { loggingWrapper } from './logging-wrapper.js';
 import { metricsWrapper } from './metrics-wrapper.js';
 import { createProvisionerHandlers, type ProvisionerHandlers } from './provisioner-handlers.js';
+import { tracingWrapper } from './tracing-wrapper.js';
 import { toGrpc, type Wrapper } from './unary.js';
 
 export const PROVISIONER_SERVICE_NAME = 'turnpike.provisioner.v1.Provisioner';
@@ -51,6 +52,7 @@ export async function startProvisionerServer(o: ProvisionerServerOptions): Promi
   await o.firewall.start();
   const registry = o.registry ?? new Registry();
   const wrappers: Wrapper[] = [
+    tracingWrapper(),
     loggingWrapper(o.logger),
     metricsWrapper(registry),
     authWrapper({ publicKey: o.jwtPublicKey, ...(o.now ? { now: o.now } : {}) }),

@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { TurnpikeError } from '../../../appliance/errors.js';
+import { inSpan } from '../../../appliance/telemetry/tracing.js';
 
 /** Changes joined into one transaction at most; keeps one nft input well under a megabyte. */
 const MAX_BATCH = 256;
@@ -85,6 +86,10 @@ export class NftRunner {
   }
 
   #script(text: string): Promise<void> {
+    return inSpan('exec nft', { 'process.executable.name': 'nft' }, () => this.#spawnScript(text));
+  }
+
+  #spawnScript(text: string): Promise<void> {
     const [file, args] = this.#argv(['-f', '-']);
     return new Promise((resolve, reject) => {
       const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'] });
