@@ -196,6 +196,15 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
     assert.equal(late.chargedBytes, 0, 'a Stop for a session already closed charges nothing twice');
   });
 
+  it('a sweep that finds nothing to close writes nothing', async () => {
+    await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'alive' }));
+    let writes = 0;
+    store.onWrite(() => (writes += 1));
+    const swept = await sweepSessions(store, clock, 2.5);
+    assert.deepEqual(swept, { closed: [], actions: [] });
+    assert.equal(writes, 0);
+  });
+
   it('the sweeper asks the NAS to end sessions of a cancelled subscription and records the answer', async () => {
     await recordAccounting(store, clock, event({ status: 'start' }));
     await store.update((db) => {

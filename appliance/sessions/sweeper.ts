@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { Scheduler } from '../scheduler.js';
+import type { Session } from '../domain/model.js';
 import type { Store } from '../store/store.js';
 import { closeSessionIn, type ClosedSession } from './accounting.js';
 import { decideEnforcement, type EnforcementAction } from './enforcement-decision.js';
@@ -16,13 +18,23 @@ export interface SweepResult {
  */
 export async function sweepSessions(store: Store, clock: Clock, staleFactor: number): Promise<SweepResult> {
   const now = clock.now();
+  const isStale = (session: Session): boolean =>
+    now - session.lastUpdateAt > staleFactor * session.interimIntervalSeconds * 1000;
+  // Most sweeps find nothing: look first, without drafting every live session, and write only
+  // when there is something to close.
+  const due = Object.values(store.db.sessions)
+    .filter((session) => session.mode === 'controller')
+    .filter((session) => isStale(session) || decideEnforcement(store.db, session, now) !== null)
+    .map((session) => session.id);
+  if (due.length === 0) return { closed: [], actions: [] };
   let appends: Array<Promise<void>> = [];
   const result = await store.update((db) => {
     const closed: ClosedSession[] = [];
     const actions: EnforcementAction[] = [];
-    for (const session of Object.values(db.sessions)) {
-      if (session.mode !== 'controller') continue;
-      if (now - session.lastUpdateAt > staleFactor * session.interimIntervalSeconds * 1000) {
+    for (const id of due) {
+      const session = db.sessions[id];
+      if (!session) continue;
+      if (isStale(session)) {
         closed.push(closeSessionIn(db, session, now, 'stale', null));
         continue;
       }
@@ -41,7 +53,11 @@ export interface SessionSweeper {
   stop(): void;
 }
 
-/** Runs `sweepSessions` every `intervalMs` and hands its actions to the enforcer. */
+/**
+ * Runs `sweepSessions` every `intervalMs` and hands its actions to the enforcer. With a scheduler
+ * the sweep is one of its jobs, so among appliances sharing a store only the job's leader sweeps
+ * (and sends the Disconnect-Requests); without one it keeps its own timer.
+ */
 export function startSessionSweeper(options: {
   store: Store;
   clock: Clock;
@@ -49,6 +65,7 @@ export function startSessionSweeper(options: {
   logger: Logger;
   staleFactor: number;
   intervalMs?: number;
+  scheduler?: Pick<Scheduler, 'add'>;
 }): SessionSweeper {
   let running: Promise<SweepResult> | null = null;
   const sweep = async (): Promise<SweepResult> => {
@@ -60,9 +77,14 @@ export function startSessionSweeper(options: {
     void options.enforcer.apply(result.actions);
     return result;
   };
+  const everyMs = options.intervalMs ?? 30_000;
+  if (options.scheduler) {
+    options.scheduler.add({ name: 'sweep sessions', everyMs, run: sweep });
+    return { sweep, stop: () => undefined };
+  }
   const timer = setInterval(() => {
     sweep().catch((err: unknown) => options.logger.error({ err }, 'session sweep failed'));
-  }, options.intervalMs ?? 30_000);
+  }, everyMs);
   timer.unref();
   return { sweep, stop: () => clearInterval(timer) };
 }
