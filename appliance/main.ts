@@ -17,6 +17,7 @@ import { createMetrics, instrumentStore } from './metrics.js';
 import { startMonitoringListener } from './telemetry/monitoring-listener.js';
 import { traceStoreUpdates } from './telemetry/store-spans.js';
 import { startTracing } from './telemetry/tracing.js';
+import { Leases } from './leases/leases.js';
 import { Scheduler } from './scheduler.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { createServices, type ApplianceServices } from './services.js';
@@ -139,6 +140,11 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     shutdown.add('dynamic authorization', () => dynamicAuthorization.close());
     const enforcer = new SessionEnforcer({ store, clock, port: dynamicAuthorization, logger });
 
+    // Appliances sharing a store take turns through leases in it: one leads each periodic job.
+    const leases = new Leases({ store, clock });
+    const scheduler = new Scheduler(logger, { leases });
+    shutdown.add('scheduler (after a failed start)', () => scheduler.stop());
+
     const payments = await startPayments({
       config,
       embedded,
@@ -146,6 +152,8 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       clock,
       logger,
       enforcer,
+      leases,
+      scheduler,
       gatewayChanged: () => provisioning.reconcileSoon(),
       startEmbeddedFake: startEmbeddedStripeFake,
     });
@@ -199,13 +207,13 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       });
       radius = await startRadiusServer({ config: config.radius, store, clock, logger, policy, enforcer });
       shutdown.add('radius', () => radius?.close());
-      const sweeper = startSessionSweeper({ store, clock, enforcer, logger, staleFactor: config.radius.staleFactor });
-      shutdown.add('session sweeper', () => sweeper.stop());
+      startSessionSweeper({ store, clock, enforcer, logger, staleFactor: config.radius.staleFactor, scheduler });
     }
 
-    const scheduler = new Scheduler(logger);
     scheduler.add({ name: 'expire subscriptions', everyMs: 60_000, run: () => expireDue(store, clock) });
     scheduler.add({ name: 'prune free-tier uses', everyMs: 3_600_000, run: () => pruneFreeTierUses(store, clock) });
+    // Stopped first on a clean stop (steps run last first): jobs finish before what they use closes,
+    // and their leases pass to the other appliances at once.
     shutdown.add('scheduler', () => scheduler.stop());
 
     if (options.adminSocket) {

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { Clock } from '../clock.js';
+import { Leases, type ExclusiveRunOptions } from '../leases/leases.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import {
@@ -28,6 +29,15 @@ export const HANDLED_EVENT_TYPES = new Set([
 ]);
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'ignored';
+
+/** One applier at a time among every appliance on the store. */
+export const APPLIER_LEASE = 'payments:event-applier';
+
+/**
+ * Renewed while an event is applied; a holder that dies mid-event blocks the others for at most
+ * `ttlMs`. A waiter gives up before a provider's webhook timeout, so the provider retries.
+ */
+const APPLIER_LEASE_OPTIONS: ExclusiveRunOptions = { ttlMs: 15_000, waitMs: 20_000, pollMs: 50 };
 
 function idOf(value: string | { id: string } | null | undefined): string | null {
   if (!value) return null;
@@ -64,7 +74,9 @@ function paymentIntentIdOfInvoice(invoice: Stripe.Invoice): string | null {
  * Applies provider events to the store. Every event is handled by re-reading
  * the objects it names from the API, so a late or out-of-order delivery applies
  * the current truth, and events are applied one at a time so two re-reads
- * cannot land in the wrong order.
+ * cannot land in the wrong order — one at a time across every appliance on the
+ * store, through a lease kept in the store, since a webhook and a recovery poll
+ * may reach two appliances at once.
  */
 export class EventApplier {
   readonly #store: Store;
@@ -72,6 +84,7 @@ export class EventApplier {
   readonly #stripe: Stripe;
   readonly #logger: Logger;
   readonly #onChanged: (subscriptionIds: string[]) => void;
+  readonly #leases: Leases;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(deps: {
@@ -80,19 +93,27 @@ export class EventApplier {
     stripe: Stripe;
     logger: Logger;
     onChanged: (subscriptionIds: string[]) => void;
+    /** The appliance's leases; a private set (own holder id) when not given. */
+    leases?: Leases;
   }) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#stripe = deps.stripe;
     this.#logger = deps.logger;
     this.#onChanged = deps.onChanged;
+    this.#leases = deps.leases ?? new Leases({ store: deps.store, clock: deps.clock });
   }
 
-  /** Runs `task` after every earlier one has finished. */
+  /** Runs `task` after every earlier one has finished, here and on every other appliance on the store. */
   serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task, task);
+    const run = this.#leases.runExclusive(APPLIER_LEASE, APPLIER_LEASE_OPTIONS, task);
     this.#queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Resolves once every task handed to `serialize` so far has finished (a clean stop). */
+  async drain(): Promise<void> {
+    await this.#queue;
   }
 
   isProcessed(eventId: string): boolean {

@@ -3,7 +3,9 @@ import type Stripe from 'stripe';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { TurnpikeError } from '../errors.js';
+import type { Leases } from '../leases/leases.js';
 import type { Logger } from '../logger.js';
+import type { Scheduler } from '../scheduler.js';
 import type { Store } from '../store/store.js';
 import { sweepGraceIn } from './entitlement-effects.js';
 import { EventApplier, type ApplyOutcome } from './event-applier.js';
@@ -23,6 +25,10 @@ export interface PaymentsDeps {
   stripe: Stripe;
   /** Called after a subscription's entitlement changed (wire to RADIUS CoA / disconnect). */
   onEntitlementChanged?: (subscriptionId: string) => void | Promise<void>;
+  /** The appliance's leases: provider events are applied one at a time across every appliance. */
+  leases?: Leases;
+  /** Runs the missed-event poll as a job (one appliance polls); without it payments keep their own timer. */
+  scheduler?: Pick<Scheduler, 'add'>;
 }
 
 export interface CheckoutStart {
@@ -49,8 +55,17 @@ export function createPayments(deps: PaymentsDeps) {
     }
   };
   const catalog = new ProviderCatalog({ store, clock, stripe, logger });
-  const applier = new EventApplier({ store, clock, stripe, logger, onChanged: notify });
+  const applier = new EventApplier({
+    store,
+    clock,
+    stripe,
+    logger,
+    onChanged: notify,
+    ...(deps.leases ? { leases: deps.leases } : {}),
+  });
   let pollTimer: NodeJS.Timeout | null = null;
+  let polling = false;
+  const pollMs = config.payments.eventPollSeconds * 1000;
   let recovering: Promise<RecoveryResult> | null = null;
 
   const recover = (): Promise<RecoveryResult> => {
@@ -279,9 +294,14 @@ export function createPayments(deps: PaymentsDeps) {
       } catch (err) {
         logger.warn({ err }, 'payment event recovery failed; will retry');
       }
+      if (deps.scheduler) {
+        if (!polling) deps.scheduler.add({ name: 'recover payment events', everyMs: pollMs, run: recover });
+        polling = true;
+        return first;
+      }
       pollTimer ??= setInterval(() => {
         recover().catch((err: unknown) => logger.warn({ err }, 'payment event recovery failed; will retry'));
-      }, config.payments.eventPollSeconds * 1000);
+      }, pollMs);
       pollTimer.unref();
       return first;
     },
@@ -290,7 +310,7 @@ export function createPayments(deps: PaymentsDeps) {
       if (pollTimer) clearInterval(pollTimer);
       pollTimer = null;
       await recovering?.catch(() => undefined);
-      await applier.serialize(async () => undefined);
+      await applier.drain();
     },
   };
 }

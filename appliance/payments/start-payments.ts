@@ -1,7 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
 import { denialAt } from '../entitlements/entitlement.js';
+import type { Leases } from '../leases/leases.js';
 import type { Logger } from '../logger.js';
+import type { Scheduler } from '../scheduler.js';
 import type { SessionEnforcer } from '../sessions/enforcer.js';
 import { endReasonOf } from '../sessions/enforcement-decision.js';
 import type { Store } from '../store/store.js';
@@ -37,6 +39,10 @@ export interface StartPaymentsDeps {
   /** Gateway mode: converge the firewall now rather than at the next reconcile round. */
   gatewayChanged?: () => void;
   enforcer: Pick<SessionEnforcer, 'endSubscription' | 'refreshLimits'>;
+  /** Shared with the other appliances on the store: one applies provider events at a time. */
+  leases?: Leases;
+  /** Runs the event poll and the grace sweep as jobs (one appliance each); without it, own timers. */
+  scheduler?: Pick<Scheduler, 'add'>;
 }
 
 /**
@@ -63,6 +69,8 @@ export async function startPayments(deps: StartPaymentsDeps): Promise<RunningPay
     logger,
     config: { payments: section },
     stripe: createStripeClient(section),
+    ...(deps.leases ? { leases: deps.leases } : {}),
+    ...(deps.scheduler ? { scheduler: deps.scheduler } : {}),
     onEntitlementChanged: async (subscriptionId) => {
       deps.gatewayChanged?.();
       const subscription = store.db.subscriptions[subscriptionId];
@@ -76,12 +84,17 @@ export async function startPayments(deps: StartPaymentsDeps): Promise<RunningPay
   });
 
   let sweeper: NodeJS.Timeout | null = null;
+  const sweepGrace = (): Promise<unknown> => payments.sweepGracePeriods(clock.now());
   return {
     payments,
     fakeUrl: fake?.url ?? null,
     async portalListening(portalUrl) {
       fake?.deliverTo(portalUrl);
       await payments.start();
+      if (deps.scheduler) {
+        deps.scheduler.add({ name: 'sweep grace periods', everyMs: GRACE_SWEEP_MS, run: sweepGrace });
+        return;
+      }
       sweeper ??= setInterval(() => {
         payments
           .sweepGracePeriods(clock.now())
