@@ -68,6 +68,13 @@ const en = {
   handoffManual: 'If nothing happens, continue here:',
   noNas: 'Your access is active. Open any website to start browsing.',
   loggedOut: 'You have been logged out.',
+  logInAgain: 'Log in again',
+  nasConnected: 'Your device is online. You can close this page or go on to where you were headed.',
+  nasFailed: 'The network did not accept the login. Please try again; if it keeps failing, ask the staff for help.',
+  sessionEnded: 'Your session has ended',
+  nasTimedOut: 'Your time on the network is up. Buy or extend a plan, or log in again if you still have time left.',
+  handoffBroken:
+    'The Wi-Fi login page sent us an incomplete link, so we cannot sign you in from here. Open any website to get the login page again, or reconnect to the Wi-Fi.',
   welcomeBack: 'Welcome back',
   status: 'Status',
   nothingActive: 'You have no active plan. Choose one below.',
@@ -177,6 +184,15 @@ const de: Messages = {
   handoffManual: 'Falls nichts passiert, geht es hier weiter:',
   noNas: 'Ihr Zugang ist aktiv. Öffnen Sie eine beliebige Webseite.',
   loggedOut: 'Sie wurden abgemeldet.',
+  logInAgain: 'Erneut anmelden',
+  nasConnected: 'Ihr Gerät ist online. Sie können diese Seite schließen oder weitersurfen.',
+  nasFailed:
+    'Das Netzwerk hat die Anmeldung nicht angenommen. Bitte versuchen Sie es erneut; wenn es weiter fehlschlägt, fragen Sie das Personal.',
+  sessionEnded: 'Ihre Sitzung ist beendet',
+  nasTimedOut:
+    'Ihre Zeit im Netzwerk ist abgelaufen. Kaufen oder verlängern Sie einen Tarif, oder melden Sie sich erneut an, falls noch Zeit übrig ist.',
+  handoffBroken:
+    'Die WLAN-Anmeldeseite hat uns einen unvollständigen Link geschickt, daher können wir Sie hier nicht anmelden. Öffnen Sie eine beliebige Website, um die Anmeldeseite erneut zu erhalten, oder verbinden Sie sich neu mit dem WLAN.',
   welcomeBack: 'Willkommen zurück',
   status: 'Status',
   nothingActive: 'Sie haben keinen aktiven Tarif. Wählen Sie unten einen aus.',

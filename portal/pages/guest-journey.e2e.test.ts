@@ -206,7 +206,7 @@ for (const js of [true, false]) {
       const refused = await page.goto(`${h.url}/portal?${forged}`);
       assert.equal(refused?.status(), 400);
       await look(page, shots, `error-forged-nas-${js ? 'js' : 'nojs'}`, record);
-      assert.match(await page.getByRole('alert').innerText(), /not a configured NAS address/);
+      assert.match(await page.getByRole('alert').innerText(), /Open any website to get the login page again/);
     } finally {
       await first.close();
     }

@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { visiblePlans } from '../../appliance/plans/plans.js';
-import { errorMessage } from '../i18n/messages.js';
 import { parseHandoff } from '../handoff/handoff-params.js';
+import { readNasReturn } from '../handoff/nas-return.js';
 import { activePlanOf } from './active-plan.js';
 import { planCard } from './formatting.js';
 import { readContext, rememberHandoff, termsOf, welcomeOf, type GuestContext } from './guest-context.js';
 import { formSchema } from './guest-forms.js';
 import type { GuestPagesDeps } from './guest-pages.js';
 import { finishLogin } from './journey.js';
+import { brokenHandoffPage, nasReturnPage } from './nas-return-page.js';
 import type { PageReplies } from './page-replies.js';
 import { createStrangerLanding } from './stranger-landing.js';
 
@@ -42,22 +43,28 @@ export function landingPage(app: FastifyInstance, deps: GuestPagesDeps, pages: P
   app.get('/portal', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
     const context = readContext(deps, request, reply);
     const query = request.query as Record<string, unknown>;
-    let handoff;
+    // CoovaChilli and MikroTik also send the browser back here after their RADIUS exchange.
+    const back = readNasReturn(deps.store.db, query);
+    let handoff = null;
     try {
       handoff = parseHandoff(deps.store.db, query);
     } catch (err) {
-      return pages.failMessagePage(reply, context, err);
+      // A report of how a login went needs no challenge; a hand-off to log in with does.
+      if (back === null || back.outcome === 'login') {
+        request.log.info({ err }, 'unusable NAS hand-off');
+        return brokenHandoffPage(reply, pages, context, back);
+      }
     }
     if (handoff) {
       context.handoff = handoff;
       context.nasToken = rememberHandoff(deps, reply, handoff);
       context.mac = handoff.mac ?? context.mac;
     }
-    // CoovaChilli sends the browser back here after its RADIUS exchange.
-    const res = typeof query.res === 'string' ? query.res : '';
-    if (res === 'success' || res === 'already') return reply.redirect('/portal/status', 303);
-    if (res === 'failed')
-      return landing(reply, context, errorMessage(context.lang, 'TP_ERR_INVALID_CREDENTIALS', context.t.error));
+    if (back && back.outcome !== 'login') {
+      // A failed login that came with a fresh hand-off is retried on the landing page itself.
+      if (back.outcome === 'failed' && handoff) return landing(reply, context, context.t.nasFailed);
+      return nasReturnPage(reply, pages, context, back);
+    }
     return landing(reply, context, null);
   });
 
