@@ -9,6 +9,8 @@ export interface Metrics {
   registry: Registry;
   httpRequestSeconds: Histogram<'method' | 'route' | 'status'>;
   loginOutcomes: Counter<'outcome'>;
+  /** One account failing sign-in from many places: an alert, never a lock. */
+  loginAlerts: Counter;
   storeWriteSeconds: Histogram<'file'>;
   storeBatchSize: Histogram<'file'>;
 }
@@ -29,6 +31,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'turnpike_login_outcomes_total',
       help: 'Login attempts by outcome',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    loginAlerts: new Counter({
+      name: 'turnpike_login_alerts_total',
+      help: 'Accounts that reached auth.lockout.alertFailures failed sign-ins within the back-off window',
       registers: [registry],
     }),
     storeWriteSeconds: new Histogram({

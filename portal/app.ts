@@ -7,6 +7,7 @@ import { errorShape } from './plugins/error-shape.js';
 import { httpTracing, requestIdFromContext, tracedServerFactory } from './plugins/http-tracing.js';
 import { observability, type ReadinessCheck } from './plugins/observability.js';
 import { openapi } from './plugins/openapi.js';
+import { requestLogSerializers } from './plugins/request-log.js';
 import { security } from './plugins/security.js';
 
 export interface PortalFoundation {
@@ -26,7 +27,11 @@ export interface PortalFoundation {
  */
 export async function buildPortalFoundation(deps: PortalFoundation): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'portal' }) as FastifyBaseLogger,
+    // Route patterns and redacted queries only: URLs carry emailed tokens and NAS credentials.
+    loggerInstance: deps.logger.child(
+      { component: 'portal' },
+      { serializers: requestLogSerializers },
+    ) as FastifyBaseLogger,
     bodyLimit: deps.config.portal.bodyLimitBytes,
     trustProxy: deps.config.portal.trustProxy,
     genReqId: requestIdFromContext,

@@ -10,7 +10,7 @@ import { AuthFlows } from './auth-flows.js';
 import { LoginThrottle } from './login-throttle.js';
 import { OneTimeTokens } from './one-time-tokens.js';
 import { PasswordHasher } from './password-hasher.js';
-import { MFA_TOKEN_TTL_SECONDS, SessionTokens } from './session-tokens.js';
+import { SessionTokens } from './session-tokens.js';
 import { SigningKeys } from './signing-keys.js';
 import { createSshKeys, type SshKeys } from './ssh-keys.js';
 import { UserAdmin } from './user-admin.js';
@@ -62,8 +62,8 @@ export async function createAccountService(deps: AccountServiceDeps): Promise<Ac
     store,
     clock,
     issuer: config.auth.issuer,
-    // A retired key must outlive every token it signed: access tokens and MFA challenges.
-    maxTokenTtlSeconds: Math.max(config.auth.accessTokenTtlSeconds, MFA_TOKEN_TTL_SECONDS),
+    // A retired key must outlive every token it signed: access tokens (MFA challenges are stored, not signed).
+    maxTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
   });
   await keys.ensureActive();
   const hasher = new PasswordHasher({ concurrency: config.auth.hashConcurrency });
@@ -79,7 +79,7 @@ export async function createAccountService(deps: AccountServiceDeps): Promise<Ac
       refreshTtlSeconds: config.auth.refreshTokenTtlSeconds,
     }),
     oneTime: new OneTimeTokens({ store, clock }),
-    throttle: new LoginThrottle({ clock, policy: config.auth.lockout }),
+    throttle: new LoginThrottle({ store, clock, policy: config.auth.lockout }),
     audit: createAuditTrail({ store, clock, logger }),
     links: deps.links ?? defaultLinks(config.portal.publicUrl),
     background: new BackgroundWork(logger),

@@ -1,8 +1,9 @@
 import type { Role, User } from '../domain/model.js';
 import { TurnpikeError } from '../errors.js';
 import type { AccountContext } from './account-context.js';
+import { attemptsOf, takeFromWindow } from './attempt-counters.js';
 import { assertAcceptablePassword } from './password-policy.js';
-import type { TokenPair } from './session-tokens.js';
+import { MFA_TOKEN_TTL_SECONDS, type TokenPair } from './session-tokens.js';
 import { acceptedTotpCounter, newRecoveryCodes, newTotpSecret, otpauthUrl, recoveryCodeHash } from './totp.js';
 import {
   bcryptCostFor,
@@ -38,8 +39,15 @@ export interface AccessGrant {
   sessionId: string;
 }
 
+/** What `register` did; only trusted callers may see `created` — HTTP answers must not differ on it. */
+export interface Registration {
+  user: PublicUser;
+  created: boolean;
+}
+
 const RESET_TTL_SECONDS = 30 * 60;
 const VERIFY_TTL_SECONDS = 24 * 60 * 60;
+const HOUR_MS = 60 * 60 * 1000;
 
 /** Sign-up, sign-in, second factor, sessions and password recovery. */
 export class AuthFlows {
@@ -49,16 +57,32 @@ export class AuthFlows {
     this.#c = context;
   }
 
+  /**
+   * Sign-up that tells nobody who has an account: a new address gets a guest account and a
+   * verification mail, a taken one gets a notice mailed to its owner. Both hash the password,
+   * write once to the store and audit once, so they take the same time; neither signs in —
+   * the caller signs in with the password, which works only for the account's owner.
+   */
   async register(
     input: { email: string; password: string; displayName?: string },
     meta: RequestMeta,
-  ): Promise<{ user: PublicUser; tokens: TokenPair }> {
+  ): Promise<Registration> {
     const email = normaliseEmail(input.email);
     const displayName = cleanDisplayName(input.displayName ?? defaultDisplayName(email));
     assertAcceptablePassword(input.password, { email });
-    if (findUserByEmail(this.#c.store.db, email))
-      throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
     const passwordHash = await this.#c.hasher.hash(input.password, bcryptCostFor('guest', this.#c.config.auth));
+    const existing = findUserByEmail(this.#c.store.db, email);
+    if (existing) {
+      const notify = await this.#takeAccountMail(existing.id);
+      await this.#c.audit({
+        action: 'user.registration_of_taken_email',
+        actorId: null,
+        target: existing.id,
+        ip: meta.ip,
+      });
+      if (notify) this.#c.background.run('registration-notice-mail', () => this.#sendRegistrationNotice(existing));
+      return { user: publicUser(existing), created: false };
+    }
     const user = newUser(
       { email, displayName, role: 'guest', passwordHash, emailVerified: false, mustChangePassword: false },
       this.#c.clock.now(),
@@ -66,8 +90,7 @@ export class AuthFlows {
     await insertUser(this.#c.store, user);
     await this.#c.audit({ action: 'user.registered', actorId: user.id, target: user.id, ip: meta.ip });
     this.#c.background.run('verification-mail', () => this.#sendVerification(user));
-    const tokens = await this.#c.sessions.issue(user, false);
-    return { user: publicUser(user), tokens };
+    return { user: publicUser(user), created: true };
   }
 
   async login(input: { email: string; password: string }, meta: RequestMeta): Promise<LoginResult> {
@@ -79,7 +102,7 @@ export class AuthFlows {
       ? await this.#c.hasher.verify(input.password, user.passwordHash)
       : await this.#c.hasher.verifyNothing(input.password, this.#c.config.auth.bcryptCostGuest);
     if (!ok || !user) {
-      this.#c.throttle.recordFailure(email, address);
+      await this.#recordFailure(email, address, meta);
       this.#c.metrics.loginOutcomes.inc({ outcome: 'failure' });
       await this.#c.audit({ action: 'login.failed', actorId: null, target: email, ip: meta.ip });
       throw new TurnpikeError('TP_ERR_INVALID_CREDENTIALS');
@@ -88,11 +111,13 @@ export class AuthFlows {
       this.#c.metrics.loginOutcomes.inc({ outcome: 'disabled' });
       throw new TurnpikeError('TP_ERR_ACCOUNT_DISABLED');
     }
-    this.#c.throttle.recordSuccess(email);
     if (hasMfa(user)) {
+      // The back-off is cleared by the second factor, not here: a known password must not reset code guessing.
       this.#c.metrics.loginOutcomes.inc({ outcome: 'mfa_required' });
-      return { status: 'mfa_required', mfaToken: await this.#c.sessions.signMfaChallenge(user.id) };
+      const mfaToken = await this.#c.oneTime.issue(user.id, 'mfa-challenge', MFA_TOKEN_TTL_SECONDS);
+      return { status: 'mfa_required', mfaToken };
     }
+    await this.#c.throttle.recordSuccess(email, address);
     this.#c.metrics.loginOutcomes.inc({ outcome: 'success' });
     await this.#c.audit({ action: 'login.succeeded', actorId: user.id, target: user.id, ip: meta.ip });
     const shown = publicUser(user);
@@ -101,41 +126,49 @@ export class AuthFlows {
     return { status: 'ok', user: shown, tokens, securitySetupRequired: securitySetupOf(shown, false) };
   }
 
-  /** The second step of a login: a TOTP code or one unused recovery code. */
+  /**
+   * The second step of a login: a TOTP code or one unused recovery code. The `mfaToken` is spent
+   * with the session it buys, lives five minutes, and only the newest sign-in attempt's works.
+   */
   async completeMfa(
     input: { mfaToken: string; code?: string; recoveryCode?: string },
     meta: RequestMeta,
   ): Promise<{ user: PublicUser; tokens: TokenPair }> {
-    const userId = await this.#c.sessions.verifyMfaChallenge(input.mfaToken);
-    const current = this.#c.store.db.users[userId];
-    if (!current || current.disabled || !hasMfa(current)) throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
+    const userId = this.#c.oneTime.peek(input.mfaToken, 'mfa-challenge');
+    const current = userId ? this.#c.store.db.users[userId] : undefined;
+    if (!userId || !current || current.disabled || !hasMfa(current)) throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
     const address = meta.ip ?? 'unknown';
     this.#refuseWhileLockedOut(current.email, address);
     const now = this.#c.clock.now();
     const accepted = await this.#c.store.update((db) => {
       const mfa = db.users[userId]?.mfa;
       if (!mfa) return false;
+      let spend: () => void;
       if (input.code !== undefined) {
         const counter = acceptedTotpCounter(mfa, input.code, now);
         if (counter === null) return false;
-        mfa.lastCounter = counter;
-        return true;
-      }
-      if (input.recoveryCode !== undefined) {
+        spend = () => (mfa.lastCounter = counter);
+      } else if (input.recoveryCode !== undefined) {
         const index = mfa.recoveryCodeHashes.indexOf(recoveryCodeHash(input.recoveryCode));
         if (index < 0) return false;
-        mfa.recoveryCodeHashes.splice(index, 1);
-        return true;
+        spend = () => mfa.recoveryCodeHashes.splice(index, 1);
+      } else {
+        return false;
       }
-      return false;
+      // Checked and spent in the same mutation, so two requests racing with one token get one session.
+      if (this.#c.oneTime.consumeIn(db, input.mfaToken, 'mfa-challenge') !== userId) {
+        throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
+      }
+      spend();
+      return true;
     });
     if (!accepted) {
-      this.#c.throttle.recordFailure(current.email, address);
+      await this.#recordFailure(current.email, address, meta);
       this.#c.metrics.loginOutcomes.inc({ outcome: 'mfa_failure' });
       await this.#c.audit({ action: 'login.mfa_failed', actorId: null, target: userId, ip: meta.ip });
       throw new TurnpikeError('TP_ERR_MFA_INVALID');
     }
-    this.#c.throttle.recordSuccess(current.email);
+    await this.#c.throttle.recordSuccess(current.email, address);
     this.#c.metrics.loginOutcomes.inc({ outcome: 'success' });
     const method = input.code !== undefined ? 'totp' : 'recovery-code';
     await this.#c.audit({
@@ -214,12 +247,20 @@ export class AuthFlows {
     return { userId: user.id, role: user.role, mfaSatisfied, sessionId: claims.sessionId };
   }
 
-  /** Always resolves the same way: whether the email exists is never told. The mail goes out in the background. */
+  /**
+   * Always resolves the same way: whether the email exists is never told. The mail goes out in the
+   * background, at most `auth.accountMailsPerHour` to one account; its link voids the older ones.
+   */
   requestPasswordReset(email: string, meta: RequestMeta): void {
     const wanted = normaliseEmail(email);
     this.#c.background.run('password-reset-mail', async () => {
       const user = findUserByEmail(this.#c.store.db, wanted);
       if (!user || user.disabled) return;
+      if (!(await this.#takeAccountMail(user.id))) {
+        this.#c.logger.info({ userId: user.id }, 'password reset mail not sent: hourly limit for this account reached');
+        await this.#c.audit({ action: 'password.reset_limited', actorId: null, target: user.id, ip: meta.ip });
+        return;
+      }
       const token = await this.#c.oneTime.issue(user.id, 'password-reset', RESET_TTL_SECONDS);
       await this.#c.mail.send({
         to: user.email,
@@ -233,6 +274,11 @@ export class AuthFlows {
     });
   }
 
+  /** Whether an emailed link's token would still work (the page behind the link says so before any typing). */
+  isLinkUsable(token: string, purpose: 'password-reset' | 'email-verification'): boolean {
+    return this.#c.oneTime.peek(token, purpose) !== null;
+  }
+
   async confirmPasswordReset(input: { token: string; password: string }, meta: RequestMeta): Promise<void> {
     const userId = this.#c.oneTime.peek(input.token, 'password-reset');
     const user = userId ? this.#c.store.db.users[userId] : undefined;
@@ -244,7 +290,8 @@ export class AuthFlows {
       if (!target || this.#c.oneTime.peek(input.token, 'password-reset') !== user.id) {
         throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
       }
-      this.#c.oneTime.consumeIn(db, input.token, 'password-reset');
+      // Every other reset link dies with the one used, as do sessions (below).
+      this.#c.oneTime.voidAllIn(db, user.id, 'password-reset');
       target.passwordHash = passwordHash;
       target.mustChangePassword = false;
       target.updatedAt = this.#c.clock.now();
@@ -276,7 +323,7 @@ export class AuthFlows {
     const address = meta.ip ?? 'unknown';
     this.#refuseWhileLockedOut(user.email, address);
     if (!(await this.#c.hasher.verify(input.currentPassword, user.passwordHash))) {
-      this.#c.throttle.recordFailure(user.email, address);
+      await this.#recordFailure(user.email, address, meta);
       throw new TurnpikeError('TP_ERR_INVALID_CREDENTIALS', 'The current password is wrong');
     }
     if (input.currentPassword === input.newPassword) {
@@ -287,6 +334,8 @@ export class AuthFlows {
     await this.#c.store.update((db) => {
       const target = db.users[user.id];
       if (!target) throw new TurnpikeError('TP_ERR_UNAUTHENTICATED');
+      // A reset link mailed before the change must not undo it.
+      this.#c.oneTime.voidAllIn(db, user.id, 'password-reset');
       target.passwordHash = passwordHash;
       target.mustChangePassword = false;
       target.updatedAt = this.#c.clock.now();
@@ -358,7 +407,7 @@ export class AuthFlows {
     const address = meta.ip ?? 'unknown';
     this.#refuseWhileLockedOut(user.email, address);
     if (!(await this.#c.hasher.verify(input.password, user.passwordHash))) {
-      this.#c.throttle.recordFailure(user.email, address);
+      await this.#recordFailure(user.email, address, meta);
       throw new TurnpikeError('TP_ERR_INVALID_CREDENTIALS', 'The password is wrong');
     }
     const now = this.#c.clock.now();
@@ -381,6 +430,42 @@ export class AuthFlows {
       this.#c.metrics.loginOutcomes.inc({ outcome: 'locked_out' });
       throw new TurnpikeError('TP_ERR_LOCKED_OUT', undefined, { retryAfterSeconds });
     }
+  }
+
+  /** Counts a failure for the back-off; the failure that reaches the account's alert level is reported once. */
+  async #recordFailure(email: string, address: string, meta: RequestMeta): Promise<void> {
+    const { alert, accountFailures } = await this.#c.throttle.recordFailure(email, address);
+    if (!alert) return;
+    this.#c.metrics.loginAlerts.inc();
+    this.#c.logger.warn({ account: email, failures: accountFailures }, 'many failed sign-ins on one account');
+    await this.#c.audit({
+      action: 'login.alert',
+      actorId: null,
+      target: email,
+      ip: meta.ip,
+      details: { failures: accountFailures },
+    });
+  }
+
+  /** One of the unsolicited mails a stranger may have sent to this account this hour; false when none is left. */
+  #takeAccountMail(userId: string): Promise<boolean> {
+    const now = this.#c.clock.now();
+    const limit = this.#c.config.auth.accountMailsPerHour;
+    return this.#c.store.update((db) =>
+      takeFromWindow(attemptsOf(db, now, HOUR_MS), `account-mail:${userId}`, now, limit, HOUR_MS),
+    );
+  }
+
+  async #sendRegistrationNotice(user: User): Promise<void> {
+    await this.#c.mail.send({
+      to: user.email,
+      subject: 'Someone tried to register with your address',
+      text:
+        `Someone tried to create a ${this.#c.store.db.settings.venueName} account with ${user.email}, ` +
+        `which already has one. Nothing was changed.\n\n` +
+        `If it was you, sign in with your password; if you forgot it, ask for a reset link on the sign-in page.\n` +
+        `If it was not you, ignore this message.\n`,
+    });
   }
 
   async #sendVerification(user: User): Promise<void> {

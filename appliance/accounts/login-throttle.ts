@@ -1,68 +1,76 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/schema.js';
+import type { Store } from '../store/store.js';
+import { attemptsOf, bump } from './attempt-counters.js';
 
-interface Failures {
-  count: number;
-  lastAt: number;
-  blockedUntil: number;
+export type LockoutPolicy = Config['auth']['lockout'];
+
+/** What a failure did: `alert` is true once per window when one account fails from many places. */
+export interface FailureOutcome {
+  alert: boolean;
+  accountFailures: number;
 }
 
-const MAX_TRACKED = 100_000;
+const pairKey = (account: string, address: string) => `login:pair:${account}|${address}`;
+const addressKey = (address: string) => `login:address:${address}`;
+const accountKey = (account: string) => `login:account:${account}`;
 
 /**
- * Failed-login back-off, in memory, per account key (the normalised email,
- * whether or not such an account exists — so a lockout tells nothing) and per
- * source address. After the free attempts each failure doubles the wait, up to
- * the maximum; a success clears the account's record.
+ * Failed-login back-off. It never keys a refusal on the account alone — that would let anyone
+ * lock anyone out. It backs off per (account, source address), so the address guessing one
+ * account waits, and per source address, so one address guessing many accounts waits; the right
+ * password from an address that has not been failing is always let through. Failures on one
+ * account across addresses only count towards an alert (metric and audit entry).
+ *
+ * The counters live in the store (`db.attempts`), so appliances sharing a store share them.
  */
 export class LoginThrottle {
+  readonly #store: Store;
   readonly #clock: Clock;
-  readonly #policy: Config['auth']['lockout'];
-  readonly #accounts = new Map<string, Failures>();
-  readonly #addresses = new Map<string, Failures>();
+  readonly #policy: LockoutPolicy;
 
-  constructor(options: { clock: Clock; policy: Config['auth']['lockout'] }) {
+  constructor(options: { store: Store; clock: Clock; policy: LockoutPolicy }) {
+    this.#store = options.store;
     this.#clock = options.clock;
     this.#policy = options.policy;
   }
 
-  /** Seconds until this account and address may try again; 0 when they may now. */
+  /** Seconds until this account may be tried from this address again; 0 when it may now. */
   retryAfterSeconds(account: string, address: string): number {
+    const attempts = this.#store.db.attempts ?? {};
     const now = this.#clock.now();
     const until = Math.max(
-      this.#accounts.get(account)?.blockedUntil ?? 0,
-      this.#addresses.get(address)?.blockedUntil ?? 0,
+      attempts[pairKey(account, address)]?.blockedUntil ?? 0,
+      attempts[addressKey(address)]?.blockedUntil ?? 0,
     );
     return until > now ? Math.ceil((until - now) / 1000) : 0;
   }
 
-  recordFailure(account: string, address: string): void {
-    this.#bump(this.#accounts, account, this.#policy.freeAttempts);
-    this.#bump(this.#addresses, address, this.#policy.perAddressFreeAttempts);
-  }
-
-  recordSuccess(account: string): void {
-    this.#accounts.delete(account);
-  }
-
-  #bump(map: Map<string, Failures>, key: string, free: number): void {
+  async recordFailure(account: string, address: string): Promise<FailureOutcome> {
+    const policy = this.#policy;
     const now = this.#clock.now();
-    const maxMs = this.#policy.maxDelaySeconds * 1000;
-    let entry = map.get(key);
-    // A record idle for longer than the longest wait has served its purpose.
-    if (entry && now - entry.lastAt > maxMs) entry = undefined;
-    entry ??= { count: 0, lastAt: now, blockedUntil: 0 };
-    entry.count += 1;
-    entry.lastAt = now;
-    if (entry.count >= free) {
-      const exponent = Math.min(entry.count - free, 30);
-      entry.blockedUntil = now + Math.min(this.#policy.baseDelaySeconds * 1000 * 2 ** exponent, maxMs);
-    }
-    map.delete(key);
-    map.set(key, entry);
-    if (map.size > MAX_TRACKED) {
-      const oldest = map.keys().next().value;
-      if (oldest !== undefined) map.delete(oldest);
-    }
+    return this.#store.update((db) => {
+      const attempts = attemptsOf(db, now, this.#windowMs());
+      bump(attempts, pairKey(account, address), now, policy.freeAttempts, this.#delays());
+      bump(attempts, addressKey(address), now, policy.perAddressFreeAttempts, this.#delays());
+      const total = bump(attempts, accountKey(account), now, Number.POSITIVE_INFINITY, this.#delays());
+      return { alert: total === policy.alertFailures, accountFailures: total };
+    });
+  }
+
+  /** The pair's record is cleared; the address's stays, so success on one account does not reset guessing others. */
+  async recordSuccess(account: string, address: string): Promise<void> {
+    if (!this.#store.db.attempts?.[pairKey(account, address)]) return;
+    await this.#store.update((db) => {
+      if (db.attempts) delete db.attempts[pairKey(account, address)];
+    });
+  }
+
+  #windowMs(): number {
+    return this.#policy.maxDelaySeconds * 1000;
+  }
+
+  #delays() {
+    return { baseMs: this.#policy.baseDelaySeconds * 1000, maxMs: this.#windowMs() };
   }
 }

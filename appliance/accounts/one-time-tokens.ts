@@ -3,7 +3,11 @@ import type { Db, OneTimeToken } from '../domain/model.js';
 import type { Store } from '../store/store.js';
 import { opaqueToken, sha256Hex } from './secrets.js';
 
-/** Emailed single-use tokens (password reset, email verification), stored only as hashes. */
+/**
+ * Single-use tokens (emailed password resets and email verifications, the MFA step of a sign-in),
+ * stored only as hashes. Only the newest of a user's tokens for a purpose works: issuing one voids
+ * the older ones, so an old mail or an earlier sign-in attempt opens nothing.
+ */
 export class OneTimeTokens {
   readonly #store: Store;
   readonly #clock: Clock;
@@ -18,7 +22,8 @@ export class OneTimeTokens {
     const now = this.#clock.now();
     await this.#store.update((db) => {
       for (const [hash, record] of Object.entries(db.oneTimeTokens)) {
-        if (record.expiresAt <= now || record.usedAt !== null) delete db.oneTimeTokens[hash];
+        const superseded = record.userId === userId && record.purpose === purpose;
+        if (superseded || record.expiresAt <= now || record.usedAt !== null) delete db.oneTimeTokens[hash];
       }
       db.oneTimeTokens[sha256Hex(token)] = {
         hash: sha256Hex(token),
@@ -42,6 +47,13 @@ export class OneTimeTokens {
     }
     record.usedAt = this.#clock.now();
     return record.userId;
+  }
+
+  /** Inside a store mutation: voids every outstanding token of the user for the purpose (a completed reset). */
+  voidAllIn(db: Db, userId: string, purpose: OneTimeToken['purpose']): void {
+    for (const [hash, record] of Object.entries(db.oneTimeTokens)) {
+      if (record.userId === userId && record.purpose === purpose) delete db.oneTimeTokens[hash];
+    }
   }
 
   /** Read-only check, so callers can do slow work (hashing) before consuming. */

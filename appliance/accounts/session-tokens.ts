@@ -29,6 +29,7 @@ export type RotateOutcome =
   | { kind: 'reused'; userId: string; familyId: string }
   | { kind: 'invalid' };
 
+/** How long the password step of a sign-in waits for its second factor. */
 export const MFA_TOKEN_TTL_SECONDS = 300;
 
 /**
@@ -137,17 +138,6 @@ export class SessionTokens {
       throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
     }
     return { userId: sub, role: role as Role, sessionId: sid, secondFactor: mfa === true };
-  }
-
-  /** A five-minute token that only `POST /auth/mfa` accepts: proof the password was right. */
-  signMfaChallenge(userId: string): Promise<string> {
-    return this.#keys.sign({ sub: userId, typ: 'mfa' }, MFA_TOKEN_TTL_SECONDS);
-  }
-
-  async verifyMfaChallenge(token: string): Promise<string> {
-    const claims = await this.#keys.verify(token);
-    if (claims.typ !== 'mfa' || typeof claims.sub !== 'string') throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
-    return claims.sub;
   }
 
   async #pair(user: User, familyId: string, secondFactor: boolean, refreshToken: string): Promise<TokenPair> {

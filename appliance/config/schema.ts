@@ -47,7 +47,20 @@ export const configSchema = {
             baseDelaySeconds: { type: 'integer', minimum: 1, default: 2 },
             maxDelaySeconds: { type: 'integer', minimum: 1, default: 900 },
             perAddressFreeAttempts: { type: 'integer', minimum: 1, default: 20 },
+            alertFailures: {
+              type: 'integer',
+              minimum: 1,
+              default: 50,
+              description: 'failed sign-ins on one account, from any addresses, that raise an alert (never a lock)',
+            },
           },
+        },
+        accountMailsPerHour: {
+          type: 'integer',
+          minimum: 1,
+          default: 3,
+          description:
+            'mails a stranger can have sent to one account per hour (reset links, "someone tried to register" notices); further requests are answered alike and send nothing',
         },
       },
     },
@@ -212,7 +225,11 @@ export interface Config {
       baseDelaySeconds: number;
       maxDelaySeconds: number;
       perAddressFreeAttempts: number;
+      /** Failed sign-ins on one account, from anywhere, that raise an alert; never a lock. */
+      alertFailures: number;
     };
+    /** Mails a stranger can have sent to one account per hour (reset links, registration notices). */
+    accountMailsPerHour: number;
   };
   mail: { from: string; smtpUrl: string; outboxDir: string };
   radius: {

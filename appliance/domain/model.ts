@@ -100,7 +100,8 @@ export interface OneTimeToken {
   /** SHA-256 hex of the emailed token. */
   hash: string;
   userId: string;
-  purpose: 'password-reset' | 'email-verification';
+  /** `mfa-challenge`: the password step of one sign-in, redeemed once by its second factor. */
+  purpose: 'password-reset' | 'email-verification' | 'mfa-challenge';
   expiresAt: number;
   usedAt: number | null;
 }

@@ -8,6 +8,8 @@ export interface GuessLimiterOptions {
   maxDelayMs: number;
   /** Forget a key this long after its last failure. */
   forgetAfterMs: number;
+  /** Keys kept at most; past it the least recently failing go first. */
+  maxKeys: number;
 }
 
 export const DEFAULT_GUESS_LIMITS: GuessLimiterOptions = {
@@ -15,6 +17,7 @@ export const DEFAULT_GUESS_LIMITS: GuessLimiterOptions = {
   baseDelayMs: 2_000,
   maxDelayMs: 15 * 60_000,
   forgetAfterMs: 60 * 60_000,
+  maxKeys: 10_000,
 };
 
 interface Entry {
@@ -27,6 +30,10 @@ interface Entry {
  * Back-off for code guessing, kept per key (client address and MAC, so that a
  * guest cannot escape by changing only one of them). Each failure past the free
  * ones doubles the wait; a success clears the keys.
+ *
+ * Keys are guest input, so their number is capped: a flood of made-up MACs evicts the keys
+ * that failed least recently, never the ones still failing (each failure moves its key to
+ * the back of the line). It stays in memory: a code guesser is bound to one gateway's guests.
  */
 export class GuessLimiter {
   readonly #entries = new Map<string, Entry>();
@@ -54,9 +61,13 @@ export class GuessLimiter {
     }
   }
 
+  /** Keys currently tracked (monitoring, tests). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   recordFailure(keys: readonly string[]): void {
     const now = this.#clock.now();
-    this.#prune(now);
     for (const key of keys) {
       const entry = this.#entries.get(key) ?? { failures: 0, blockedUntil: 0, lastFailureAt: now };
       entry.failures += 1;
@@ -66,18 +77,25 @@ export class GuessLimiter {
         entry.blockedUntil =
           now + Math.min(this.#options.maxDelayMs, this.#options.baseDelayMs * 2 ** Math.min(over, 30));
       }
+      this.#entries.delete(key);
       this.#entries.set(key, entry);
     }
+    this.#prune(now);
   }
 
   recordSuccess(keys: readonly string[]): void {
     for (const key of keys) this.#entries.delete(key);
   }
 
+  /** Oldest first: the map is kept in order of last failure, so both sweeps stop at the first keeper. */
   #prune(now: number): void {
-    if (this.#entries.size < 10_000) return;
     for (const [key, entry] of this.#entries) {
-      if (now - entry.lastFailureAt > this.#options.forgetAfterMs) this.#entries.delete(key);
+      if (now - entry.lastFailureAt <= this.#options.forgetAfterMs) break;
+      this.#entries.delete(key);
+    }
+    for (const key of this.#entries.keys()) {
+      if (this.#entries.size <= this.#options.maxKeys) break;
+      this.#entries.delete(key);
     }
   }
 }

@@ -15,17 +15,26 @@ async function register(h: AuthHarness, email: string, password = TEST_PASSWORD)
   return postJson(h.app, '/api/v1/auth/register', { email, password, displayName: 'Ada' });
 }
 
+/** Registration signs nobody in: register, then sign in with the password. */
+async function registeredTokens(h: AuthHarness, email: string): Promise<TokenPair> {
+  assert.equal((await register(h, email)).statusCode, 202);
+  const login = await postJson(h.app, '/api/v1/auth/login', { email, password: TEST_PASSWORD });
+  assert.equal(login.statusCode, 200, login.body);
+  return login.json().tokens as TokenPair;
+}
+
 test('a guest registers, verifies the email once, logs in, refreshes and logs out', async () => {
   const h = await startAuthHarness();
   try {
     const reg = await register(h, 'Ada@Example.test');
-    assert.equal(reg.statusCode, 201);
-    const body = reg.json();
-    assert.equal(body.user.email, 'ada@example.test');
-    assert.equal(body.user.role, 'guest');
-    assert.equal(body.user.emailVerified, false);
-    assert.equal(body.user.passwordHash, undefined, 'the hash never leaves the appliance');
-    assert.match(h.store.db.users[body.user.id]!.passwordHash, /^\$2b\$10\$/);
+    assert.equal(reg.statusCode, 202);
+    assert.equal(reg.json().status, 'accepted');
+    assert.equal(reg.json().tokens, undefined, 'registering signs nobody in');
+    const stored = Object.values(h.store.db.users).find((user) => user.email === 'ada@example.test')!;
+    const body = { user: { id: stored.id } };
+    assert.equal(stored.role, 'guest');
+    assert.equal(stored.emailVerified, false);
+    assert.match(stored.passwordHash, /^\$2b\$10\$/);
 
     await h.auth.accounts.settled();
     const token = h.mail.lastTokenTo('ada@example.test');
@@ -71,7 +80,7 @@ test('a guest registers, verifies the email once, logs in, refreshes and logs ou
   }
 });
 
-test('registration refuses short and common passwords and a taken email', async () => {
+test('registration refuses short and common passwords; a taken email is answered like a new one', async () => {
   const h = await startAuthHarness();
   try {
     const short = await register(h, 'a@example.test', 'short1');
@@ -80,10 +89,11 @@ test('registration refuses short and common passwords and a taken email', async 
     const common = await register(h, 'a@example.test', 'Password123');
     assert.equal(common.json().error.code, 'TP_ERR_WEAK_PASSWORD');
     assert.match(common.json().error.message, /common/);
-    assert.equal((await register(h, 'a@example.test')).statusCode, 201);
+    const fresh = await register(h, 'a@example.test');
+    assert.equal(fresh.statusCode, 202);
     const taken = await register(h, 'A@example.test');
-    assert.equal(taken.statusCode, 409);
-    assert.equal(taken.json().error.code, 'TP_ERR_CONFLICT');
+    assert.equal(taken.statusCode, fresh.statusCode);
+    assert.equal(taken.body, fresh.body);
   } finally {
     await h.close();
   }
@@ -92,7 +102,7 @@ test('registration refuses short and common passwords and a taken email', async 
 test('presenting a used refresh token revokes the whole family', async () => {
   const h = await startAuthHarness();
   try {
-    const first = (await register(h, 'b@example.test')).json().tokens as TokenPair;
+    const first = await registeredTokens(h, 'b@example.test');
     const second = (
       await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: first.refreshToken })
     ).json() as TokenPair;
@@ -123,7 +133,7 @@ test('presenting a used refresh token revokes the whole family', async () => {
 test('an expired refresh token is refused', async () => {
   const h = await startAuthHarness({ overrides: { auth: { refreshTokenTtlSeconds: 3600 } } });
   try {
-    const tokens = (await register(h, 'c@example.test')).json().tokens as TokenPair;
+    const tokens = await registeredTokens(h, 'c@example.test');
     h.clock.advance(3601_000);
     assert.equal(
       (await postJson(h.app, '/api/v1/auth/refresh', { refreshToken: tokens.refreshToken })).statusCode,
@@ -137,7 +147,7 @@ test('an expired refresh token is refused', async () => {
 test('MFA: enrolment, login with a TOTP code, a recovery code works once, a code cannot be replayed', async () => {
   const h = await startAuthHarness();
   try {
-    const tokens = (await register(h, 'm@example.test')).json().tokens as TokenPair;
+    const tokens = await registeredTokens(h, 'm@example.test');
     const enrol = await postJson(h.app, '/api/v1/auth/mfa/enroll', undefined, bearer(tokens));
     assert.equal(enrol.statusCode, 200);
     const { secret, otpauthUrl } = enrol.json();
@@ -173,20 +183,30 @@ test('MFA: enrolment, login with a TOTP code, a recovery code works once, a code
     assert.equal(ok.statusCode, 200);
     assert.equal((await h.app.inject({ url: '/api/v1/me', headers: bearer(ok.json().tokens) })).statusCode, 200);
     const replay = await postJson(h.app, '/api/v1/auth/mfa', { mfaToken, code });
-    assert.equal(replay.json().error.code, 'TP_ERR_MFA_INVALID', 'a TOTP code works once');
+    assert.equal(replay.json().error.code, 'TP_ERR_TOKEN_INVALID', 'an mfaToken buys one session');
 
+    const signIn = async () =>
+      (await postJson(h.app, '/api/v1/auth/login', { email: 'm@example.test', password: TEST_PASSWORD })).json()
+        .mfaToken as string;
+    const codeAgain = await postJson(h.app, '/api/v1/auth/mfa', { mfaToken: await signIn(), code });
+    assert.equal(codeAgain.json().error.code, 'TP_ERR_MFA_INVALID', 'a TOTP code works once');
+    const second = await signIn();
     const byRecovery = await postJson(h.app, '/api/v1/auth/mfa', {
-      mfaToken,
+      mfaToken: second,
       recoveryCode: recoveryCodes[3]!.toUpperCase(),
     });
     assert.equal(byRecovery.statusCode, 200);
-    const reused = await postJson(h.app, '/api/v1/auth/mfa', { mfaToken, recoveryCode: recoveryCodes[3] });
+    const reused = await postJson(h.app, '/api/v1/auth/mfa', {
+      mfaToken: await signIn(),
+      recoveryCode: recoveryCodes[3],
+    });
     assert.equal(reused.statusCode, 401);
     assert.equal(reused.json().error.code, 'TP_ERR_MFA_INVALID', 'a recovery code works once');
     assert.equal(h.store.db.users[confirm.json().user.id]!.mfa!.recoveryCodeHashes.length, 9);
 
+    const third = await signIn();
     h.clock.advance(301_000);
-    const stale = await postJson(h.app, '/api/v1/auth/mfa', { mfaToken, recoveryCode: recoveryCodes[4] });
+    const stale = await postJson(h.app, '/api/v1/auth/mfa', { mfaToken: third, recoveryCode: recoveryCodes[4] });
     assert.equal(stale.json().error.code, 'TP_ERR_TOKEN_INVALID', 'the MFA token lives five minutes');
 
     h.clock.advance(30_000);
@@ -291,7 +311,7 @@ test('the first admin logs in with the one-time password and can reach only enro
 test('password reset: same answer for unknown emails, single use, 30-minute expiry, ends sessions', async () => {
   const h = await startAuthHarness();
   try {
-    const tokens = (await register(h, 'r@example.test')).json().tokens as TokenPair;
+    const tokens = await registeredTokens(h, 'r@example.test');
     await h.auth.accounts.settled();
     const known = await postJson(h.app, '/api/v1/auth/password-reset', { email: 'r@example.test' });
     const unknown = await postJson(h.app, '/api/v1/auth/password-reset', { email: 'nobody@example.test' });
@@ -345,7 +365,7 @@ test('password reset: same answer for unknown emails, single use, 30-minute expi
 test('changing the password ends other sessions but keeps the current one', async () => {
   const h = await startAuthHarness();
   try {
-    const one = (await register(h, 'p@example.test')).json().tokens as TokenPair;
+    const one = await registeredTokens(h, 'p@example.test');
     const two = (
       await postJson(h.app, '/api/v1/auth/login', { email: 'p@example.test', password: TEST_PASSWORD })
     ).json().tokens as TokenPair;
@@ -425,7 +445,7 @@ test('a disabled account cannot log in and its sessions end; an operator is refu
   }
 });
 
-test('the emailed links open forms that work without JavaScript; opening a link spends nothing', async () => {
+test('the emailed links open forms that work without JavaScript; opening a link spends nothing and sheds the token from the URL', async () => {
   const h = await startAuthHarness();
   try {
     await register(h, 'links@example.test');
@@ -438,7 +458,12 @@ test('the emailed links open forms that work without JavaScript; opening a link 
     assert.equal(resetLink.pathname, '/auth/reset-password');
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
-    const verifyPage = await h.app.inject({ url: verifyLink.pathname + verifyLink.search });
+    const opened = await h.app.inject({ url: verifyLink.pathname + verifyLink.search });
+    assert.equal(opened.statusCode, 303);
+    assert.equal(opened.headers.location, '/auth/verify-email', 'the token leaves the URL after the first request');
+    const carried = opened.cookies.find((cookie) => cookie.name === 'tp_link')!;
+    assert.equal(carried.httpOnly, true);
+    const verifyPage = await h.app.inject({ url: '/auth/verify-email', cookies: { tp_link: carried.value } });
     assert.equal(verifyPage.statusCode, 200);
     assert.match(verifyPage.body, /<form method="post" action="\/auth\/verify-email">/);
     assert.equal(Object.values(h.store.db.users)[0]!.emailVerified, false, 'opening the link spends nothing');
@@ -454,7 +479,11 @@ test('the emailed links open forms that work without JavaScript; opening a link 
     assert.equal(Object.values(h.store.db.users)[0]!.emailVerified, true);
 
     const resetToken = resetLink.searchParams.get('token')!;
-    assert.equal((await h.app.inject({ url: resetLink.pathname + resetLink.search })).statusCode, 200);
+    assert.equal((await h.app.inject({ url: resetLink.pathname + resetLink.search })).statusCode, 303);
+    assert.match(
+      (await h.app.inject({ url: '/auth/reset-password', cookies: { tp_link: resetToken } })).body,
+      /name="password"/,
+    );
     const weak = await h.app.inject({
       method: 'POST',
       url: '/auth/reset-password',

@@ -43,18 +43,22 @@ export async function authApi(app: FastifyInstance, options: AuthApiOptions): Pr
       config: open,
       schema: {
         tags,
-        summary: 'Create a guest account and sign in',
+        summary:
+          'Create a guest account, then sign in with /auth/login. The answer is the same whether or not the address was taken (its owner is told by mail)',
         security: [],
         body: body({ email: emailInput, password: passwordInput, displayName: displayNameInput }, [
           'email',
           'password',
         ]),
-        response: { 201: sessionSchema, ...errorResponses },
+        response: { 202: statusSchema('accepted'), ...errorResponses },
       },
     },
     async (request, reply) => {
-      const { user, tokens } = await flows.register(request.body, meta(request));
-      return reply.status(201).send({ status: 'ok', user, tokens });
+      await flows.register(request.body, meta(request));
+      return reply.status(202).send({
+        status: 'accepted',
+        message: 'Sign in with your password. We have sent a message to the address.',
+      });
     },
   );
 

@@ -25,8 +25,11 @@ function assertErrorShape(response: { statusCode: number; json(): unknown }, sta
 
 async function registered(h: AuthHarness, email = 'x@example.test'): Promise<TokenPair> {
   const response = await postJson(h.app, '/api/v1/auth/register', { email, password: TEST_PASSWORD });
-  assert.equal(response.statusCode, 201);
-  return response.json().tokens as TokenPair;
+  assert.equal(response.statusCode, 202);
+  // Registration signs nobody in (it answers a taken address alike); the password does.
+  const login = await postJson(h.app, '/api/v1/auth/login', { email, password: TEST_PASSWORD });
+  assert.equal(login.statusCode, 200, login.body);
+  return login.json().tokens as TokenPair;
 }
 
 function b64url(value: unknown): string {
@@ -86,9 +89,10 @@ test('HTML in a display name is stored as text and escaped where it is shown', a
       password: TEST_PASSWORD,
       displayName: name,
     });
-    assert.equal(response.statusCode, 201);
-    const tokens = response.json().tokens as TokenPair;
-    assert.equal(response.json().user.displayName, name, 'stored verbatim as text');
+    assert.equal(response.statusCode, 202);
+    const login = await postJson(h.app, '/api/v1/auth/login', { email: 'html@example.test', password: TEST_PASSWORD });
+    const tokens = login.json().tokens as TokenPair;
+    assert.equal(login.json().user.displayName, name, 'stored verbatim as text');
     const me = await h.app.inject({ url: '/api/v1/me', headers: bearer(tokens) });
     assert.match(me.headers['content-type'] as string, /^application\/json/);
     assert.equal(me.json().displayName, name);
@@ -276,7 +280,7 @@ test('cookies: an expired access cookie is rotated transparently; cookies never 
   }
 });
 
-test('brute force against one account backs off and locks out, with the same answer for unknown accounts', async () => {
+test('brute force against one account backs off the guessing address, with the same answer for unknown accounts', async () => {
   const h = await startAuthHarness({
     overrides: { auth: { lockout: { freeAttempts: 3, baseDelaySeconds: 2, maxDelaySeconds: 60 } } },
   });

@@ -29,6 +29,8 @@ const en = {
   signUpTitle: 'Create an account',
   logIn: 'Log in',
   logInTitle: 'Log in',
+  signUpAddressTaken:
+    'We could not sign you in with that password. If this address already has an account, we have sent it a message: sign in with its password, or ask for a reset link.',
   logOut: 'Log out',
   email: 'Email',
   password: 'Password',
@@ -145,6 +147,8 @@ const de: Messages = {
   signUpTitle: 'Konto anlegen',
   logIn: 'Anmelden',
   logInTitle: 'Anmelden',
+  signUpAddressTaken:
+    'Die Anmeldung mit diesem Passwort ist fehlgeschlagen. Falls diese Adresse schon ein Konto hat, haben wir ihr eine Nachricht geschickt: Melden Sie sich mit dessen Passwort an oder fordern Sie einen Link zum Zurücksetzen an.',
   logOut: 'Abmelden',
   email: 'E-Mail',
   password: 'Passwort',

@@ -12,10 +12,8 @@ interface Meta {
  * portal's session-cookie helpers. The composition root passes the real ones.
  */
 export interface PortalAccounts {
-  register(
-    input: { email: string; password: string; displayName?: string },
-    meta: Meta,
-  ): Promise<{ user: { id: string }; tokens: TokenPair }>;
+  /** Resolves alike whether the address was new or taken (see `AuthFlows.register`); sign in next. */
+  register(input: { email: string; password: string; displayName?: string }, meta: Meta): Promise<unknown>;
   login(
     input: { email: string; password: string },
     meta: Meta,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { activeEntitlementFor } from '../../appliance/entitlements/entitlement.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { isTurnpikeError, TurnpikeError } from '../../appliance/errors.js';
 import { readContext, termsOf } from './guest-context.js';
 import { assertTermsAccepted, field, formSchema, type FormBody } from './guest-forms.js';
 import type { GuestPagesDeps } from './guest-pages.js';
@@ -42,13 +42,23 @@ export function signInPages(app: FastifyInstance, deps: GuestPagesDeps, pages: P
       assertTermsAccepted(body, context.t);
       if (!deps.accounts) throw new TurnpikeError('TP_ERR_UNAVAILABLE');
       const displayName = field(body, 'displayName', 80).trim();
-      const { tokens } = await deps.accounts.register(
-        { email: data.email, password: field(body, 'password', 200), ...(displayName ? { displayName } : {}) },
+      const password = field(body, 'password', 200);
+      await deps.accounts.register(
+        { email: data.email, password, ...(displayName ? { displayName } : {}) },
         { ip: context.ip },
       );
-      deps.accounts.setSessionCookies(reply, tokens);
+      // Registration answers alike for a new and a taken address; signing in is what only the owner can do.
+      const result = await deps.accounts.login({ email: data.email, password }, { ip: context.ip });
+      if (result.status !== 'ok') throw new TurnpikeError('TP_ERR_INVALID_CREDENTIALS');
+      deps.accounts.setSessionCookies(reply, result.tokens);
       return reply.redirect('/portal', 303);
     } catch (err) {
+      if (isTurnpikeError(err, 'TP_ERR_INVALID_CREDENTIALS')) {
+        return pages.page(reply, context, 'login', context.t.logInTitle, {
+          email: data.email,
+          error: context.t.signUpAddressTaken,
+        });
+      }
       return pages.failPage(reply, context, err, 'signup', data);
     }
   });
