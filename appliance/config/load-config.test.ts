@@ -92,3 +92,30 @@ test('the loaded configuration is frozen', () => {
     (config.portal as { port: number }).port = 1;
   }, TypeError);
 });
+
+test('a misspelt TURNPIKE_* override stops the start, naming it and the nearest key', () => {
+  assert.throws(
+    () => loadConfig({ env: { TURNPIKE_PORTAL_PROT: '1' } }),
+    (err: Error) =>
+      /TURNPIKE_PORTAL_PROT: not a configuration key; did you mean TURNPIKE_PORTAL_PORT\?/.test(err.message),
+  );
+  assert.throws(
+    () => loadConfig({ env: { TURNPIKE_RADIUS_AUTHPORT: '1912' } }),
+    /TURNPIKE_RADIUS_AUTHPORT: not a configuration key; did you mean TURNPIKE_RADIUS_AUTH_PORT\?/,
+  );
+  assert.throws(
+    () => loadConfig({ env: { TURNPIKE_ZZZ_NOTHING_LIKE_IT: 'x' } }),
+    /TURNPIKE_ZZZ_NOTHING_LIKE_IT: not a configuration key\n/,
+  );
+});
+
+test('the installer and packaging variables and TURNPIKE_CONFIG are not mistaken for overrides', () => {
+  const { config } = loadConfig({
+    env: {
+      TURNPIKE_PREFIX: '/opt/turnpike',
+      TURNPIKE_STATE_DIR: '/var/lib/turnpike',
+      TURNPIKE_RADIUS_AUTH_PORT: '1912',
+    },
+  });
+  assert.equal(config.radius.authPort, 1912);
+});

@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { TurnpikeError } from '../errors.js';
+import { assertKnownEnvironment } from './environment-names.js';
 import { configSchema, type Config } from './schema.js';
 
 export const SYSTEM_CONFIG_FILE = '/etc/turnpike/turnpike.json';
@@ -116,9 +117,13 @@ function coerce(raw: string, type: string | undefined, name: string): unknown {
   return raw;
 }
 
-/** `TURNPIKE_PORTAL_PORT=8081` overrides `portal.port`, and so on for every leaf. */
+/**
+ * `TURNPIKE_PORTAL_PORT=8081` overrides `portal.port`, and so on for every leaf. A `TURNPIKE_*`
+ * variable that names no key stops the start, as an unknown key in the file does.
+ */
 function environmentOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const names = new Set<string>();
   const walk = (node: SchemaNode, path: string[], target: Record<string, unknown>): void => {
     for (const [key, child] of Object.entries(node.properties ?? {})) {
       const childPath = [...path, key];
@@ -129,11 +134,13 @@ function environmentOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
         continue;
       }
       const name = envName(childPath);
+      names.add(name);
       const raw = env[name];
       if (raw !== undefined) target[key] = coerce(raw, child.type, name);
     }
   };
   walk(configSchema as unknown as SchemaNode, [], out);
+  assertKnownEnvironment(env, names);
   return out;
 }
 
