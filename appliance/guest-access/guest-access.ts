@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { mintPortalCredential } from '../portal-credentials/portal-credentials.js';
 import type { AccessPort } from '../provisioning/access-port.js';
 import type { Store } from '../store/store.js';
+import { inSpan } from '../telemetry/tracing.js';
 
 /** Quota-only plans have no end; the firewall entry is renewed by the reconcile loop before this lapses. */
 const OPEN_ENDED_SECONDS = 86_400;
@@ -72,7 +73,7 @@ export class GuestAccess {
       const credential = await mintPortalCredential(store, clock, { subscriptionId: entitlement.subscription.id, mac });
       return { mode: 'controller', credential, entitlement, device };
     }
-    return this.#openGateway(input, mac, entitlement);
+    return inSpan('gateway.open', { 'turnpike.mode': 'gateway' }, () => this.#openGateway(input, mac, entitlement));
   }
 
   async #openGateway(input: ConnectInput, mac: string | null, entitlement: Entitlement): Promise<ConnectResult> {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ownerKeyOf } from '../../appliance/entitlements/entitlement.js';
 import { isTurnpikeError } from '../../appliance/errors.js';
 import { normalizeCode } from '../../appliance/vouchers/codes.js';
+import { inSpan } from '../../appliance/telemetry/tracing.js';
 import { redeemVoucher } from '../../appliance/vouchers/redeem.js';
 import { readContext, rememberVoucher, termsOf } from './guest-context.js';
 import { assertTermsAccepted, field, formSchema, type FormBody } from './guest-forms.js';
@@ -40,7 +41,9 @@ export function voucherPage(app: FastifyInstance, deps: GuestPagesDeps, pages: P
         deps.guessLimiter.assertAllowed(keys);
         let subscription;
         try {
-          subscription = await redeemVoucher(store, clock, { code, mac: context.mac, deviceId: context.deviceId });
+          subscription = await inSpan('voucher.redeem', {}, () =>
+            redeemVoucher(store, clock, { code, mac: context.mac, deviceId: context.deviceId }),
+          );
         } catch (err) {
           if (isTurnpikeError(err, 'TP_ERR_VOUCHER_INVALID') || isTurnpikeError(err, 'TP_ERR_VOUCHER_USED')) {
             deps.guessLimiter.recordFailure(keys);
