@@ -29,11 +29,15 @@ export class NetnsLab {
   readonly lanInterface = 'gwc';
   readonly #children: ChildProcess[] = [];
 
-  constructor() {
+  /**
+   * `prefix` starts every namespace name (default `TP_NETNS_PREFIX` or `tp`), so
+   * people sharing a host can tell their namespaces apart and clean up their own.
+   */
+  constructor(prefix = process.env.TP_NETNS_PREFIX ?? 'tp') {
     const suffix = randomBytes(3).toString('hex');
-    this.client = `tpc-${suffix}`;
-    this.gw = `tpg-${suffix}`;
-    this.inet = `tpi-${suffix}`;
+    this.client = `${prefix}c-${suffix}`;
+    this.gw = `${prefix}g-${suffix}`;
+    this.inet = `${prefix}i-${suffix}`;
   }
 
   async create(options: { withClient?: boolean; withInet?: boolean } = {}): Promise<void> {

@@ -320,7 +320,12 @@ describe('nftables driver in network namespaces (client — gw — inet), driven
       driver.allow(rule(300)),
     ]);
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 60);
-    assert.equal(results.at(-1)?.status, 'rejected');
+    const refused = results.at(-1);
+    assert.equal(refused?.status, 'rejected');
+    const reason = (refused as PromiseRejectedResult).reason as { code?: string; message?: string };
+    assert.equal(reason.code, 'TP_ERR_VALIDATION');
+    assert.match(reason.message ?? '', /^nft refused client 10\.66\.0\.300 \(MAC 02:00:00:00:66:12c, session c300\)/);
+    assert.match(reason.message ?? '', /\(at .*"10\.66\.0\.300"/, 'and points at the value nft could not take');
     const ips = new Set((await driver.list()).map((c) => c.ip));
     for (let i = 1; i <= 60; i++) assert.ok(ips.has(`10.66.0.${i}`), `10.66.0.${i}`);
     await Promise.all(Array.from({ length: 60 }, (_, i) => driver.revoke({ ...rule(i + 1) })));

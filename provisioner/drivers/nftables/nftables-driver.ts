@@ -1,9 +1,11 @@
 import { lookup } from 'node:dns/promises';
 import { systemClock, type Clock } from '../../../appliance/clock.js';
+import { TurnpikeError } from '../../../appliance/errors.js';
 import type { Logger } from '../../../appliance/logger.js';
 import { withoutNested } from '../../validation.js';
 import type { ClientEntry, ClientRef, ClientRule, FirewallDriver, FirewallState, WalledGarden } from '../driver.js';
 import { NftRunner } from './nft-runner.js';
+import { NftRefusal } from './nft-session.js';
 import {
   TABLE,
   allowScript,
@@ -24,11 +26,25 @@ export interface NftablesDriverOptions extends RulesetOptions {
   /** Resolves a walled-garden domain to addresses; defaults to the system resolver. */
   resolve?: (domain: string) => Promise<string[]>;
   clock?: Clock;
+  /**
+   * `list()` answers from the driver's own view when the kernel was last read
+   * at most this long ago (changes made since are in that view; counters are
+   * as of the read). Reading ten thousand counters costs nft ~100 ms of CPU.
+   */
+  listMaxAgeMs?: number;
+  /** An nft answer slower than this ends the session, which is then restarted. */
+  nftTimeoutMs?: number;
 }
 
 interface Known {
   mac: string;
-  expiresAt: number;
+  sessionId: string;
+  upKbps: number;
+  downKbps: number;
+  /** Null for an element without a timeout (only someone else's hand puts one there). */
+  expiresAt: number | null;
+  packets: number;
+  bytes: number;
 }
 
 async function systemResolve(domain: string): Promise<string[]> {
@@ -36,31 +52,40 @@ async function systemResolve(domain: string): Promise<string[]> {
 }
 
 /**
- * Gateway enforcement in `table inet turnpike` (layout in ruleset.ts). The
- * kernel holds the truth: entries lapse by element timeout while the daemon is
- * down, and `state()` reads everything back with `nft -j list`. The small
- * in-memory index only decides whether a refresh must carry counters over and
- * whether a MAC is still used by another address.
+ * Gateway enforcement in `table inet turnpike` (layout in ruleset.ts), through
+ * long-lived nft sessions (nft-runner.ts). The kernel holds the truth: entries
+ * lapse by element timeout while the daemon is down, and a read (`nft -j list`)
+ * replaces the driver's view. Between reads the view follows the driver's own
+ * changes; it decides whether a refresh must carry counters over, whether a MAC
+ * is still used by another address, and answers `list()` within `listMaxAgeMs`.
  */
 export class NftablesDriver implements FirewallDriver {
   readonly #o: NftablesDriverOptions;
   readonly #nft: NftRunner;
   readonly #clock: Clock;
   readonly #resolve: (domain: string) => Promise<string[]>;
-  readonly #known = new Map<string, Known>();
+  #known = new Map<string, Known>();
+  /** When the kernel read that `#known` comes from began. */
+  #readAt = -Infinity;
+  #reading: Promise<void> | undefined;
+  /** Changes committed while a read is under way; the read must not undo them. */
+  #changedDuringRead: Map<string, Known | null> | undefined;
   #garden: WalledGarden | undefined;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: NftablesDriverOptions) {
     this.#o = options;
-    this.#nft = new NftRunner({ commandPrefix: options.commandPrefix ?? [] });
+    this.#nft = new NftRunner({
+      commandPrefix: options.commandPrefix ?? [],
+      ...(options.nftTimeoutMs ? { timeoutMs: options.nftTimeoutMs } : {}),
+    });
     this.#clock = options.clock ?? systemClock;
     this.#resolve = options.resolve ?? systemResolve;
   }
 
   async start(): Promise<void> {
     await this.#nft.script(baseRuleset(this.#o));
-    await this.list();
+    await this.#refresh();
     const refresh = (this.#o.refreshSeconds ?? 300) * 1000;
     this.#timer = setInterval(() => void this.#housekeeping(), refresh);
     this.#timer.unref();
@@ -72,44 +97,107 @@ export class NftablesDriver implements FirewallDriver {
     const counters = previous ? await this.#counters(rule.ip) : { packets: 0, bytes: 0 };
     let macSeconds = rule.seconds;
     for (const [ip, k] of this.#known) {
-      if (ip !== rule.ip && k.mac === rule.mac)
+      if (ip !== rule.ip && k.mac === rule.mac && k.expiresAt !== null)
         macSeconds = Math.max(macSeconds, Math.ceil((k.expiresAt - now) / 1000));
     }
     const staleMac =
       previous && previous.mac !== rule.mac && !this.#macShared(previous.mac, rule.ip) ? previous.mac : undefined;
-    await this.#nft.batch(allowScript({ ...rule, macSeconds, ...counters, ...(staleMac ? { staleMac } : {}) }));
-    this.#known.set(rule.ip, { mac: rule.mac, expiresAt: now + rule.seconds * 1000 });
+    await this.#change(
+      rule.ip,
+      allowScript({ ...rule, macSeconds, ...counters, ...(staleMac ? { staleMac } : {}) }),
+      `client ${rule.ip} (MAC ${rule.mac}, session ${rule.sessionId})`,
+    );
+    this.#record(rule.ip, {
+      mac: rule.mac,
+      sessionId: rule.sessionId,
+      upKbps: rule.upKbps,
+      downKbps: rule.downKbps,
+      expiresAt: now + rule.seconds * 1000,
+      ...counters,
+    });
   }
 
   async revoke(ref: ClientRef): Promise<void> {
     const known = this.#live(this.#clock.now()).get(ref.ip);
     const mac = known?.mac ?? ref.mac;
     const dropMac = mac !== '' && !this.#macShared(mac, ref.ip);
-    await this.#nft.batch(revokeScript(ref.ip, dropMac ? mac : undefined));
-    this.#known.delete(ref.ip);
+    await this.#change(
+      ref.ip,
+      revokeScript(ref.ip, dropMac ? mac : undefined),
+      `client ${ref.ip} (MAC ${mac || 'unknown'}, session ${ref.sessionId})`,
+    );
+    this.#record(ref.ip, null);
   }
 
   async list(): Promise<ClientEntry[]> {
+    if (this.#clock.now() - this.#readAt > (this.#o.listMaxAgeMs ?? 1000)) await this.#refresh();
     const now = this.#clock.now();
     const clients: ClientEntry[] = [];
-    for (const set of ['allowed_v4', 'allowed_v6']) {
-      for (const elem of await this.#elements(set)) {
+    for (const [ip, k] of this.#live(now)) {
+      clients.push({
+        ip,
+        mac: k.mac,
+        sessionId: k.sessionId,
+        upKbps: k.upKbps,
+        downKbps: k.downKbps,
+        remainingSeconds: k.expiresAt === null ? 0 : Math.ceil((k.expiresAt - now) / 1000),
+        packets: k.packets,
+        bytes: k.bytes,
+      });
+    }
+    return clients;
+  }
+
+  /** A refused change names the client it was for, and what nft pointed at. */
+  async #change(ip: string, script: string, who: string): Promise<void> {
+    try {
+      await this.#nft.batch(script);
+    } catch (err) {
+      if (!(err instanceof NftRefusal)) throw err;
+      throw new TurnpikeError('TP_ERR_VALIDATION', `nft refused ${who}: ${err.message}`, { ip });
+    }
+  }
+
+  #record(ip: string, entry: Known | null): void {
+    if (entry) this.#known.set(ip, entry);
+    else this.#known.delete(ip);
+    this.#changedDuringRead?.set(ip, entry);
+  }
+
+  /** Reads both address sets; concurrent callers share one read. */
+  #refresh(): Promise<void> {
+    this.#reading ??= this.#readKernel().finally(() => (this.#reading = undefined));
+    return this.#reading;
+  }
+
+  async #readKernel(): Promise<void> {
+    const started = this.#clock.now();
+    const changed = new Map<string, Known | null>();
+    this.#changedDuringRead = changed;
+    try {
+      const sets = await Promise.all([this.#elements('allowed_v4'), this.#elements('allowed_v6')]);
+      const next = new Map<string, Known>();
+      for (const elem of sets.flat()) {
         const meta = decodeComment(elem.comment);
-        clients.push({
-          ip: elem.val,
+        next.set(elem.val, {
           mac: meta.mac,
           sessionId: meta.sessionId,
           upKbps: meta.upKbps,
           downKbps: meta.downKbps,
-          remainingSeconds: elem.expires,
+          expiresAt: elem.expires > 0 ? started + elem.expires * 1000 : null,
           packets: elem.packets,
           bytes: elem.bytes,
         });
       }
+      for (const [ip, k] of changed) {
+        if (k) next.set(ip, k);
+        else next.delete(ip);
+      }
+      this.#known = next;
+      this.#readAt = started;
+    } finally {
+      this.#changedDuringRead = undefined;
     }
-    this.#known.clear();
-    for (const c of clients) this.#known.set(c.ip, { mac: c.mac, expiresAt: now + c.remainingSeconds * 1000 });
-    return clients;
   }
 
   async setWalledGarden(garden: WalledGarden): Promise<void> {
@@ -124,6 +212,7 @@ export class NftablesDriver implements FirewallDriver {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#nft.close();
   }
 
   async #applyGarden(garden: WalledGarden): Promise<void> {
@@ -167,7 +256,7 @@ export class NftablesDriver implements FirewallDriver {
   }
 
   #live(now: number): Map<string, Known> {
-    for (const [ip, k] of this.#known) if (k.expiresAt <= now) this.#known.delete(ip);
+    for (const [ip, k] of this.#known) if (k.expiresAt !== null && k.expiresAt <= now) this.#known.delete(ip);
     return this.#known;
   }
 
@@ -179,9 +268,9 @@ export class NftablesDriver implements FirewallDriver {
   async #counters(ip: string): Promise<{ packets: number; bytes: number }> {
     const set = ip.includes(':') ? 'allowed_v6' : 'allowed_v4';
     try {
-      // nft 1.0.6 prints `get element` as text even with -j, so read the text form.
+      // nft 1.0.6 prints `get element` as text even with -j; newer ones may answer in JSON.
       const text = await this.#nft.run(['get', 'element', ...TABLE.split(' '), set, `{ ${ip} }`]);
-      const m = /counter packets (\d+) bytes (\d+)/.exec(text);
+      const m = /packets"?:? (\d+),? "?bytes"?:? (\d+)/.exec(text);
       return { packets: Number(m?.[1] ?? 0), bytes: Number(m?.[2] ?? 0) };
     } catch {
       return { packets: 0, bytes: 0 };
