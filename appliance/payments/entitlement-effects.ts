@@ -177,15 +177,19 @@ export interface ProviderInvoice {
   failureMessage: string | null;
 }
 
-/** One Payment per provider invoice: paid ones get our invoice, failed ones say so. */
+/**
+ * One Payment per provider invoice: paid ones get our invoice, failed ones say so. A paid invoice
+ * opens a new period with the plan's whole data allowance: a monthly quota is a quota per month.
+ * Returns the subscriptions whose entitlement changed (their sessions get the new limits).
+ */
 export function recordRecurringInvoiceIn(
   db: Db,
   now: number,
   provider: ProviderInvoice,
   checkoutPaymentId: string | null,
-): Payment | null {
+): string[] {
   const link = db.payments.recurring[provider.subscriptionId];
-  if (!link) return null;
+  if (!link) return [];
   const payments = db.payments.payments;
   let payment = Object.values(payments).find((item) => item.stripe.invoiceId === provider.id);
   if (!payment && checkoutPaymentId) {
@@ -193,7 +197,7 @@ export function recordRecurringInvoiceIn(
     if (pending && pending.stripe.invoiceId === null && pending.kind === 'recurring') payment = pending;
   }
   if (!payment) {
-    if (provider.status !== 'paid' && !provider.attempted) return null;
+    if (provider.status !== 'paid' && !provider.attempted) return [];
     payment = {
       id: `pay_${provider.id}`,
       userId: link.userId,
@@ -230,12 +234,18 @@ export function recordRecurringInvoiceIn(
     payment.grantedSeconds = provider.periodSeconds;
     payment.updatedAt = now;
     issueInvoiceIn(db, payment, now);
+    const sub = db.subscriptions[link.subscriptionId];
+    if (sub && sub.bytesUsed > 0) {
+      sub.bytesUsed = 0;
+      sub.updatedAt = now;
+      return [sub.id];
+    }
   } else if (provider.status === 'open' && provider.attempted && payment.status === 'pending') {
     payment.status = 'failed';
     payment.failureMessage = provider.failureMessage ?? 'The renewal payment failed';
     payment.updatedAt = now;
   }
-  return payment;
+  return [];
 }
 
 /** A refunded charge takes back the time it bought; a recurring plan ends now. */

@@ -205,9 +205,9 @@ export class EventApplier {
           payment.stripe.customerId = idOf(session.customer) ?? payment.stripe.customerId;
         }
         const changed = syncRecurringIn(db, now, provider, observedAt);
-        if (invoice) recordRecurringInvoiceIn(db, now, invoice, paymentId);
+        const renewed = invoice ? recordRecurringInvoiceIn(db, now, invoice, paymentId) : [];
         if (eventId) markEventProcessedIn(db, eventId);
-        return changed;
+        return [...new Set([...changed, ...renewed])];
       });
     }
     const paymentIntentId = idOf(session.payment_intent);
@@ -269,9 +269,9 @@ export class EventApplier {
     return this.#store.update((db) => {
       const now = this.#clock.now();
       const changed = syncRecurringIn(db, now, provider, observedAt);
-      recordRecurringInvoiceIn(db, now, invoice, provider.metadata.paymentId ?? null);
+      const renewed = recordRecurringInvoiceIn(db, now, invoice, provider.metadata.paymentId ?? null);
       markEventProcessedIn(db, eventId);
-      return changed;
+      return [...new Set([...changed, ...renewed])];
     });
   }
 

@@ -39,11 +39,17 @@ test('a recurring plan is active until the period end and renews when the test c
   const periodEnd = first.endsAt!;
   assert.ok(Math.abs(periodEnd - (Date.now() + 30 * DAY * 1000)) < 60_000, 'ends one period from now');
 
+  // The guest spends data in the first month; the renewal brings the whole allowance back.
+  await world.appliance.store.update((db) => {
+    db.subscriptions[first.id]!.bytesUsed = 5 * 1024 ** 3;
+  });
+
   world.fake.advance(30 * DAY + 3600);
   await world.fake.webhooksIdle();
   const renewed = guest.subscription();
   assert.equal(renewed.status, 'active');
   assert.equal(renewed.endsAt, periodEnd + 30 * DAY * 1000);
+  assert.equal(renewed.bytesUsed, 0, "a renewal starts the new period's quota afresh");
   const payments = Object.values(world.appliance.store.db.payments.payments).filter(
     (payment) => payment.userId === guest.userId,
   );
