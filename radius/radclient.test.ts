@@ -253,6 +253,14 @@ describe('RADIUS reject delay and per-NAS settings', () => {
         `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\n`,
       );
       assert.equal(accepted.reply, 'Access-Accept', accepted.output);
+      const proxied = await radclient(
+        auth,
+        'auth',
+        SECRET,
+        `User-Name = "guest@example.org"\nUser-Password = "${PASSWORD}"\nProxy-State = 0x01020304\n`,
+      );
+      assert.equal(proxied.reply, null, 'Proxy-State without Message-Authenticator is dropped even here');
+      assert.equal(server.stats.dropped['proxy-state-without-message-authenticator'], 1);
       assert.equal(attributeOf(accepted, 'Mikrotik-Rate-Limit'), '2000k/10000k');
       assert.equal(attributeOf(accepted, 'Mikrotik-Total-Limit'), String(2 ** 30));
       assert.equal(attributeOf(accepted, 'Mikrotik-Total-Limit-Gigawords'), '1');

@@ -151,6 +151,10 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     ) {
       return 'missing-message-authenticator';
     }
+    // BlastRADIUS forges a reply by prefixing Proxy-State; without Message-Authenticator nothing
+    // binds it to the secret, even from a NAS that may omit one (FreeRADIUS's limit_proxy_state).
+    if (!hasMa && frame.attributes.some((a) => a.type === Attr.ProxyState))
+      return 'proxy-state-without-message-authenticator';
     return null;
   };
 
