@@ -38,8 +38,33 @@ export const ERRORS = {
   TP_ERR_STORE_CORRUPT: { http: 500, grpc: 13, message: 'The store file is corrupt' },
   TP_ERR_STORE_LOCKED: { http: 503, grpc: 14, message: 'Another process owns the store' },
   TP_ERR_UNAVAILABLE: { http: 503, grpc: 14, message: 'A dependency is unavailable; try again shortly' },
+  // A NAS retransmits a request that gets no answer; a reject would end the guest's login for good.
+  TP_ERR_STORE_UNAVAILABLE: {
+    http: 503,
+    grpc: 14,
+    radius: 'no-answer',
+    retryAfterSeconds: 5,
+    message: 'The database cannot be reached; try again shortly',
+  },
+  TP_ERR_STORE_CONFLICT: {
+    http: 503,
+    grpc: 10,
+    radius: 'no-answer',
+    retryAfterSeconds: 1,
+    message: 'Too many simultaneous changes to the same records; try again',
+  },
   TP_ERR_INTERNAL: { http: 500, grpc: 13, message: 'Something went wrong on our side' },
-} as const satisfies Record<string, { http: number; grpc: number; message: string }>;
+} as const satisfies Record<string, ErrorSpec>;
+
+interface ErrorSpec {
+  http: number;
+  grpc: number;
+  message: string;
+  /** What a NAS gets: a reject (the default, for failures a retry cannot fix) or no answer at all. */
+  radius?: 'no-answer';
+  /** For a failure that passes on its own: the HTTP answer's Retry-After. */
+  retryAfterSeconds?: number;
+}
 
 export type ErrorCode = keyof typeof ERRORS;
 
@@ -61,6 +86,18 @@ export function httpStatusOf(code: ErrorCode): number {
 
 export function grpcStatusOf(code: ErrorCode): number {
   return ERRORS[code].grpc;
+}
+
+/** Seconds after which a retry may succeed, for HTTP Retry-After; undefined when retrying will not help. */
+export function retryAfterOf(code: ErrorCode): number | undefined {
+  const spec: ErrorSpec = ERRORS[code];
+  return spec.retryAfterSeconds;
+}
+
+/** False for failures after which a RADIUS request gets no answer, so that the NAS retransmits. */
+export function answersRadius(code: ErrorCode): boolean {
+  const spec: ErrorSpec = ERRORS[code];
+  return spec.radius !== 'no-answer';
 }
 
 export function isTurnpikeError(err: unknown, code?: ErrorCode): err is TurnpikeError {

@@ -1,5 +1,10 @@
+import { resolve } from 'node:path';
+import type { Config } from './config/schema.js';
+import { TurnpikeError } from './errors.js';
 import type { Logger } from './logger.js';
 import { LowdbStore, type LowdbStoreOptions } from './store/lowdb-store.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
+import type { Store } from './store/store.js';
 
 /**
  * Opens the appliance's store. Every process that serves or edits the appliance's state opens it
@@ -7,4 +12,16 @@ import { LowdbStore, type LowdbStoreOptions } from './store/lowdb-store.js';
  */
 export function openStore(options: Omit<LowdbStoreOptions, 'onWarning'>, logger?: Logger): Promise<LowdbStore> {
   return LowdbStore.open({ ...options, onWarning: (message, details) => logger?.warn(details, message) });
+}
+
+/** Opens the store the configuration names: embedded files in `dataDir`, or PostgreSQL. */
+export function openConfiguredStore(config: Pick<Config, 'dataDir' | 'store'>, logger?: Logger): Promise<Store> {
+  if (config.store.driver === 'lowdb') return openStore({ dir: resolve(config.dataDir) }, logger);
+  if (config.store.postgres.url === '') {
+    throw new TurnpikeError('TP_ERR_CONFIG', 'store.driver is "postgres" but store.postgres.url is empty');
+  }
+  return PostgresStore.open({
+    url: config.store.postgres.url,
+    onWarning: (message, details) => logger?.warn(details, message),
+  });
 }

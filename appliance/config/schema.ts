@@ -11,6 +11,27 @@ export const configSchema = {
     dataDir: { type: 'string', default: '/var/lib/turnpike', description: 'store, histories, keys' },
     logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     adminSocket: { type: 'string', default: '', description: 'local admin socket; empty = <dataDir>/admin.sock' },
+    store: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        driver: {
+          type: 'string',
+          enum: ['lowdb', 'postgres'],
+          default: 'lowdb',
+          description: 'lowdb: embedded files in dataDir; postgres: one database shared by several appliances',
+        },
+        postgres: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            url: { type: 'string', default: '', description: 'postgres://user:password@host:5432/turnpike' },
+          },
+        },
+      },
+    },
     portal: {
       type: 'object',
       additionalProperties: false,
@@ -257,6 +278,7 @@ export interface Config {
     tlsServerNames: string[];
   };
   gateway: { enabled: boolean; walledGarden: string[]; openEndedSessionSeconds: number };
+  store: { driver: 'lowdb' | 'postgres'; postgres: { url: string } };
   telemetry: {
     otlpEndpoint: string;
     samplingRatio: number;

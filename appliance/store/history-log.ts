@@ -2,6 +2,7 @@ import { open, readdir, readFile, rename, stat, unlink, type FileHandle } from '
 import { join } from 'node:path';
 import { FILE_MODE } from './durable-file.js';
 import { GroupCommit } from './group-commit.js';
+import type { History } from './store.js';
 
 export interface HistoryLogOptions {
   /** Rotate when the live file passes this size. */
@@ -15,7 +16,7 @@ export interface HistoryLogOptions {
  * bound (audit log, accounting, closed sessions, payment events). `append`
  * resolves once the line is fsynced; concurrent appends share one fsync.
  */
-export class HistoryLog<T extends object = Record<string, unknown>> {
+export class HistoryLog<T extends object = Record<string, unknown>> implements History<T> {
   readonly path: string;
   readonly #dir: string;
   readonly #name: string;

@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isTurnpikeError } from '../errors.js';
 import { userRecord } from '../testing/user-record.js';
 import { backupStore, LowdbStore, restoreStore } from './lowdb-store.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
 import type { StoreWriteStats } from './store.js';
+import { storeContract } from './store-contract.js';
 
 async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'tp-store-'));
@@ -356,3 +357,11 @@ test('a history is searched from its newest record back, across chunk and rotati
     assert.equal(await audit.findLast(() => false), undefined);
     await store.close();
   }));
+
+storeContract('lowdb', async (t) => {
+  const dir = join(await mkdtemp(join(tmpdir(), 'tp-store-')), 'state');
+  t.after(() => rm(dirname(dir), { recursive: true, force: true }));
+  const store = await LowdbStore.open({ dir });
+  t.after(() => store.close());
+  return { store, reopen: () => LowdbStore.open({ dir }) };
+});

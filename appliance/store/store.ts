@@ -1,9 +1,22 @@
 import type { Db } from '../domain/model.js';
 import type { ChangeRecord } from './change-record.js';
-import type { HistoryLog } from './history-log.js';
 
 /** Histories that grow without bound and therefore stay out of current state. */
 export type HistoryName = 'audit' | 'accounting' | 'closed-sessions' | 'payment-events' | 'coa';
+
+/**
+ * A history: records appended for good, read back in order. `append` resolves once the record
+ * is durable. The embedded driver keeps rotated JSON-lines files, PostgreSQL a table.
+ */
+export interface History<T extends object = Record<string, unknown>> {
+  append(record: T): Promise<void>;
+  /** Every record, oldest first. */
+  readAll(): Promise<T[]>;
+  /** The records after the newest one that `reached` accepts, oldest first, read from the newest end. */
+  readSince(reached: (record: T) => boolean): Promise<T[]>;
+  /** The newest record that `matches` accepts. */
+  findLast(matches: (record: T) => boolean): Promise<T | undefined>;
+}
 
 export interface StoreWriteStats {
   batchSize: number;
@@ -21,7 +34,7 @@ export interface StoreWriteStats {
 export interface Store {
   readonly db: Readonly<Db>;
   update<T>(mutate: (db: Db) => T): Promise<T>;
-  history<T extends object = Record<string, unknown>>(name: HistoryName): HistoryLog<T>;
+  history<T extends object = Record<string, unknown>>(name: HistoryName): History<T>;
   onWrite(listener: (stats: StoreWriteStats) => void): void;
   /** Hears each change once it is current state (before it is durable), whichever process made it. */
   onChange(listener: (record: ChangeRecord) => void): void;

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ERRORS, httpStatusOf, isTurnpikeError, type ErrorCode } from '../../appliance/errors.js';
+import { ERRORS, httpStatusOf, isTurnpikeError, retryAfterOf, type ErrorCode } from '../../appliance/errors.js';
+import { validationMessage } from './validation-message.js';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
@@ -25,8 +26,7 @@ export const errorBodySchema = {
 } as const;
 
 function fromFastify(err: FastifyError): { code: ErrorCode; message: string } | null {
-  if (err.validation)
-    return { code: 'TP_ERR_VALIDATION', message: `${err.validationContext ?? 'request'} ${err.message}` };
+  if (err.validation) return { code: 'TP_ERR_VALIDATION', message: validationMessage(err) };
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: 'TP_ERR_PAYLOAD_TOO_LARGE', message: ERRORS.TP_ERR_PAYLOAD_TOO_LARGE.message };
@@ -69,6 +69,8 @@ export const errorShape = fp(
         }
       }
       if (status >= 500) request.log.error({ code: body.code }, body.message);
+      const retryAfter = retryAfterOf(body.code);
+      if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
       void reply.status(status).type('application/json; charset=utf-8').send({ error: body });
     });
 

@@ -1,0 +1,98 @@
+import type pg from 'pg';
+import type { RowChange } from '../change-record.js';
+import { storeErrorOf } from './pg-errors.js';
+
+/** A row as the database holds it when a change record's expected version did not match. */
+export interface CurrentRow {
+  table: string;
+  id: string;
+  /** null: the row is absent. */
+  value: unknown;
+  version: number;
+}
+
+export type CommitOutcome =
+  | { seq: number }
+  /** Not written: these rows changed since the mutation read them; `asOf` is the log sequence they are current to. */
+  | { conflicts: CurrentRow[]; asOf: number };
+
+interface Pending {
+  changes: RowChange[];
+  expected: number[];
+  resolve: (outcome: CommitOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+/** At most this many change records per transaction, so one batch cannot hold the commit lock for long. */
+const MAX_BATCH = 500;
+
+/**
+ * Group commit for the database: change records queued while a transaction runs go together in
+ * the next one (`tp_commit`, one round trip), each still checked on its own. `onCommitted` runs
+ * before any caller's promise resolves, so that memory already holds the outcome when the
+ * caller — or a caller waiting on the same rows — continues.
+ */
+export class CommitQueue {
+  readonly #pool: pg.Pool;
+  readonly #origin: string;
+  readonly #onCommitted: (batch: Array<{ changes: RowChange[]; outcome: CommitOutcome }>, ms: number) => void;
+  #waiting: Pending[] = [];
+  #running: Promise<void> | null = null;
+
+  constructor(
+    pool: pg.Pool,
+    origin: string,
+    onCommitted: (batch: Array<{ changes: RowChange[]; outcome: CommitOutcome }>, ms: number) => void,
+  ) {
+    this.#pool = pool;
+    this.#origin = origin;
+    this.#onCommitted = onCommitted;
+  }
+
+  commit(changes: RowChange[], expected: number[]): Promise<CommitOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ changes, expected, resolve, reject });
+      this.#running ??= this.#drain();
+    });
+  }
+
+  /** Resolves once every queued record has its outcome. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    // One turn of the event loop lets writes issued together share the first transaction.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting.splice(0, MAX_BATCH);
+      const started = performance.now();
+      try {
+        const payload = JSON.stringify(batch.map(({ changes, expected }) => ({ changes, expected })));
+        const { rows } = await this.#pool.query<{ outcomes: CommitOutcome[] }>(
+          'SELECT tp_commit($1, $2::jsonb) AS outcomes',
+          [this.#origin, payload],
+        );
+        const outcomes = rows[0]!.outcomes.map(normalize);
+        this.#onCommitted(
+          batch.map((pending, index) => ({ changes: pending.changes, outcome: outcomes[index]! })),
+          performance.now() - started,
+        );
+        batch.forEach((pending, index) => pending.resolve(outcomes[index]!));
+      } catch (err) {
+        const error = storeErrorOf(err, 'commit');
+        for (const pending of batch) pending.reject(error);
+      }
+    }
+    this.#running = null;
+  }
+}
+
+/** jsonb numbers arrive as numbers; versions are bigints in the table but stay far below 2^53. */
+function normalize(outcome: CommitOutcome): CommitOutcome {
+  if ('seq' in outcome) return { seq: Number(outcome.seq) };
+  return {
+    asOf: Number(outcome.asOf),
+    conflicts: outcome.conflicts.map((row) => ({ ...row, version: Number(row.version) })),
+  };
+}

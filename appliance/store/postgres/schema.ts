@@ -1,0 +1,208 @@
+import type pg from 'pg';
+import type { HistoryName } from '../store.js';
+import { COLLECTIONS, DOCUMENTS_TABLE } from '../state-layout.js';
+
+/** The table holding a collection's rows (`users` → `rows_users`, `payments.invoices` → `rows_payments_invoices`). */
+export function tableOf(logical: string): string {
+  // Unquoted SQL names fold to lower case: refreshTokens is rows_refreshtokens.
+  return logical === DOCUMENTS_TABLE ? 'documents' : `rows_${logical.replaceAll('.', '_')}`.toLowerCase();
+}
+
+/** The append-only table of a history (`closed-sessions` → `history_closed_sessions`). */
+export function historyTableOf(name: HistoryName): string {
+  return `history_${name.replaceAll('-', '_')}`;
+}
+
+export const HISTORY_NAMES: readonly HistoryName[] = [
+  'audit',
+  'accounting',
+  'closed-sessions',
+  'payment-events',
+  'coa',
+];
+
+/** The NOTIFY channel a commit signals; its payload is the last change-log sequence it wrote. */
+export const CHANGE_CHANNEL = 'turnpike_changes';
+
+/** Session advisory lock held while the schema and the state document are migrated. */
+export const MIGRATION_LOCK = 727_0001;
+
+/**
+ * `tp_commit(origin, mutations)`: commits a batch of change records, each with optimistic
+ * concurrency on its rows' versions. A record whose expected versions do not match the stored
+ * ones is not written; the answer carries those rows as they are now so that the writer can
+ * re-run the mutation without another round trip. A row's version is the change-log sequence
+ * of the record that last wrote it (0: absent), so versions only grow, deletions included.
+ *
+ * Why the advisory lock: change-log sequences come from `nextval`, and transactions holding
+ * sequences 10 and 11 may commit in the order 11, 10. A reader catching up "past 10" would then
+ * skip 10 forever. Taking a transaction-level advisory lock before `nextval` makes writers take
+ * sequences one transaction at a time, and the lock is released only after the commit is
+ * visible: whoever sees sequence N sees every committed sequence below it. A rolled-back
+ * transaction leaves a gap, never a late arrival. Writers are serialized, but each appliance
+ * sends its concurrent writes in one batch (one commit), so throughput scales with batch size,
+ * and the version checks run under the same lock, so they see every earlier commit.
+ */
+const COMMIT_FUNCTION = `
+CREATE OR REPLACE FUNCTION tp_table(logical text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN logical = '${DOCUMENTS_TABLE}' THEN 'documents' ELSE lower('rows_' || replace(logical, '.', '_')) END
+$$;
+
+CREATE OR REPLACE FUNCTION tp_commit(p_origin text, p_batch jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  m jsonb;
+  c jsonb;
+  i int;
+  tbl text;
+  cur_version bigint;
+  cur_data jsonb;
+  conflicts jsonb;
+  outcomes jsonb := '[]'::jsonb;
+  s bigint;
+  last_seq bigint := 0;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${MIGRATION_LOCK + 1});
+  FOR m IN SELECT value FROM jsonb_array_elements(p_batch) LOOP
+    conflicts := '[]'::jsonb;
+    FOR i IN 0 .. jsonb_array_length(m->'changes') - 1 LOOP
+      c := m->'changes'->i;
+      EXECUTE format('SELECT version, data FROM %I WHERE id = $1', tp_table(c->>'table'))
+        INTO cur_version, cur_data USING c->>'id';
+      IF coalesce(cur_version, 0) <> (m->'expected'->>i)::bigint THEN
+        conflicts := conflicts || jsonb_build_object(
+          'table', c->'table', 'id', c->'id', 'value', coalesce(cur_data, 'null'::jsonb), 'version', coalesce(cur_version, 0));
+      END IF;
+    END LOOP;
+    IF jsonb_array_length(conflicts) > 0 THEN
+      outcomes := outcomes || jsonb_build_array(jsonb_build_object(
+        'conflicts', conflicts, 'asOf', (SELECT coalesce(max(seq), 0) FROM change_log)));
+      CONTINUE;
+    END IF;
+    s := nextval('change_log_seq_seq');
+    FOR c IN SELECT value FROM jsonb_array_elements(m->'changes') LOOP
+      tbl := tp_table(c->>'table');
+      IF jsonb_typeof(c->'value') = 'null' THEN
+        EXECUTE format('DELETE FROM %I WHERE id = $1', tbl) USING c->>'id';
+      ELSE
+        EXECUTE format('INSERT INTO %I (id, data, version) VALUES ($1, $2, $3) '
+          'ON CONFLICT (id) DO UPDATE SET data = excluded.data, version = excluded.version', tbl)
+          USING c->>'id', c->'value', s;
+      END IF;
+    END LOOP;
+    INSERT INTO change_log (seq, origin, changes) VALUES (s, p_origin, m->'changes');
+    outcomes := outcomes || jsonb_build_array(jsonb_build_object('seq', s));
+    last_seq := s;
+  END LOOP;
+  IF last_seq > 0 THEN
+    PERFORM pg_notify('${CHANGE_CHANNEL}', last_seq::text);
+  END IF;
+  RETURN outcomes;
+END
+$$;
+`;
+
+function historyTable(name: HistoryName): string {
+  const table = historyTableOf(name);
+  return `CREATE TABLE ${table} (
+  seq bigserial PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT now(),
+  data jsonb NOT NULL
+);`;
+}
+
+export interface SchemaMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** Ordered, never edited once released: a change to the schema is a new entry. */
+export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
+  {
+    version: 1,
+    description: 'documents, change log, histories, tp_commit',
+    sql: `
+CREATE TABLE documents (id text PRIMARY KEY, data jsonb NOT NULL, version bigint NOT NULL);
+CREATE TABLE change_log (
+  seq bigserial PRIMARY KEY,
+  origin text NOT NULL,
+  committed_at timestamptz NOT NULL DEFAULT now(),
+  changes jsonb NOT NULL
+);
+-- Everything at or below pruned_through is gone from change_log: a reader behind it reloads all rows.
+CREATE TABLE change_log_horizon (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), pruned_through bigint NOT NULL);
+INSERT INTO change_log_horizon (pruned_through) VALUES (0);
+${HISTORY_NAMES.map(historyTable).join('\n')}
+-- The audit page filters by time and reads newest first (seq); the rest are read in order.
+CREATE INDEX history_audit_at ON history_audit (at);
+${COMMIT_FUNCTION}`,
+  },
+];
+
+export const LATEST_SCHEMA = SCHEMA_MIGRATIONS.at(-1)!.version;
+
+/**
+ * Brings the database's schema up to date: the versioned migrations not yet applied, each in its
+ * own transaction and recorded in `schema_migrations`, then a table for every collection in
+ * state-layout.ts. Callers hold MIGRATION_LOCK so that two appliances starting together do not
+ * both migrate. Returns the versions applied.
+ */
+export async function migrateSchema(client: pg.ClientBase): Promise<number[]> {
+  await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version int PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+  const done = new Set(rows.map((row) => row.version));
+  const newest = Math.max(0, ...done);
+  if (newest > LATEST_SCHEMA) {
+    throw new Error(`the database schema is at version ${newest}, newer than this Turnpike knows (${LATEST_SCHEMA})`);
+  }
+  const applied: number[] = [];
+  for (const migration of SCHEMA_MIGRATIONS) {
+    if (done.has(migration.version)) continue;
+    await inTransaction(client, async () => {
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [
+        migration.version,
+        migration.description,
+      ]);
+    });
+    applied.push(migration.version);
+  }
+  await inTransaction(client, () => ensureCollectionTables(client));
+  return applied;
+}
+
+/**
+ * A table per collection of state-layout.ts. The layout is code: a collection added there gets
+ * its table here, and the rows it held while it was stored as one document move into it.
+ */
+async function ensureCollectionTables(client: pg.ClientBase): Promise<void> {
+  const { rows } = await client.query<{ name: string }>(
+    "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE 'rows\\_%'",
+  );
+  const existing = new Set(rows.map((row) => row.name));
+  for (const collection of COLLECTIONS) {
+    const table = tableOf(collection);
+    if (existing.has(table)) continue;
+    await client.query(`CREATE TABLE ${table} (id text PRIMARY KEY, data jsonb NOT NULL, version bigint NOT NULL)`);
+    await client.query(
+      `INSERT INTO ${table} (id, data, version)
+       SELECT entry.key, entry.value, documents.version FROM documents, jsonb_each(documents.data) AS entry
+       WHERE documents.id = $1 AND jsonb_typeof(documents.data) = 'object'`,
+      [collection],
+    );
+    await client.query('DELETE FROM documents WHERE id = $1', [collection]);
+  }
+}
+
+export async function inTransaction<T>(client: pg.ClientBase, run: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await run();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
