@@ -42,7 +42,12 @@ export function toGrpc<Req, Res>(
   const wrapped = wrappers.reduceRight<Unary<Req, Res>>((next, wrap) => wrap(next), handler);
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const abort = new AbortController();
-    call.on('cancelled', () => abort.abort());
+    // grpc-js also reports 'cancelled' when a finished call's stream closes; an
+    // abort then would only build a DOMException (with its stack) per call.
+    let answered = false;
+    call.on('cancelled', () => {
+      if (!answered) abort.abort();
+    });
     const ctx: CallContext = {
       method,
       metadata: call.metadata,
@@ -51,8 +56,12 @@ export function toGrpc<Req, Res>(
       peer: call.getPeer(),
     };
     wrapped(call.request, ctx).then(
-      (res) => callback(null, res),
+      (res) => {
+        answered = true;
+        callback(null, res);
+      },
       (err: unknown) => {
+        answered = true;
         const e: Partial<ServiceError> = {
           code: statusOf(err),
           details: publicMessageOf(err),
