@@ -3,7 +3,8 @@
 // dist/ (production runs `node dist/…/*.js`, never tsx) and copies beside the
 // compiled modules the files they read at run time through import.meta.url:
 // views and CSS, RADIUS dictionaries, the common-password list. Tests, test
-// harnesses and benches stay out of dist/. `--out DIR` builds elsewhere (the
+// harnesses and benches stay out of dist/: tsconfig.build.json compiles what the
+// two entry points (the turnpike CLI, the provisioner daemon) import. `--out DIR` builds elsewhere (the
 // package and the tests build into their own directories).
 import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, rmSync } from 'node:fs';
@@ -20,7 +21,7 @@ const NOT_ASSETS = /\.(ts|md|proto|ya?ml)$/;
 function assets(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'testing' || entry.name === 'node_modules' ? [] : assets(path);
+    if (entry.isDirectory()) return ['testing', 'fixtures', 'node_modules'].includes(entry.name) ? [] : assets(path);
     return NOT_ASSETS.test(entry.name) ? [] : [path];
   });
 }
