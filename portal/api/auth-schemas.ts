@@ -1,3 +1,4 @@
+import { MAX_PASSWORD_BYTES } from '../../appliance/accounts/password-policy.js';
 import type { Role } from '../../appliance/domain/model.js';
 
 /** Schemas shared by the auth, me and users routes. Inputs refuse unknown fields; outputs list every field. */
@@ -12,8 +13,13 @@ export const errorResponses = {
 } as const;
 
 export const emailInput = { type: 'string', format: 'email', minLength: 3, maxLength: 254 } as const;
-/** Long enough for any passphrase; the policy then applies its own byte limit. */
-export const passwordInput = { type: 'string', minLength: 1, maxLength: 256 } as const;
+/** bcrypt reads 72 bytes: the schema says so, and the policy counts bytes for non-ASCII passwords. */
+export const passwordInput = {
+  type: 'string',
+  minLength: 1,
+  maxLength: MAX_PASSWORD_BYTES,
+  description: `at most ${MAX_PASSWORD_BYTES} bytes in UTF-8`,
+} as const;
 export const displayNameInput = { type: 'string', minLength: 1, maxLength: 80 } as const;
 export const roleInput = { type: 'string', enum: ALL_ROLES } as const;
 export const opaqueTokenInput = { type: 'string', minLength: 16, maxLength: 4096 } as const;

@@ -70,7 +70,7 @@ test('malformed JSON, a wrong content type, an oversized body and unknown fields
       role: 'admin',
     });
     assertErrorShape(unknown, 400, 'TP_ERR_VALIDATION');
-    assert.match(unknown.json().error.message, /additional properties/);
+    assert.match(unknown.json().error.message, /^body: role: not a known field$/);
     assert.equal(Object.keys(h.store.db.users).length, 0, 'nothing was stored');
 
     const badEmail = await postJson(h.app, '/api/v1/auth/register', { email: 'not an email', password: TEST_PASSWORD });

@@ -15,9 +15,14 @@ export const openapi = fp(
         security: [{ bearer: [] }],
       },
       hideUntagged: false,
+      // Security comes from the route's own access rule, never from a hand-written list that can drift:
+      // a public route is anonymous (a bearer token, when sent, is still read), every other needs one.
       transform: ({ schema, url, route }) => {
-        const include = url.startsWith('/api/v1/');
-        return { schema: include ? schema : { ...schema, hide: true }, url, ...(route ? {} : {}) };
+        if (!url.startsWith('/api/v1/')) return { schema: { ...schema, hide: true }, url };
+        const access = (route.config ?? {}) as { public?: boolean; roles?: readonly string[] };
+        const security = access.public ? [] : [{ bearer: [] }];
+        const roles = access.public ? 'anyone' : (access.roles ?? []).join(', ');
+        return { schema: { ...schema, security, 'x-turnpike-roles': roles } as typeof schema, url };
       },
     });
 
