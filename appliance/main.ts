@@ -19,6 +19,7 @@ import { traceStoreUpdates } from './telemetry/store-spans.js';
 import { startTracing } from './telemetry/tracing.js';
 import { Leases } from './leases/leases.js';
 import { Scheduler } from './scheduler.js';
+import { backupBeforeMigration, writeDailyBackup } from './backups/store-backups.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { createServices, type ApplianceServices } from './services.js';
 import { openStore } from './open-store.js';
@@ -108,6 +109,9 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
   const out = options.out ?? (() => undefined);
   const dataDir = resolve(config.dataDir);
   const tracing = startTracing(config.telemetry);
+  // Migrations run as the store opens: first the files as the older version left them are copied.
+  const preMigration = await backupBeforeMigration(dataDir, config.backup, new Date(clock.now()));
+  if (preMigration) logger.info({ backup: preMigration }, 'store files copied before migrating them');
   const store = await openStore({ dir: dataDir }, logger);
   const shutdown = new Shutdown(logger);
   // Added first, so it runs last: the spans of every other step's shutdown are sent too.
@@ -212,6 +216,12 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
 
     scheduler.add({ name: 'expire subscriptions', everyMs: 60_000, run: () => expireDue(store, clock) });
     scheduler.add({ name: 'prune free-tier uses', everyMs: 3_600_000, run: () => pruneFreeTierUses(store, clock) });
+    // Hourly, so a day's backup is taken within an hour of midnight however long the box runs.
+    scheduler.add({
+      name: 'daily backup',
+      everyMs: 3_600_000,
+      run: () => writeDailyBackup(dataDir, store.db, config.backup, new Date(clock.now())),
+    });
     // Stopped first on a clean stop (steps run last first): jobs finish before what they use closes,
     // and their leases pass to the other appliances at once.
     shutdown.add('scheduler', () => scheduler.stop());

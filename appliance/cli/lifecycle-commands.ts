@@ -1,8 +1,9 @@
 import { X509Certificate } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
-import { isTurnpikeError } from '../errors.js';
+import { isTurnpikeError, TurnpikeError } from '../errors.js';
 import { PKI_FILES, rotatePki } from '../pki/pki-store.js';
 import { tlsDirOf } from '../provisioning/create-provisioning.js';
 import { backupStore, restoreStore } from '../store/lowdb-store.js';
@@ -23,7 +24,12 @@ export function runConfigCheck(file: string | undefined, embedded: boolean): { o
 export async function runBackup(loaded: LoadedConfig, args: string[]): Promise<string[]> {
   const [target] = args;
   if (!target) throw new UsageError('usage: turnpike backup FILE');
-  await backupStore(resolve(loaded.config.dataDir), resolve(target));
+  const dir = resolve(loaded.config.dataDir);
+  // Only reads: a missing store is said so, never created empty and backed up as if it held something.
+  if (!existsSync(join(dir, 'db.json'))) {
+    throw new TurnpikeError('TP_ERR_CONFIG', `there is no store in ${dir} to back up; nothing was created`);
+  }
+  await backupStore(dir, resolve(target));
   return [`store backed up to ${resolve(target)}`];
 }
 
@@ -45,6 +51,12 @@ export async function runInit(loaded: LoadedConfig, args: string[], configFile: 
   });
 }
 
+/** What a signal stopped, in one line. */
+export function stoppedLine(signal: string, loaded: LoadedConfig): string {
+  const doors = ['portal', ...(loaded.config.radius.enabled ? ['RADIUS'] : [])].join(', ');
+  return `Turnpike stopped on ${signal}: ${doors} and the store in ${resolve(loaded.config.dataDir)} are closed.`;
+}
+
 /** Runs until SIGINT/SIGTERM, then stops every door and flushes the store. */
 export async function runStart(
   loaded: LoadedConfig,
@@ -58,10 +70,14 @@ export async function runStart(
     out: (line) => process.stdout.write(`${line}\n`),
   });
   await new Promise<void>((resolveStop) => {
-    const stop = (): void => {
+    const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      void appliance.stop().then(resolveStop);
+      void appliance.stop().then(() => {
+        // One line, so a service log shows the stop was asked for and finished.
+        process.stdout.write(`${stoppedLine(signal, loaded)}\n`);
+        resolveStop();
+      });
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

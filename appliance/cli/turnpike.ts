@@ -5,9 +5,10 @@
  * its admin socket), so the store keeps a single writer.
  */
 import { join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { loadConfig, SYSTEM_CONFIG_FILE, type LoadedConfig } from '../config/load-config.js';
-import { isTurnpikeError } from '../errors.js';
+import { backupBeforeMigration } from '../backups/store-backups.js';
+import { isTurnpikeError, TurnpikeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { systemClock } from '../clock.js';
 import { openStore } from '../open-store.js';
@@ -15,8 +16,18 @@ import { storeOwnerPid } from '../store/lowdb-store.js';
 import { createServices } from '../services.js';
 import { sendAdminCommand } from './admin-socket.js';
 import { UsageError, type StoreCommand } from './command.js';
+import { commandHere } from './command-here.js';
 import { STORE_COMMANDS, findStoreCommand } from './store-commands.js';
 import { runBackup, runConfigCheck, runInit, runPkiRotate, runRestore, runStart } from './lifecycle-commands.js';
+
+const USAGE_WIDTH = 30;
+
+/** A usage too long for its column gets a line of its own, so it never runs into its summary. */
+function helpLine(usage: string, summary: string): string {
+  return usage.length < USAGE_WIDTH - 1
+    ? `  ${usage.padEnd(USAGE_WIDTH)}${summary}`
+    : `  ${usage}\n  ${' '.repeat(USAGE_WIDTH)}${summary}`;
+}
 
 const HELP = `turnpike — captive-portal access gateway
 
@@ -31,7 +42,7 @@ Lifecycle:
   pki rotate [--ca] [--jwt]     re-issue the provisioner link's certificates (and CA, call-token key)
 
 State (sent to the running appliance when it runs):
-${STORE_COMMANDS.map((command) => `  ${command.usage.padEnd(30)}${command.summary}`).join('\n')}
+${STORE_COMMANDS.map((command) => helpLine(command.usage, command.summary)).join('\n')}
 
 Options:
   --config FILE   configuration file (else $TURNPIKE_CONFIG, else /etc/turnpike/turnpike.json)
@@ -42,11 +53,32 @@ export function adminSocketPath(loaded: LoadedConfig): string {
   return loaded.config.adminSocket || join(resolve(loaded.config.dataDir), 'admin.sock');
 }
 
-async function runStoreCommand(command: StoreCommand, args: string[], loaded: LoadedConfig): Promise<string[]> {
+/** A store lives in `dir` (its checkpoint, or a write-ahead log not yet checkpointed). */
+function hasStore(dir: string): boolean {
+  return (
+    existsSync(join(dir, 'db.json')) || (existsSync(dir) && readdirSync(dir).some((name) => name.startsWith('wal.')))
+  );
+}
+
+async function runStoreCommand(
+  command: StoreCommand,
+  args: string[],
+  loaded: LoadedConfig,
+  embedded: boolean,
+): Promise<string[]> {
   const dir = resolve(loaded.config.dataDir);
   const owner = await storeOwnerPid(dir);
   // While the appliance runs, even reads go through it: it holds the latest state.
   if (owner !== null && owner !== process.pid) return forward(loaded, [...command.path, ...args]);
+  // A command that only reads never creates a store: an empty one would answer as if all were well.
+  if (!command.mutates && !hasStore(dir)) {
+    throw new TurnpikeError(
+      'TP_ERR_CONFIG',
+      `there is no store in ${dir} (dataDir of ${loaded.source ?? 'the built-in defaults'}); nothing was created. ` +
+        `Set this box up with: ${commandHere({ embedded: false })} init${embedded ? '' : `, or reach the embedded default's ./var store with: ${commandHere({ embedded: true })} ${[...command.path, ...args].join(' ')}`}`,
+    );
+  }
+  await backupBeforeMigration(dir, loaded.config.backup, new Date(systemClock.now()));
   const logger = createLogger({ level: 'warn' });
   const store = await openStore({ dir }, logger);
   try {
@@ -61,6 +93,21 @@ async function forward(loaded: LoadedConfig, argv: string[]): Promise<string[]> 
   const response = await sendAdminCommand(adminSocketPath(loaded), argv);
   if (!response.ok) throw new UsageError(response.error ?? 'the running appliance refused the command');
   return response.lines;
+}
+
+/**
+ * Without `--embedded`, a command needs a configuration (a file, or TURNPIKE_DATA_DIR): the
+ * built-in defaults alone would quietly open a store in /var/lib/turnpike. Says where it looked
+ * and what to run instead.
+ */
+function assertConfigured(loaded: LoadedConfig, embedded: boolean, command: readonly string[]): void {
+  if (embedded || loaded.source !== null || process.env.TURNPIKE_DATA_DIR) return;
+  throw new TurnpikeError(
+    'TP_ERR_CONFIG',
+    `no configuration found: looked for ${SYSTEM_CONFIG_FILE} (name another with --config FILE or TURNPIKE_CONFIG).\n` +
+      `  Set this box up with: ${commandHere({ embedded: false })} init\n` +
+      `  Or use the embedded default's store in ./var (the one npm start runs): ${commandHere({ embedded: true })} ${command.join(' ')}`,
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -97,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const loaded = loadConfig({ file: globals.config, embedded: globals.embedded });
+  assertConfigured(loaded, globals.embedded, rest);
   switch (name) {
     case 'start':
       await runStart(loaded, { embedded: globals.embedded, adminSocket: adminSocketPath(loaded) });
@@ -113,10 +161,16 @@ async function main(argv: string[]): Promise<number> {
     default: {
       const found = findStoreCommand([name, ...args]);
       if (!found) throw new UsageError(`unknown command "${[name, ...args].join(' ')}"; see turnpike help`);
-      print(await runStoreCommand(found.command, found.args, loaded));
+      print(await runStoreCommand(found.command, found.args, loaded, globals.embedded));
       return 0;
     }
   }
+}
+
+/** The store names `turnpike restore` in its corruption message: the command that works here instead. */
+function adviceHere(message: string): string {
+  const here = commandHere({ embedded: process.argv.slice(2).includes('--embedded') });
+  return here === 'turnpike' ? message : message.replaceAll('turnpike restore', `${here} restore`);
 }
 
 main(process.argv.slice(2)).then(
@@ -125,7 +179,9 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof UsageError || isTurnpikeError(err)) {
-      process.stderr.write(`turnpike: ${err.message}\n`);
+      process.stderr.write(
+        `turnpike: ${isTurnpikeError(err, 'TP_ERR_STORE_CORRUPT') ? adviceHere(err.message) : err.message}\n`,
+      );
       process.exitCode = err instanceof UsageError ? 2 : 1;
       return;
     }

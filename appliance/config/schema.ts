@@ -11,6 +11,19 @@ export const configSchema = {
     dataDir: { type: 'string', default: '/var/lib/turnpike', description: 'store, histories, keys' },
     logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     adminSocket: { type: 'string', default: '', description: 'local admin socket; empty = <dataDir>/admin.sock' },
+    backup: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        keep: {
+          type: 'integer',
+          minimum: 1,
+          default: 7,
+          description: 'automatic backups kept in <dataDir>/backups: daily copies, and copies taken before migrations',
+        },
+      },
+    },
     store: {
       type: 'object',
       additionalProperties: false,
@@ -222,6 +235,7 @@ export interface Config {
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   adminSocket: string;
+  backup: { keep: number };
   portal: {
     host: string;
     port: number;
