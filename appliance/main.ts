@@ -22,8 +22,8 @@ import { Scheduler } from './scheduler.js';
 import { backupBeforeMigration, writeDailyBackup } from './backups/store-backups.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { createServices, type ApplianceServices } from './services.js';
-import { openStore } from './open-store.js';
-import type { LowdbStore } from './store/lowdb-store.js';
+import { openConfiguredStore } from './open-store.js';
+import type { Store } from './store/store.js';
 import { listenAdminSocket } from './cli/admin-socket.js';
 import { findStoreCommand } from './cli/store-commands.js';
 import { outboxDirOf } from './mail/mail-port.js';
@@ -62,7 +62,7 @@ export interface RunningAppliance {
   /** The monitoring listener (`/metrics`, `/healthz`, `/readyz`), apart from the guests' port. */
   metricsUrl: string;
   radius: RadiusServer | null;
-  store: LowdbStore;
+  store: Store;
   services: ApplianceServices;
   firstAdmin: { email: string; oneTimePassword: string } | null;
   localNasSecret: string | null;
@@ -112,7 +112,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
   // Migrations run as the store opens: first the files as the older version left them are copied.
   const preMigration = await backupBeforeMigration(dataDir, config.backup, new Date(clock.now()));
   if (preMigration) logger.info({ backup: preMigration }, 'store files copied before migrating them');
-  const store = await openStore({ dir: dataDir }, logger);
+  const store = await openConfiguredStore(config, logger);
   const shutdown = new Shutdown(logger);
   // Added first, so it runs last: the spans of every other step's shutdown are sent too.
   shutdown.add('tracing', () => tracing.shutdown());
@@ -303,7 +303,7 @@ export async function initAppliance(options: InitOptions): Promise<string[]> {
   const { config } = loadConfig({ file: configFile });
   const dataDir = resolve(config.dataDir);
   const logger = createLogger({ level: 'warn' });
-  const store = await openStore({ dir: dataDir }, logger);
+  const store = await openConfiguredStore(config, logger);
   try {
     await loadOrCreateSecrets(dataDir);
     const tlsDir = tlsDirOf({ ...config, dataDir });
