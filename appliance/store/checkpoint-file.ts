@@ -1,8 +1,7 @@
-import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { FILE_MODE } from './durable-file.js';
+import { FILE_MODE, syncDirectory } from './durable-file.js';
 import type { RowIds } from './row-ids.js';
 import { childPath, kindOf } from './state-layout.js';
 
@@ -45,12 +44,7 @@ export async function writeCheckpoint(
   }
   await handle.close();
   await rename(tmp, path);
-  const dir = await open(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await syncDirectory(dirname(path));
 }
 
 async function writeMembers(

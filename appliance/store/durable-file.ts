@@ -57,6 +57,16 @@ export async function writeFileDurably(path: string, contents: string | Uint8Arr
   void dirHandle.close().catch(() => undefined);
 }
 
+/** Makes the names in `dir` durable: a file created or renamed there survives a crash. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads a file, or returns null when it does not exist. */
 export async function readFileIfExists(path: string): Promise<string | null> {
   try {

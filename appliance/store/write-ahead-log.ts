@@ -1,9 +1,8 @@
-import { constants } from 'node:fs';
 import { open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TurnpikeError } from '../errors.js';
 import { isChangeRecord, type ChangeRecord, type RowChange } from './change-record.js';
-import { FILE_MODE } from './durable-file.js';
+import { FILE_MODE, syncDirectory } from './durable-file.js';
 import { GroupCommit } from './group-commit.js';
 
 const SEGMENT = /^wal\.(\d{16})\.jsonl$/;
@@ -189,12 +188,7 @@ export class WriteAheadLog {
     if (stale >= 0) this.#closed.splice(stale, 1);
     const handle = await open(path, 'w', FILE_MODE);
     // The new file's name must be durable before any line in it is acknowledged.
-    const dir = await open(this.#dir, constants.O_RDONLY | constants.O_DIRECTORY);
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await syncDirectory(this.#dir);
     const segment = { path, lastSeq: firstSeq - 1 };
     this.#handle = handle;
     this.#current = segment;
