@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Db, Session } from '../domain/model.js';
 import { csvCell, csvLine } from './csv.js';
+import { CollectionSnapshots } from './collection-snapshots.js';
 import { searchLiveSessions } from './live-sessions.js';
 
 function dbWith(count: number): Db {
@@ -43,20 +44,21 @@ function dbWith(count: number): Db {
 
 test('live sessions come newest first, 50 a page, and a search narrows them by voucher, MAC, IP or NAS', () => {
   const db = dbWith(120);
-  const first = searchLiveSessions(db, {}, 0);
+  const snapshots = new CollectionSnapshots({ db, onChange: () => undefined });
+  const first = searchLiveSessions(db, snapshots, {}, 0);
   assert.equal(first.total, 120);
   assert.equal(first.pages, 3);
   assert.equal(first.items.length, 50);
   assert.equal(first.items[0]!.id, 's0119');
-  const last = searchLiveSessions(db, { page: 3 }, 0);
+  const last = searchLiveSessions(db, snapshots, { page: 3 }, 0);
   assert.equal(last.items.length, 20);
-  assert.equal(searchLiveSessions(db, { page: 99 }, 0).page, 3, 'a page past the end shows the last');
-  assert.equal(searchLiveSessions(db, { q: 'code7' }, 0).total, 11, 'CODE7, CODE70–79');
-  assert.equal(searchLiveSessions(db, { q: '02:00:00:00:01:05' }, 0).items[0]!.id, 's0105');
-  assert.equal(searchLiveSessions(db, { q: '10.0.0.42' }, 0).total, 1);
-  assert.equal(searchLiveSessions(db, { q: 'LOBBY' }, 0).total, 60);
+  assert.equal(searchLiveSessions(db, snapshots, { page: 99 }, 0).page, 3, 'a page past the end shows the last');
+  assert.equal(searchLiveSessions(db, snapshots, { q: 'code7' }, 0).total, 11, 'CODE7, CODE70–79');
+  assert.equal(searchLiveSessions(db, snapshots, { q: '02:00:00:00:01:05' }, 0).items[0]!.id, 's0105');
+  assert.equal(searchLiveSessions(db, snapshots, { q: '10.0.0.42' }, 0).total, 1);
+  assert.equal(searchLiveSessions(db, snapshots, { q: 'LOBBY' }, 0).total, 60);
   assert.equal(
-    searchLiveSessions(db, { nasId: 'n1', q: 'code1' }, 0).total,
+    searchLiveSessions(db, snapshots, { nasId: 'n1', q: 'code1' }, 0).total,
     15,
     'even ones of CODE1, CODE10–19, CODE100–119',
   );

@@ -16,10 +16,3 @@ export function pageOf<T>(all: readonly T[], page: number, perPage = PER_PAGE): 
   const start = (current - 1) * perPage;
   return { items: all.slice(start, start + perPage), total: all.length, page: current, pages, perPage };
 }
-
-/** Case-insensitive containment over a record's searchable texts; an empty query matches all. */
-export function matchesQuery(query: string, texts: ReadonlyArray<string | null | undefined>): boolean {
-  const wanted = query.trim().toLowerCase();
-  if (wanted === '') return true;
-  return texts.some((text) => typeof text === 'string' && text.toLowerCase().includes(wanted));
-}

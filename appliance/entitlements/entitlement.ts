@@ -23,12 +23,23 @@ export function ownerKeyOf(subscription: Pick<Subscription, 'userId' | 'voucherC
   return `voucher:${subscription.voucherCode ?? ''}`;
 }
 
+/** Time and data left of a subscription (null = no limit): the one rule every door reads. */
+export function remainingOf(
+  plan: Pick<Plan, 'quotaBytes'>,
+  subscription: Pick<Subscription, 'endsAt' | 'bytesUsed'>,
+  now: number,
+): { secondsLeft: number | null; bytesLeft: number | null } {
+  return {
+    secondsLeft: subscription.endsAt === null ? null : Math.max(0, Math.floor((subscription.endsAt - now) / 1000)),
+    bytesLeft: plan.quotaBytes === null ? null : Math.max(0, plan.quotaBytes - subscription.bytesUsed),
+  };
+}
+
 export function entitlementOf(db: Readonly<Db>, subscription: Subscription, now: number): Entitlement | null {
   const plan = db.plans[subscription.planId];
   if (!plan) return null;
   const ownerKey = ownerKeyOf(subscription);
-  const secondsLeft = subscription.endsAt === null ? null : Math.max(0, Math.floor((subscription.endsAt - now) / 1000));
-  const bytesLeft = plan.quotaBytes === null ? null : Math.max(0, plan.quotaBytes - subscription.bytesUsed);
+  const { secondsLeft, bytesLeft } = remainingOf(plan, subscription, now);
   const liveSessions = Object.values(db.sessions).filter((session) => session.ownerKey === ownerKey).length;
   return { subscription, plan, ownerKey, secondsLeft, bytesLeft, liveSessions };
 }

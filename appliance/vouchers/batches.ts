@@ -81,9 +81,13 @@ export interface BatchSummary extends VoucherBatch {
   revoked: number;
 }
 
-export function listVoucherBatches(db: Readonly<Db>): BatchSummary[] {
+/** `vouchers`: all of `db.vouchers`, when the caller already holds them as an array. */
+export function listVoucherBatches(
+  db: Readonly<Db>,
+  vouchers: readonly Voucher[] = Object.values(db.vouchers),
+): BatchSummary[] {
   const stats = new Map<string, { used: number; revoked: number }>();
-  for (const voucher of Object.values(db.vouchers)) {
+  for (const voucher of vouchers) {
     const entry = stats.get(voucher.batchId) ?? { used: 0, revoked: 0 };
     if (voucher.uses > 0) entry.used += 1;
     if (voucher.revokedAt !== null) entry.revoked += 1;
@@ -98,10 +102,14 @@ export function listVoucherBatches(db: Readonly<Db>): BatchSummary[] {
     }));
 }
 
-export function vouchersOfBatch(db: Readonly<Db>, batchId: string): Array<Voucher & { printed: string }> {
+export function vouchersOfBatch(
+  db: Readonly<Db>,
+  batchId: string,
+  vouchers: readonly Voucher[] = Object.values(db.vouchers),
+): Array<Voucher & { printed: string }> {
   const batch = db.voucherBatches[batchId];
   if (!batch) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no voucher batch ${batchId}`);
-  return Object.values(db.vouchers)
+  return vouchers
     .filter((v) => v.batchId === batchId)
     .sort((a, b) => a.code.localeCompare(b.code))
     .map((v) => ({ ...v, printed: formatCode(v.code, batch.prefix) }));

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
 import type { Clock } from '../../appliance/clock.js';
 import type { Config } from '../../appliance/config/schema.js';
+import { CollectionSnapshots } from '../../appliance/console/collection-snapshots.js';
 import { createSystemHealth, type SystemHealthReader } from '../../appliance/console/system-health.js';
 import type { Logger } from '../../appliance/logger.js';
 import type { Store } from '../../appliance/store/store.js';
@@ -35,7 +36,7 @@ export interface AdminConsoleDeps {
  * error pages and idle-timeout hook), the same access control and CSRF as every other route.
  */
 export async function adminConsole(app: FastifyInstance, options: AdminConsoleDeps): Promise<void> {
-  const deps = { ...options, renderer: new AdminRenderer() };
+  const deps = { ...options, renderer: new AdminRenderer(), snapshots: new CollectionSnapshots(options.store) };
   const health =
     options.health ??
     createSystemHealth({ dataDir: options.config.dataDir, clock: options.clock, logger: options.logger });

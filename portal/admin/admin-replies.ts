@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
 import type { Clock } from '../../appliance/clock.js';
 import type { Config } from '../../appliance/config/schema.js';
+import type { CollectionSnapshots } from '../../appliance/console/collection-snapshots.js';
 import type { Role } from '../../appliance/domain/model.js';
 import { ERRORS } from '../../appliance/errors.js';
 import type { Store } from '../../appliance/store/store.js';
@@ -19,6 +20,8 @@ export interface AdminPagesDeps {
   config: Config;
   accounts: AccountService;
   renderer: AdminRenderer;
+  /** The listed collections as arrays, rebuilt only after a write to them. */
+  snapshots: CollectionSnapshots;
 }
 
 /** The console's sections, each with the roles it admits: the nav shows a staff member only theirs. */

@@ -12,7 +12,7 @@ export function dashboardPage(
 ): void {
   app.get('/admin', pageRoute(STAFF), async (request, reply) => {
     const t = replies.t(request, reply);
-    const figures = dashboardFigures(deps.store.db, deps.clock.now());
+    const figures = dashboardFigures(deps.store.db, deps.snapshots, deps.clock.now());
     const health = await deps.health.current();
     return replies.page(request, reply, 'dashboard', t.dashboard, { figures, health });
   });

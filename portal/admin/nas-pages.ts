@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createAuditTrail } from '../../appliance/accounts/audit.js';
-import { dashboardFigures } from '../../appliance/console/dashboard-figures.js';
+import { nasRows } from '../../appliance/console/dashboard-figures.js';
 import type { Dialect } from '../../appliance/domain/model.js';
 import type { Logger } from '../../appliance/logger.js';
 import { addNasClient, DIALECTS, removeNasClient } from '../../appliance/nas/nas-clients.js';
@@ -22,7 +22,7 @@ export function nasPages(app: FastifyInstance, deps: AdminPagesDeps & { logger: 
     options: { notice?: string; error?: string; secret?: string; form?: Record<string, string> } = {},
   ) {
     const t = replies.t(request, reply);
-    const clients = dashboardFigures(store.db, clock.now()).nas.map((row) => ({
+    const clients = nasRows(store.db, deps.snapshots).map((row) => ({
       ...row,
       ...store.db.nasClients[row.id]!,
       secret: undefined,

@@ -19,7 +19,7 @@ export function peoplePages(app: FastifyInstance, deps: AdminPagesDeps, replies:
     const query = request.query as Record<string, unknown>;
     const role = queryText(query.role, 10);
     const filter = { q: queryText(query.q, 100), role: isRole(role) ? role : '' };
-    const result = searchPeople(store.db, {
+    const result = searchPeople(deps.snapshots, {
       q: filter.q,
       ...(isRole(role) ? { role } : {}),
       page: queryPage(query.page),
@@ -33,7 +33,7 @@ export function peoplePages(app: FastifyInstance, deps: AdminPagesDeps, replies:
     reply: Parameters<AdminReplies['page']>[1],
     notice: string | null,
   ) {
-    const person = personOverview(store.db, (request.params as { id: string }).id, clock.now());
+    const person = personOverview(store.db, deps.snapshots, (request.params as { id: string }).id, clock.now());
     if (!person) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such user');
     const isAdmin = request.principal!.role === 'admin';
     return replies.page(request, reply, 'person', person.user.email, { person, isAdmin, roles: ROLES }, { notice });

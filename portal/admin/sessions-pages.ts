@@ -25,7 +25,12 @@ export function sessionsPages(
     const t = replies.t(request, reply);
     const query = request.query as Record<string, unknown>;
     const filter = { q: queryText(query.q, 100), nasId: queryText(query.nas, 64) };
-    const result = searchLiveSessions(store.db, { ...filter, page: queryPage(query.page) }, clock.now());
+    const result = searchLiveSessions(
+      store.db,
+      deps.snapshots,
+      { ...filter, page: queryPage(query.page) },
+      clock.now(),
+    );
     const nasClients = Object.values(store.db.nasClients).map((nas) => ({ id: nas.id, name: nas.name }));
     const pager = pagerOf('/admin/sessions', { q: filter.q, nas: filter.nasId }, result);
     return replies.page(request, reply, 'sessions', t.sessions, { result, filter, nasClients, pager });

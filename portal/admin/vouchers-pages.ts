@@ -15,6 +15,8 @@ import {
 } from '../../appliance/vouchers/index.js';
 import { ADMIN, STAFF } from '../api/auth-schemas.js';
 import { field, type FormBody } from '../pages/guest-forms.js';
+import { pageOf } from '../../appliance/console/paging.js';
+import { pagerOf, queryPage } from './query.js';
 import { formRoute, pageRoute, type AdminPagesDeps, type AdminReplies } from './admin-replies.js';
 
 type Request = Parameters<AdminReplies['page']>[0];
@@ -27,19 +29,30 @@ export function vouchersPages(app: FastifyInstance, deps: AdminPagesDeps & { log
 
   function listPage(request: Request, reply: Reply, options: { notice?: string; error?: string } = {}) {
     const t = replies.t(request, reply);
+    const batches = pageOf(
+      listVoucherBatches(store.db, deps.snapshots.list('vouchers')),
+      queryPage((request.query as Record<string, unknown>).page),
+    );
     return replies.page(
       request,
       reply,
       'vouchers',
       t.vouchers,
-      { batches: listVoucherBatches(store.db), plans: listPlans(store.db), maxBatch: MAX_BATCH_SIZE },
+      {
+        batches: batches.items,
+        pager: pagerOf('/admin/vouchers', {}, batches),
+        plans: listPlans(store.db),
+        maxBatch: MAX_BATCH_SIZE,
+      },
       options,
     );
   }
 
   function batchPage(request: Request, reply: Reply, id: string, notice: string | null = null) {
     const t = replies.t(request, reply);
-    const batch = listVoucherBatches(store.db).find((candidate) => candidate.id === id);
+    const batch = listVoucherBatches(store.db, deps.snapshots.list('vouchers')).find(
+      (candidate) => candidate.id === id,
+    );
     if (!batch) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such voucher batch');
     const isAdmin = request.principal!.role === 'admin';
     return replies.page(
@@ -47,7 +60,7 @@ export function vouchersPages(app: FastifyInstance, deps: AdminPagesDeps & { log
       reply,
       'batch',
       `${t.batch}: ${batch.planName}`,
-      { batch, vouchers: vouchersOfBatch(store.db, id), isAdmin },
+      { batch, vouchers: vouchersOfBatch(store.db, id, deps.snapshots.list('vouchers')), isAdmin },
       { notice },
     );
   }
@@ -91,11 +104,13 @@ export function vouchersPages(app: FastifyInstance, deps: AdminPagesDeps & { log
 
   app.get('/admin/vouchers/:id/csv', pageRoute(STAFF), async (request, reply) => {
     const id = (request.params as { id: string }).id;
-    const batch = listVoucherBatches(store.db).find((candidate) => candidate.id === id);
+    const batch = listVoucherBatches(store.db, deps.snapshots.list('vouchers')).find(
+      (candidate) => candidate.id === id,
+    );
     if (!batch) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such voucher batch');
     let csv = csvLine(['code', 'plan', 'uses', 'first_used_at', 'revoked_at', 'valid_until', 'note']);
     const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
-    for (const voucher of vouchersOfBatch(store.db, id)) {
+    for (const voucher of vouchersOfBatch(store.db, id, deps.snapshots.list('vouchers'))) {
       csv += csvLine([
         voucher.printed,
         batch.planName,
