@@ -11,7 +11,7 @@ import { backupBeforeMigration } from '../backups/store-backups.js';
 import { isTurnpikeError, TurnpikeError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { systemClock } from '../clock.js';
-import { openStore } from '../open-store.js';
+import { openConfiguredStore } from '../open-store.js';
 import { storeOwnerPid } from '../store/lowdb-store.js';
 import { createServices } from '../services.js';
 import { sendAdminCommand } from './admin-socket.js';
@@ -19,6 +19,7 @@ import { UsageError, type StoreCommand } from './command.js';
 import { commandHere } from './command-here.js';
 import { STORE_COMMANDS, findStoreCommand } from './store-commands.js';
 import { runBackup, runConfigCheck, runInit, runPkiRotate, runRestore, runStart } from './lifecycle-commands.js';
+import { DB_USAGE, runDb } from './db-commands.js';
 
 const USAGE_WIDTH = 30;
 
@@ -40,6 +41,10 @@ Lifecycle:
   backup FILE                   write a consistent copy of the store to FILE
   restore FILE                  replace the store with FILE (appliance stopped)
   pki rotate [--ca] [--jwt]     re-issue the provisioner link's certificates (and CA, call-token key)
+
+Database:
+${DB_USAGE.map(([usage, summary]) => helpLine(usage, summary)).join('\n')}
+  (STORE: the configured one, or --driver lowdb --data-dir DIR, or --driver postgres --url URL)
 
 State (sent to the running appliance when it runs):
 ${STORE_COMMANDS.map((command) => helpLine(command.usage, command.summary)).join('\n')}
@@ -70,17 +75,19 @@ async function runStoreCommand(
   const owner = await storeOwnerPid(dir);
   // While the appliance runs, even reads go through it: it holds the latest state.
   if (owner !== null && owner !== process.pid) return forward(loaded, [...command.path, ...args]);
+  // PostgreSQL takes several writers: the command writes there itself, appliances running or not.
+  const postgres = loaded.config.store.driver === 'postgres';
   // A command that only reads never creates a store: an empty one would answer as if all were well.
-  if (!command.mutates && !hasStore(dir)) {
+  if (!postgres && !command.mutates && !hasStore(dir)) {
     throw new TurnpikeError(
       'TP_ERR_CONFIG',
       `there is no store in ${dir} (dataDir of ${loaded.source ?? 'the built-in defaults'}); nothing was created. ` +
         `Set this box up with: ${commandHere({ embedded: false })} init${embedded ? '' : `, or reach the embedded default's ./var store with: ${commandHere({ embedded: true })} ${[...command.path, ...args].join(' ')}`}`,
     );
   }
-  await backupBeforeMigration(dir, loaded.config.backup, new Date(systemClock.now()));
+  if (!postgres) await backupBeforeMigration(dir, loaded.config.backup, new Date(systemClock.now()));
   const logger = createLogger({ level: 'warn' });
-  const store = await openStore({ dir }, logger);
+  const store = await openConfiguredStore(loaded.config, logger);
   try {
     const services = await createServices({ config: loaded.config, store, clock: systemClock, logger });
     return await command.run({ config: loaded.config, store, clock: systemClock, logger, services }, args);
@@ -157,6 +164,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'pki':
       print(await runPkiRotate(loaded, args));
+      return 0;
+    case 'db':
+      print(await runDb(loaded, args));
       return 0;
     default: {
       const found = findStoreCommand([name, ...args]);

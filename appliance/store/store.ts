@@ -4,6 +4,14 @@ import type { ChangeRecord } from './change-record.js';
 /** Histories that grow without bound and therefore stay out of current state. */
 export type HistoryName = 'audit' | 'accounting' | 'closed-sessions' | 'payment-events' | 'coa';
 
+export const HISTORY_NAMES: readonly HistoryName[] = [
+  'audit',
+  'accounting',
+  'closed-sessions',
+  'payment-events',
+  'coa',
+];
+
 /**
  * A history: records appended for good, read back in order. `append` resolves once the record
  * is durable. The embedded driver keeps rotated JSON-lines files, PostgreSQL a table.

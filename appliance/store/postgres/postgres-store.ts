@@ -5,7 +5,8 @@ import type { Db } from '../../domain/model.js';
 import { applyChanges, type ChangeRecord, type RowChange } from '../change-record.js';
 import { LATEST_SCHEMA_VERSION, migrate, MigrationError } from '../migrations.js';
 import { stageMutation } from '../staged-mutation.js';
-import { childPath, COLLECTIONS, kindOf, setValueAt, valueAt } from '../state-layout.js';
+import { replaceState } from '../replace-state.js';
+import { COLLECTIONS, kindOf, setValueAt, valueAt } from '../state-layout.js';
 import type { History, HistoryName, Store, StoreWriteStats } from '../store.js';
 import { ChangeFeed } from './change-feed.js';
 import { CommitQueue, type CommitOutcome, type CurrentRow } from './commit-queue.js';
@@ -366,7 +367,7 @@ export class PostgresStore implements Store {
       if (err instanceof MigrationError) throw new TurnpikeError('TP_ERR_STORE_CORRUPT', err.message);
       throw err;
     }
-    await this.update((draft) => assignTree(draft as unknown as Record<string, unknown>, migrated, ''));
+    await this.update((draft) => replaceState(draft, migrated));
   }
 
   /** Every collection is a record in memory, empty ones included, as the appliance reads them. */
@@ -393,18 +394,4 @@ function valueAtPath(state: Record<string, unknown>, path: string): unknown {
   let value: unknown = state;
   for (const key of path.split('.')) value = (value as Record<string, unknown> | undefined)?.[key];
   return value ?? null;
-}
-
-/** Makes `draft` (a staged view) hold `next`, key by key, descending into namespaces. */
-function assignTree(draft: Record<string, unknown>, next: Record<string, unknown>, path: string): void {
-  for (const key of new Set([...Object.keys(draft), ...Object.keys(next)])) {
-    const child = childPath(path, key);
-    if (kindOf(child) === 'namespace') {
-      assignTree(draft[key] as Record<string, unknown>, (next[key] ?? {}) as Record<string, unknown>, child);
-    } else if (!Object.hasOwn(next, key)) {
-      delete draft[key];
-    } else {
-      draft[key] = next[key];
-    }
-  }
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { HistoryName } from '../store.js';
+import { HISTORY_NAMES, type HistoryName } from '../store.js';
 import { COLLECTIONS, DOCUMENTS_TABLE } from '../state-layout.js';
 
 /** The table holding a collection's rows (`users` → `rows_users`, `payments.invoices` → `rows_payments_invoices`). */
@@ -12,14 +12,6 @@ export function tableOf(logical: string): string {
 export function historyTableOf(name: HistoryName): string {
   return `history_${name.replaceAll('-', '_')}`;
 }
-
-export const HISTORY_NAMES: readonly HistoryName[] = [
-  'audit',
-  'accounting',
-  'closed-sessions',
-  'payment-events',
-  'coa',
-];
 
 /** The NOTIFY channel a commit signals; its payload is the last change-log sequence it wrote. */
 export const CHANGE_CHANNEL = 'turnpike_changes';
