@@ -45,7 +45,7 @@ test('the front desk (operator) creates, lists and prints a batch; only an admin
   assert.match(sheet.body, /@media print/);
   assert.match(sheet.body, /Day pass &lt;b&gt;/);
   assert.ok(!sheet.body.includes('<script>alert'), 'venue text is escaped');
-  assert.match(sheet.body, /24 h, 5\.0 GB/);
+  assert.match(sheet.body, /1 day, 5\.0 GB/);
 
   const byOperator = await h.app.inject({
     method: 'POST',

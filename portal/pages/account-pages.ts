@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forgetDevice } from '../../appliance/devices/devices.js';
 import { listSshKeys, MAX_PUBLIC_KEY_LINE_LENGTH, MAX_SSH_KEYS_PER_USER } from '../../appliance/accounts/ssh-keys.js';
 import { httpStatusOf, isTurnpikeError, TurnpikeError } from '../../appliance/errors.js';
+import type { Db } from '../../appliance/domain/model.js';
 import type { PaymentStatus } from '../../appliance/payments/model.js';
 import type { Store } from '../../appliance/store/store.js';
 import { format, type Messages } from '../i18n/messages.js';
@@ -66,10 +67,23 @@ export function billingOf(store: Store, context: GuestContext) {
   };
 }
 
-/** The user's keys for the page, or null when the SSH key forms are not wired (or nobody is signed in). */
+/** Whether any of the user's plans, running or not, carries SSH: only then do keys mean anything to them. */
+function hasSshPlan(db: Readonly<Db>, userId: string): boolean {
+  for (const subscription of Object.values(db.subscriptions)) {
+    if (subscription.userId === userId && db.plans[subscription.planId]?.services.includes('ssh')) return true;
+  }
+  return false;
+}
+
+/**
+ * The user's keys for the page, or null when there is nothing to show: the SSH key forms are not
+ * wired, nobody is signed in, or the guest has no plan with SSH and no key left from one.
+ */
 function sshKeysOf(deps: GuestPagesDeps, context: GuestContext) {
   if (!deps.accounts?.sshKeys || !context.userId || !deps.store.db.users[context.userId]) return null;
-  return listSshKeys(deps.store.db, context.userId).map((key) => ({
+  const keys = listSshKeys(deps.store.db, context.userId);
+  if (keys.length === 0 && !hasSshPlan(deps.store.db, context.userId)) return null;
+  return keys.map((key) => ({
     id: key.id,
     type: key.type,
     comment: key.comment,

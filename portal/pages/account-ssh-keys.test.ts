@@ -1,14 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_SSH_KEYS_PER_USER } from '../../appliance/accounts/ssh-keys.js';
+import { createPlan } from '../../appliance/plans/plans.js';
+import { grantIn } from '../../appliance/subscriptions/subscriptions.js';
 import { dsaKeyLine, ed25519KeyLine } from '../../appliance/testing/ssh-public-keys.js';
 import { FormClient } from '../testing/form-client.js';
 import { startGuestPortal } from '../testing/guest-portal-harness.js';
 
+/** A signed-in guest who bought a plan with SSH access (keys mean nothing to anyone else). */
 async function signedInBrowser(t: Parameters<typeof startGuestPortal>[0], lang = 'en') {
   const h = await startGuestPortal(t);
   const token = await h.tokenFor('guest');
   const userId = Object.values(h.store.db.users).find((user) => user.role === 'guest')!.id;
+  const plan = await createPlan(h.store, h.clock, {
+    name: 'Shell week',
+    durationSeconds: 7 * 86_400,
+    services: ['internet', 'ssh'],
+  });
+  await h.store.update((db) => {
+    grantIn(db, h.clock.now(), { userId, voucherCode: null, plan, source: 'staff-grant', sourceRef: null });
+  });
   const browser = new FormClient(h.app, { headers: { 'accept-language': lang } });
   browser.cookies.set('tp_access', token);
   return { h, browser, userId };

@@ -1,4 +1,5 @@
 import type { Plan } from '../../appliance/domain/model.js';
+import { durationParts } from '../../appliance/plans/plan-duration.js';
 import { format, type Language, type Messages } from '../i18n/messages.js';
 
 const money = new Map<string, Intl.NumberFormat>();
@@ -15,13 +16,10 @@ function moneyFormat(lang: Language, currency: string): Intl.NumberFormat {
 
 export function formatDuration(seconds: number | null, t: Messages): string {
   if (seconds === null) return t.unlimited;
-  if (seconds < 3600) return `${Math.max(0, Math.ceil(seconds / 60))} ${t.minutes}`;
-  if (seconds < 2 * 86_400) {
-    const hours = Math.floor(seconds / 3600);
-    const minutes = Math.floor((seconds % 3600) / 60);
-    return minutes > 0 ? `${hours} ${t.hours} ${minutes} ${t.minutes}` : `${hours} ${t.hours}`;
-  }
-  return `${Math.round(seconds / 86_400)} ${t.days}`;
+  const words = { day: t.days, hour: t.hours, minute: t.minutes };
+  return durationParts(seconds)
+    .map(({ amount, unit }) => `${amount} ${unit === 'day' && amount === 1 ? t.day : words[unit]}`)
+    .join(' ');
 }
 
 export function formatBytes(bytes: number | null, t: Messages): string {

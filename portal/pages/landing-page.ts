@@ -68,6 +68,18 @@ export function landingPage(app: FastifyInstance, deps: GuestPagesDeps, pages: P
     return landing(reply, context, null);
   });
 
+  // The terms on a page of their own, so the checkbox that accepts them can link to them.
+  app.get('/portal/terms', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
+    const context = readContext(deps, request, reply);
+    return pages.page(reply, context, 'message', context.t.terms, {
+      heading: context.t.terms,
+      message: termsOf(deps, context.lang),
+      isError: false,
+      continueUrl: null,
+      action: null,
+    });
+  });
+
   app.post(
     '/portal/connect',
     { config: { public: true }, schema: { hide: true, ...formSchema }, preHandler: app.csrfProtection },

@@ -324,6 +324,13 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
     return ledger.get('customer', id);
   });
 
+  /** As Stripe does: the session's email, else the email of the customer the session was made for. */
+  const checkoutEmail = (session: StripeObject): string => {
+    if (typeof session.customer_email === 'string') return session.customer_email;
+    const customer = typeof session.customer === 'string' ? ledger.find('customer', session.customer) : null;
+    return typeof customer?.email === 'string' ? customer.email : '';
+  };
+
   // The hosted checkout page the guest's browser is sent to.
   app.get('/c/pay/:id', async (request, reply) => {
     const id = (request.params as { id: string }).id;
@@ -339,7 +346,7 @@ export async function startStripeFake(options: StripeFakeOptions): Promise<Strip
         session,
         lineItems: checkout.sessionLineItems(id),
         error: null,
-        email: String(session.customer_email ?? ''),
+        email: checkoutEmail(session),
       }),
     );
   });

@@ -1,4 +1,5 @@
 import { seedDemoCatalogue } from '../../plans/demo-catalogue.js';
+import { durationParts } from '../../plans/plan-duration.js';
 import { archivePlan, listPlans, requirePlan } from '../../plans/plans.js';
 import { UsageError, type StoreCommand } from '../command.js';
 
@@ -6,11 +7,14 @@ function money(minor: number, currency: string): string {
   return minor === 0 ? 'free' : `${(minor / 100).toFixed(2)} ${currency}`;
 }
 
+const UNIT = { hour: 'h', minute: 'min' } as const;
+
+/** The same units as the portal's plan cards, in English. */
 function span(seconds: number | null): string {
   if (seconds === null) return 'no time limit';
-  if (seconds % 86_400 === 0) return `${seconds / 86_400} d`;
-  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
-  return `${Math.round(seconds / 60)} min`;
+  return durationParts(seconds)
+    .map(({ amount, unit }) => `${amount} ${unit === 'day' ? (amount === 1 ? 'day' : 'days') : UNIT[unit]}`)
+    .join(' ');
 }
 
 const listPlan: StoreCommand = {
