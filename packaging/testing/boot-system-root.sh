@@ -21,6 +21,7 @@
 # The caller finds systemd as the only child of this script's unshare, runs
 # commands in it with `nsenter --target PID --all`, and ends it with SIGKILL to
 # that PID (the kernel ends the namespace; nothing is unmounted on the host).
+# If the caller dies first, the root goes with it.
 set -euo pipefail
 
 die() {
@@ -39,8 +40,10 @@ if [ "${1:-}" != --inside ]; then
   cgroup="$cgroot/turnpike-test-$(basename "$scratch")"
   mkdir -p "$cgroup"
   echo $$ >"$cgroup/cgroup.procs"
-  exec unshare --mount --propagation private --pid --fork --mount-proc --net --uts --ipc --cgroup \
-    "$0" --inside "$@"
+  # If the caller dies without ending the root, the root dies with it: unshare
+  # gets SIGKILL when its parent goes, and takes its child (systemd) along.
+  exec setpriv --pdeathsig KILL -- unshare --kill-child=SIGKILL --mount --propagation private --pid --fork \
+    --mount-proc --net --uts --ipc --cgroup "$0" --inside "$@"
 fi
 shift
 scratch="$1"
@@ -99,7 +102,7 @@ systemctl --root="$root" --quiet mask \
   systemd-pcrphase-sysinit.service systemd-timesyncd.service systemd-journald-audit.socket \
   systemd-remount-fs.service systemd-fsck-root.service sys-kernel-config.mount sys-kernel-debug.mount \
   sys-kernel-tracing.mount sys-fs-fuse-connections.mount dev-hugepages.mount apt-daily.timer \
-  apt-daily-upgrade.timer
+  apt-daily-upgrade.timer modprobe@.service
 systemctl --root="$root" --quiet set-default multi-user.target
 # The host's SysV scripts (started through the generator) are the host's services too.
 mkdir -p "$root/etc/systemd/system-generators"

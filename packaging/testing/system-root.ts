@@ -74,11 +74,29 @@ export class SystemRoot {
     }
     const root = new SystemRoot(boot, scratch, marker, pid);
     root.#bootLog = log;
-    const state = await root.exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: 120_000 });
-    if (!/^(running|degraded)/.test(state.stdout)) {
-      throw new Error(`systemd did not finish booting: ${state.stdout}${state.stderr}${root.#bootLog}`);
+    try {
+      await root.#booted();
+    } catch (err) {
+      await root.close().catch(() => undefined);
+      throw err;
     }
     return root;
+  }
+
+  /** Until the manager answers (`offline` before its bus is up), then until the boot job is done. */
+  async #booted(): Promise<void> {
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const state = await this.exec(['systemctl', 'is-system-running', '--wait'], { timeoutMs: 300_000 });
+      if (/^(running|degraded)/.test(state.stdout)) return;
+      if (Date.now() > deadline) {
+        const failed = await this.exec(['systemctl', '--failed', '--no-pager']);
+        throw new Error(
+          `systemd did not finish booting: ${state.stdout}${state.stderr}${failed.stdout}${this.#bootLog}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 
   /** The host's PID of the booted systemd. */
