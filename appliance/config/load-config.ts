@@ -93,7 +93,7 @@ interface SchemaNode {
   properties?: Record<string, SchemaNode>;
 }
 
-function envName(path: string[]): string {
+export function envName(path: string[]): string {
   return `TURNPIKE_${path.map((part) => part.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}`;
 }
 
