@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { addNasClient } from '../../appliance/nas/nas-clients.js';
+import { createPlan } from '../../appliance/plans/plans.js';
+import { grantSubscription } from '../../appliance/subscriptions/subscriptions.js';
+import { createVoucherBatch } from '../../appliance/vouchers/batches.js';
 import { totpCode } from '../../appliance/accounts/totp.js';
 import { requireSystem } from '../../appliance/testing/system-tools.js';
 import { startAuthHarness, type AuthHarness } from '../auth/auth-test-harness.js';
@@ -125,4 +130,95 @@ test('in Chromium without JavaScript: the first admin sets up the account, creat
   assert.equal(forbidden?.status(), 403);
   await desk.getByRole('heading', { name: 'Not for your role' }).waitFor();
   await desk.screenshot({ path: join(shots, 'console-operator-403.png'), fullPage: true });
+});
+
+test('axe-core finds no serious or critical accessibility violation on any console page', async (t) => {
+  if (!requireSystem(t, { tools: ['chromium'] })) return;
+  const h = await startAuthHarness({ withGuestJourney: true });
+  const profile = await mkdtemp(join(tmpdir(), 'tp-console-axe-'));
+  // axe runs as a script in the page; the console itself still ships none.
+  const browser = await launch(profile, true);
+  t.after(async () => {
+    await browser.close();
+    await h.close();
+    await rm(profile, { recursive: true, force: true });
+  });
+  const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
+  const plan = await createPlan(h.store, h.clock, { name: 'Day pass', durationSeconds: 86_400 });
+  const nas = await addNasClient(h.store, h.clock, { name: 'lobby', source: '10.0.0.1' });
+  const { batch } = await createVoucherBatch(h.store, h.clock, { planId: plan.id, count: 3, createdBy: 'test' });
+  const guest = await h.auth.accounts.users.createUser({ email: 'ada@example.test', role: 'guest' }, null);
+  const subscription = await grantSubscription(h.store, h.clock, {
+    userId: guest.user.id,
+    voucherCode: null,
+    plan,
+    source: 'staff-grant',
+    sourceRef: null,
+  });
+  await h.store.update((db) => {
+    db.sessions.s1 = {
+      id: 's1',
+      subscriptionId: subscription.id,
+      ownerKey: `user:${guest.user.id}`,
+      nasId: nas.id,
+      acctSessionId: 'a1',
+      mode: 'controller',
+      mac: 'aa:bb:cc:dd:ee:01',
+      ip: '10.1.0.7',
+      startedAt: h.clock.now(),
+      lastUpdateAt: h.clock.now(),
+      interimIntervalSeconds: 300,
+      inputOctets: 1000,
+      outputOctets: 5_000_000,
+      chargedOctets: 0,
+      disconnectPendingSince: null,
+    };
+  });
+  await h.auth.accounts.users.createUser(
+    { email: 'boss@example.test', role: 'admin', password: 'Harbour-Lights-Evening-77' },
+    null,
+  );
+  const page = await browser.newPage();
+  const scanned: string[] = [];
+  async function scan(url: string): Promise<void> {
+    await page.goto(`${address}${url}`);
+    const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'best-practice']).analyze();
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(
+      bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+      [],
+      `${url} has no serious or critical violation`,
+    );
+    scanned.push(url);
+  }
+  await scan('/admin/login');
+  await page.getByLabel('Email').fill('boss@example.test');
+  await page.getByLabel('Password').fill('Harbour-Lights-Evening-77');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/admin/setup/mfa');
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  assert.deepEqual(
+    violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id),
+    [],
+    'the enrolment page',
+  );
+  await enrolFromPage(h, page);
+  for (const url of [
+    '/admin',
+    '/admin/sessions',
+    '/admin/sessions/s1',
+    '/admin/people',
+    `/admin/people/${guest.user.id}`,
+    '/admin/plans',
+    '/admin/plans/new',
+    `/admin/plans/${plan.id}`,
+    '/admin/vouchers',
+    `/admin/vouchers/${batch.id}`,
+    '/admin/nas',
+    '/admin/audit',
+    '/admin/sessions?lang=de',
+  ]) {
+    await scan(url);
+  }
+  assert.equal(scanned.length, 14);
 });
