@@ -14,6 +14,7 @@ import type { Config } from './config/schema.js';
 import { seedEmbeddedDefaults } from './embedded-defaults.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, instrumentStore } from './metrics.js';
+import { createApplianceMetrics } from './telemetry/appliance-metrics.js';
 import { startMonitoringListener } from './telemetry/monitoring-listener.js';
 import { traceStoreUpdates } from './telemetry/store-spans.js';
 import { startTracing } from './telemetry/tracing.js';
@@ -41,7 +42,13 @@ import { buildPortal } from '../portal/portal.js';
 import { startEmbeddedStripeFake } from '../portal/stripe-fake/embedded-fake.js';
 import { authenticationFor } from '../portal/auth/create-authentication.js';
 import { portalAccountsFrom } from '../portal/pages/portal-accounts.js';
-import { createDynamicAuthorizationClient, startRadiusServer, type RadiusServer } from '../radius/index.js';
+import {
+  createDynamicAuthorizationClient,
+  createRadiusMetrics,
+  instrumentDynamicAuthorization,
+  startRadiusServer,
+  type RadiusServer,
+} from '../radius/index.js';
 import { tolerateDeniedInterfaceList } from './sandboxed-interfaces.js';
 
 export interface StartApplianceOptions {
@@ -122,6 +129,13 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     const secrets = await loadOrCreateSecrets(dataDir);
     const metrics = createMetrics();
     instrumentStore(store, metrics);
+    const applianceMetrics = createApplianceMetrics({
+      registry: metrics.registry,
+      store,
+      dataDir,
+      tlsDir: tlsDirOf({ ...config, dataDir }),
+    });
+    const radiusMetrics = createRadiusMetrics(metrics.registry);
     const services = await createServices({ config, store, clock, logger, metrics });
     shutdown.add('accounts', () => services.accounts.close());
     const firstAdmin = await services.accounts.users.ensureFirstAdmin();
@@ -129,24 +143,28 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
 
     const provisioning: Provisioning = await startProvisioning({ config, dataDir, store, clock, logger });
     shutdown.add('provisioning', () => provisioning.stop());
+    provisioning.onReconciled((report) => applianceMetrics.reconciled(report));
     // A guest's new SSH key reaches their host account now, not at the next periodic reconcile.
     services.accounts.sshKeys.onChanged(() => provisioning.reconcileSoon());
 
     let radius: RadiusServer | null = null;
-    const dynamicAuthorization = createDynamicAuthorizationClient({
-      clock,
-      logger,
-      timeoutMs: config.radius.coaTimeoutMs,
-      retries: config.radius.coaRetries,
-      // A NAS configured by CIDR is reached at the address its packets last came from.
-      addressOf: (nas) => radius?.lastAddressOf(nas.id) ?? null,
-    });
+    const dynamicAuthorization = instrumentDynamicAuthorization(
+      createDynamicAuthorizationClient({
+        clock,
+        logger,
+        timeoutMs: config.radius.coaTimeoutMs,
+        retries: config.radius.coaRetries,
+        // A NAS configured by CIDR is reached at the address its packets last came from.
+        addressOf: (nas) => radius?.lastAddressOf(nas.id) ?? null,
+      }),
+      radiusMetrics,
+    );
     shutdown.add('dynamic authorization', () => dynamicAuthorization.close());
     const enforcer = new SessionEnforcer({ store, clock, port: dynamicAuthorization, logger });
 
     // Appliances sharing a store take turns through leases in it: one leads each periodic job.
     const leases = new Leases({ store, clock });
-    const scheduler = new Scheduler(logger, { leases });
+    const scheduler = new Scheduler(logger, { leases, onRun: (job, ok, s) => applianceMetrics.jobRan(job, ok, s) });
     shutdown.add('scheduler (after a failed start)', () => scheduler.stop());
 
     const payments = await startPayments({
@@ -209,7 +227,15 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
         passwordCacheSeconds: config.radius.passwordCacheSeconds,
         redeemVoucher,
       });
-      radius = await startRadiusServer({ config: config.radius, store, clock, logger, policy, enforcer });
+      radius = await startRadiusServer({
+        config: config.radius,
+        store,
+        clock,
+        logger,
+        policy,
+        enforcer,
+        metrics: radiusMetrics,
+      });
       shutdown.add('radius', () => radius?.close());
       startSessionSweeper({ store, clock, enforcer, logger, staleFactor: config.radius.staleFactor, scheduler });
     }

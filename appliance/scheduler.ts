@@ -13,6 +13,8 @@ export interface SchedulerOptions {
    * appliances sharing one store do not run the same housekeeping twice.
    */
   leases?: Leases;
+  /** Hears each finished run (metrics: job health); must not throw. */
+  onRun?: (job: string, ok: boolean, seconds: number) => void;
   /** How long a job's lease lasts unless renewed; renewed every third of it. A dead leader's jobs move after it. */
   leaseTtlMs?: number;
 }
@@ -33,6 +35,7 @@ export class Scheduler {
   readonly #logger: Logger;
   readonly #leases: Leases | null;
   readonly #leaseTtlMs: number;
+  readonly #onRun: SchedulerOptions['onRun'];
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #running = new Set<Promise<unknown>>();
   readonly #leaseNames: string[] = [];
@@ -46,6 +49,7 @@ export class Scheduler {
     this.#logger = logger.child({ component: 'scheduler' });
     this.#leases = options.leases ?? null;
     this.#leaseTtlMs = options.leaseTtlMs ?? DEFAULT_JOB_LEASE_TTL_MS;
+    this.#onRun = options.onRun;
   }
 
   add(job: Job): void {
@@ -55,9 +59,17 @@ export class Scheduler {
       if (busy) return;
       if (this.#leases && !this.#leases.holds(lease)) return;
       busy = true;
+      const started = performance.now();
+      const finished = (ok: boolean): void => this.#onRun?.(job.name, ok, (performance.now() - started) / 1000);
       const run = job
         .run()
-        .catch((err: unknown) => this.#logger.error({ err, job: job.name }, 'scheduled job failed; retrying next tick'))
+        .then(
+          () => finished(true),
+          (err: unknown) => {
+            finished(false);
+            this.#logger.error({ err, job: job.name }, 'scheduled job failed; retrying next tick');
+          },
+        )
         .finally(() => {
           busy = false;
           this.#running.delete(run);

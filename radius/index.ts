@@ -6,3 +6,5 @@ export {
   type DynamicAuthorizationClientOptions,
 } from './dynamic-authorization-client.js';
 export { DIALECT_RULES, COMMON_RULES, compileDialects } from './dialects.js';
+export { createRadiusMetrics, type RadiusMetrics } from './radius-metrics.js';
+export { instrumentDynamicAuthorization } from './instrumented-dynamic-authorization.js';

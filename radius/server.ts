@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
+import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
 import type { Clock } from '../appliance/clock.js';
 import type { Config } from '../appliance/config/schema.js';
 import type { Logger } from '../appliance/logger.js';
@@ -17,6 +18,8 @@ import { verifyMessageAuthenticator, verifyRequestAuthenticator } from './protoc
 import { Attr, Code } from './protocol/constants.js';
 import { buildPacket, type EncodedAttribute } from './protocol/encode.js';
 import { parseFrame, type Frame } from './protocol/framing.js';
+import type { RadiusMetrics } from './radius-metrics.js';
+import { beginRequest, endRequest, failRequest, type RequestTelemetry } from './request-telemetry.js';
 
 export interface RadiusServerOptions {
   config: Config['radius'];
@@ -26,6 +29,8 @@ export interface RadiusServerOptions {
   policy: AccessPolicy;
   /** Acts on quota crossings and ended plans seen in accounting; omit to only record. */
   enforcer?: SessionEnforcer;
+  /** Prometheus instruments; omitted in tests that only read `stats`. */
+  metrics?: RadiusMetrics;
 }
 
 export interface RadiusStats {
@@ -61,6 +66,8 @@ interface Reply {
   code: number;
   attributes: EncodedAttribute[];
   delayMs: number;
+  /** Why an Access-Reject (a TP_ERR_* code); null otherwise. */
+  reason: string | null;
 }
 
 /**
@@ -107,7 +114,7 @@ async function bindAll(
 
 /** Starts the RADIUS authentication and accounting servers on every configured address. */
 export async function startRadiusServer(options: RadiusServerOptions): Promise<RadiusServer> {
-  const { config, store, clock, logger, policy, enforcer } = options;
+  const { config, store, clock, logger, policy, enforcer, metrics } = options;
   const dialects: Record<string, CompiledDialect> = compileDialects();
   const clients = new ClientTable<Record<Port, DuplicateCache>>(store, () => ({
     auth: new DuplicateCache(config.duplicateWindowMs),
@@ -131,6 +138,7 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     dropped: drops.counts,
     sessionsCapped: caps.counts,
   };
+  metrics?.attach(stats);
   const timers = new Set<NodeJS.Timeout>();
 
   // No per-packet callback: a send failure surfaces as the socket's 'error' event, logged there.
@@ -166,6 +174,7 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       code: outcome.code,
       attributes: outcome.attributes,
       delayMs: outcome.code === Code.AccessReject ? config.rejectDelayMs : 0,
+      reason: outcome.reason,
     };
   };
 
@@ -173,12 +182,18 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
   const processRequest = (port: Port, frame: Frame, client: KnownClient): Reply | Promise<Reply> => {
     if (frame.code === Code.StatusServer) {
       stats.statusServer += 1;
-      return { code: port === 'auth' ? Code.AccessAccept : Code.AccountingResponse, attributes: [], delayMs: 0 };
+      return {
+        code: port === 'auth' ? Code.AccessAccept : Code.AccountingResponse,
+        attributes: [],
+        delayMs: 0,
+        reason: null,
+      };
     }
     if (port === 'auth') {
       const outcome = handleAccessRequest(frame, client.nas, client.secret, accessContext);
       return outcome instanceof Promise ? outcome.then(accessReply) : accessReply(outcome);
     }
+    const received = metrics ? performance.now() : 0;
     return handleAccountingRequest(frame, client.nas, {
       store,
       clock,
@@ -186,9 +201,10 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       caps: { maxSessionsPerNas: config.maxSessionsPerNas },
     }).then((result) => {
       stats.accountingResponses += 1;
+      metrics?.accountingCommitted((performance.now() - received) / 1000);
       if (result) for (const capped of result.capped) caps.drop(capped.cap, capped.nasId, clock.now());
       if (result && result.actions.length > 0 && enforcer) void enforcer.apply(result.actions);
-      return { code: Code.AccountingResponse, attributes: [], delayMs: 0 };
+      return { code: Code.AccountingResponse, attributes: [], delayMs: 0, reason: null };
     });
   };
 
@@ -202,7 +218,9 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     duplicates: DuplicateCache,
     pending: PendingRequest,
     reply: Reply,
+    telemetry: RequestTelemetry | null,
   ): void {
+    endRequest(metrics, telemetry, reply.code, reply.reason);
     const attributes = reply.attributes;
     for (const attribute of frame.attributes) {
       if (attribute.type === Attr.ProxyState)
@@ -229,9 +247,16 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
     timers.add(timer);
   }
 
-  function fail(client: KnownClient, duplicates: DuplicateCache, pending: PendingRequest, err: unknown): void {
+  function fail(
+    client: KnownClient,
+    duplicates: DuplicateCache,
+    pending: PendingRequest,
+    err: unknown,
+    telemetry: RequestTelemetry | null,
+  ): void {
     // No reply: the NAS retransmits, and the retransmission is processed afresh.
     stats.errors += 1;
+    failRequest(metrics, telemetry, err);
     duplicates.complete(pending, null);
     logger.error({ err, nas: client.nas.name }, 'RADIUS request failed');
   }
@@ -260,18 +285,23 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       return drops.drop(failure, rinfo.address, now);
     }
     lastAddress.set(client.nas.id, rinfo.address);
+    const type = frame.code === Code.StatusServer ? 'status' : port === 'auth' ? 'access' : 'accounting';
+    const telemetry = beginRequest(metrics, type, client.nas.name);
     try {
-      const reply = processRequest(port, frame, client);
+      // Under the request's span, the store writes and CoA it causes join its trace.
+      const reply = telemetry?.span
+        ? context.with(trace.setSpan(ROOT_CONTEXT, telemetry.span), () => processRequest(port, frame, client))
+        : processRequest(port, frame, client);
       if (reply instanceof Promise) {
         reply.then(
-          (settled) => respond(port, socket, rinfo, frame, client, duplicates, pending, settled),
-          (err: unknown) => fail(client, duplicates, pending, err),
+          (settled) => respond(port, socket, rinfo, frame, client, duplicates, pending, settled, telemetry),
+          (err: unknown) => fail(client, duplicates, pending, err, telemetry),
         );
       } else {
-        respond(port, socket, rinfo, frame, client, duplicates, pending, reply);
+        respond(port, socket, rinfo, frame, client, duplicates, pending, reply, telemetry);
       }
     } catch (err) {
-      fail(client, duplicates, pending, err);
+      fail(client, duplicates, pending, err, telemetry);
     }
   };
 

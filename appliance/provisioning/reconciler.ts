@@ -68,6 +68,7 @@ export class ProvisioningReconciler {
   readonly #clock: Clock;
   /** Per site and login, the spec last ensured: a changed password or plan triggers a new ensure. */
   readonly #ensured = new Map<string, string>();
+  readonly #listeners: Array<(report: ReconcileReport) => void> = [];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<ReconcileReport[]> | undefined;
   #stopped = false;
@@ -75,6 +76,11 @@ export class ProvisioningReconciler {
   constructor(o: ReconcilerOptions) {
     this.#o = o;
     this.#clock = o.clock ?? systemClock;
+  }
+
+  /** Hears every target's report after each round (metrics: drift corrected, reachability). */
+  onReport(listener: (report: ReconcileReport) => void): void {
+    this.#listeners.push(listener);
   }
 
   /** Runs a round now and then every interval; rounds never overlap. */
@@ -124,6 +130,7 @@ export class ProvisioningReconciler {
     for (const r of reports) {
       const changed = r.allowed + r.revoked + r.ensured + r.suspended + r.deleted + (r.gardenSet ? 1 : 0);
       if (changed > 0 || r.failures > 0 || !r.reachable) this.#o.logger.info(r, 'provisioner reconciled');
+      for (const listener of this.#listeners) listener(r);
     }
     return reports;
   }

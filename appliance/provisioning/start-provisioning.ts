@@ -7,6 +7,7 @@ import { paymentWalledGarden } from '../payments/walled-garden.js';
 import type { AccessPort } from './access-port.js';
 import { createProvisioning, tlsDirOf } from './create-provisioning.js';
 import { startEmbeddedProvisioner } from './embedded-provisioner.js';
+import type { ReconcileReport } from './reconciler.js';
 
 export interface Provisioning {
   /** The gateway-mode firewall door; null in controller mode. */
@@ -15,6 +16,8 @@ export interface Provisioning {
   readiness: Array<{ name: string; check(): Promise<boolean> }>;
   /** Starts a reconcile round now (an entitlement changed); a no-op without provisioners. */
   reconcileSoon(): void;
+  /** Each reconcile round's report per target; never called without provisioners. */
+  onReconciled(listener: (report: ReconcileReport) => void): void;
   stop(): Promise<void>;
 }
 
@@ -38,7 +41,13 @@ export async function startProvisioning(options: {
     if (config.gateway.enabled) {
       throw new TurnpikeError('TP_ERR_CONFIG', 'gateway.enabled needs a provisioner: set provisioner.targets');
     }
-    return { accessPort: null, readiness: [], reconcileSoon: () => undefined, stop: async () => undefined };
+    return {
+      accessPort: null,
+      readiness: [],
+      reconcileSoon: () => undefined,
+      onReconciled: () => undefined,
+      stop: async () => undefined,
+    };
   }
   const embedded = config.provisioner.embedded
     ? await startEmbeddedProvisioner({
@@ -65,6 +74,7 @@ export async function startProvisioning(options: {
         },
       ],
       reconcileSoon: () => provisioning.reconciler.kick(),
+      onReconciled: (listener) => provisioning.reconciler.onReport(listener),
       async stop() {
         await provisioning.stop();
         await embedded?.stop();

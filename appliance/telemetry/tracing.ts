@@ -28,6 +28,13 @@ export interface Tracing {
 /** The name every Turnpike span is recorded under. */
 export const TRACER_NAME = 'turnpike';
 
+let enabled = false;
+
+/** For per-packet paths (RADIUS) that skip even a no-op span while tracing is off. */
+export function tracingOn(): boolean {
+  return enabled;
+}
+
 /** Where spans come from; a no-op tracer while tracing is off, so callers never check. */
 export function tracer(): Tracer {
   return trace.getTracer(TRACER_NAME);
@@ -74,10 +81,12 @@ export function startTracing(o: TracingOptions): Tracing {
   });
   trace.setGlobalTracerProvider(provider);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  enabled = true;
   return {
     enabled: true,
     flush: () => provider.forceFlush(),
     async shutdown() {
+      enabled = false;
       await provider.shutdown();
       // The next appliance in this process (tests) registers its own.
       trace.disable();
