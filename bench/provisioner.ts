@@ -1,14 +1,22 @@
 /**
- * bench:provisioner — AllowClient + RevokeClient round trips over gRPC/mTLS to
- * the provisioner with the nftables driver in a network namespace, against the
- * same nft transactions run directly (`ip netns exec <gw> nft -f -`), in the
- * same run. Then the per-operation latency with 100, 1,000 and 10,000 allowed
- * clients loaded. Target: gRPC path ≤ 2× the direct cost; latency flat in load.
- * Needs root, nft and ip.
+ * bench:provisioner — the gateway's firewall path, each figure beside a
+ * reference measured in the same run, in alternating rounds (median ratio and
+ * spread printed; the load average too, since the machine may be shared):
+ *
+ *   1. AllowClient + RevokeClient over gRPC/mTLS, one at a time, against the
+ *      same driver called in-process (nft session cost alone). Target: p50 ≤ 2 ms.
+ *      Once, for the record: one `nft -f` process per change, as before sessions.
+ *   2. 32 round trips in flight (changes join into shared transactions).
+ *   3. The same round trip with 100, 1,000 and 10,000 clients allowed.
+ *   4. ListClients of 10,000 entries, within the driver's list window and
+ *      forcing a kernel read, against `nft -j list` on a bare session. Target ≤ 50 ms.
+ *   5. A crowd: GUESTS guests arrive within BURST_SECONDS; portal → gRPC → nft,
+ *      against the same arrivals sent straight to AllowClient.
+ * Needs root, nft and ip. BENCH_OPS, BENCH_ROUNDS, BENCH_GUESTS, BENCH_BURST_SECONDS tune it.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../appliance/logger.js';
 import {
@@ -21,12 +29,18 @@ import {
 import { ProvisionerClient } from '../appliance/provisioning/provisioner-client.js';
 import { MemoryAccountDriver } from '../provisioner/drivers/memory.js';
 import { NetnsLab } from '../provisioner/drivers/nftables/netns-lab.js';
+import { NftSession } from '../provisioner/drivers/nftables/nft-session.js';
 import { NftablesDriver } from '../provisioner/drivers/nftables/nftables-driver.js';
 import { TABLE, allowScript, revokeScript } from '../provisioner/drivers/nftables/ruleset.js';
 import { startProvisionerServer } from '../provisioner/server/start-server.js';
+import { arrivals, guestAddress, startGatewayPortal } from './provisioner-burst.js';
 import { formatRow, summarize, type LatencySummary } from './stats.js';
 
-const OPS = Number(process.env.BENCH_OPS ?? 300);
+const OPS = Number(process.env.BENCH_OPS ?? 200);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const GUESTS = Number(process.env.BENCH_GUESTS ?? 5_000);
+const BURST_SECONDS = Number(process.env.BENCH_BURST_SECONDS ?? 5);
+const LIST_MAX_AGE_MS = 1_000;
 const LOADS = [100, 1_000, 10_000];
 const RATES = { upKbps: 2_000, downKbps: 8_000 };
 
@@ -39,7 +53,13 @@ function macOf(i: number): string {
   return `02:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}`;
 }
 
-function nftScript(ns: string, text: string): Promise<void> {
+const load = (): string =>
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')}`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function nftProcess(ns: string, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { stdio: ['pipe', 'ignore', 'inherit'] });
     child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`nft exited ${code}`))));
@@ -47,26 +67,24 @@ function nftScript(ns: string, text: string): Promise<void> {
   });
 }
 
-async function measure(label: string, ops: number, op: (i: number) => Promise<void>): Promise<LatencySummary> {
+/** CPU of this process (client, server and driver; not nft's) per op in the last `sequential` run. */
+let lastCpuMicros = 0;
+
+async function sequential(ops: number, op: (i: number) => Promise<void>): Promise<LatencySummary> {
   const latencies: number[] = [];
+  const cpu = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < ops; i++) {
     const t0 = performance.now();
     await op(i);
     latencies.push(performance.now() - t0);
   }
-  const summary = summarize(latencies, performance.now() - started);
-  console.log(formatRow(label, summary));
-  return summary;
+  const used = process.cpuUsage(cpu);
+  lastCpuMicros = (used.user + used.system) / ops;
+  return summarize(latencies, performance.now() - started);
 }
 
-/** `ops` operations with `width` in flight; one latency sample per operation. */
-async function measureConcurrent(
-  label: string,
-  ops: number,
-  width: number,
-  op: (i: number) => Promise<void>,
-): Promise<LatencySummary> {
+async function concurrent(ops: number, width: number, op: (i: number) => Promise<void>): Promise<LatencySummary> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -79,14 +97,45 @@ async function measureConcurrent(
     }
   };
   await Promise.all(Array.from({ length: width }, lane));
-  const summary = summarize(latencies, performance.now() - started);
-  console.log(formatRow(label, summary));
-  return summary;
+  return summarize(latencies, performance.now() - started);
+}
+
+/** Alternates reference and subject for ROUNDS rounds; prints each round and the median ratio with its spread. */
+async function alternate(
+  title: string,
+  rounds: number,
+  pick: (s: LatencySummary) => number,
+  unit: string,
+  reference: { label: string; run: (round: number) => Promise<LatencySummary> },
+  subject: { label: string; run: (round: number) => Promise<LatencySummary> },
+): Promise<{ subject: number[]; ratios: number[] }> {
+  console.log(`\n${title} — ${load()}`);
+  const ratios: number[] = [];
+  const values: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    lastCpuMicros = 0;
+    const ref = await reference.run(r);
+    const refCpu = lastCpuMicros;
+    lastCpuMicros = 0;
+    const sub = await subject.run(r);
+    const subCpu = lastCpuMicros;
+    const cpu = (us: number): string => (us > 0 ? `   cpu ${us.toFixed(0)} µs/op` : '');
+    console.log(`${formatRow(`r${r + 1} ${reference.label}`, ref)}${cpu(refCpu)}`);
+    console.log(`${formatRow(`r${r + 1} ${subject.label}`, sub)}${cpu(subCpu)}`);
+    ratios.push(pick(sub) / pick(ref));
+    values.push(pick(sub));
+  }
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(
+    `${subject.label} / ${reference.label} (${unit}): median ${median(ratios).toFixed(2)}×, spread ${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)}×; ${subject.label} median ${median(values).toFixed(2)} ${unit}`,
+  );
+  return { subject: values, ratios };
 }
 
 async function main(): Promise<void> {
   const lab = new NetnsLab();
-  const dir = await mkdtemp(join(tmpdir(), 'tp-bench-prov-'));
+  const dir = await mkdtemp(join(tmpdir(), `${process.env.TP_NETNS_PREFIX ?? 'tp'}-bench-prov-`));
   await lab.create({ withClient: false, withInet: false });
   try {
     await initPki({ dir });
@@ -96,6 +145,7 @@ async function main(): Promise<void> {
       lanInterface: lab.lanInterface,
       portalIp: lab.portalIp,
       portalPort: 8081,
+      listMaxAgeMs: LIST_MAX_AGE_MS,
     });
     const server = await startProvisionerServer({
       listen: '127.0.0.1:0',
@@ -113,61 +163,166 @@ async function main(): Promise<void> {
       jwtKey: await loadJwtSigningKey(dir),
       logger: silentLogger,
     });
+    const nftVersion = execFileSync('nft', ['--version'], { encoding: 'utf8' }).trim();
+    console.log(`bench:provisioner — ${nftVersion}, node ${process.version}, namespace ${lab.gw}, ${load()}`);
 
-    const base = 200_000;
+    let base = 200_000;
+    const rule = (
+      i: number,
+    ): { ip: string; mac: string; seconds: number; upKbps: number; downKbps: number; sessionId: string } => ({
+      ip: ipOf(i),
+      mac: macOf(i),
+      seconds: 600,
+      ...RATES,
+      sessionId: `b${i}`,
+    });
     const viaGrpc = async (i: number): Promise<void> => {
-      const c = { ip: ipOf(base + i), mac: macOf(base + i), seconds: 600, ...RATES, sessionId: `b${i}` };
+      const c = rule(base + i);
       await client.allowClient(c);
       await client.revokeClient({ ip: c.ip, mac: c.mac, sessionId: c.sessionId });
     };
-    const direct = async (i: number): Promise<void> => {
-      const ip = ipOf(base + i);
-      const mac = macOf(base + i);
-      await nftScript(
-        lab.gw,
-        allowScript({ ip, mac, seconds: 600, macSeconds: 600, ...RATES, sessionId: `b${i}`, packets: 0, bytes: 0 }),
-      );
-      await nftScript(lab.gw, revokeScript(ip, mac));
+    const inProcess = async (i: number): Promise<void> => {
+      const c = rule(base + i);
+      await driver.allow(c);
+      await driver.revoke({ ip: c.ip, mac: c.mac, sessionId: c.sessionId });
     };
+    const fresh = (ops: number) => (): number => (base += ops);
 
-    console.log(`bench:provisioner — AllowClient+RevokeClient round trips, ${OPS} sequential ops each, nft ${lab.gw}`);
-    await measure('warm-up (gRPC)', 20, viaGrpc);
-    const d = await measure('direct nft -f (2 execs)', OPS, direct);
-    const g = await measure('gRPC/mTLS → nftables', OPS, viaGrpc);
-    console.log(
-      `ratio gRPC/direct: p50 ${(g.p50 / d.p50).toFixed(2)}×, p99 ${(g.p99 / d.p99).toFixed(2)}×, time per op ${(d.perSecond / g.perSecond).toFixed(2)}× (target ≤ 2×)`,
+    // 1. Sequential round trips.
+    await sequential(50, viaGrpc);
+    const next = fresh(OPS);
+    const seq = await alternate(
+      `1. AllowClient+RevokeClient, one at a time, ${OPS} per round`,
+      ROUNDS,
+      (s) => s.p50,
+      'ms p50',
+      { label: 'driver in-process', run: () => (next(), sequential(OPS, inProcess)) },
+      { label: 'gRPC/mTLS → nftables', run: () => (next(), sequential(OPS, viaGrpc)) },
     );
+    const before = await sequential(30, async (i) => {
+      const c = rule(150_000 + i);
+      await nftProcess(lab.gw, allowScript({ ...c, macSeconds: 600, packets: 0, bytes: 0 }));
+      await nftProcess(lab.gw, revokeScript(c.ip, c.mac));
+    });
+    console.log(formatRow('for the record: nft -f per change', before));
+    const seqMedian = [...seq.subject].sort((a, b) => a - b)[Math.floor(seq.subject.length / 2)]!;
+    console.log(`target gRPC p50 ≤ 2 ms: ${seqMedian <= 2 ? 'met' : 'NOT met'} (${seqMedian.toFixed(2)} ms)`);
 
+    // 2. Many in flight.
     const WIDTH = 32;
-    console.log(`\n${WIDTH} round trips in flight (the driver joins concurrent changes into one nft transaction)`);
-    const dc = await measureConcurrent(`direct nft -f, ${WIDTH} parallel`, OPS * 2, WIDTH, (i) => direct(10_000 + i));
-    const gc = await measureConcurrent(`gRPC/mTLS, ${WIDTH} in flight`, OPS * 2, WIDTH, (i) => viaGrpc(10_000 + i));
-    console.log(`throughput gRPC/direct: ${(gc.perSecond / dc.perSecond).toFixed(2)}×`);
-    console.log(
-      '\nper-op latency with allowed clients loaded (each op = AllowClient + RevokeClient of one more client)',
+    await alternate(
+      `2. ${WIDTH} round trips in flight, ${OPS * 2} per round`,
+      Math.min(ROUNDS, 3),
+      (s) => 1 / s.perSecond,
+      'time per op',
+      { label: 'driver in-process', run: () => (next(), concurrent(OPS * 2, WIDTH, inProcess)) },
+      { label: 'gRPC/mTLS', run: () => (next(), concurrent(OPS * 2, WIDTH, viaGrpc)) },
     );
+
+    // 3. With clients loaded.
     let loaded = 0;
-    for (const load of LOADS) {
+    for (const count of LOADS) {
       const lines: string[] = [];
-      for (let i = loaded; i < load; i++) {
+      for (let i = loaded; i < count; i++) {
         lines.push(
           `add element ${TABLE} allowed_v4 { ${ipOf(i)} timeout 1h comment "sid=l${i};mac=${macOf(i)};up=0;down=0" }`,
         );
         lines.push(`add element ${TABLE} allowed_mac { ${macOf(i)} timeout 1h }`);
       }
-      await nftScript(lab.gw, `${lines.join('\n')}\n`);
-      loaded = load;
+      await nftProcess(lab.gw, `${lines.join('\n')}\n`);
+      loaded = count;
+      await sleep(LIST_MAX_AGE_MS + 50);
       const listed = (await client.listClients()).clients.length;
-      const gl = await measure(`gRPC, ${load} loaded`, Math.min(OPS, 200), viaGrpc);
-      const dl = await measure(`direct, ${load} loaded`, Math.min(OPS, 200), direct);
-      console.log(`  ${listed} clients listed; gRPC/direct p50 ${(gl.p50 / dl.p50).toFixed(2)}×`);
+      await alternate(
+        `3. round trip with ${count} clients allowed (${listed} listed), ${Math.min(OPS, 100)} per round`,
+        Math.min(ROUNDS, 3),
+        (s) => s.p50,
+        'ms p50',
+        { label: 'driver in-process', run: () => (next(), sequential(Math.min(OPS, 100), inProcess)) },
+        { label: 'gRPC/mTLS', run: () => (next(), sequential(Math.min(OPS, 100), viaGrpc)) },
+      );
     }
 
-    const t0 = performance.now();
-    const all = await client.listClients();
-    console.log(`\nListClients with ${all.clients.length} entries: ${(performance.now() - t0).toFixed(1)} ms`);
+    // 4. ListClients of 10,000.
+    const bare = new NftSession({ commandPrefix: ['ip', 'netns', 'exec', lab.gw], flags: ['-j'] });
+    const kernelRead = async (): Promise<void> => {
+      for (const set of ['allowed_v4', 'allowed_v6']) JSON.parse(await bare.send(`list set ${TABLE} ${set}`));
+    };
+    const once = async (f: () => Promise<unknown>): Promise<LatencySummary> => {
+      const t0 = performance.now();
+      await f();
+      const ms = performance.now() - t0;
+      return summarize([ms], ms);
+    };
+    let entries = 0;
+    await alternate(
+      `4a. ListClients of ${loaded} entries within the ${LIST_MAX_AGE_MS} ms list window, one call per round`,
+      ROUNDS,
+      (s) => s.p50,
+      'ms',
+      { label: 'nft -j list (bare session)', run: () => once(kernelRead) },
+      {
+        label: 'ListClients, gRPC',
+        run: async () => {
+          await client.listClients(); // reads the kernel if the window has passed
+          return once(async () => (entries = (await client.listClients()).clients.length));
+        },
+      },
+    );
+    await alternate(
+      `4b. ListClients of ${loaded} entries forcing a kernel read (window passed), one call per round`,
+      ROUNDS,
+      (s) => s.p50,
+      'ms',
+      { label: 'nft -j list (bare session)', run: () => once(kernelRead) },
+      {
+        label: 'ListClients, gRPC',
+        run: async () => {
+          await sleep(LIST_MAX_AGE_MS + 50);
+          return once(async () => (entries = (await client.listClients()).clients.length));
+        },
+      },
+    );
+    console.log(`(${entries} entries returned)`);
+    bare.close();
+
+    // 5. The crowd.
+    await nftProcess(lab.gw, `flush set ${TABLE} allowed_v4\nflush set ${TABLE} allowed_mac\n`);
+    await sleep(LIST_MAX_AGE_MS + 50);
+    await client.listClients();
+    console.log(`\n5. ${GUESTS} guests within ${BURST_SECONDS} s — ${load()}`);
+    const direct = await arrivals('AllowClient over gRPC only', GUESTS, BURST_SECONDS * 1000, async (i) => {
+      const g = guestAddress(i);
+      await client.allowClient({ ...g, seconds: 3600, upKbps: 0, downKbps: 8000, sessionId: `g${i}` });
+      return true;
+    });
+    await Promise.all(
+      Array.from({ length: GUESTS }, (_, i) => client.revokeClient({ ...guestAddress(i), sessionId: `g${i}` })),
+    );
+    const portal = await startGatewayPortal(join(tmpdir(), 'h15-burst-'), client, GUESTS);
+    const crowd = await arrivals('portal → gRPC → nft', GUESTS, BURST_SECONDS * 1000, (i) => portal.connect(i));
+    await portal.close();
+    const present = new Set(
+      (
+        JSON.parse(
+          execFileSync('ip', ['netns', 'exec', lab.gw, 'nft', '-j', 'list', 'set', ...TABLE.split(' '), 'allowed_v4'], {
+            encoding: 'utf8',
+            maxBuffer: 64 * 1024 * 1024,
+          }),
+        ) as { nftables: Array<{ set?: { elem?: Array<{ elem: { val: string } }> } }> }
+      ).nftables
+        .flatMap((o) => o.set?.elem ?? [])
+        .map((e) => e.elem.val),
+    );
+    const missing = Array.from({ length: GUESTS }, (_, i) => guestAddress(i).ip).filter((ip) => !present.has(ip));
+    console.log(
+      `crowd: ${crowd.summary.perSecond.toFixed(0)} connects/s, p99 POST → element present ${crowd.summary.p99.toFixed(1)} ms ` +
+        `(gRPC only: p99 ${direct.summary.p99.toFixed(1)} ms); ${GUESTS - missing.length}/${GUESTS} elements in the kernel, ${crowd.failures} failed`,
+    );
+
     client.close();
     await server.stop();
+    await driver.close();
   } finally {
     await lab.destroy();
     await rm(dir, { recursive: true, force: true });

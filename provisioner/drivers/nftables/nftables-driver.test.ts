@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it, type TestContext } from 'node:test';
+import { ManualClock } from '../../../appliance/clock.js';
 import { validateConfig } from '../../../appliance/config/load-config.js';
 import { emptyDb } from '../../../appliance/store/migrations.js';
 import { silentLogger } from '../../../appliance/logger.js';
@@ -332,6 +333,49 @@ describe('nftables driver in network namespaces (client — gw — inet), driven
     assert.ok(!(await driver.list()).some((c) => c.ip.startsWith('10.66.')));
     const limits = (await lab.nft('list', 'limits', 'table', 'inet', 'turnpike')).stdout;
     assert.doesNotMatch(limits, /up_10_66_/, 'no limit object left behind');
+    await driver.close();
+  });
+
+  it('lists from its own view within the list window: its changes at once (even those made during a read), others after the window', async (t) => {
+    if (!need(t)) return;
+    const clock = new ManualClock(Date.now());
+    const driver = new NftablesDriver({
+      logger: silentLogger,
+      commandPrefix: ['ip', 'netns', 'exec', lab.gw],
+      lanInterface: lab.lanInterface,
+      portalIp: lab.portalIp,
+      portalPort: 8081,
+      listMaxAgeMs: 10_000,
+      clock,
+    });
+    await driver.start();
+    const guest = (i: number, seconds = 600) => ({
+      ip: `10.55.0.${i}`,
+      mac: `02:00:00:00:55:0${i}`,
+      seconds,
+      upKbps: 0,
+      downKbps: 0,
+      sessionId: `w${i}`,
+    });
+    const ips = async (): Promise<string[]> =>
+      (await driver.list())
+        .map((c) => c.ip)
+        .filter((ip) => ip.startsWith('10.55.'))
+        .sort();
+    await driver.allow(guest(1));
+    assert.deepEqual(await ips(), ['10.55.0.1'], 'its own change, without a read');
+    await lab.nft('add', 'element', 'inet', 'turnpike', 'allowed_v4', '{ 10.55.0.9 timeout 1h }');
+    assert.deepEqual(await ips(), ['10.55.0.1'], 'someone else’s element waits for the next read');
+    clock.advance(10_001);
+    // The read starts first, the allow commits while it is under way; the read must not undo it.
+    const [read] = await Promise.all([ips(), driver.allow(guest(2, 5))]);
+    assert.ok(read.includes('10.55.0.9'));
+    assert.deepEqual(await ips(), ['10.55.0.1', '10.55.0.2', '10.55.0.9']);
+    await driver.revoke({ ...guest(1) });
+    assert.deepEqual(await ips(), ['10.55.0.2', '10.55.0.9'], 'a revoke leaves the view at once');
+    clock.advance(6_000);
+    assert.deepEqual(await ips(), ['10.55.0.9'], 'an entry past its time is not listed');
+    for (const ip of ['10.55.0.2', '10.55.0.9']) await driver.revoke({ ip, mac: '', sessionId: '' });
     await driver.close();
   });
 

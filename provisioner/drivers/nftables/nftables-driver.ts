@@ -65,6 +65,8 @@ export class NftablesDriver implements FirewallDriver {
   readonly #clock: Clock;
   readonly #resolve: (domain: string) => Promise<string[]>;
   #known = new Map<string, Known>();
+  /** The addresses each MAC is known at: a change looks at its MAC's few entries, not at all of them. */
+  #byMac = new Map<string, Set<string>>();
   /** When the kernel read that `#known` comes from began. */
   #readAt = -Infinity;
   #reading: Promise<void> | undefined;
@@ -93,12 +95,12 @@ export class NftablesDriver implements FirewallDriver {
 
   async allow(rule: ClientRule): Promise<void> {
     const now = this.#clock.now();
-    const previous = this.#live(now).get(rule.ip);
+    const previous = this.#get(rule.ip, now);
     const counters = previous ? await this.#counters(rule.ip) : { packets: 0, bytes: 0 };
     let macSeconds = rule.seconds;
-    for (const [ip, k] of this.#known) {
-      if (ip !== rule.ip && k.mac === rule.mac && k.expiresAt !== null)
-        macSeconds = Math.max(macSeconds, Math.ceil((k.expiresAt - now) / 1000));
+    for (const ip of this.#byMac.get(rule.mac) ?? []) {
+      const k = ip === rule.ip ? undefined : this.#get(ip, now);
+      if (k?.expiresAt) macSeconds = Math.max(macSeconds, Math.ceil((k.expiresAt - now) / 1000));
     }
     const staleMac =
       previous && previous.mac !== rule.mac && !this.#macShared(previous.mac, rule.ip) ? previous.mac : undefined;
@@ -118,7 +120,7 @@ export class NftablesDriver implements FirewallDriver {
   }
 
   async revoke(ref: ClientRef): Promise<void> {
-    const known = this.#live(this.#clock.now()).get(ref.ip);
+    const known = this.#get(ref.ip, this.#clock.now());
     const mac = known?.mac ?? ref.mac;
     const dropMac = mac !== '' && !this.#macShared(mac, ref.ip);
     await this.#change(
@@ -133,7 +135,8 @@ export class NftablesDriver implements FirewallDriver {
     if (this.#clock.now() - this.#readAt > (this.#o.listMaxAgeMs ?? 1000)) await this.#refresh();
     const now = this.#clock.now();
     const clients: ClientEntry[] = [];
-    for (const [ip, k] of this.#live(now)) {
+    for (const [ip, k] of this.#known) {
+      if (k.expiresAt !== null && k.expiresAt <= now) continue;
       clients.push({
         ip,
         mac: k.mac,
@@ -159,8 +162,8 @@ export class NftablesDriver implements FirewallDriver {
   }
 
   #record(ip: string, entry: Known | null): void {
-    if (entry) this.#known.set(ip, entry);
-    else this.#known.delete(ip);
+    this.#forget(ip);
+    if (entry) this.#remember(ip, entry);
     this.#changedDuringRead?.set(ip, entry);
   }
 
@@ -193,7 +196,9 @@ export class NftablesDriver implements FirewallDriver {
         if (k) next.set(ip, k);
         else next.delete(ip);
       }
-      this.#known = next;
+      this.#known = new Map();
+      this.#byMac = new Map();
+      for (const [ip, k] of next) this.#remember(ip, k);
       this.#readAt = started;
     } finally {
       this.#changedDuringRead = undefined;
@@ -255,13 +260,35 @@ export class NftablesDriver implements FirewallDriver {
     }
   }
 
-  #live(now: number): Map<string, Known> {
-    for (const [ip, k] of this.#known) if (k.expiresAt !== null && k.expiresAt <= now) this.#known.delete(ip);
-    return this.#known;
+  #remember(ip: string, entry: Known): void {
+    this.#known.set(ip, entry);
+    const ips = this.#byMac.get(entry.mac) ?? new Set<string>();
+    ips.add(ip);
+    this.#byMac.set(entry.mac, ips);
+  }
+
+  #forget(ip: string): void {
+    const old = this.#known.get(ip);
+    if (!old) return;
+    this.#known.delete(ip);
+    const ips = this.#byMac.get(old.mac);
+    ips?.delete(ip);
+    if (ips?.size === 0) this.#byMac.delete(old.mac);
+  }
+
+  /** The live entry at `ip`; a lapsed one is dropped (the kernel has dropped it too). */
+  #get(ip: string, now: number): Known | undefined {
+    const k = this.#known.get(ip);
+    if (k !== undefined && k.expiresAt !== null && k.expiresAt <= now) {
+      this.#forget(ip);
+      return undefined;
+    }
+    return k;
   }
 
   #macShared(mac: string, exceptIp: string): boolean {
-    for (const [ip, k] of this.#live(this.#clock.now())) if (ip !== exceptIp && k.mac === mac) return true;
+    const now = this.#clock.now();
+    for (const ip of [...(this.#byMac.get(mac) ?? [])]) if (ip !== exceptIp && this.#get(ip, now)) return true;
     return false;
   }
 
