@@ -225,7 +225,9 @@ export class EventApplier {
     const intent = await this.#stripe.paymentIntents.retrieve(intentId);
     const paymentId = intent.metadata?.paymentId;
     const known = this.#paymentOf(paymentId);
-    if (!known || known.kind !== 'one-off' || intent.status === 'succeeded') return this.#mark(eventId);
+    // A subscription's first payment declined at checkout fails its payment too; renewals fail by invoice.
+    const firstPayment = known?.kind === 'one-off' || (known !== null && known.stripe.subscriptionId === null);
+    if (!known || !firstPayment || intent.status === 'succeeded') return this.#mark(eventId);
     return this.#store.update((db) => {
       const payment = paymentId ? db.payments.payments[paymentId] : undefined;
       if (payment) {

@@ -8,6 +8,7 @@ import { silentLogger } from '../../appliance/logger.js';
 import { createPlan } from '../../appliance/plans/plans.js';
 import { tempStore } from '../../appliance/testing/temp-store.js';
 import { postJson, startAuthHarness } from '../auth/auth-test-harness.js';
+import { startPaymentsWorld } from '../payments/payments-harness.js';
 import { startStripeFake } from '../stripe-fake/stripe-fake.js';
 import { FormClient } from '../testing/form-client.js';
 import { startGuestPortal } from '../testing/guest-portal-harness.js';
@@ -107,4 +108,26 @@ test('the hosted checkout shows the signed-in guest’s email, as Stripe fills i
   });
   const page = await (await fetch(`${fake.url}/c/pay/${session.id}`)).text();
   assert.match(page, /value="guest@example\.test"/);
+});
+
+test('a card declined at checkout shows as a failed payment on the account page, for a subscription too', async (t) => {
+  const world = await startPaymentsWorld(t);
+  const guest = await world.guest();
+  for (const plan of [world.plans.hour, world.plans.monthly]) {
+    const checkout = await world.appliance.payments.startCheckout({
+      userId: guest.userId,
+      planId: plan.id,
+      successUrl: `${world.appliance.url}/portal/status`,
+      cancelUrl: `${world.appliance.url}/portal`,
+    });
+    assert.equal(world.fake.payCheckout(checkout.sessionId, '4000000000000002').ok, false);
+  }
+  await world.fake.webhooksIdle();
+  const browser = new FormClient(world.appliance.app);
+  browser.cookies.set('tp_access', guest.token);
+  const account = await browser.get('/portal/account');
+  const payments = account.body.slice(account.body.indexOf('id="pay-h"'));
+  assert.equal((payments.match(/data-status="failed"/g) ?? []).length, 2, payments);
+  assert.match(payments, /Monthly · [^·]+ · <b>[^<]+<\/b> · Your card was declined\./);
+  assert.doesNotMatch(payments, /data-status="pending"/);
 });

@@ -204,7 +204,18 @@ export class FakeCheckout {
       return { ok: true, redirect };
     }
     const outcome = cardOutcome(cardNumber);
-    if (!outcome.ok) return { ok: false, message: outcome.message };
+    if (!outcome.ok) {
+      // The first payment of the subscription was attempted and declined: that attempt is an event
+      // the seller sees (its metadata names the seller's payment), though no subscription starts.
+      const attempt = this.#charges.newIntent(
+        session.amount_total as number,
+        session.currency as string,
+        customerId,
+        extras.subscriptionMetadata,
+      );
+      this.#charges.attempt(attempt, cardNumber);
+      return { ok: false, message: outcome.message };
+    }
     const pm = this.#catalog.createCardMethod(cardNumber, customerId);
     this.#catalog.updateCustomer(customerId, { invoice_settings: { default_payment_method: pm.id } });
     const { subscription, invoice } = this.#subscriptions.start(
