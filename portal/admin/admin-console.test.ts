@@ -194,6 +194,14 @@ test('sessions: search, a session page, kick and extend, each written to the aud
     assert.equal(h.store.db.subscriptions[subscription.id]!.endsAt, subscription.endsAt! + 3_600_000);
     const kicked = await admin.browser.post(`/admin/sessions/${sessionId}/kick`, {});
     assert.match(kicked.body, /disconnect the session: ack/);
+    const timeline = (await admin.browser.get(`/admin/sessions/${sessionId}`)).body;
+    assert.match(timeline, /Session started/);
+    assert.match(
+      timeline,
+      /Staff action<\/td><td class="mono">subscription\.extended/,
+      'the timeline names staff actions',
+    );
+    assert.match(timeline, /Staff action<\/td><td class="mono">session\.kicked/);
     const audit = await admin.browser.get('/admin/audit?action=session');
     assert.match(audit.body, /session\.kicked/);
     assert.match(audit.body, new RegExp(admin.email.replace('.', '\\.')));

@@ -4,7 +4,7 @@ import { Eta, type TemplateFunction } from 'eta';
 import type { Role } from '../../appliance/domain/model.js';
 import { ADMIN_MESSAGES, type AdminMessages } from '../i18n/admin-messages.js';
 import { LANGUAGES, MESSAGES, format, type Language } from '../i18n/messages.js';
-import { formatBytes, formatDate, formatDuration, formatMoney } from '../pages/formatting.js';
+import { formatBytes, formatDuration, formatMoney } from '../pages/formatting.js';
 
 export const ADMIN_VIEWS = [
   'login',
@@ -59,8 +59,13 @@ export interface AdminFrame {
 
 function formattersOf(lang: Language): Formatters {
   const t = MESSAGES[lang];
+  // Staff read when things happened to the minute; guests' pages show dates only.
+  const dateTime = new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', {
+    dateStyle: 'medium',
+    timeStyle: 'medium',
+  });
   return {
-    date: (ms) => (ms === null ? '—' : formatDate(ms, lang)),
+    date: (ms) => (ms === null ? '—' : dateTime.format(ms)),
     bytes: (bytes) => formatBytes(bytes, t),
     duration: (seconds) => formatDuration(seconds, t),
     money: (amountMinor, currency) => formatMoney(amountMinor, currency, lang),

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { createAuditTrail } from '../../appliance/accounts/audit.js';
-import { liveSession, searchLiveSessions } from '../../appliance/console/live-sessions.js';
+import { liveSession, searchLiveSessions, type LiveSessionRow } from '../../appliance/console/live-sessions.js';
+import { sessionTimeline } from '../../appliance/console/session-timeline.js';
+import type { Role } from '../../appliance/domain/model.js';
 import { TurnpikeError } from '../../appliance/errors.js';
 import type { Logger } from '../../appliance/logger.js';
 import { extendSubscription } from '../../appliance/subscriptions/subscriptions.js';
@@ -42,11 +44,21 @@ export function sessionsPages(
     return session;
   }
 
+  /** The session's page data: the row, what the viewer may do, and its timeline. */
+  async function sessionView(row: LiveSessionRow, role: Role) {
+    const live = store.db.sessions[row.id];
+    const timeline = live ? await sessionTimeline(store, live) : { events: [], truncated: false };
+    const events = timeline.events.map((event) =>
+      event.kind === 'staff' ? { ...event, detail: store.db.users[event.detail]?.email ?? event.detail } : event,
+    );
+    return { session: row, canExtend: role === 'admin', events, truncated: timeline.truncated };
+  }
+
   app.get('/admin/sessions/:id', pageRoute(STAFF), async (request, reply) => {
     const t = replies.t(request, reply);
     const session = sessionPage((request.params as { id: string }).id);
-    const canExtend = request.principal!.role === 'admin';
-    return replies.page(request, reply, 'session', `${t.session} ${session.mac}`, { session, canExtend });
+    const view = await sessionView(session, request.principal!.role);
+    return replies.page(request, reply, 'session', `${t.session} ${session.mac}`, view);
   });
 
   app.post('/admin/sessions/:id/kick', formRoute(app, STAFF), async (request, reply) => {
@@ -66,17 +78,8 @@ export function sessionsPages(
       if (!left) {
         return replies.page(request, reply, 'message', t.sessions, { text: null, link: '/admin/sessions' }, { notice });
       }
-      return replies.page(
-        request,
-        reply,
-        'session',
-        `${t.session} ${left.mac}`,
-        {
-          session: left,
-          canExtend: request.principal!.role === 'admin',
-        },
-        { notice },
-      );
+      const view = await sessionView(left, request.principal!.role);
+      return replies.page(request, reply, 'session', `${t.session} ${left.mac}`, view, { notice });
     } catch (err) {
       return replies.fail(request, reply, err);
     }
@@ -96,23 +99,19 @@ export function sessionsPages(
         actorId: request.principal!.userId,
         target: subscription.userId ?? subscription.voucherCode,
         ip: request.ip,
-        details: { subscriptionId: subscription.id, seconds: minutes * 60, endsAt: subscription.endsAt },
+        details: {
+          sessionId: session.id,
+          subscriptionId: subscription.id,
+          seconds: minutes * 60,
+          endsAt: subscription.endsAt,
+        },
       });
       // The extension is committed; a CoA failure must not report it as failed.
       await enforcer.refreshLimits(subscription.id).catch((err: unknown) => {
         deps.logger.error({ err, subscriptionId: subscription.id }, 'refreshing sessions after an extension failed');
       });
-      return replies.page(
-        request,
-        reply,
-        'session',
-        `${t.session} ${session.mac}`,
-        {
-          session: sessionPage(session.id),
-          canExtend: true,
-        },
-        { notice: t.extended },
-      );
+      const view = await sessionView(sessionPage(session.id), request.principal!.role);
+      return replies.page(request, reply, 'session', `${t.session} ${session.mac}`, view, { notice: t.extended });
     } catch (err) {
       return replies.fail(request, reply, err);
     }

@@ -177,6 +177,13 @@ const en = {
   to: 'To',
   noAudit: 'No entry matches.',
   system: 'system',
+  timeline: 'Timeline',
+  timelineTruncated: 'Only the most recent history lines were read; older events are not shown.',
+  event_started: 'Session started',
+  event_accounting: 'Accounting from the NAS',
+  event_disconnect: 'Disconnect-Request',
+  event_coa: 'CoA-Request',
+  event_staff: 'Staff action',
 };
 
 export type AdminMessages = { readonly [K in keyof typeof en]: string };
@@ -358,6 +365,13 @@ const de: AdminMessages = {
   to: 'Bis',
   noAudit: 'Kein Eintrag passt.',
   system: 'System',
+  timeline: 'Verlauf',
+  timelineTruncated: 'Nur die jüngsten Protokollzeilen wurden gelesen; ältere Ereignisse fehlen.',
+  event_started: 'Sitzung begonnen',
+  event_accounting: 'Accounting vom NAS',
+  event_disconnect: 'Disconnect-Request',
+  event_coa: 'CoA-Request',
+  event_staff: 'Aktion des Personals',
 };
 
 export const ADMIN_MESSAGES: Readonly<Record<Language, AdminMessages>> = { en, de };
