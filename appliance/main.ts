@@ -141,9 +141,15 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     const firstAdmin = await services.accounts.users.ensureFirstAdmin();
     const localNasSecret = embedded ? (await seedEmbeddedDefaults(store, clock)).localNasSecret : null;
 
-    const provisioning: Provisioning = await startProvisioning({ config, dataDir, store, clock, logger });
+    const provisioning: Provisioning = await startProvisioning({
+      config,
+      dataDir,
+      store,
+      clock,
+      logger,
+      onReconciled: (report) => applianceMetrics.reconciled(report),
+    });
     shutdown.add('provisioning', () => provisioning.stop());
-    provisioning.onReconciled((report) => applianceMetrics.reconciled(report));
     // A guest's new SSH key reaches their host account now, not at the next periodic reconcile.
     services.accounts.sshKeys.onChanged(() => provisioning.reconcileSoon());
 

@@ -16,8 +16,6 @@ export interface Provisioning {
   readiness: Array<{ name: string; check(): Promise<boolean> }>;
   /** Starts a reconcile round now (an entitlement changed); a no-op without provisioners. */
   reconcileSoon(): void;
-  /** Each reconcile round's report per target; never called without provisioners. */
-  onReconciled(listener: (report: ReconcileReport) => void): void;
   stop(): Promise<void>;
 }
 
@@ -32,6 +30,8 @@ export async function startProvisioning(options: {
   store: { readonly db: Readonly<Db> };
   clock: Clock;
   logger: Logger;
+  /** Hears each target's report of every reconcile round, the first included (metrics). */
+  onReconciled?: (report: ReconcileReport) => void;
 }): Promise<Provisioning> {
   const { config, logger } = options;
   // In gateway mode an unauthenticated guest must reach the checkout host to pay.
@@ -45,7 +45,6 @@ export async function startProvisioning(options: {
       accessPort: null,
       readiness: [],
       reconcileSoon: () => undefined,
-      onReconciled: () => undefined,
       stop: async () => undefined,
     };
   }
@@ -64,6 +63,7 @@ export async function startProvisioning(options: {
       clock: options.clock,
       extraTargets: embedded ? [{ site: 'embedded', address: embedded.address }] : [],
     });
+    if (options.onReconciled) provisioning.reconciler.onReport(options.onReconciled);
     provisioning.start();
     return {
       accessPort: config.gateway.enabled ? provisioning.accessPort : null,
@@ -74,7 +74,6 @@ export async function startProvisioning(options: {
         },
       ],
       reconcileSoon: () => provisioning.reconciler.kick(),
-      onReconciled: (listener) => provisioning.reconciler.onReport(listener),
       async stop() {
         await provisioning.stop();
         await embedded?.stop();

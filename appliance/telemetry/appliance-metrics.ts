@@ -134,20 +134,20 @@ export function createApplianceMetrics(o: ApplianceMetricsOptions): ApplianceMet
   const jobRuns = new Counter({
     name: 'turnpike_scheduler_job_runs_total',
     help: 'Scheduled job runs by job and outcome (ok, failed)',
-    labelNames: ['job', 'outcome'],
+    labelNames: ['job_name', 'outcome'],
     registers,
   });
   const jobSeconds = new Histogram({
     name: 'turnpike_scheduler_job_duration_seconds',
     help: 'Scheduled job run time by job',
-    labelNames: ['job'],
+    labelNames: ['job_name'],
     buckets: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers,
   });
   const jobLastSuccess = new Gauge({
     name: 'turnpike_scheduler_job_last_success_timestamp_seconds',
     help: 'When each job last finished without error',
-    labelNames: ['job'],
+    labelNames: ['job_name'],
     registers,
   });
 
@@ -178,16 +178,16 @@ export function createApplianceMetrics(o: ApplianceMetricsOptions): ApplianceMet
 
   return {
     jobRan(job, ok, seconds) {
-      jobRuns.inc({ job, outcome: ok ? 'ok' : 'failed' });
-      jobSeconds.observe({ job }, seconds);
-      if (ok) jobLastSuccess.setToCurrentTime({ job });
+      jobRuns.inc({ job_name: job, outcome: ok ? 'ok' : 'failed' });
+      jobSeconds.observe({ job_name: job }, seconds);
+      if (ok) jobLastSuccess.setToCurrentTime({ job_name: job });
     },
     reconciled(report) {
       const site = report.site;
-      for (const kind of CORRECTIONS) if (report[kind] > 0) corrections.inc({ site, kind }, report[kind]);
-      if (report.gardenSet) corrections.inc({ site, kind: 'garden' });
-      if (report.failures > 0) failures.inc({ site }, report.failures);
-      failures.inc({ site }, 0);
+      // Every series exists from the first round (at 0), so rate() and alerts see a site that never drifted.
+      for (const kind of CORRECTIONS) corrections.inc({ site, kind }, report[kind]);
+      corrections.inc({ site, kind: 'garden' }, report.gardenSet ? 1 : 0);
+      failures.inc({ site }, report.failures);
       up.set({ site }, report.reachable ? 1 : 0);
       lastRound.setToCurrentTime({ site });
     },
