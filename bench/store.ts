@@ -6,6 +6,7 @@
  * store as it was before the write-ahead log, which rewrote the whole `db.json` per group commit:
  *   - 1 writer: latency of one acknowledged write (target p50 <= 10 ms at 100k users);
  *   - 200 writers: acknowledged writes/s and p99 (targets >= 5,000/s, p99 <= 50 ms at 100k).
+ * `--driver postgres [--url URL]`: the PostgreSQL driver beside the write-ahead log instead.
  * Then: the longest event-loop delay while a checkpoint runs under that load (target <= 50 ms),
  * open + replay of a log past the checkpoint (target <= 2 s), and peak RSS (aim <= 300 MB).
  */
@@ -28,6 +29,8 @@ const { values: args } = parseArgs({
     sessions: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '3' },
     'round-ms': { type: 'string', default: process.env.BENCH_DURATION_MS ?? '3000' },
+    driver: { type: 'string', default: 'lowdb' },
+    url: { type: 'string' },
   },
 });
 const USERS = Number(args.users);
@@ -129,6 +132,23 @@ const median = (values: number[]): number =>
     50,
   );
 const spread = (values: number[]): string => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
+
+if (args.driver === 'postgres') {
+  // The PostgreSQL driver beside the write-ahead log, same venue and scenarios (bench/store-postgres.ts).
+  const { benchPostgres } = await import('./store-postgres.js');
+  await benchPostgres({
+    users: USERS,
+    sessions: SESSIONS,
+    rounds: ROUNDS,
+    roundMs: ROUND_MS,
+    writers: WRITERS,
+    url: args.url,
+    user,
+    session,
+    load,
+  });
+  process.exit(0);
+}
 
 const dir = await mkdtemp(join(tmpdir(), 'tp-bench-store-'));
 try {

@@ -3,6 +3,8 @@ import { CHANGE_CHANNEL } from './schema.js';
 
 export interface ChangeFeedOptions {
   url: string;
+  /** This writer's origin: its own commits are in memory already, and their notifications are skipped. */
+  origin: string;
   /** Called on every notification and after every (re)connection: read the change log past what is applied. */
   catchUp: () => Promise<void>;
   onWarning: (message: string, details: Record<string, unknown>) => void;
@@ -54,7 +56,11 @@ export class ChangeFeed {
 
   async #connect(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#options.url, connectionTimeoutMillis: 5_000 });
-    client.on('notification', () => this.#catchUp());
+    client.on('notification', ({ payload }) => {
+      // Another writer's commits each notify on their own; the poll picks up the rest.
+      if (payload?.endsWith(` ${this.#options.origin}`)) return;
+      this.#catchUp();
+    });
     client.on('error', (err) => this.#lost(client, err));
     client.on('end', () => this.#lost(client, new Error('connection ended')));
     try {

@@ -65,7 +65,7 @@ export class CommitQueue {
     // One turn of the event loop lets writes issued together share the first transaction.
     await new Promise<void>((resolve) => setImmediate(resolve));
     while (this.#waiting.length > 0) {
-      const batch = this.#waiting.splice(0, MAX_BATCH);
+      const batch = this.#nextBatch();
       const started = performance.now();
       try {
         const payload = JSON.stringify(batch.map(({ changes, expected }) => ({ changes, expected })));
@@ -85,6 +85,27 @@ export class CommitQueue {
       }
     }
     this.#running = null;
+  }
+  /**
+   * The queued records that go together: at most MAX_BATCH, and no two touching the same row, so
+   * that `tp_commit` checks every record against the rows as they were before the batch. A record
+   * sharing a row with an earlier one waits for the next batch.
+   */
+  #nextBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const later: Pending[] = [];
+    const rows = new Set<string>();
+    for (const pending of this.#waiting) {
+      const keys = pending.changes.map(({ table, id }) => `${table}\u0000${id}`);
+      if (batch.length >= MAX_BATCH || keys.some((key) => rows.has(key))) {
+        later.push(pending);
+        continue;
+      }
+      for (const key of keys) rows.add(key);
+      batch.push(pending);
+    }
+    this.#waiting = later;
+    return batch;
   }
 }
 

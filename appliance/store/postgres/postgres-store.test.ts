@@ -200,3 +200,36 @@ test('while the database is down writes fail with TP_ERR_STORE_UNAVAILABLE; once
   );
   await eventually(() => b.db.sequences.after === 3);
 });
+
+test('an appliance behind the pruned change log reloads every row and announces what differs', async (t) => {
+  const url = await freshDatabase(t);
+  if (!url) return;
+  const a = await openOn(t, url);
+  await a.update((db) => {
+    db.users.stays = userRecord({ id: 'stays' });
+    db.users.goes = userRecord({ id: 'goes' });
+  });
+  const behind = await openOn(t, url, { listen: false });
+  const heard: ChangeRecord[] = [];
+  behind.onChange((record) => heard.push(record));
+  await a.update((db) => {
+    delete db.users.goes;
+    db.users.stays!.displayName = 'Renamed';
+    db.users.added = userRecord({ id: 'added' });
+  });
+  assert.ok((await a.pruneChangeLog(0)) >= 2);
+  assert.equal(behind.db.users.goes?.id, 'goes', 'without its feed, memory has not moved yet');
+  await behind.catchUp();
+  assert.deepEqual(behind.db.users, a.db.users);
+  assert.deepEqual(
+    heard
+      .flatMap(({ changes }) => changes.map(({ id, value }) => `${id}:${value === null ? 'deleted' : 'set'}`))
+      .sort(),
+    ['added:set', 'goes:deleted', 'stays:set'],
+  );
+  await a.update((db) => {
+    db.users.later = userRecord({ id: 'later' });
+  });
+  await behind.catchUp();
+  assert.equal(behind.db.users.later?.id, 'later', 'past the reload it follows the log again');
+});

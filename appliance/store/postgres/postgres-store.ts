@@ -24,6 +24,13 @@ export interface PostgresStoreOptions {
   maxAttempts?: number;
   /** Catch up with the change log this often even without a notification. */
   pollMs?: number;
+  /** false: no change feed; memory moves on only when `catchUp()` is called (export, tests). */
+  listen?: boolean;
+  /**
+   * Change-log records older than this are deleted (every appliance prunes, a few times per
+   * period). An appliance cut off for longer reloads every row when it is back.
+   */
+  changeLogRetentionMs?: number;
   onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
 
@@ -35,6 +42,7 @@ interface ChangeLogRow {
 }
 
 const CATCH_UP_PAGE = 1_000;
+const DEFAULT_RETENTION_MS = 60 * 60 * 1000;
 
 /**
  * The store on PostgreSQL, for several appliances on one state. Each keeps current state in
@@ -66,6 +74,7 @@ export class PostgresStore implements Store {
   #catching: Promise<void> | null = null;
   #catchAgain = false;
   #closed = false;
+  #pruneTimer: NodeJS.Timeout | null = null;
 
   private constructor(options: PostgresStoreOptions, pool: pg.Pool, loaded: Awaited<ReturnType<typeof loadState>>) {
     this.url = options.url;
@@ -77,6 +86,7 @@ export class PostgresStore implements Store {
     this.#commits = new CommitQueue(pool, this.#origin, (batch, ms) => this.#committed(batch, ms));
     this.#feed = new ChangeFeed({
       url: options.url,
+      origin: this.#origin,
       catchUp: () => this.catchUp(),
       onWarning: (message, details) => this.#warn(message, details),
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
@@ -108,7 +118,8 @@ export class PostgresStore implements Store {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
         client.release();
       }
-      await store.#feed.start();
+      if (options.listen !== false) await store.#feed.start();
+      store.#schedulePruning();
       return store;
     } catch (err) {
       await store?.close().catch(() => undefined);
@@ -198,11 +209,38 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     await this.#feed.close();
     await this.#commits.idle();
     for (const history of this.#histories.values()) await history.drain().catch(() => undefined);
     await this.#catching?.catch(() => undefined);
     await this.#pool.end();
+  }
+
+  /**
+   * Deletes change-log records older than `olderThanMs` and moves the horizon past them: readers
+   * behind it reload every row instead of missing what was deleted. Returns how many went.
+   */
+  async pruneChangeLog(olderThanMs = this.#options.changeLogRetentionMs ?? DEFAULT_RETENTION_MS): Promise<number> {
+    const { rows } = await this.#pool.query<{ pruned: string }>(
+      `WITH gone AS (DELETE FROM change_log WHERE committed_at <= now() - make_interval(secs => $1) RETURNING seq),
+            moved AS (UPDATE change_log_horizon
+                         SET pruned_through = greatest(pruned_through, (SELECT coalesce(max(seq), 0) FROM gone)))
+       SELECT count(*) AS pruned FROM gone`,
+      [olderThanMs / 1000],
+    );
+    return Number(rows[0]!.pruned);
+  }
+
+  #schedulePruning(): void {
+    const retention = this.#options.changeLogRetentionMs ?? DEFAULT_RETENTION_MS;
+    this.#pruneTimer = setInterval(
+      () => {
+        this.pruneChangeLog(retention).catch((err: unknown) => this.#warn('pruning the change log failed', { err }));
+      },
+      Math.max(1_000, Math.min(retention / 4, 10 * 60 * 1000)),
+    );
+    this.#pruneTimer.unref();
   }
 
   /**

@@ -13,7 +13,7 @@ export function historyTableOf(name: HistoryName): string {
   return `history_${name.replaceAll('-', '_')}`;
 }
 
-/** The NOTIFY channel a commit signals; its payload is the last change-log sequence it wrote. */
+/** The NOTIFY channel a commit signals; its payload is `SEQ ORIGIN`: the last sequence it wrote, and by whom. */
 export const CHANGE_CHANNEL = 'turnpike_changes';
 
 /** Session advisory lock held while the schema and the state document are migrated. */
@@ -40,55 +40,77 @@ CREATE OR REPLACE FUNCTION tp_table(logical text) RETURNS text LANGUAGE sql IMMU
   SELECT CASE WHEN logical = '${DOCUMENTS_TABLE}' THEN 'documents' ELSE lower('rows_' || replace(logical, '.', '_')) END
 $$;
 
+-- The rows of a batch, one per change: which record (1-based), table, id, new value, expected version.
+CREATE OR REPLACE FUNCTION tp_rows(p_batch jsonb)
+  RETURNS TABLE (m int, tbl text, id text, value jsonb, expected bigint) LANGUAGE sql IMMUTABLE AS $$
+  SELECT rec.ordinality::int, chg.value->>'table', chg.value->>'id', chg.value->'value',
+         (rec.value->'expected'->>(chg.ordinality::int - 1))::bigint
+    FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS rec,
+         jsonb_array_elements(rec.value->'changes') WITH ORDINALITY AS chg
+$$;
+
+-- Set-based per table (a handful of statements per batch, not per row): the writer never puts
+-- two records touching the same row in one batch, so every check is against the rows as they
+-- were before the batch.
 CREATE OR REPLACE FUNCTION tp_commit(p_origin text, p_batch jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-  m jsonb;
-  c jsonb;
-  i int;
-  tbl text;
-  cur_version bigint;
-  cur_data jsonb;
-  conflicts jsonb;
-  outcomes jsonb := '[]'::jsonb;
-  s bigint;
+  n int := jsonb_array_length(p_batch);
+  tables text[];
+  t text;
+  stale jsonb;
+  conflicts jsonb := '[]'::jsonb;
+  losers int[];
+  seqs bigint[] := array_fill(0::bigint, ARRAY[jsonb_array_length(p_batch)]);
   last_seq bigint := 0;
+  as_of bigint := 0;
 BEGIN
   PERFORM pg_advisory_xact_lock(${MIGRATION_LOCK + 1});
-  FOR m IN SELECT value FROM jsonb_array_elements(p_batch) LOOP
-    conflicts := '[]'::jsonb;
-    FOR i IN 0 .. jsonb_array_length(m->'changes') - 1 LOOP
-      c := m->'changes'->i;
-      EXECUTE format('SELECT version, data FROM %I WHERE id = $1', tp_table(c->>'table'))
-        INTO cur_version, cur_data USING c->>'id';
-      IF coalesce(cur_version, 0) <> (m->'expected'->>i)::bigint THEN
-        conflicts := conflicts || jsonb_build_object(
-          'table', c->'table', 'id', c->'id', 'value', coalesce(cur_data, 'null'::jsonb), 'version', coalesce(cur_version, 0));
-      END IF;
-    END LOOP;
-    IF jsonb_array_length(conflicts) > 0 THEN
-      outcomes := outcomes || jsonb_build_array(jsonb_build_object(
-        'conflicts', conflicts, 'asOf', (SELECT coalesce(max(seq), 0) FROM change_log)));
-      CONTINUE;
+  SELECT coalesce(array_agg(DISTINCT r.tbl), '{}') INTO tables FROM tp_rows(p_batch) r;
+  FOREACH t IN ARRAY tables LOOP
+    EXECUTE format(
+      'SELECT coalesce(jsonb_agg(jsonb_build_object(''m'', f.m, ''table'', f.tbl, ''id'', f.id,
+              ''value'', coalesce(s.data, ''null''::jsonb), ''version'', coalesce(s.version, 0))), ''[]''::jsonb)
+         FROM tp_rows($1) f LEFT JOIN %I s ON s.id = f.id
+        WHERE f.tbl = $2 AND coalesce(s.version, 0) <> f.expected', tp_table(t))
+      INTO stale USING p_batch, t;
+    conflicts := conflicts || stale;
+  END LOOP;
+  SELECT coalesce(array_agg(DISTINCT (x->>'m')::int), '{}') INTO losers FROM jsonb_array_elements(conflicts) x;
+  FOR i IN 1 .. n LOOP
+    IF NOT i = ANY(losers) THEN
+      seqs[i] := nextval('change_log_seq_seq');
+      last_seq := seqs[i];
     END IF;
-    s := nextval('change_log_seq_seq');
-    FOR c IN SELECT value FROM jsonb_array_elements(m->'changes') LOOP
-      tbl := tp_table(c->>'table');
-      IF jsonb_typeof(c->'value') = 'null' THEN
-        EXECUTE format('DELETE FROM %I WHERE id = $1', tbl) USING c->>'id';
-      ELSE
-        EXECUTE format('INSERT INTO %I (id, data, version) VALUES ($1, $2, $3) '
-          'ON CONFLICT (id) DO UPDATE SET data = excluded.data, version = excluded.version', tbl)
-          USING c->>'id', c->'value', s;
-      END IF;
-    END LOOP;
-    INSERT INTO change_log (seq, origin, changes) VALUES (s, p_origin, m->'changes');
-    outcomes := outcomes || jsonb_build_array(jsonb_build_object('seq', s));
-    last_seq := s;
   END LOOP;
   IF last_seq > 0 THEN
-    PERFORM pg_notify('${CHANGE_CHANNEL}', last_seq::text);
+    FOREACH t IN ARRAY tables LOOP
+      EXECUTE format(
+        'DELETE FROM %I s USING tp_rows($1) f
+          WHERE f.tbl = $2 AND jsonb_typeof(f.value) = ''null'' AND NOT f.m = ANY($3) AND s.id = f.id', tp_table(t))
+        USING p_batch, t, losers;
+      EXECUTE format(
+        'INSERT INTO %I (id, data, version)
+         SELECT f.id, f.value, ($4::bigint[])[f.m] FROM tp_rows($1) f
+          WHERE f.tbl = $2 AND jsonb_typeof(f.value) <> ''null'' AND NOT f.m = ANY($3)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data, version = excluded.version', tp_table(t))
+        USING p_batch, t, losers, seqs;
+    END LOOP;
+    INSERT INTO change_log (seq, origin, changes)
+      SELECT seqs[rec.ordinality], p_origin, rec.value->'changes'
+        FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS rec
+       WHERE NOT rec.ordinality::int = ANY(losers)
+       ORDER BY rec.ordinality;
+    PERFORM pg_notify('${CHANGE_CHANNEL}', last_seq::text || ' ' || p_origin);
   END IF;
-  RETURN outcomes;
+  IF cardinality(losers) > 0 THEN
+    SELECT greatest(coalesce(max(seq), 0), (SELECT pruned_through FROM change_log_horizon)) INTO as_of FROM change_log;
+  END IF;
+  RETURN (
+    SELECT jsonb_agg(CASE WHEN i = ANY(losers)
+      THEN jsonb_build_object('asOf', as_of, 'conflicts',
+             (SELECT jsonb_agg(x - 'm') FROM jsonb_array_elements(conflicts) x WHERE (x->>'m')::int = i))
+      ELSE jsonb_build_object('seq', seqs[i]) END ORDER BY i)
+    FROM generate_series(1, n) AS i);
 END
 $$;
 `;
@@ -112,7 +134,7 @@ export interface SchemaMigration {
 export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   {
     version: 1,
-    description: 'documents, change log, histories, tp_commit',
+    description: 'documents, change log, histories',
     sql: `
 CREATE TABLE documents (id text PRIMARY KEY, data jsonb NOT NULL, version bigint NOT NULL);
 CREATE TABLE change_log (
@@ -126,8 +148,7 @@ CREATE TABLE change_log_horizon (only_row boolean PRIMARY KEY DEFAULT true CHECK
 INSERT INTO change_log_horizon (pruned_through) VALUES (0);
 ${HISTORY_NAMES.map(historyTable).join('\n')}
 -- The audit page filters by time and reads newest first (seq); the rest are read in order.
-CREATE INDEX history_audit_at ON history_audit (at);
-${COMMIT_FUNCTION}`,
+CREATE INDEX history_audit_at ON history_audit (at);`,
   },
 ];
 
@@ -160,7 +181,11 @@ export async function migrateSchema(client: pg.ClientBase): Promise<number[]> {
     });
     applied.push(migration.version);
   }
-  await inTransaction(client, () => ensureCollectionTables(client));
+  await inTransaction(client, async () => {
+    await ensureCollectionTables(client);
+    // Functions are code, not data: each start installs the ones this Turnpike calls.
+    await client.query(COMMIT_FUNCTION);
+  });
   return applied;
 }
 
