@@ -166,7 +166,15 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       radiusMetrics,
     );
     shutdown.add('dynamic authorization', () => dynamicAuthorization.close());
-    const enforcer = new SessionEnforcer({ store, clock, port: dynamicAuthorization, logger });
+    const enforcer = new SessionEnforcer({
+      store,
+      clock,
+      port: dynamicAuthorization,
+      logger,
+      gateway: config.gateway.enabled
+        ? { accessPort: provisioning.accessPort, openEndedSeconds: config.gateway.openEndedSessionSeconds }
+        : null,
+    });
 
     // Appliances sharing a store take turns through leases in it: one leads each periodic job.
     const leases = new Leases({ store, clock });

@@ -46,6 +46,7 @@ function guestAccessOf(deps: GuestPortalDeps): GuestAccess {
     accessPort: deps.config.gateway.enabled ? deps.accessPort : null,
     logger: deps.logger,
     interimIntervalSeconds: deps.config.radius.interimIntervalSeconds,
+    openEndedSeconds: deps.config.gateway.openEndedSessionSeconds,
   });
 }
 

@@ -27,7 +27,14 @@ async function fixture(t: TestContext, maxDevices = 2) {
     source: 'payment',
     sourceRef: 'pi_1',
   });
-  const access = new GuestAccess({ store, clock, accessPort, logger: silentLogger, interimIntervalSeconds: 300 });
+  const access = new GuestAccess({
+    store,
+    clock,
+    accessPort,
+    logger: silentLogger,
+    interimIntervalSeconds: 300,
+    openEndedSeconds: 7200,
+  });
   return { store, clock, accessPort, access, plan };
 }
 
@@ -57,6 +64,37 @@ test('gateway mode: a login opens the firewall for the client with the time left
   assert.equal(accessPort.allowed()[0]!.seconds, 86_400 - 3600);
   await access.disconnect({ ownerKey: 'user:u1', ip: '10.1.0.5' });
   assert.equal(accessPort.isAllowed('10.1.0.5'), false);
+});
+
+test('gateway mode gets the limits a NAS would: the throttle rate once a quota is spent, the configured time for a plan without an end', async (t) => {
+  const { access, accessPort, store, clock } = await fixture(t);
+  const plan = await createPlan(store, clock, {
+    name: 'Fair use',
+    durationSeconds: null,
+    quotaBytes: 1000,
+    bandwidthDownKbps: 8000,
+    onQuotaExhausted: { action: 'throttle', upKbps: 128, downKbps: 256 },
+  });
+  const subscription = await grantSubscription(store, clock, {
+    userId: 'u2',
+    voucherCode: null,
+    plan,
+    source: 'payment',
+    sourceRef: 'pi_2',
+  });
+  await store.update((db) => {
+    db.subscriptions[subscription.id]!.bytesUsed = 1000;
+  });
+  await access.connect({
+    ownerKey: 'user:u2',
+    mac: 'aa:bb:cc:00:00:02',
+    ip: '10.1.0.6',
+    deviceId: null,
+    mode: 'gateway',
+  });
+  const entry = accessPort.allowed().find((allowed) => allowed.ip === '10.1.0.6');
+  assert.equal(entry?.seconds, 7200, 'gateway.openEndedSessionSeconds, not a fixed day');
+  assert.deepEqual([entry?.upKbps, entry?.downKbps], [128, 256], 'the throttle rate, as the NAS gets it');
 });
 
 test('the device limit counts live sessions; a phone with a new random MAC replaces its binding', async (t) => {

@@ -7,11 +7,9 @@ import { TurnpikeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { mintPortalCredential } from '../portal-credentials/portal-credentials.js';
 import type { AccessPort } from '../provisioning/access-port.js';
+import { firewallGrantOf, sessionLimitsOf } from '../sessions/limits.js';
 import type { Store } from '../store/store.js';
 import { inSpan } from '../telemetry/tracing.js';
-
-/** Quota-only plans have no end; the firewall entry is renewed by the reconcile loop before this lapses. */
-const OPEN_ENDED_SECONDS = 86_400;
 
 export interface GuestAccessDeps {
   store: Store;
@@ -20,6 +18,8 @@ export interface GuestAccessDeps {
   accessPort: AccessPort | null;
   logger: Logger;
   interimIntervalSeconds: number;
+  /** Gateway mode: the firewall entry's time for a plan without an end (`gateway.openEndedSessionSeconds`). */
+  openEndedSeconds: number;
 }
 
 export interface ConnectInput {
@@ -110,13 +110,11 @@ export class GuestAccess {
       db.sessions[session.id] = session;
       return { session, device };
     });
-    const plan = entitlement.plan;
+    const limits = sessionLimitsOf(entitlement, this.#deps.interimIntervalSeconds);
     await accessPort.allowClient({
       ip,
       mac: session.mac || '00:00:00:00:00:00',
-      seconds: Math.max(1, entitlement.secondsLeft ?? OPEN_ENDED_SECONDS),
-      upKbps: plan.bandwidthUpKbps ?? 0,
-      downKbps: plan.bandwidthDownKbps ?? 0,
+      ...firewallGrantOf(limits, this.#deps.openEndedSeconds),
       sessionId: session.id,
     });
     return { mode: 'gateway', session, entitlement, device };

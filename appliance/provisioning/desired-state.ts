@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { parseAuthorizedKey } from '../../proto/authorized-key.js';
-import type { Db, Plan, Subscription } from '../domain/model.js';
-import { denialAt } from '../entitlements/entitlement.js';
+import type { Db } from '../domain/model.js';
+import { denialAt, remainingOf } from '../entitlements/entitlement.js';
+import { firewallGrantOf, sessionLimitsOf } from '../sessions/limits.js';
 
 /**
  * What the provisioners should hold, computed from the store alone. Pure
@@ -38,14 +39,6 @@ export function accountLoginFor(userId: string): string {
   return `tp-${createHash('sha256').update(userId).digest('hex').slice(0, 12)}`;
 }
 
-function rates(plan: Plan, sub: Subscription): { upKbps: number; downKbps: number } {
-  const spent = plan.quotaBytes !== null && sub.bytesUsed >= plan.quotaBytes;
-  if (spent && plan.onQuotaExhausted.action === 'throttle') {
-    return { upKbps: plan.onQuotaExhausted.upKbps, downKbps: plan.onQuotaExhausted.downKbps };
-  }
-  return { upKbps: plan.bandwidthUpKbps ?? 0, downKbps: plan.bandwidthDownKbps ?? 0 };
-}
-
 /** Live gateway-mode sessions whose subscription may still carry them, keyed by address. */
 export function desiredClients(
   db: Readonly<Db>,
@@ -58,9 +51,14 @@ export function desiredClients(
     const sub = db.subscriptions[session.subscriptionId];
     const plan = sub && db.plans[sub.planId];
     if (!sub || !plan || denialAt(db, sub, now) !== null) continue;
-    const seconds = sub.endsAt === null ? o.openEndedSeconds : Math.ceil((sub.endsAt - now) / 1000);
-    if (seconds <= 0) continue;
-    out.set(session.ip, { ip: session.ip, mac: session.mac, sessionId: session.id, seconds, ...rates(plan, sub) });
+    const limits = sessionLimitsOf({ plan, ...remainingOf(plan, sub, now) }, session.interimIntervalSeconds);
+    if (limits.sessionTimeout !== null && limits.sessionTimeout <= 0) continue;
+    out.set(session.ip, {
+      ip: session.ip,
+      mac: session.mac,
+      sessionId: session.id,
+      ...firewallGrantOf(limits, o.openEndedSeconds),
+    });
   }
   return out;
 }

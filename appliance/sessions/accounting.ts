@@ -3,7 +3,7 @@ import type { Db, Session } from '../domain/model.js';
 import { denialAt, ownerKeyOf } from '../entitlements/entitlement.js';
 import type { Store } from '../store/store.js';
 import { bestSubscriptionAmong } from './best-subscription.js';
-import { endReasonOf, type EnforcementAction } from './enforcement-decision.js';
+import { endReasonOf, type EndReason, type EnforcementAction } from './enforcement-decision.js';
 import { capVerdict, DEFAULT_SESSION_CAPS, type CappedSession, type SessionCaps } from './session-caps.js';
 import { sessionIndexesOf, type SessionIndexes } from './session-indexes.js';
 
@@ -26,7 +26,8 @@ export interface AccountingEvent {
   interimIntervalSeconds: number;
 }
 
-export type CloseReason = 'stop' | 'nas-reboot' | 'stale' | 'nas-lost-session' | 'device-limit';
+/** Why a session closed: what the NAS reported, or (gateway mode, where the box ends it) why it was ended. */
+export type CloseReason = 'stop' | 'nas-reboot' | 'stale' | 'nas-lost-session' | 'device-limit' | EndReason;
 
 export interface ClosedSession extends Session {
   closedAt: number;

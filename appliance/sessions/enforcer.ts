@@ -1,11 +1,12 @@
 import type { Clock } from '../clock.js';
 import type { NasClient, Session } from '../domain/model.js';
-import { denialOf, entitlementOf } from '../entitlements/entitlement.js';
+import { denialOf, entitlementOf, remainingOf } from '../entitlements/entitlement.js';
 import type { Logger } from '../logger.js';
+import type { AccessPort } from '../provisioning/access-port.js';
 import type { Store } from '../store/store.js';
 import { closeSessionIn } from './accounting.js';
 import type { EndReason, EnforcementAction } from './enforcement-decision.js';
-import { sessionLimitsOf, throttleLimits, type SessionLimits } from './limits.js';
+import { firewallGrantOf, sessionLimitsOf, throttleLimits, type SessionLimits } from './limits.js';
 
 export interface DynamicAuthorizationTarget {
   session: Session;
@@ -35,24 +36,43 @@ export interface EnforcementOutcome {
   result: DynamicAuthorizationResult | { outcome: 'skipped'; why: string };
 }
 
+/** Gateway mode's door: the firewall entries the provisioner keeps, and their time for open-ended plans. */
+export interface GatewayEnforcement {
+  accessPort: AccessPort;
+  openEndedSeconds: number;
+}
+
 /**
- * Ends or throttles live sessions through the NAS. An answered disconnect leaves the session to
- * the NAS's Accounting-Stop; an unanswered one marks `disconnectPendingSince`, which makes the
- * next Access-Request refused and the next Interim-Update ask again. Every attempt is recorded in
- * the 'coa' history.
+ * The one port through which every cause (kick, expiry, quota spent, refund, suspension, plan
+ * extended or throttled) ends or changes a live session, whichever mode enforces it.
+ *
+ * Controller mode, through the NAS: an answered disconnect leaves the session to the NAS's
+ * Accounting-Stop; an unanswered one marks `disconnectPendingSince`, which makes the next
+ * Access-Request refused and the next Interim-Update ask again. Every attempt is recorded in the
+ * 'coa' history. Gateway mode, through the provisioner: the session is closed in the store first
+ * (so the reconcile loop revokes the entry even if this call fails), then its firewall entry is
+ * revoked; new limits re-grant the entry.
  */
 export class SessionEnforcer {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #port: DynamicAuthorizationPort;
   readonly #logger: Logger;
+  readonly #gateway: GatewayEnforcement | null;
   readonly #inflight = new Set<string>();
 
-  constructor(options: { store: Store; clock: Clock; port: DynamicAuthorizationPort; logger: Logger }) {
+  constructor(options: {
+    store: Store;
+    clock: Clock;
+    port: DynamicAuthorizationPort;
+    logger: Logger;
+    gateway?: GatewayEnforcement | null;
+  }) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#port = options.port;
     this.#logger = options.logger;
+    this.#gateway = options.gateway ?? null;
   }
 
   /** Applies actions from accounting or the sweeper; never throws (failures are logged). */
@@ -85,6 +105,8 @@ export class SessionEnforcer {
   }
 
   async disconnect(sessionId: string, reason: EndReason): Promise<EnforcementOutcome> {
+    const live = this.#store.db.sessions[sessionId];
+    if (live?.mode === 'gateway') return this.#endGatewaySession(live, reason);
     const target = this.#target(sessionId);
     if ('why' in target) return { sessionId, kind: 'disconnect', result: { outcome: 'skipped', why: target.why } };
     if (this.#inflight.has(sessionId))
@@ -118,6 +140,8 @@ export class SessionEnforcer {
   }
 
   async throttle(sessionId: string, rate: { upKbps: number; downKbps: number }): Promise<EnforcementOutcome> {
+    const live = this.#store.db.sessions[sessionId];
+    if (live?.mode === 'gateway') return this.#regrantGatewaySession(live);
     const target = this.#target(sessionId);
     if ('why' in target) return { sessionId, kind: 'coa', result: { outcome: 'skipped', why: target.why } };
     const result = await this.#port.changeAuthorization(target, throttleLimits(rate));
@@ -129,16 +153,14 @@ export class SessionEnforcer {
    * Tells the NAS the new limits of every live session of a subscription whose entitlement grew
    * or changed (extended, renewed, another plan), so the NAS does not cut the guest at the old
    * Session-Timeout. A NAK or no answer leaves the session alone: the old limits still bound it.
-   * Gateway-mode sessions have no NAS; the provisioner's reconcile loop re-sends their time.
+   * Gateway-mode sessions get their firewall entry re-granted with the new time and rates.
    */
   async refreshLimits(subscriptionId: string): Promise<EnforcementOutcome[]> {
     const now = this.#clock.now();
     const db = this.#store.db;
     const subscription = db.subscriptions[subscriptionId];
     const entitlement = subscription ? entitlementOf(db, subscription, now) : null;
-    const sessions = Object.values(db.sessions).filter(
-      (session) => session.subscriptionId === subscriptionId && session.mode === 'controller',
-    );
+    const sessions = Object.values(db.sessions).filter((session) => session.subscriptionId === subscriptionId);
     if (!entitlement || denialOf(entitlement) !== null) {
       return sessions.map((session) => ({
         sessionId: session.id,
@@ -148,6 +170,7 @@ export class SessionEnforcer {
     }
     return Promise.all(
       sessions.map(async (session): Promise<EnforcementOutcome> => {
+        if (session.mode === 'gateway') return this.#regrantGatewaySession(session);
         const target = this.#target(session.id);
         if ('why' in target)
           return { sessionId: session.id, kind: 'coa', result: { outcome: 'skipped', why: target.why } };
@@ -169,6 +192,69 @@ export class SessionEnforcer {
         }
       }),
     );
+  }
+
+  async #endGatewaySession(session: Session, reason: EndReason): Promise<EnforcementOutcome> {
+    if (!this.#gateway)
+      return { sessionId: session.id, kind: 'disconnect', result: { outcome: 'skipped', why: 'gateway mode is off' } };
+    const now = this.#clock.now();
+    let closing: Promise<void> = Promise.resolve();
+    await this.#store.update((db) => {
+      const current = db.sessions[session.id];
+      if (current)
+        closing = this.#store.history('closed-sessions').append({ ...closeSessionIn(db, current, now, reason, null) });
+    });
+    await closing;
+    const result = await this.#gateway.accessPort
+      .revokeClient({ ip: session.ip ?? '', mac: session.mac, sessionId: session.id })
+      .then(
+        (): DynamicAuthorizationResult => ({ outcome: 'ack', attempts: 1 }),
+        (err: unknown): DynamicAuthorizationResult => {
+          this.#logger.warn(
+            { err, sessionId: session.id },
+            'revoking the firewall entry failed; the reconcile loop removes it',
+          );
+          return { outcome: 'timeout', attempts: 1 };
+        },
+      );
+    this.#logger.info(
+      { kind: 'disconnect', sessionId: session.id, mode: 'gateway', reason, outcome: result.outcome },
+      'gateway session ended',
+    );
+    return { sessionId: session.id, kind: 'disconnect', result };
+  }
+
+  async #regrantGatewaySession(session: Session): Promise<EnforcementOutcome> {
+    const skipped = (why: string): EnforcementOutcome => ({
+      sessionId: session.id,
+      kind: 'coa',
+      result: { outcome: 'skipped', why },
+    });
+    if (!this.#gateway) return skipped('gateway mode is off');
+    if (session.ip === null) return skipped('the session has no address');
+    const db = this.#store.db;
+    const subscription = db.subscriptions[session.subscriptionId];
+    const plan = subscription && db.plans[subscription.planId];
+    if (!subscription || !plan) return skipped('the subscription no longer carries a session');
+    const limits = sessionLimitsOf(
+      { plan, ...remainingOf(plan, subscription, this.#clock.now()) },
+      session.interimIntervalSeconds,
+    );
+    try {
+      await this.#gateway.accessPort.allowClient({
+        ip: session.ip,
+        mac: session.mac || '00:00:00:00:00:00',
+        ...firewallGrantOf(limits, this.#gateway.openEndedSeconds),
+        sessionId: session.id,
+      });
+      return { sessionId: session.id, kind: 'coa', result: { outcome: 'ack', attempts: 1 } };
+    } catch (err) {
+      this.#logger.warn(
+        { err, sessionId: session.id },
+        'new firewall limits not applied; the reconcile loop re-sends them',
+      );
+      return { sessionId: session.id, kind: 'coa', result: { outcome: 'timeout', attempts: 1 } };
+    }
   }
 
   #target(sessionId: string): DynamicAuthorizationTarget | { why: string } {

@@ -11,10 +11,14 @@ export interface SessionLimits {
 }
 
 /**
- * What to tell the NAS. A plan that throttles when its quota is spent gets no data limit from
- * the NAS (the NAS would cut); the appliance sends a CoA with the lower rate instead.
+ * The one rule from (plan, subscription, now) to a session's limits, whichever enforces them: the
+ * RADIUS reply and CoA, the gateway's firewall entry and its reconcile loop. A plan that throttles
+ * when its quota is spent gets no data limit (the NAS would cut) but the lower rate once spent.
  */
-export function sessionLimitsOf(entitlement: Entitlement, interimIntervalSeconds: number): SessionLimits {
+export function sessionLimitsOf(
+  entitlement: Pick<Entitlement, 'plan' | 'secondsLeft' | 'bytesLeft'>,
+  interimIntervalSeconds: number,
+): SessionLimits {
   const { plan, secondsLeft, bytesLeft } = entitlement;
   const throttles = plan.onQuotaExhausted.action === 'throttle';
   const throttled = throttles && bytesLeft !== null && bytesLeft <= 0;
@@ -38,5 +42,24 @@ export function throttleLimits(rate: { upKbps: number; downKbps: number }): Sess
     upKbps: rate.upKbps,
     downKbps: rate.downKbps,
     bytesLeft: null,
+  };
+}
+
+/** What a firewall entry holds: a finite element timeout, and 0 for a rate with no limit. */
+export interface FirewallGrant {
+  seconds: number;
+  upKbps: number;
+  downKbps: number;
+}
+
+/**
+ * The same limits as the gateway enforces them. An nft element needs a timeout: a plan without
+ * an end gets `openEndedSeconds`, which the reconcile loop renews before it lapses.
+ */
+export function firewallGrantOf(limits: SessionLimits, openEndedSeconds: number): FirewallGrant {
+  return {
+    seconds: Math.max(1, limits.sessionTimeout ?? openEndedSeconds),
+    upKbps: limits.upKbps ?? 0,
+    downKbps: limits.downKbps ?? 0,
   };
 }

@@ -279,7 +279,7 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
     assert.equal(record?.errorCause, 506);
   });
 
-  it('sends no new limits for a subscription that no longer carries a session, nor to a gateway-mode session', async () => {
+  it('asks no NAS for new limits of a subscription that no longer carries a session, nor of a gateway-mode session', async () => {
     await recordAccounting(store, clock, event({ status: 'start' }));
     await store.update((db) => {
       db.sessions[sessionIdOf('nas', 'a')]!.mode = 'gateway';
@@ -287,7 +287,8 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
     });
     const port = new RecordingPort();
     const enforcer = new SessionEnforcer({ store, clock, port, logger: silentLogger });
-    assert.deepEqual(await enforcer.refreshLimits('s'), []);
+    const [gateway] = await enforcer.refreshLimits('s');
+    assert.deepEqual(gateway?.result, { outcome: 'skipped', why: 'gateway mode is off' }, 'the firewall enforces it');
     await store.update((db) => {
       db.sessions[sessionIdOf('nas', 'a')]!.mode = 'controller';
       db.sessions[sessionIdOf('nas', 'a')]!.nasId = 'nas';

@@ -31,6 +31,7 @@ async function withAuthorisedClient(t: TestContext): Promise<GuestPortalHarness>
     accessPort: h.accessPort,
     logger: silentLogger,
     interimIntervalSeconds: 300,
+    openEndedSeconds: 86_400,
   });
   await access.connect({
     ownerKey: 'user:u1',
