@@ -19,12 +19,18 @@ export interface BindInput {
  * Phones randomise their MAC per network, so the signed cookie wins over the
  * MAC: a known device that arrives with a new MAC is re-bound, not added.
  */
-export function bindDeviceIn(db: Db, now: number, input: BindInput): Device {
+export function bindDeviceIn(db: Db, now: number, input: BindInput, knownByMac?: Device | null): Device {
   const mac = input.mac === null ? null : normalizeMac(input.mac);
   if (input.mac !== null && mac === null)
     throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
   const byCookie = input.deviceId ? db.devices[input.deviceId] : undefined;
-  const byMac = mac ? Object.values(db.devices).find((d) => d.ownerKey === input.ownerKey && d.mac === mac) : undefined;
+  // A caller on a per-packet path passes the owner's device with this MAC, found through an index.
+  const byMac =
+    knownByMac !== undefined
+      ? (knownByMac ?? undefined)
+      : mac
+        ? Object.values(db.devices).find((d) => d.ownerKey === input.ownerKey && d.mac === mac)
+        : undefined;
   const known = byCookie && byCookie.ownerKey === input.ownerKey ? byCookie : byMac;
   if (known) {
     if (byMac && byMac.id !== known.id) delete db.devices[byMac.id];

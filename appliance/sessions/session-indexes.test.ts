@@ -6,6 +6,7 @@ import type { LowdbStore } from '../store/lowdb-store.js';
 import { planRecord } from '../testing/plan-record.js';
 import { tempStore } from '../testing/temp-store.js';
 import { userRecord } from '../testing/user-record.js';
+import { createVoucherBatch } from '../vouchers/batches.js';
 import { recordAccounting } from './accounting.js';
 import { StoreAccessPolicy } from './access-policy.js';
 
@@ -13,7 +14,7 @@ import { StoreAccessPolicy } from './access-policy.js';
  * Counts walks of one collection of the live state (every full enumeration goes through
  * `ownKeys`), so a test can say "no packet walked the users" without timing anything.
  */
-function countWalks(store: LowdbStore, collection: 'users' | 'devices'): { walks: number } {
+function countWalks(store: LowdbStore, collection: 'users' | 'devices' | 'subscriptions'): { walks: number } {
   const counter = { walks: 0 };
   const state = store.db as Db;
   state[collection] = new Proxy(state[collection], {
@@ -121,5 +122,19 @@ describe('per-packet lookups read indexes kept by the store, never walk a collec
     assert.equal(bound.session?.subscriptionId, 's');
     for (let i = 0; i < 50; i++) await start(`x${i}`, '02:00:00:00:04:99');
     assert.equal(devices.walks, 0);
+  });
+
+  it('a voucher login from a new device redeems without walking the subscriptions or the devices', async (t) => {
+    const { store, clock } = await populated(t, 500);
+    const { codes } = await createVoucherBatch(store, clock, { planId: 'p', count: 2, createdBy: 'staff' });
+    const policy = policyOf(store, clock);
+    const login = async (code: string, mac: string) =>
+      policy.authorize({ userName: code, proof: { kind: 'pap', password: Buffer.from(code) }, mac, ip: null });
+    assert.equal((await login(codes[0]!, '02:00:00:00:aa:01')).ok, true, 'warm-up');
+    const subscriptions = countWalks(store, 'subscriptions');
+    const devices = countWalks(store, 'devices');
+    assert.equal((await login(codes[1]!, '02:00:00:00:aa:02')).ok, true, 'redeemed by a new device');
+    assert.equal((await login(codes[1]!, '02:00:00:00:aa:02')).ok, true, 'and that device again');
+    assert.deepEqual([subscriptions.walks, devices.walks], [0, 0]);
   });
 });

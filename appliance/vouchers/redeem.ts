@@ -4,6 +4,7 @@ import { normalizeMac } from '../entitlements/entitlement.js';
 import { bindDeviceIn } from '../devices/devices.js';
 import { TurnpikeError } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { sessionIndexesOf, type SessionIndexes } from '../sessions/session-indexes.js';
 import { grantIn } from '../subscriptions/subscriptions.js';
 import { normalizeCode } from './codes.js';
 
@@ -15,8 +16,13 @@ export interface RedeemInput {
   deviceId?: string | null;
 }
 
-function voucherSubscription(db: Readonly<Db>, code: string): Subscription | undefined {
-  return Object.values(db.subscriptions).find((s) => s.voucherCode === code && s.userId === null);
+/** The voucher's subscription, found through the store's index: a RADIUS login redeems, so this runs per packet. */
+function voucherSubscription(db: Readonly<Db>, indexes: SessionIndexes, code: string): Subscription | undefined {
+  for (const id of indexes.subscriptionsByOwner.lookup(db, `voucher:${code}`)) {
+    const subscription = db.subscriptions[id]!;
+    if (subscription.voucherCode === code && subscription.userId === null) return subscription;
+  }
+  return undefined;
 }
 
 /**
@@ -32,6 +38,12 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
   const mac = input.mac === null ? null : normalizeMac(input.mac);
   if (input.mac !== null && mac === null)
     throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
+  const indexes = sessionIndexesOf(store);
+  const deviceOf = (db: Readonly<Db>, ownerKey: string, deviceMac: string) =>
+    indexes.devicesByMac
+      .lookup(db, deviceMac)
+      .map((id) => db.devices[id]!)
+      .find((device) => device.ownerKey === ownerKey);
   return store.update((db) => {
     const now = clock.now();
     const voucher = db.vouchers[code];
@@ -41,13 +53,13 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
       throw new TurnpikeError('TP_ERR_VOUCHER_INVALID');
     }
     const ownerKey = `voucher:${code}`;
-    const existing = voucherSubscription(db, code);
+    const existing = voucherSubscription(db, indexes, code);
     const cookieDevice = input.deviceId ? db.devices[input.deviceId] : undefined;
-    const knownDevice =
-      (cookieDevice && cookieDevice.ownerKey === ownerKey) ||
-      (mac !== null && Object.values(db.devices).some((d) => d.ownerKey === ownerKey && d.mac === mac));
+    const byMac = mac === null ? undefined : deviceOf(db, ownerKey, mac);
+    const knownDevice = (cookieDevice && cookieDevice.ownerKey === ownerKey) || byMac !== undefined;
+    const bind = { ownerKey, mac, deviceId: input.deviceId ?? null };
     if (existing && knownDevice) {
-      bindDeviceIn(db, now, { ownerKey, mac, deviceId: input.deviceId ?? null });
+      bindDeviceIn(db, now, bind, byMac ?? null);
       return existing;
     }
     if (voucher.uses === 0 && (now < batch.validFrom || now >= batch.validUntil)) {
@@ -56,7 +68,7 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
     const limit = batch.multiUse ? batch.maxUses : 1;
     if (limit !== null && voucher.uses >= limit) throw new TurnpikeError('TP_ERR_VOUCHER_USED');
     db.vouchers[code] = { ...voucher, uses: voucher.uses + 1, firstUsedAt: voucher.firstUsedAt ?? now };
-    bindDeviceIn(db, now, { ownerKey, mac, deviceId: input.deviceId ?? null });
+    bindDeviceIn(db, now, bind, byMac ?? null);
     return existing ?? grantIn(db, now, { userId: null, voucherCode: code, plan, source: 'voucher', sourceRef: code });
   });
 }
