@@ -20,7 +20,7 @@ export interface SessionTimeline {
 }
 
 /** Lines read back from the end of each history, at most: a page never scans a year of accounting. */
-export const TIMELINE_SCAN_LIMIT = 20_000;
+export const TIMELINE_SCAN_LIMIT = 5_000;
 
 interface CoaLine {
   at: number;
