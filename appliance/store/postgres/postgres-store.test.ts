@@ -233,3 +233,29 @@ test('an appliance behind the pruned change log reloads every row and announces 
   await behind.catchUp();
   assert.equal(behind.db.users.later?.id, 'later', 'past the reload it follows the log again');
 });
+
+test('a follower never skips a change: under two busy writers its memory ends equal to the database', async (t) => {
+  const url = await freshDatabase(t);
+  if (!url) return;
+  const writers = [await openOn(t, url), await openOn(t, url)];
+  const follower = await openOn(t, url);
+  let heard = 0;
+  follower.onChange(({ changes }) => (heard += changes.length));
+  // Both writers commit at once, over and over: sequences are taken by concurrent transactions.
+  await Promise.all(
+    writers.flatMap((store, w) =>
+      Array.from({ length: 200 }, (_, i) =>
+        store.update((db) => {
+          db.sequences[`w${w}-${i % 40}`] = i;
+          if (i % 10 === 0) delete db.sequences[`w${w}-${(i + 20) % 40}`];
+        }),
+      ),
+    ),
+  );
+  const truth = await PostgresStore.open({ url, listen: false });
+  const sorted = (rows: Readonly<Record<string, number>>) => JSON.stringify(Object.entries(rows).sort());
+  await eventually(() => sorted(follower.db.sequences) === sorted(truth.db.sequences), 5_000);
+  assert.deepEqual(follower.db.sequences, truth.db.sequences);
+  assert.ok(heard > 0);
+  await truth.close();
+});
