@@ -124,7 +124,14 @@ function openSession(
 }
 
 /** Charges the growth of the session's counters to its subscription; returns bytes charged. */
-function charge(db: Db, session: Session, event: AccountingEvent, now: number, actions: EnforcementAction[]): number {
+function charge(
+  db: Db,
+  session: Session,
+  event: AccountingEvent,
+  now: number,
+  actions: EnforcementAction[],
+  indexes: SessionIndexes,
+): number {
   const total = event.inputOctets + event.outputOctets;
   session.inputOctets = event.inputOctets;
   session.outputOctets = event.outputOctets;
@@ -141,7 +148,11 @@ function charge(db: Db, session: Session, event: AccountingEvent, now: number, a
   const plan = db.plans[subscription.planId];
   if (plan && plan.quotaBytes !== null && before < plan.quotaBytes && subscription.bytesUsed >= plan.quotaBytes) {
     // The quota is shared by every device of the owner: all of its sessions on this subscription react.
-    for (const other of Object.values(db.sessions)) {
+    // The owner's sessions from the index, and this one, which may have opened in this very event.
+    const owned = indexes.sessionsByOwner.lookup(db, session.ownerKey);
+    const ids = owned.includes(session.id) ? owned : [...owned, session.id];
+    for (const id of ids) {
+      const other = db.sessions[id]!;
       if (other.subscriptionId !== subscription.id) continue;
       actions.push(
         plan.onQuotaExhausted.action === 'throttle'
@@ -183,7 +194,7 @@ export function applyAccountingIn(
   // A Stop for a session already closed (stale, or the NAS said it was gone) charges nothing twice.
   const session = existing ?? (event.status === 'stop' ? null : openSession(db, id, event, now, context, result));
   if (!session) return result;
-  result.chargedBytes = charge(db, session, event, now, result.actions);
+  result.chargedBytes = charge(db, session, event, now, result.actions, context.indexes);
   if (event.status === 'stop') {
     result.closed.push(closeSessionIn(db, session, now, 'stop', event.terminateCause));
     result.actions = result.actions.filter((action) => action.sessionId !== session.id);

@@ -14,7 +14,10 @@ import { StoreAccessPolicy } from './access-policy.js';
  * Counts walks of one collection of the live state (every full enumeration goes through
  * `ownKeys`), so a test can say "no packet walked the users" without timing anything.
  */
-function countWalks(store: LowdbStore, collection: 'users' | 'devices' | 'subscriptions'): { walks: number } {
+function countWalks(
+  store: LowdbStore,
+  collection: 'users' | 'devices' | 'subscriptions' | 'sessions',
+): { walks: number } {
   const counter = { walks: 0 };
   const state = store.db as Db;
   state[collection] = new Proxy(state[collection], {
@@ -136,5 +139,32 @@ describe('per-packet lookups read indexes kept by the store, never walk a collec
     assert.equal((await login(codes[1]!, '02:00:00:00:aa:02')).ok, true, 'redeemed by a new device');
     assert.equal((await login(codes[1]!, '02:00:00:00:aa:02')).ok, true, 'and that device again');
     assert.deepEqual([subscriptions.walks, devices.walks], [0, 0]);
+  });
+
+  it('a quota crossed by one device ends every session of the subscription without walking the live sessions', async (t) => {
+    const { store, clock } = await populated(t, 10);
+    await store.update((db) => {
+      db.plans.p = { ...db.plans.p!, quotaBytes: 1000 };
+    });
+    const report = (acctSessionId: string, status: 'start' | 'interim', inputOctets: number) =>
+      recordAccounting(store, clock, {
+        nasId: 'nas',
+        status,
+        acctSessionId,
+        subscriptionId: 's',
+        mac: null,
+        ip: null,
+        inputOctets,
+        outputOctets: 0,
+        sessionTime: null,
+        terminateCause: null,
+        interimIntervalSeconds: 300,
+      });
+    await report('phone', 'start', 0);
+    await report('laptop', 'start', 0);
+    const sessions = countWalks(store, 'sessions');
+    const crossing = await report('phone', 'interim', 2000);
+    assert.deepEqual(crossing.actions.map((action) => action.sessionId).sort(), ['nas/laptop', 'nas/phone']);
+    assert.equal(sessions.walks, 0);
   });
 });
