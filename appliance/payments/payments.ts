@@ -1,3 +1,4 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { Clock } from '../clock.js';
@@ -13,6 +14,8 @@ import { recoverMissedEvents, type RecoveryResult } from './event-recovery.js';
 import { renderInvoiceHtml, renderInvoicePdf } from './invoice-render.js';
 import type { Invoice, Payment } from './model.js';
 import { ProviderCatalog } from './provider-catalog.js';
+import { linksFrom, traceparentMetadata } from '../telemetry/trace-links.js';
+import { tracer } from '../telemetry/tracing.js';
 
 /** Seconds a webhook's signed timestamp may lag behind our clock. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
@@ -134,7 +137,8 @@ export function createPayments(deps: PaymentsDeps) {
         await store.update((db) => {
           db.payments.payments[created.id] = created;
         });
-        const metadata = { paymentId: created.id, userId: input.userId, planId: plan.id };
+        // traceparent: the webhook that completes this checkout links back to the guest's trace.
+        const metadata = { paymentId: created.id, userId: input.userId, planId: plan.id, ...traceparentMetadata() };
         const separator = input.successUrl.includes('?') ? '&' : '?';
         const session = await stripe.checkout.sessions.create(
           {
@@ -200,11 +204,23 @@ export function createPayments(deps: PaymentsDeps) {
         logger.warn({ reason: (err as Error).message }, 'webhook rejected: bad signature');
         throw new TurnpikeError('TP_ERR_WEBHOOK_SIGNATURE');
       }
-      try {
-        return { eventId: event.id, outcome: await applier.apply(event, 'webhook') };
-      } catch (err) {
-        throw providerFailure(err);
-      }
+      const object = event.data.object as { metadata?: Record<string, string> | null };
+      return tracer().startActiveSpan(
+        `stripe ${event.type}`,
+        { attributes: { 'stripe.event_type': event.type }, links: linksFrom(object.metadata?.traceparent) },
+        async (span) => {
+          try {
+            const outcome = await applier.apply(event, 'webhook');
+            span.setAttribute('stripe.outcome', outcome);
+            return { eventId: event.id, outcome };
+          } catch (err) {
+            span.setStatus({ code: SpanStatusCode.ERROR });
+            throw providerFailure(err);
+          } finally {
+            span.end();
+          }
+        },
+      );
     },
 
     recoverMissedEvents: recover,

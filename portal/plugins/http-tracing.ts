@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyServerFactory } from 'fastify';
 import { tracer } from '../../appliance/telemetry/tracing.js';
@@ -13,6 +13,9 @@ import { requestIdOf, withRequestId } from '../../appliance/telemetry/trace-cont
  * inside them. A guest's `traceparent` is ignored: the guest network is not
  * trusted to choose our trace ids or sampling.
  */
+/** The span each socket-level request got, so hooks name that span and never a caller's (`inject`). */
+const serverSpans = new WeakMap<IncomingMessage, Span>();
+
 export const tracedServerFactory: FastifyServerFactory = (handler, options) => {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const span = tracer().startSpan(`${req.method ?? 'HTTP'} unmatched`, {
@@ -20,6 +23,7 @@ export const tracedServerFactory: FastifyServerFactory = (handler, options) => {
       root: true,
       attributes: { 'http.request.method': req.method ?? '' },
     });
+    if (span.isRecording()) serverSpans.set(req, span);
     const ctx = withRequestId(trace.setSpan(ROOT_CONTEXT, span), randomUUID());
     res.once('close', () => {
       span.setAttribute('http.response.status_code', res.statusCode);
@@ -47,8 +51,8 @@ export const requestIdFromContext = (): string => requestIdOf() ?? randomUUID();
 export const httpTracing = fp(
   async (app: FastifyInstance) => {
     app.addHook('onRequest', async (request) => {
-      const span = trace.getActiveSpan();
-      if (!span?.isRecording()) return;
+      const span = serverSpans.get(request.raw);
+      if (!span) return;
       const route = request.routeOptions.url ?? 'unmatched';
       span.updateName(`${request.method} ${route}`);
       span.setAttribute('http.route', route);
