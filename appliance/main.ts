@@ -171,9 +171,10 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       clock,
       port: dynamicAuthorization,
       logger,
-      gateway: config.gateway.enabled
-        ? { accessPort: provisioning.accessPort, openEndedSeconds: config.gateway.openEndedSessionSeconds }
-        : null,
+      gateway:
+        config.gateway.enabled && provisioning.accessPort
+          ? { accessPort: provisioning.accessPort, openEndedSeconds: config.gateway.openEndedSessionSeconds }
+          : null,
     });
 
     // Appliances sharing a store take turns through leases in it: one leads each periodic job.

@@ -1,5 +1,5 @@
 import type { Db, Subscription } from '../domain/model.js';
-import { grantIn } from '../subscriptions/subscriptions.js';
+import { extendIn, grantIn } from '../subscriptions/subscriptions.js';
 import { issueInvoiceIn } from './invoices.js';
 import { MAX_RECENT_EVENT_IDS, type Payment, type RecurringLink } from './model.js';
 
@@ -45,8 +45,7 @@ export function settleOneOffIn(
     );
     const seconds = plan.durationSeconds ?? 0;
     if (running && seconds > 0) {
-      running.endsAt = (running.endsAt ?? now) + seconds * 1000;
-      running.updatedAt = now;
+      extendIn(running, now, seconds);
       payment.subscriptionId = running.id;
     } else {
       const granted = grantIn(db, now, {

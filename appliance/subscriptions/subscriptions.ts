@@ -63,7 +63,18 @@ export async function staffGrant(
   });
 }
 
-/** Adds time: from the current end when it is still running, else from now. Reactivates an expired one. */
+/**
+ * The one rule for adding time, whoever adds it (staff, a one-off payment, a voucher top-up): from
+ * the current end while it is still running, else from now; a subscription without an end keeps
+ * none. The subscription is active afterwards.
+ */
+export function extendIn(subscription: Subscription, now: number, seconds: number): void {
+  if (subscription.endsAt !== null) subscription.endsAt = Math.max(subscription.endsAt, now) + seconds * 1000;
+  subscription.status = 'active';
+  subscription.updatedAt = now;
+}
+
+/** Staff add time; an expired subscription comes back, a cancelled or suspended one does not. */
 export async function extendSubscription(
   store: Store,
   clock: Clock,
@@ -78,16 +89,8 @@ export async function extendSubscription(
     if (current.status === 'cancelled' || current.status === 'suspended') {
       throw new TurnpikeError('TP_ERR_CONFLICT', `subscription ${id} is ${current.status}`);
     }
-    const now = clock.now();
-    const base = current.endsAt === null ? null : Math.max(current.endsAt, now);
-    const next: Subscription = {
-      ...current,
-      status: 'active',
-      endsAt: base === null ? null : base + seconds * 1000,
-      updatedAt: now,
-    };
-    db.subscriptions[id] = next;
-    return next;
+    extendIn(current, clock.now(), seconds);
+    return { ...current };
   });
 }
 
