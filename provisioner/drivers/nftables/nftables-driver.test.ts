@@ -366,6 +366,13 @@ describe('nftables driver in network namespaces (client — gw — inet), driven
     assert.deepEqual(await ips(), ['10.55.0.1'], 'its own change, without a read');
     await lab.nft('add', 'element', 'inet', 'turnpike', 'allowed_v4', '{ 10.55.0.9 timeout 1h }');
     assert.deepEqual(await ips(), ['10.55.0.1'], 'someone else’s element waits for the next read');
+    // Allowing an address the driver believes free, which the kernel already holds, replaces the element.
+    await driver.allow(guest(8));
+    await lab.nft('add', 'element', 'inet', 'turnpike', 'allowed_v4', '{ 10.55.0.7 timeout 1h comment "sid=old" }');
+    await driver.allow(guest(7));
+    const held = (await lab.nft('list', 'set', 'inet', 'turnpike', 'allowed_v4')).stdout;
+    assert.match(held, /10\.55\.0\.7 counter packets \d+ bytes \d+ timeout 10m expires \S+ comment "sid=w7;/);
+    for (const i of [7, 8]) await driver.revoke(guest(i));
     clock.advance(10_001);
     // The read starts first, the allow commits while it is under way; the read must not undo it.
     const [read] = await Promise.all([ips(), driver.allow(guest(2, 5))]);

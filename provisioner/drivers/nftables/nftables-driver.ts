@@ -10,6 +10,8 @@ import {
   TABLE,
   allowScript,
   baseRuleset,
+  createScript,
+  deleteScript,
   decodeComment,
   gardenScript,
   removeLimitsScript,
@@ -96,7 +98,20 @@ export class NftablesDriver implements FirewallDriver {
   async allow(rule: ClientRule): Promise<void> {
     const now = this.#clock.now();
     const previous = this.#get(rule.ip, now);
-    const counters = previous ? await this.#counters(rule.ip) : { packets: 0, bytes: 0 };
+    const { mac, sessionId, upKbps, downKbps } = rule;
+    const entry = { mac, sessionId, upKbps, downKbps, expiresAt: now + rule.seconds * 1000 };
+    let believedAbsent = false;
+    if (!previous && !this.#macShared(rule.mac, rule.ip)) {
+      try {
+        await this.#nft.batch(createScript(rule));
+        this.#record(rule.ip, { ...entry, packets: 0, bytes: 0 });
+        return;
+      } catch (err) {
+        if (!(err instanceof NftRefusal)) throw err;
+        believedAbsent = true; // the kernel knew better (or refuses the value): the long way says which
+      }
+    }
+    const counters = previous || believedAbsent ? await this.#counters(rule.ip) : { packets: 0, bytes: 0 };
     let macSeconds = rule.seconds;
     for (const ip of this.#byMac.get(rule.mac) ?? []) {
       const k = ip === rule.ip ? undefined : this.#get(ip, now);
@@ -109,20 +124,22 @@ export class NftablesDriver implements FirewallDriver {
       allowScript({ ...rule, macSeconds, ...counters, ...(staleMac ? { staleMac } : {}) }),
       `client ${rule.ip} (MAC ${rule.mac}, session ${rule.sessionId})`,
     );
-    this.#record(rule.ip, {
-      mac: rule.mac,
-      sessionId: rule.sessionId,
-      upKbps: rule.upKbps,
-      downKbps: rule.downKbps,
-      expiresAt: now + rule.seconds * 1000,
-      ...counters,
-    });
+    this.#record(rule.ip, { ...entry, ...counters });
   }
 
   async revoke(ref: ClientRef): Promise<void> {
     const known = this.#get(ref.ip, this.#clock.now());
     const mac = known?.mac ?? ref.mac;
     const dropMac = mac !== '' && !this.#macShared(mac, ref.ip);
+    if (known) {
+      try {
+        await this.#nft.batch(deleteScript(ref.ip, known, dropMac ? mac : undefined));
+        this.#record(ref.ip, null);
+        return;
+      } catch (err) {
+        if (!(err instanceof NftRefusal)) throw err; // not as believed: the long way removes whatever is there
+      }
+    }
     await this.#change(
       ref.ip,
       revokeScript(ref.ip, dropMac ? mac : undefined),

@@ -160,6 +160,16 @@ export interface AllowScriptInput extends ClientMeta {
   staleMac?: string;
 }
 
+/**
+ * The kernel's bucket holds one second of rate plus the burst; a quarter second
+ * more (never less than two full frames) keeps TCP from collapsing on a hard edge.
+ */
+function limitSpec(kbps: number): string {
+  const bytesPerSecond = kbps * 125;
+  const burst = Math.max(Math.floor(bytesPerSecond / 4), 3028);
+  return `rate over ${bytesPerSecond} bytes/second burst ${burst} bytes`;
+}
+
 function limitLines(direction: 'up' | 'down', ip: string, kbps: number, seconds: number): string[] {
   const fam = familyOf(ip);
   const map = `${direction}_${fam}`;
@@ -171,11 +181,7 @@ function limitLines(direction: 'up' | 'down', ip: string, kbps: number, seconds:
     `delete limit ${TABLE} ${name}`,
   ];
   if (kbps > 0) {
-    const bytesPerSecond = kbps * 125;
-    // The kernel's bucket holds one second of rate plus the burst; a quarter second
-    // more (never less than two full frames) keeps TCP from collapsing on a hard edge.
-    const burst = Math.max(Math.floor(bytesPerSecond / 4), 3028);
-    lines.push(`add limit ${TABLE} ${name} { rate over ${bytesPerSecond} bytes/second burst ${burst} bytes }`);
+    lines.push(`add limit ${TABLE} ${name} { ${limitSpec(kbps)} }`);
     lines.push(`add element ${TABLE} ${map} { ${ip} timeout ${seconds}s : "${name}" }`);
   }
   return lines;
@@ -194,6 +200,50 @@ export function allowScript(c: AllowScriptInput): string {
     ...(c.staleMac ? destroyElement('allowed_mac', c.staleMac) : []),
     '',
   ].join('\n');
+}
+
+/**
+ * The short way for an address believed absent, with a MAC nobody else uses:
+ * only `create`, which the kernel refuses (File exists) when the belief is
+ * wrong, so nothing stale survives; the caller then takes `allowScript`.
+ * Two commands instead of fourteen for a guest without rates.
+ */
+export function createScript(c: ClientMeta & { ip: string; seconds: number }): string {
+  const fam = familyOf(c.ip);
+  const lines = [
+    `create element ${TABLE} allowed_${fam} { ${c.ip} counter packets 0 bytes 0 timeout ${c.seconds}s comment "${encodeComment(c)}" }`,
+    `create element ${TABLE} allowed_mac { ${c.mac} timeout ${c.seconds}s }`,
+  ];
+  for (const [direction, kbps] of [
+    ['up', c.upKbps],
+    ['down', c.downKbps],
+  ] as const) {
+    if (kbps <= 0) continue;
+    const name = limitName(direction, c.ip);
+    lines.push(`create limit ${TABLE} ${name} ${limitSpec(kbps)}`);
+    lines.push(`create element ${TABLE} ${direction}_${fam} { ${c.ip} timeout ${c.seconds}s : "${name}" }`);
+  }
+  return [...lines, ''].join('\n');
+}
+
+/**
+ * The short way to remove an entry whose rates the driver knows: only `delete`,
+ * which the kernel refuses (No such file) when something is not as believed;
+ * the caller then takes `revokeScript`.
+ */
+export function deleteScript(ip: string, rates: { upKbps: number; downKbps: number }, mac: string | undefined): string {
+  const fam = familyOf(ip);
+  const lines = [`delete element ${TABLE} allowed_${fam} { ${ip} }`];
+  for (const [direction, kbps] of [
+    ['up', rates.upKbps],
+    ['down', rates.downKbps],
+  ] as const) {
+    if (kbps <= 0) continue;
+    lines.push(`delete element ${TABLE} ${direction}_${fam} { ${ip} }`);
+    lines.push(`delete limit ${TABLE} ${limitName(direction, ip)}`);
+  }
+  if (mac) lines.push(`delete element ${TABLE} allowed_mac { ${mac} }`);
+  return [...lines, ''].join('\n');
 }
 
 /** Removes the entry and its limits; removes the MAC too unless another live entry still uses it. */
