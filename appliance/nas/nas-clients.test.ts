@@ -6,7 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../clock.js';
 import { isTurnpikeError } from '../errors.js';
 import { LowdbStore } from '../store/lowdb-store.js';
-import { addNasClient, findNasClientForAddress, listNasClients, removeNasClient } from './nas-clients.js';
+import {
+  addNasClient,
+  findNasClientForAddress,
+  listNasClients,
+  removeNasClient,
+  updateNasClient,
+} from './nas-clients.js';
 
 describe('NAS clients', () => {
   let dir: string;
@@ -77,5 +83,33 @@ describe('NAS clients', () => {
     const v6 = listNasClients(store).find((client) => client.name === 'v6-host')!;
     await removeNasClient(store, v6.id);
     await assert.rejects(removeNasClient(store, 'gateway'), (err) => isTurnpikeError(err, 'TP_ERR_NOT_FOUND'));
+  });
+
+  it('edits a NAS: new settings and secret, the same checks as adding, and no clash with another NAS', async () => {
+    const first = await addNasClient(store, clock, { name: 'edit-a', source: '192.0.2.10' });
+    await addNasClient(store, clock, { name: 'edit-b', source: '192.0.2.11' });
+    const { before: was, after: now } = await updateNasClient(store, first.id, {
+      dialect: 'mikrotik',
+      coaPort: 1700,
+      secret: 'rotated-secret-1',
+    });
+    assert.equal(was.dialect, 'generic');
+    assert.deepEqual(
+      [now.name, now.source, now.dialect, now.coaPort, now.secret],
+      ['edit-a', '192.0.2.10', 'mikrotik', 1700, 'rotated-secret-1'],
+    );
+    assert.equal(store.db.nasClients[first.id]!.coaPort, 1700);
+    await assert.rejects(updateNasClient(store, first.id, { name: 'edit-b' }), (err) =>
+      isTurnpikeError(err, 'TP_ERR_CONFLICT'),
+    );
+    await assert.rejects(updateNasClient(store, first.id, { source: '192.0.2.11/32' }), (err) =>
+      isTurnpikeError(err, 'TP_ERR_CONFLICT'),
+    );
+    await assert.rejects(updateNasClient(store, first.id, { secret: 'short' }), (err) =>
+      isTurnpikeError(err, 'TP_ERR_VALIDATION'),
+    );
+    await assert.rejects(updateNasClient(store, 'nope', { coaPort: 1 }), (err) =>
+      isTurnpikeError(err, 'TP_ERR_NOT_FOUND'),
+    );
   });
 });

@@ -84,6 +84,38 @@ export async function addNasClient(store: Store, clock: Clock, input: NasClientI
   return client;
 }
 
+/** Changes a NAS's settings; a `secret` replaces the shared secret (the NAS must be given it too). */
+export async function updateNasClient(
+  store: Store,
+  id: string,
+  patch: Partial<Omit<NasClientInput, 'uamSecret'>>,
+): Promise<{ before: NasClient; after: NasClient }> {
+  return store.update((db) => {
+    const before = db.nasClients[id];
+    if (!before) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no NAS client ${id}`);
+    const merged: NasClientInput = {
+      name: patch.name ?? before.name,
+      source: (patch.source ?? before.source).trim(),
+      secret: patch.secret ?? before.secret,
+      dialect: patch.dialect ?? before.dialect,
+      coaPort: patch.coaPort ?? before.coaPort,
+      requireMessageAuthenticator: patch.requireMessageAuthenticator ?? before.requireMessageAuthenticator,
+    };
+    assertInput(merged);
+    const key = sourceKey(merged.source);
+    for (const other of Object.values(db.nasClients)) {
+      if (other.id === id) continue;
+      if (other.name === merged.name) throw new TurnpikeError('TP_ERR_CONFLICT', `a NAS named ${merged.name} exists`);
+      if (sourceKey(other.source) === key) {
+        throw new TurnpikeError('TP_ERR_CONFLICT', `NAS ${other.name} already uses source ${other.source}`);
+      }
+    }
+    const after: NasClient = { ...before, ...merged, secret: merged.secret! } as NasClient;
+    db.nasClients[id] = after;
+    return { before: { ...before }, after: { ...after } };
+  });
+}
+
 /** All NAS clients, by name. Secrets are included; callers that display them must mask. */
 export function listNasClients(store: Store): NasClient[] {
   return Object.values(store.db.nasClients).sort((a, b) => a.name.localeCompare(b.name));

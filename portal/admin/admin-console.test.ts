@@ -262,6 +262,31 @@ test('plans, voucher batches (sheet, CSV safe from formulas, revoke) and NAS cli
     const nas = Object.values(h.store.db.nasClients)[0]!;
     assert.match(added.body, new RegExp(`id="nas-secret">${nas.secret}<`), 'the generated secret is shown once');
     assert.doesNotMatch((await admin.browser.get('/admin/nas')).body, new RegExp(nas.secret), 'and never again');
+    await admin.browser.get(`/admin/nas/${nas.id}`);
+    const edited = await admin.browser.post(`/admin/nas/${nas.id}`, {
+      name: 'lobby-2',
+      source: '10.0.0.0/24',
+      dialect: 'coovachilli',
+      coaPort: '1700',
+      secret: 'a-new-shared-secret',
+    });
+    assert.match(edited.body, /Saved\./);
+    assert.deepEqual(
+      (({ name, dialect, coaPort, secret, requireMessageAuthenticator }) => ({
+        name,
+        dialect,
+        coaPort,
+        secret,
+        requireMessageAuthenticator,
+      }))(h.store.db.nasClients[nas.id]!),
+      {
+        name: 'lobby-2',
+        dialect: 'coovachilli',
+        coaPort: 1700,
+        secret: 'a-new-shared-secret',
+        requireMessageAuthenticator: false,
+      },
+    );
     await admin.browser.post(`/admin/nas/${nas.id}/remove`, {});
     assert.equal(Object.keys(h.store.db.nasClients).length, 0);
     const audit = (await admin.browser.get('/admin/audit')).body;
@@ -373,6 +398,15 @@ test('/api/v1/nas and /api/v1/audit serve admins over bearer tokens', async () =
     assert.equal(list.json().nas[0].name, 'lobby');
     assert.equal(list.json().nas[0].secret, undefined, 'never listed');
     assert.equal((await h.app.inject({ url: '/api/v1/nas', headers: bearer(operator.tokens) })).statusCode, 403);
+    const patched = await h.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/nas/${added.json().id}`,
+      headers: bearer(admin.tokens),
+      payload: { coaPort: 1700, requireMessageAuthenticator: false },
+    });
+    assert.equal(patched.statusCode, 200);
+    assert.equal(patched.json().coaPort, 1700);
+    assert.equal(patched.json().secret, undefined);
     const removed = await h.app.inject({
       method: 'DELETE',
       url: `/api/v1/nas/${added.json().id}`,
@@ -382,7 +416,7 @@ test('/api/v1/nas and /api/v1/audit serve admins over bearer tokens', async () =
     const audit = await h.app.inject({ url: '/api/v1/audit?action=nas', headers: bearer(admin.tokens) });
     assert.deepEqual(
       audit.json().entries.map((entry: { action: string }) => entry.action),
-      ['nas.removed', 'nas.added'],
+      ['nas.removed', 'nas.updated', 'nas.added'],
     );
     assert.equal(audit.json().entries[0].actorId, admin.userId);
     assert.equal((await h.app.inject({ url: '/api/v1/audit', headers: bearer(operator.tokens) })).statusCode, 403);

@@ -23,6 +23,7 @@ export const ADMIN_VIEWS = [
   'vouchers',
   'batch',
   'nas',
+  'nas-edit',
   'audit',
 ] as const;
 export type AdminView = (typeof ADMIN_VIEWS)[number];

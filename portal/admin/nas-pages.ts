@@ -3,7 +3,9 @@ import { createAuditTrail } from '../../appliance/accounts/audit.js';
 import { nasRows } from '../../appliance/console/dashboard-figures.js';
 import type { Dialect } from '../../appliance/domain/model.js';
 import type { Logger } from '../../appliance/logger.js';
-import { addNasClient, DIALECTS, removeNasClient } from '../../appliance/nas/nas-clients.js';
+import { addNasClient, DIALECTS, removeNasClient, updateNasClient } from '../../appliance/nas/nas-clients.js';
+import { TurnpikeError } from '../../appliance/errors.js';
+import type { NasClient } from '../../appliance/domain/model.js';
 import { ADMIN } from '../api/auth-schemas.js';
 import { field, type FormBody } from '../pages/guest-forms.js';
 import { formRoute, pageRoute, type AdminPagesDeps, type AdminReplies } from './admin-replies.js';
@@ -69,6 +71,71 @@ export function nasPages(app: FastifyInstance, deps: AdminPagesDeps & { logger: 
       return listPage(request, reply, { notice: t.nasAdded, secret: client.secret });
     } catch (err) {
       return listPage(request, reply, { error: replies.failureText(request, reply, err), form });
+    }
+  });
+
+  /** What the audit log keeps of a NAS: everything but its secrets. */
+  function audited(client: NasClient) {
+    return {
+      name: client.name,
+      source: client.source,
+      dialect: client.dialect,
+      coaPort: client.coaPort,
+      requireMessageAuthenticator: client.requireMessageAuthenticator,
+    };
+  }
+
+  function editPage(request: Request, reply: Reply, client: NasClient, error: string | null = null) {
+    const t = replies.t(request, reply);
+    const form = {
+      name: client.name,
+      source: client.source,
+      dialect: client.dialect,
+      coaPort: String(client.coaPort),
+      requireMessageAuthenticator: client.requireMessageAuthenticator,
+    };
+    return replies.page(
+      request,
+      reply,
+      'nas-edit',
+      `${t.editNas}: ${client.name}`,
+      { id: client.id, form, dialects: DIALECTS },
+      { error },
+    );
+  }
+
+  app.get('/admin/nas/:id', pageRoute(ADMIN), async (request, reply) => {
+    const client = store.db.nasClients[(request.params as { id: string }).id];
+    if (!client) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such NAS client');
+    return editPage(request, reply, client);
+  });
+
+  app.post('/admin/nas/:id', formRoute(app, ADMIN), async (request, reply) => {
+    const t = replies.t(request, reply);
+    const id = (request.params as { id: string }).id;
+    const body = request.body as FormBody;
+    const current = store.db.nasClients[id];
+    if (!current) return replies.fail(request, reply, new TurnpikeError('TP_ERR_NOT_FOUND', 'No such NAS client'));
+    try {
+      const secret = field(body, 'secret', 128);
+      const { before, after } = await updateNasClient(store, id, {
+        name: field(body, 'name', 63).trim(),
+        source: field(body, 'source', 64).trim(),
+        dialect: field(body, 'dialect', 20) as Dialect,
+        coaPort: Number(field(body, 'coaPort', 5) || '3799'),
+        requireMessageAuthenticator: body.requireMessageAuthenticator === 'on',
+        ...(secret ? { secret } : {}),
+      });
+      await audit({
+        action: 'nas.updated',
+        actorId: request.principal!.userId,
+        target: id,
+        ip: request.ip,
+        details: { before: audited(before), after: audited(after), secretChanged: secret !== '' },
+      });
+      return listPage(request, reply, { notice: t.saved });
+    } catch (err) {
+      return editPage(request, reply, current, replies.failureText(request, reply, err));
     }
   });
 

@@ -3,7 +3,13 @@ import { createAuditTrail } from '../../appliance/accounts/audit.js';
 import type { Clock } from '../../appliance/clock.js';
 import type { Dialect, NasClient } from '../../appliance/domain/model.js';
 import type { Logger } from '../../appliance/logger.js';
-import { addNasClient, DIALECTS, listNasClients, removeNasClient } from '../../appliance/nas/nas-clients.js';
+import {
+  addNasClient,
+  DIALECTS,
+  listNasClients,
+  removeNasClient,
+  updateNasClient,
+} from '../../appliance/nas/nas-clients.js';
 import type { Store } from '../../appliance/store/store.js';
 import { ADMIN, errorResponses } from './auth-schemas.js';
 import { jsonBodiesOnly } from './json-only.js';
@@ -22,6 +28,27 @@ const nasSchema = {
     createdAt: { type: 'integer' },
     secret: { type: 'string', description: 'only in the answer to POST: the shared secret, shown once' },
   },
+} as const;
+
+const nasInput = {
+  type: 'object',
+  required: ['name', 'source'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', maxLength: 63 },
+    source: { type: 'string', maxLength: 64 },
+    secret: { type: 'string', minLength: 8, maxLength: 128 },
+    dialect: { type: 'string', enum: DIALECTS },
+    coaPort: { type: 'integer', minimum: 1, maximum: 65535 },
+    requireMessageAuthenticator: { type: 'boolean' },
+  },
+} as const;
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
 } as const;
 
 /** A NAS without its secrets: the shared secret is shown once, at creation. */
@@ -81,19 +108,7 @@ export async function nasApi(app: FastifyInstance, deps: { store: Store; clock: 
       schema: {
         tags,
         summary: 'Add a NAS client; the answer carries its shared secret, once',
-        body: {
-          type: 'object',
-          required: ['name', 'source'],
-          additionalProperties: false,
-          properties: {
-            name: { type: 'string', maxLength: 63 },
-            source: { type: 'string', maxLength: 64 },
-            secret: { type: 'string', minLength: 8, maxLength: 128 },
-            dialect: { type: 'string', enum: DIALECTS },
-            coaPort: { type: 'integer', minimum: 1, maximum: 65535 },
-            requireMessageAuthenticator: { type: 'boolean' },
-          },
-        },
+        body: nasInput,
         response: { 201: nasSchema, ...errorResponses },
       },
     },
@@ -110,6 +125,42 @@ export async function nasApi(app: FastifyInstance, deps: { store: Store; clock: 
     },
   );
 
+  app.patch<{
+    Params: { id: string };
+    Body: {
+      name?: string;
+      source?: string;
+      secret?: string;
+      dialect?: Dialect;
+      coaPort?: number;
+      requireMessageAuthenticator?: boolean;
+    };
+  }>(
+    '/api/v1/nas/:id',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        tags,
+        summary: 'Change a NAS client; a new secret replaces the shared secret',
+        params: idParams,
+        body: { ...nasInput, required: [], minProperties: 1 },
+        response: { 200: nasSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { before, after } = await updateNasClient(store, request.params.id, request.body);
+      const { secret, ...changed } = request.body;
+      await audit({
+        action: 'nas.updated',
+        actorId: request.principal!.userId,
+        target: after.id,
+        ip: request.ip,
+        details: { before: shown(before), changed, secretChanged: secret !== undefined },
+      });
+      return shown(after);
+    },
+  );
+
   app.delete<{ Params: { id: string } }>(
     '/api/v1/nas/:id',
     {
@@ -117,12 +168,7 @@ export async function nasApi(app: FastifyInstance, deps: { store: Store; clock: 
       schema: {
         tags,
         summary: 'Remove a NAS client (by id or name)',
-        params: {
-          type: 'object',
-          required: ['id'],
-          additionalProperties: false,
-          properties: { id: { type: 'string', minLength: 1, maxLength: 64 } },
-        },
+        params: idParams,
         response: { 204: { type: 'null', description: 'Removed' }, ...errorResponses },
       },
     },
