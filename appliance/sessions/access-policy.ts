@@ -3,7 +3,7 @@ import { normaliseEmail } from '../accounts/users.js';
 import type { Clock } from '../clock.js';
 import type { Db, PortalCredential, Subscription, User } from '../domain/model.js';
 import { entitlementWith, denialAt, normalizeMac, ownerKeyOf, type Entitlement } from '../entitlements/entitlement.js';
-import { isTurnpikeError, type ErrorCode } from '../errors.js';
+import { answersRadius, isTurnpikeError, type ErrorCode } from '../errors.js';
 import { consumePortalCredential } from '../portal-credentials/portal-credentials.js';
 import type { Store } from '../store/store.js';
 import { normalizeCode } from '../vouchers/codes.js';
@@ -120,7 +120,8 @@ export class StoreAccessPolicy implements AccessPolicy {
         verify: (password) => proofMatches(request.proof, password),
       });
     } catch (err) {
-      if (isTurnpikeError(err)) return deny('portal-credential', err.code);
+      // A store that cannot write right now is no answer, not a reject: the NAS retries.
+      if (isTurnpikeError(err) && answersRadius(err.code)) return deny('portal-credential', err.code);
       throw err;
     }
     return { ok: true, method: 'portal-credential', entitlement: checked.entitlement, mac: request.mac };
@@ -138,7 +139,7 @@ export class StoreAccessPolicy implements AccessPolicy {
     return this.#redeem(this.#store, this.#clock, { code, mac: request.mac }).then(
       () => this.#ownerLogin('voucher', ownerKey, request),
       (err: unknown) => {
-        if (isTurnpikeError(err)) return deny('voucher', err.code);
+        if (isTurnpikeError(err) && answersRadius(err.code)) return deny('voucher', err.code);
         throw err;
       },
     );

@@ -102,6 +102,8 @@ export class PostgresStore implements Store {
       connectionString: options.url,
       max: options.poolSize ?? 8,
       connectionTimeoutMillis: 5_000,
+      // A connection the network silently dropped must fail the write, not hold it forever.
+      query_timeout: 15_000,
     });
     // An idle connection the server drops must not crash the process; the next query reconnects.
     pool.on('error', (err) => options.onWarning?.('an idle database connection failed', { err }));

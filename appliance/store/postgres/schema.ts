@@ -58,6 +58,11 @@ DECLARE
   tables text[];
   t text;
   stale jsonb;
+  ms int[];
+  ids text[];
+  expected bigint[];
+  vals jsonb[];
+  versions bigint[];
   conflicts jsonb := '[]'::jsonb;
   losers int[];
   seqs bigint[] := array_fill(0::bigint, ARRAY[jsonb_array_length(p_batch)]);
@@ -66,13 +71,17 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(${MIGRATION_LOCK + 1});
   SELECT coalesce(array_agg(DISTINCT r.tbl), '{}') INTO tables FROM tp_rows(p_batch) r;
+  -- The rows go to the dynamic statements as arrays: unnest of a bound array is estimated at its
+  -- true length, so each check is an index lookup per row, never a scan of a 100,000-row table.
   FOREACH t IN ARRAY tables LOOP
+    SELECT array_agg(r.m), array_agg(r.id), array_agg(r.expected)
+      INTO ms, ids, expected FROM tp_rows(p_batch) r WHERE r.tbl = t;
     EXECUTE format(
-      'SELECT coalesce(jsonb_agg(jsonb_build_object(''m'', f.m, ''table'', f.tbl, ''id'', f.id,
+      'SELECT coalesce(jsonb_agg(jsonb_build_object(''m'', f.m, ''table'', $4, ''id'', f.id,
               ''value'', coalesce(s.data, ''null''::jsonb), ''version'', coalesce(s.version, 0))), ''[]''::jsonb)
-         FROM tp_rows($1) f LEFT JOIN %I s ON s.id = f.id
-        WHERE f.tbl = $2 AND coalesce(s.version, 0) <> f.expected', tp_table(t))
-      INTO stale USING p_batch, t;
+         FROM unnest($1::int[], $2::text[], $3::bigint[]) AS f(m, id, expected) LEFT JOIN %I s ON s.id = f.id
+        WHERE coalesce(s.version, 0) <> f.expected', tp_table(t))
+      INTO stale USING ms, ids, expected, t;
     conflicts := conflicts || stale;
   END LOOP;
   SELECT coalesce(array_agg(DISTINCT (x->>'m')::int), '{}') INTO losers FROM jsonb_array_elements(conflicts) x;
@@ -84,16 +93,20 @@ BEGIN
   END LOOP;
   IF last_seq > 0 THEN
     FOREACH t IN ARRAY tables LOOP
-      EXECUTE format(
-        'DELETE FROM %I s USING tp_rows($1) f
-          WHERE f.tbl = $2 AND jsonb_typeof(f.value) = ''null'' AND NOT f.m = ANY($3) AND s.id = f.id', tp_table(t))
-        USING p_batch, t, losers;
-      EXECUTE format(
-        'INSERT INTO %I (id, data, version)
-         SELECT f.id, f.value, ($4::bigint[])[f.m] FROM tp_rows($1) f
-          WHERE f.tbl = $2 AND jsonb_typeof(f.value) <> ''null'' AND NOT f.m = ANY($3)
-         ON CONFLICT (id) DO UPDATE SET data = excluded.data, version = excluded.version', tp_table(t))
-        USING p_batch, t, losers, seqs;
+      SELECT coalesce(array_agg(r.id), '{}') INTO ids FROM tp_rows(p_batch) r
+       WHERE r.tbl = t AND jsonb_typeof(r.value) = 'null' AND NOT r.m = ANY(losers);
+      IF cardinality(ids) > 0 THEN
+        EXECUTE format('DELETE FROM %I WHERE id = ANY($1)', tp_table(t)) USING ids;
+      END IF;
+      SELECT coalesce(array_agg(r.id), '{}'), coalesce(array_agg(r.value), '{}'), coalesce(array_agg(seqs[r.m]), '{}')
+        INTO ids, vals, versions FROM tp_rows(p_batch) r
+       WHERE r.tbl = t AND jsonb_typeof(r.value) <> 'null' AND NOT r.m = ANY(losers);
+      IF cardinality(ids) > 0 THEN
+        EXECUTE format(
+          'INSERT INTO %I (id, data, version) SELECT * FROM unnest($1::text[], $2::jsonb[], $3::bigint[])
+           ON CONFLICT (id) DO UPDATE SET data = excluded.data, version = excluded.version', tp_table(t))
+          USING ids, vals, versions;
+      END IF;
     END LOOP;
     INSERT INTO change_log (seq, origin, changes)
       SELECT seqs[rec.ordinality], p_origin, rec.value->'changes'
