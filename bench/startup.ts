@@ -120,8 +120,10 @@ async function startOnce(mode: Mode, dataDir: string): Promise<Run> {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     return { ms, processes: await tree(child.pid!) };
   } finally {
-    process.kill(-child.pid!, 'SIGTERM');
-    await exited;
+    if (child.exitCode === null && child.signalCode === null) {
+      process.kill(-child.pid!, 'SIGTERM');
+      await exited;
+    }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
