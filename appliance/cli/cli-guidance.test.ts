@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { commandHere } from './command-here.js';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('./turnpike.ts', import.meta.url));
@@ -112,4 +113,19 @@ test('SIGTERM stops the appliance with one line saying what stopped', async () =
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('advice names `turnpike` where the package installed it and `npm run turnpike --` in a checkout', () => {
+  assert.equal(
+    commandHere({ embedded: false, argv: ['/usr/bin/node', '/usr/lib/turnpike/appliance/cli/turnpike.js'] }),
+    'turnpike',
+  );
+  assert.equal(
+    commandHere({ embedded: false, argv: ['node', '/srv/turnpike/appliance/cli/turnpike.ts'] }),
+    'npm run turnpike --',
+  );
+  assert.equal(
+    commandHere({ embedded: true, argv: ['node', '/srv/turnpike/appliance/cli/turnpike.ts'] }),
+    'npm run turnpike -- --embedded',
+  );
 });

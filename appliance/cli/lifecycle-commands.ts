@@ -62,25 +62,40 @@ export async function runStart(
   loaded: LoadedConfig,
   options: { embedded: boolean; adminSocket: string },
 ): Promise<void> {
-  const appliance = await startAppliance({
-    config: loaded.config,
-    configSource: loaded.source,
-    embedded: options.embedded,
-    adminSocket: options.adminSocket,
-    out: (line) => process.stdout.write(`${line}\n`),
-  });
+  // Listening before the start, so a signal that comes while it runs still stops cleanly, with its line.
+  let requested: NodeJS.Signals | null = null;
+  let onSignal = (signal: NodeJS.Signals): void => {
+    requested ??= signal;
+  };
+  const handler = (signal: NodeJS.Signals): void => onSignal(signal);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  let appliance: Awaited<ReturnType<typeof startAppliance>>;
+  try {
+    appliance = await startAppliance({
+      config: loaded.config,
+      configSource: loaded.source,
+      embedded: options.embedded,
+      adminSocket: options.adminSocket,
+      out: (line) => process.stdout.write(`${line}\n`),
+    });
+  } catch (err) {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+    throw err;
+  }
   await new Promise<void>((resolveStop) => {
     const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
       void appliance.stop().then(() => {
         // One line, so a service log shows the stop was asked for and finished.
         process.stdout.write(`${stoppedLine(signal, loaded)}\n`);
         resolveStop();
       });
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    if (requested) stop(requested);
+    else onSignal = stop;
   });
 }
 
