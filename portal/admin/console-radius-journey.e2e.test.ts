@@ -1,0 +1,153 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { totpCode } from '../../appliance/accounts/totp.js';
+import { loadConfig } from '../../appliance/config/load-config.js';
+import { readAudit } from '../../appliance/console/audit-reader.js';
+import { silentLogger } from '../../appliance/logger.js';
+import { startAppliance } from '../../appliance/main.js';
+import { findPlan } from '../../appliance/plans/plans.js';
+import { requireSystem } from '../../appliance/testing/system-tools.js';
+import { createVoucherBatch } from '../../appliance/vouchers/batches.js';
+import { systemClock } from '../../appliance/clock.js';
+import { baseConfig, freeUdpPort, startFreeRadius } from '../../radius/freeradius-harness.js';
+import { attributeOf, radclient } from '../../radius/radclient-driver.js';
+
+/** The NAS stand-in: FreeRADIUS accepting CoA and Disconnect-Requests from the appliance. */
+function nasStandIn(dir: string, port: number, secret: string): string {
+  return `${baseConfig(dir)}
+client turnpike {
+  ipaddr = 127.0.0.1
+  secret = ${secret}
+  require_message_authenticator = yes
+}
+modules {
+  always ok {
+    rcode = ok
+  }
+}
+server nas-coa {
+  listen {
+    type = coa
+    ipaddr = 127.0.0.1
+    port = ${port}
+  }
+  recv-coa {
+    ok
+  }
+  send-coa {
+    ok
+  }
+}
+`;
+}
+
+test('a guest redeems a voucher over RADIUS, the session shows live in the console, the operator disconnects it, the NAS receives the Disconnect-Request and the audit log names the operator', async (t) => {
+  if (!requireSystem(t, { tools: ['chromium', 'freeradius', 'radclient'] })) return;
+  const dir = await mkdtemp(join(tmpdir(), 'tp-console-radius-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { config } = loadConfig({
+    embedded: true,
+    env: {},
+    overrides: {
+      dataDir: join(dir, 'var'),
+      logLevel: 'silent',
+      portal: { host: '127.0.0.1', port: 0 },
+      radius: { listen: ['127.0.0.1'], authPort: 0, acctPort: 0, coaTimeoutMs: 500, coaRetries: 1 },
+      telemetry: { metricsPort: 0 },
+    },
+  });
+  const appliance = await startAppliance({
+    config,
+    configSource: null,
+    embedded: true,
+    adminSocket: null,
+    logger: silentLogger,
+  });
+  t.after(() => appliance.stop());
+  const secret = appliance.localNasSecret!;
+  const coaPort = await freeUdpPort();
+  const nasDir = join(dir, 'nas');
+  await mkdir(nasDir);
+  const nas = await startFreeRadius(nasDir, nasStandIn(nasDir, coaPort, secret));
+  t.after(() => nas.stop());
+  await appliance.store.update((db) => {
+    const local = Object.values(db.nasClients).find((client) => client.name === 'local')!;
+    db.nasClients[local.id] = { ...local, coaPort };
+  });
+  const plan = findPlan(appliance.store.db, 'One hour')!;
+  const { codes } = await createVoucherBatch(appliance.store, systemClock, {
+    planId: plan.id,
+    count: 1,
+    createdBy: 'test',
+  });
+  const code = codes[0]!;
+
+  const accept = await radclient(
+    `127.0.0.1:${appliance.radius!.authPort}`,
+    'auth',
+    secret,
+    `User-Name = "${code}"\nUser-Password = "${code}"\nCalling-Station-Id = "02-00-00-00-00-42"\nMessage-Authenticator = 0x00\n`,
+  );
+  assert.equal(accept.reply, 'Access-Accept', accept.output);
+  const bound = attributeOf(accept, 'Class');
+  const start = await radclient(
+    `127.0.0.1:${appliance.radius!.acctPort}`,
+    'acct',
+    secret,
+    `Acct-Status-Type = Start\nAcct-Session-Id = "journey-1"\nUser-Name = "${code}"\n` +
+      `Calling-Station-Id = "02-00-00-00-00-42"\nFramed-IP-Address = 10.1.0.42\n${bound ? `Class = ${bound}\n` : ''}`,
+  );
+  assert.equal(start.reply, 'Accounting-Response', start.output);
+
+  const operator = await appliance.services.accounts.users.createUser(
+    { email: 'desk@example.test', role: 'operator', password: 'Harbour-Lights-Evening-77' },
+    null,
+  );
+  const profile = await mkdtemp(join(tmpdir(), 'tp-console-radius-browser-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    javaScriptEnabled: false,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  t.after(async () => {
+    await browser.close();
+    await rm(profile, { recursive: true, force: true });
+  });
+  const page = await browser.newPage();
+  await page.goto(`${appliance.portalUrl}/admin`);
+  await page.getByLabel('Email').fill('desk@example.test');
+  await page.getByLabel('Password').fill('Harbour-Lights-Evening-77');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/admin/setup/mfa');
+  const totp = (await page.locator('#totp-secret').innerText()).replace(/\s/g, '');
+  await page.getByLabel('Code from your authenticator app').fill(totpCode(totp, Date.now()));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByRole('link', { name: 'Continue to the dashboard' }).click();
+  assert.equal(await page.locator('#live-sessions').innerText(), '1', 'the dashboard counts the live session');
+
+  await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Sessions' }).click();
+  await page.getByLabel(/^Search/).fill('02:00:00:00:00:42');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('link', { name: code }).click();
+  await page.getByRole('cell', { name: '10.1.0.42' }).waitFor();
+  await page.getByRole('button', { name: 'Disconnect' }).click();
+  await page.getByText('The NAS was asked to disconnect the session: ack.').waitFor();
+
+  assert.match(nas.output(), /Received Disconnect-Request[\s\S]*?Acct-Session-Id = "journey-1"/);
+  const kicked = await readAudit(appliance.store, { action: 'session.kicked' });
+  assert.equal(kicked.entries.length, 1);
+  assert.equal(kicked.entries[0]!.actorId, operator.user.id, 'the audit log names who did it');
+});
