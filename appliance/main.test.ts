@@ -69,6 +69,10 @@ test('the embedded default serves /healthz and its printed admin password signs 
     assert.ok(passwordLine, `banner: ${lines.join('\n')}`);
     const password = passwordLine.split(' ').at(-1)!;
     assert.ok(
+      lines.some((line) => line.includes(`${appliance.portalUrl}/admin`) && /Sign in at/.test(line)),
+      'the banner sends the first admin to the console',
+    );
+    assert.ok(
       lines.some((line) => line.includes('shared secret')),
       'the local NAS secret is printed',
     );
