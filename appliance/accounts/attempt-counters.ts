@@ -3,18 +3,29 @@ import type { AttemptCounter, Db } from '../domain/model.js';
 /** Counters kept at most; past it the stalest go first, so a flood of new keys cannot grow the store. */
 export const MAX_ATTEMPT_COUNTERS = 20_000;
 
-/** A counter idle for longer than the longest wait has served its purpose. */
-export function attemptsOf(db: Db, now: number, windowMs: number): Record<string, AttemptCounter> {
+/**
+ * The counters, with room for one more. A counter idle for longer than the longest wait has
+ * served its purpose; past the cap the stalest go first, those still refusing someone last —
+ * so a flood of made-up keys cannot free an address that is being held back.
+ */
+export function attemptsOf(
+  db: Db,
+  now: number,
+  windowMs: number,
+  maxCounters = MAX_ATTEMPT_COUNTERS,
+): Record<string, AttemptCounter> {
   db.attempts ??= {};
   const attempts = db.attempts;
-  if (Object.keys(attempts).length >= MAX_ATTEMPT_COUNTERS) {
+  if (Object.keys(attempts).length >= maxCounters) {
     for (const [key, counter] of Object.entries(attempts)) {
       if (now - counter.lastAt > windowMs && counter.blockedUntil <= now) delete attempts[key];
     }
     const left = Object.entries(attempts);
-    if (left.length >= MAX_ATTEMPT_COUNTERS) {
-      left.sort(([, a], [, b]) => a.lastAt - b.lastAt);
-      for (const [key] of left.slice(0, left.length - MAX_ATTEMPT_COUNTERS + 1)) delete attempts[key];
+    if (left.length >= maxCounters) {
+      const holding = (counter: AttemptCounter) => (counter.blockedUntil > now ? 1 : 0);
+      left.sort(([, a], [, b]) => holding(a) - holding(b) || a.lastAt - b.lastAt);
+      // Down to nine tenths, so that a flood sorts once per many failures, not once per failure.
+      for (const [key] of left.slice(0, left.length - Math.floor(maxCounters * 0.9))) delete attempts[key];
     }
   }
   return attempts;

@@ -28,11 +28,14 @@ export class LoginThrottle {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #policy: LockoutPolicy;
+  readonly #maxCounters: number | undefined;
 
-  constructor(options: { store: Store; clock: Clock; policy: LockoutPolicy }) {
+  /** `maxCounters`: how many counters the store keeps at most (default `MAX_ATTEMPT_COUNTERS`). */
+  constructor(options: { store: Store; clock: Clock; policy: LockoutPolicy; maxCounters?: number }) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#policy = options.policy;
+    this.#maxCounters = options.maxCounters;
   }
 
   /** Seconds until this account may be tried from this address again; 0 when it may now. */
@@ -50,7 +53,7 @@ export class LoginThrottle {
     const policy = this.#policy;
     const now = this.#clock.now();
     return this.#store.update((db) => {
-      const attempts = attemptsOf(db, now, this.#windowMs());
+      const attempts = attemptsOf(db, now, this.#windowMs(), this.#maxCounters);
       bump(attempts, pairKey(account, address), now, policy.freeAttempts, this.#delays());
       bump(attempts, addressKey(address), now, policy.perAddressFreeAttempts, this.#delays());
       const total = bump(attempts, accountKey(account), now, Number.POSITIVE_INFINITY, this.#delays());

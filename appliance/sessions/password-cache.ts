@@ -29,6 +29,11 @@ export class PasswordCache {
     this.#maxEntries = options.maxEntries ?? 10_000;
   }
 
+  /** Verdicts remembered (monitoring, tests); never more than `maxEntries`. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /** The cached verdict synchronously when there is one (the common case), else a bcrypt check. */
   check(userId: string, passwordHash: string, password: string): boolean | Promise<boolean> {
     const key = hash('sha256', `${this.#keyPrefix}${userId}\0${passwordHash}\0${password}`, 'base64');
