@@ -78,3 +78,23 @@ test('the documented password limit is the enforced one, and validation names th
     await h.close();
   }
 });
+
+test('the payment webhook is documented as anonymous, as it is (the signature is its credential)', async (t) => {
+  const { startPaymentsWorld } = await import('../payments/payments-harness.js');
+  const world = await startPaymentsWorld(t);
+  const { app } = world.appliance;
+  const doc = (await app.inject({ url: '/api/v1/openapi.json' })).json() as {
+    paths: Record<string, Record<string, Operation>>;
+  };
+  const webhook = doc.paths['/api/v1/payments/webhook']!.post!;
+  assert.deepEqual(webhook.security, []);
+  const unsigned = await app.inject({ method: 'POST', url: '/api/v1/payments/webhook', payload: {} });
+  assert.notEqual(unsigned.statusCode, 401);
+  for (const [path, operations] of Object.entries(doc.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      if (operation.security?.length === 0) continue;
+      const response = await app.inject({ method: method.toUpperCase() as 'GET', url: path.replace(/\{\w+\}/g, 'x') });
+      assert.equal(response.statusCode, 401, `${method} ${path} is documented as needing a bearer token`);
+    }
+  }
+});
