@@ -259,3 +259,39 @@ test('a follower never skips a change: under two busy writers its memory ends eq
   assert.ok(heard > 0);
   await truth.close();
 });
+
+test('PostgreSQL crashing under 100 writers loses no acknowledged write; the others fail coded and the store carries on', async (t) => {
+  const url = await freshDatabase(t);
+  if (!url || !server) return;
+  const store = await openOn(t, url);
+  const acknowledged: string[] = [];
+  const failures = new Set<string>();
+  let crashed = false;
+  const deadline = Date.now() + 4_000;
+  const writer = async (w: number): Promise<void> => {
+    for (let i = 0; Date.now() < deadline || !crashed; i += 1) {
+      const key = `w${w}-${i}`;
+      try {
+        await store.update((db) => {
+          db.sequences[key] = i;
+        });
+        acknowledged.push(key);
+      } catch (err) {
+        failures.add(isTurnpikeError(err) ? err.code : String(err));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  };
+  const writers = Promise.all(Array.from({ length: 100 }, (_, w) => writer(w)));
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const before = acknowledged.length;
+  await server.restart({ downMs: 500 });
+  crashed = true;
+  await writers;
+  assert.ok(before > 0 && acknowledged.length > before, 'writes went through before the crash and after it');
+  assert.deepEqual([...failures], ['TP_ERR_STORE_UNAVAILABLE']);
+  const check = await PostgresStore.open({ url, listen: false });
+  const lost = acknowledged.filter((key) => check.db.sequences[key] === undefined);
+  await check.close();
+  assert.deepEqual(lost, [], 'every acknowledged write is in the database');
+});

@@ -100,7 +100,8 @@ export class PostgresStore implements Store {
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const pool = new pg.Pool({
       connectionString: options.url,
-      max: options.poolSize ?? 8,
+      // Two at least: opening holds one (the migration lock) while its first commit takes another.
+      max: Math.max(2, options.poolSize ?? 8),
       connectionTimeoutMillis: 5_000,
       // A connection the network silently dropped must fail the write, not hold it forever.
       query_timeout: 15_000,
