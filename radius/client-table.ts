@@ -13,6 +13,9 @@ export interface KnownSource<State> {
   readonly state: State;
 }
 
+/** Source addresses remembered at most; unknown sources are remembered too (as misses), so this bounds a flood. */
+const MAX_MEMO = 65_536;
+
 interface Memo<State> {
   source: KnownSource<State> | null;
   until: number;
@@ -40,6 +43,11 @@ export class ClientTable<State> {
     this.#ttlMs = ttlMs;
   }
 
+  /** Addresses remembered (tests, monitoring); a flood of spoofed sources never takes it past the cap. */
+  get size(): number {
+    return this.#memo.size;
+  }
+
   lookup(address: string, now: number): KnownSource<State> | null {
     const memo = this.#memo.get(address);
     const source = memo?.source ?? null;
@@ -52,7 +60,7 @@ export class ClientTable<State> {
       memo.source = fresh;
       memo.until = now + this.#ttlMs;
     } else {
-      if (this.#memo.size > 65_536) this.#memo.clear();
+      if (this.#memo.size >= MAX_MEMO) this.#memo.clear();
       this.#memo.set(address, { source: fresh, until: now + this.#ttlMs });
     }
     return fresh;
