@@ -8,7 +8,7 @@ import { createMetrics } from '../../appliance/metrics.js';
 import { isTurnpikeError } from '../../appliance/errors.js';
 import { postJson, signedInAs, startAuthHarness, TEST_PASSWORD, type AuthHarness } from '../auth/auth-test-harness.js';
 
-/** A logger at `info` whose every line is kept, so a test can search the whole log. */
+/** A logger at `trace` whose every line is kept, so a test can search the whole log. */
 function capturedLog() {
   const lines: string[] = [];
   const destination = new Writable({
@@ -17,7 +17,7 @@ function capturedLog() {
       done();
     },
   });
-  return { logger: createLogger({ level: 'info', destination }), text: () => lines.join('') };
+  return { logger: createLogger({ level: 'trace', destination }), text: () => lines.join('') };
 }
 
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
