@@ -78,6 +78,21 @@ test('turnpike db export and import move a lowdb store to PostgreSQL and back, s
   assert.deepEqual(second.state, first.state, 'PostgreSQL held exactly what lowdb held');
   assert.deepEqual(second.histories, first.histories);
 
+  // On PostgreSQL, `backup` (the package's pre-upgrade step) is an export, and `restore` points at import.
+  const pgConfig = join(dir, 'postgres.json');
+  await writeFile(
+    pgConfig,
+    JSON.stringify({
+      dataDir: join(dir, 'var'),
+      logLevel: 'silent',
+      store: { driver: 'postgres', postgres: { url: server.url } },
+    }),
+  );
+  const backup = join(dir, 'backup.json');
+  assert.match(await turnpike(pgConfig, 'backup', backup), /exported/);
+  assert.deepEqual((JSON.parse(await readFile(backup, 'utf8')) as StoreExport).state, second.state);
+  await assert.rejects(turnpike(pgConfig, 'restore', backup), /db import/);
+
   const before = await LowdbStore.open({ dir: original, readOnly: true });
   const after = await LowdbStore.open({ dir: back, readOnly: true });
   assert.deepEqual(after.db, before.db, 'the round trip ends where it started');

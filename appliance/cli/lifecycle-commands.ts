@@ -7,6 +7,8 @@ import { isTurnpikeError, TurnpikeError } from '../errors.js';
 import { PKI_FILES, rotatePki } from '../pki/pki-store.js';
 import { tlsDirOf } from '../provisioning/create-provisioning.js';
 import { backupStore, restoreStore } from '../store/lowdb-store.js';
+import { exportStore } from '../store/store-transfer.js';
+import { openConfiguredStore } from '../open-store.js';
 import { initAppliance, startAppliance } from '../main.js';
 import { parseFlags, UsageError } from './command.js';
 
@@ -24,6 +26,16 @@ export function runConfigCheck(file: string | undefined, embedded: boolean): { o
 export async function runBackup(loaded: LoadedConfig, args: string[]): Promise<string[]> {
   const [target] = args;
   if (!target) throw new UsageError('usage: turnpike backup FILE');
+  if (loaded.config.store.driver === 'postgres') {
+    // Appliances may keep running: the export reads one consistent view of the shared database.
+    const store = await openConfiguredStore(loaded.config);
+    try {
+      await exportStore(store, resolve(target), new Date());
+    } finally {
+      await store.close();
+    }
+    return [`store exported to ${resolve(target)}; turnpike db import FILE loads it into an empty database`];
+  }
   const dir = resolve(loaded.config.dataDir);
   // Only reads: a missing store is said so, never created empty and backed up as if it held something.
   if (!existsSync(join(dir, 'db.json'))) {
@@ -36,6 +48,12 @@ export async function runBackup(loaded: LoadedConfig, args: string[]): Promise<s
 export async function runRestore(loaded: LoadedConfig, args: string[]): Promise<string[]> {
   const [source] = args;
   if (!source) throw new UsageError('usage: turnpike restore FILE');
+  if (loaded.config.store.driver === 'postgres') {
+    throw new TurnpikeError(
+      'TP_ERR_CONFIG',
+      'a shared PostgreSQL store is never replaced under running appliances: load the backup into an empty database with turnpike db import FILE, then point store.postgres.url at it',
+    );
+  }
   await restoreStore(resolve(loaded.config.dataDir), resolve(source));
   return [`store restored from ${resolve(source)}; start the appliance to use it`];
 }
