@@ -41,7 +41,13 @@ export async function buildPortal(deps: PortalDeps): Promise<FastifyInstance> {
     await app.register(async (api) => subscriptionsApi(api, staff));
   }
   if (deps.admin) {
-    const admin: AdminConsoleDeps = { ...deps.admin, logger: deps.logger, config: deps.config };
+    const payments = deps.admin.payments ?? deps.payments;
+    const admin: AdminConsoleDeps = {
+      ...deps.admin,
+      logger: deps.logger,
+      config: deps.config,
+      ...(payments ? { payments } : {}),
+    };
     await app.register(async (pages) => adminConsole(pages, admin));
     await app.register(async (api) => nasApi(api, admin));
     await app.register(async (api) => auditApi(api, admin));

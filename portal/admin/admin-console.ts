@@ -5,6 +5,7 @@ import type { Config } from '../../appliance/config/schema.js';
 import { CollectionSnapshots } from '../../appliance/console/collection-snapshots.js';
 import { createSystemHealth, type SystemHealthReader } from '../../appliance/console/system-health.js';
 import type { Logger } from '../../appliance/logger.js';
+import type { Payments } from '../../appliance/payments/payments.js';
 import type { Store } from '../../appliance/store/store.js';
 import type { StaffEnforcer } from '../api/sessions.js';
 import { adminErrorHandler, createAdminReplies } from './admin-replies.js';
@@ -12,6 +13,7 @@ import { AdminRenderer } from './admin-renderer.js';
 import { auditPage } from './audit-page.js';
 import { dashboardPage } from './dashboard-page.js';
 import { nasPages } from './nas-pages.js';
+import { paymentsPages } from './payments-pages.js';
 import { peoplePages } from './people-pages.js';
 import { plansPages } from './plans-pages.js';
 import { sessionsPages } from './sessions-pages.js';
@@ -27,6 +29,8 @@ export interface AdminConsoleDeps {
   logger: Logger;
   accounts: AccountService;
   enforcer: StaffEnforcer;
+  /** Payments and refunds; absent when no payment provider is configured. */
+  payments?: Pick<Payments, 'listPayments' | 'refund'>;
   /** The box's health for the dashboard; defaults to systeminformation on `config.dataDir`. */
   health?: SystemHealthReader;
 }
@@ -52,4 +56,5 @@ export async function adminConsole(app: FastifyInstance, options: AdminConsoleDe
   vouchersPages(app, deps, replies);
   nasPages(app, deps, replies);
   auditPage(app, deps, replies);
+  paymentsPages(app, deps, replies);
 }

@@ -25,6 +25,7 @@ export const ADMIN_VIEWS = [
   'nas',
   'nas-edit',
   'audit',
+  'payments',
 ] as const;
 export type AdminView = (typeof ADMIN_VIEWS)[number];
 

@@ -30,6 +30,7 @@ const SECTIONS: ReadonlyArray<{ href: string; key: keyof AdminMessages; roles: r
   { href: '/admin/sessions', key: 'sessions', roles: STAFF },
   { href: '/admin/people', key: 'people', roles: STAFF },
   { href: '/admin/vouchers', key: 'vouchers', roles: STAFF },
+  { href: '/admin/payments', key: 'paymentsNav', roles: STAFF },
   { href: '/admin/plans', key: 'plans', roles: ADMIN },
   { href: '/admin/nas', key: 'nas', roles: ADMIN },
   { href: '/admin/audit', key: 'audit', roles: ADMIN },

@@ -24,6 +24,7 @@ import { buildPortal } from '../portal.js';
 import { startStripeFake, type StripeFake } from '../stripe-fake/stripe-fake.js';
 import { paymentsRoutes } from './payments-routes.js';
 import { WEBHOOK_PATH } from './webhook-route.js';
+import { recordingEnforcer } from '../testing/recording-enforcer.js';
 
 export const WEBHOOK_SECRET = 'whsec_test_turnpike_0123456789';
 export const SECRET_KEY = 'sk_test_turnpike_0123456789';
@@ -143,6 +144,7 @@ export async function startPaymentsWorld(t: TestContext, options: WorldOptions =
       readiness: [],
       cookieSecret: 'test-cookie-secret-0123456789abcdef',
       guest,
+      admin: { store, clock, accounts, enforcer: recordingEnforcer(), payments },
     });
     let url = '';
     await app.register(paymentsRoutes, {
