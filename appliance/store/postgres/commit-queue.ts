@@ -25,6 +25,12 @@ interface Pending {
 
 /** At most this many change records per transaction, so one batch cannot hold the commit lock for long. */
 const MAX_BATCH = 500;
+/**
+ * Transactions in flight at once. Commits are serialized in the database (see tp_commit), but a
+ * second batch sent while the first commits starts the moment the lock frees, instead of a round
+ * trip later. Two batches never share a row: `update` holds back a mutation whose rows are in flight.
+ */
+const PIPELINE = 2;
 
 /**
  * Group commit for the database: change records queued while a transaction runs go together in
@@ -37,7 +43,8 @@ export class CommitQueue {
   readonly #origin: string;
   readonly #onCommitted: (batch: Array<{ changes: RowChange[]; outcome: CommitOutcome }>, ms: number) => void;
   #waiting: Pending[] = [];
-  #running: Promise<void> | null = null;
+  readonly #flights = new Set<Promise<void>>();
+  #scheduled = false;
 
   constructor(
     pool: pg.Pool,
@@ -52,40 +59,54 @@ export class CommitQueue {
   commit(changes: RowChange[], expected: number[]): Promise<CommitOutcome> {
     return new Promise((resolve, reject) => {
       this.#waiting.push({ changes, expected, resolve, reject });
-      this.#running ??= this.#drain();
+      this.#schedule();
     });
   }
 
   /** Resolves once every queued record has its outcome. */
   async idle(): Promise<void> {
-    while (this.#running) await this.#running;
+    while (this.#flights.size > 0 || this.#scheduled) {
+      await Promise.all([...this.#flights]);
+      if (this.#scheduled) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
-  async #drain(): Promise<void> {
-    // One turn of the event loop lets writes issued together share the first transaction.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.#waiting.length > 0) {
-      const batch = this.#nextBatch();
-      const started = performance.now();
-      try {
-        const payload = JSON.stringify(batch.map(({ changes, expected }) => ({ changes, expected })));
-        const { rows } = await this.#pool.query<{ outcomes: CommitOutcome[] }>(
-          'SELECT tp_commit($1, $2::jsonb) AS outcomes',
-          [this.#origin, payload],
-        );
-        const outcomes = rows[0]!.outcomes.map(normalize);
-        this.#onCommitted(
-          batch.map((pending, index) => ({ changes: pending.changes, outcome: outcomes[index]! })),
-          performance.now() - started,
-        );
-        batch.forEach((pending, index) => pending.resolve(outcomes[index]!));
-      } catch (err) {
-        const error = storeErrorOf(err, 'commit');
-        for (const pending of batch) pending.reject(error);
-      }
-    }
-    this.#running = null;
+  #schedule(): void {
+    if (this.#scheduled || this.#flights.size >= PIPELINE || this.#waiting.length === 0) return;
+    this.#scheduled = true;
+    // One turn of the event loop lets writes issued together share one transaction.
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#flights.size >= PIPELINE || this.#waiting.length === 0) return;
+      const flight = this.#send(this.#nextBatch()).finally(() => {
+        this.#flights.delete(flight);
+        this.#schedule();
+      });
+      this.#flights.add(flight);
+      this.#schedule();
+    });
   }
+
+  async #send(batch: Pending[]): Promise<void> {
+    const started = performance.now();
+    try {
+      const payload = JSON.stringify(batch.map(({ changes, expected }) => ({ changes, expected })));
+      const { rows } = await this.#pool.query<{ outcomes: CommitOutcome[] }>(
+        'SELECT tp_commit($1, $2::jsonb) AS outcomes',
+        [this.#origin, payload],
+      );
+      const outcomes = rows[0]!.outcomes.map(normalize);
+      this.#onCommitted(
+        batch.map((pending, index) => ({ changes: pending.changes, outcome: outcomes[index]! })),
+        performance.now() - started,
+      );
+      batch.forEach((pending, index) => pending.resolve(outcomes[index]!));
+    } catch (err) {
+      const error = storeErrorOf(err, 'commit');
+      for (const pending of batch) pending.reject(error);
+    }
+  }
+
   /**
    * The queued records that go together: at most MAX_BATCH, and no two touching the same row, so
    * that `tp_commit` checks every record against the rows as they were before the batch. A record
