@@ -357,6 +357,8 @@ test('script-bearing names, codes and RADIUS-like values are shown escaped on ev
       '/admin/nas',
       `/admin/audit?target=${encodeURIComponent(evil)}`,
       '/admin/audit',
+      '/admin/payments',
+      '/admin/settings',
     ];
     for (const url of pages) {
       const page = await admin.browser.get(url);
@@ -369,6 +371,40 @@ test('script-bearing names, codes and RADIUS-like values are shown escaped on ev
       /&lt;script&gt;alert\(1\)/,
       'the value is there, escaped',
     );
+  });
+});
+
+test('settings and branding: an admin edits them with a preview, bad values are refused, the change is audited', async () => {
+  await withConsole(async (h) => {
+    const admin = await consoleStaff(h, 'admin');
+    const page = await admin.browser.get('/admin/settings');
+    assert.match(page.body, /Preview of the guest landing/);
+    const form = {
+      venueName: 'Harbour Café <b>',
+      primaryColor: '#123456',
+      accentColor: '#abcdef',
+      welcome_en: 'Welcome aboard',
+      welcome_de: 'Willkommen an Bord',
+      terms_en: 'Be nice.',
+      terms_de: 'Seien Sie nett.',
+      supportContact: 'desk@harbour.test',
+      timeZone: 'Europe/Berlin',
+      sellerName: 'Harbour GmbH',
+      sellerAddress: 'Quay 1',
+      taxId: 'DE123',
+      taxRatePercent: '19',
+    };
+    const saved = await admin.browser.post('/admin/settings', form);
+    assert.match(saved.body, /Saved\./);
+    assert.match(saved.body, /Harbour Café &lt;b&gt;/, 'the preview shows the new name, escaped');
+    assert.equal(h.store.db.settings.primaryColor, '#123456');
+    assert.equal(h.store.db.settings.seller.taxRatePercent, 19);
+    const bad = await admin.browser.post('/admin/settings', { ...form, primaryColor: 'red;background:url(x)' });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(h.store.db.settings.primaryColor, '#123456', 'nothing written');
+    const operator = await consoleStaff(h, 'operator');
+    assert.equal((await operator.browser.get('/admin/settings')).statusCode, 403);
+    assert.match((await admin.browser.get('/admin/audit?action=settings')).body, /settings\.updated/);
   });
 });
 

@@ -17,6 +17,7 @@ import { paymentsPages } from './payments-pages.js';
 import { peoplePages } from './people-pages.js';
 import { plansPages } from './plans-pages.js';
 import { sessionsPages } from './sessions-pages.js';
+import { settingsPage } from './settings-page.js';
 import { setupPages } from './setup-pages.js';
 import { signInPages } from './sign-in-pages.js';
 import { staffSession } from './staff-session.js';
@@ -57,4 +58,5 @@ export async function adminConsole(app: FastifyInstance, options: AdminConsoleDe
   nasPages(app, deps, replies);
   auditPage(app, deps, replies);
   paymentsPages(app, deps, replies);
+  settingsPage(app, deps, replies);
 }

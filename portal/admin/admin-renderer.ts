@@ -26,6 +26,7 @@ export const ADMIN_VIEWS = [
   'nas-edit',
   'audit',
   'payments',
+  'settings',
 ] as const;
 export type AdminView = (typeof ADMIN_VIEWS)[number];
 

@@ -34,6 +34,7 @@ const SECTIONS: ReadonlyArray<{ href: string; key: keyof AdminMessages; roles: r
   { href: '/admin/plans', key: 'plans', roles: ADMIN },
   { href: '/admin/nas', key: 'nas', roles: ADMIN },
   { href: '/admin/audit', key: 'audit', roles: ADMIN },
+  { href: '/admin/settings', key: 'settingsNav', roles: ADMIN },
 ];
 
 /** Route options for a console page: its roles, hidden from OpenAPI. */
