@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { frameOf, type GuestContext } from './guest-context.js';
 import { sendHtml, type PageRepliesDeps } from './page-replies.js';
+import { joinIntoSlab } from './response-slab.js';
 import type { RowChange } from '../../appliance/store/change-record.js';
 import { DOCUMENTS_TABLE } from '../../appliance/store/state-layout.js';
 
@@ -43,7 +44,7 @@ export function createStrangerLanding(
     const nas = Buffer.from(escapeAttribute(context.nasToken));
     return sendHtml(
       reply,
-      Buffer.concat(parts.map((part) => (part === CSRF_MARK ? csrf : part === NAS_MARK ? nas : (part as Buffer)))),
+      joinIntoSlab(parts.map((part) => (part === CSRF_MARK ? csrf : part === NAS_MARK ? nas : (part as Buffer)))),
     );
   };
 }
