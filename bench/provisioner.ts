@@ -214,8 +214,8 @@ async function main(): Promise<void> {
     await alternate(
       `2. ${WIDTH} round trips in flight, ${OPS * 2} per round`,
       Math.min(ROUNDS, 3),
-      (s) => 1 / s.perSecond,
-      'time per op',
+      (s) => 1000 / s.perSecond,
+      'ms of wall time per op',
       { label: 'driver in-process', run: () => (next(), concurrent(OPS * 2, WIDTH, inProcess)) },
       { label: 'gRPC/mTLS', run: () => (next(), concurrent(OPS * 2, WIDTH, viaGrpc)) },
     );
