@@ -408,6 +408,27 @@ test('settings and branding: an admin edits them with a preview, bad values are 
   });
 });
 
+test('an admin creates a staff member whose one-time password is shown once and who is walked through setup', async () => {
+  await withConsole(async (h) => {
+    const admin = await consoleStaff(h, 'admin');
+    await admin.browser.get('/admin/people');
+    const created = await admin.browser.post('/admin/people', { email: 'night-desk@example.test', role: 'operator' });
+    const password = /id="one-time-password">([^<]+)</.exec(created.body)?.[1];
+    assert.ok(password, 'the one-time password is on the page');
+    assert.doesNotMatch((await admin.browser.get('/admin/people')).body, new RegExp(password), 'and only there');
+    const desk = new FormClient(h.app);
+    await desk.get('/admin/login');
+    const login = await desk.post('/admin/login', { email: 'night-desk@example.test', password });
+    assert.equal(login.headers.location, '/admin/setup');
+    assert.equal((await desk.get('/admin/setup')).headers.location, '/admin/setup/password');
+    const operator = await consoleStaff(h, 'operator');
+    assert.equal(
+      (await operator.browser.post('/admin/people', { email: 'x@example.test', role: 'admin' })).statusCode,
+      403,
+    );
+  });
+});
+
 test('the console speaks German', async () => {
   await withConsole(async (h) => {
     const admin = await consoleStaff(h, 'admin');

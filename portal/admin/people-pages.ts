@@ -25,7 +25,15 @@ export function peoplePages(app: FastifyInstance, deps: AdminPagesDeps, replies:
       page: queryPage(query.page),
     });
     const pager = pagerOf('/admin/people', filter, result);
-    return replies.page(request, reply, 'people', t.people, { result, filter, roles: ROLES, pager });
+    const isAdmin = request.principal!.role === 'admin';
+    return replies.page(request, reply, 'people', t.people, {
+      result,
+      filter,
+      roles: ROLES,
+      pager,
+      isAdmin,
+      created: null,
+    });
   });
 
   function personPage(
@@ -38,6 +46,39 @@ export function peoplePages(app: FastifyInstance, deps: AdminPagesDeps, replies:
     const isAdmin = request.principal!.role === 'admin';
     return replies.page(request, reply, 'person', person.user.email, { person, isAdmin, roles: ROLES }, { notice });
   }
+
+  app.post('/admin/people', formRoute(app, ADMIN), async (request, reply) => {
+    const t = replies.t(request, reply);
+    const body = request.body as FormBody;
+    try {
+      const role = field(body, 'role', 10);
+      if (role !== 'operator' && role !== 'admin') {
+        throw new TurnpikeError('TP_ERR_VALIDATION', 'role: operator or admin', { field: 'role' });
+      }
+      const created = await users.createUser(
+        { email: field(body, 'email', 254), role, displayName: field(body, 'displayName', 80) || undefined },
+        request.principal!.userId,
+      );
+      const result = searchPeople(deps.snapshots, { page: 1 });
+      return replies.page(
+        request,
+        reply,
+        'people',
+        t.people,
+        {
+          result,
+          filter: { q: '', role: '' },
+          roles: ROLES,
+          pager: pagerOf('/admin/people', {}, result),
+          isAdmin: true,
+          created: { email: created.user.email, oneTimePassword: created.oneTimePassword },
+        },
+        { notice: t.staffCreated },
+      );
+    } catch (err) {
+      return replies.fail(request, reply, err);
+    }
+  });
 
   app.get('/admin/people/:id', pageRoute(STAFF), async (request, reply) => personPage(request, reply, null));
 

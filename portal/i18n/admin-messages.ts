@@ -177,6 +177,10 @@ const en = {
   to: 'To',
   noAudit: 'No entry matches.',
   system: 'system',
+  newStaff: 'New staff member',
+  staffCreated:
+    'Staff member created. They sign in with this one-time password and are then asked for their own and for MFA.',
+  oneTimePasswordFor: 'One-time password for',
   settings: 'Settings and branding',
   settingsNav: 'Settings',
   preview: 'Preview of the guest landing',
@@ -390,6 +394,10 @@ const de: AdminMessages = {
   to: 'Bis',
   noAudit: 'Kein Eintrag passt.',
   system: 'System',
+  newStaff: 'Neues Personalkonto',
+  staffCreated:
+    'Personalkonto angelegt. Die Anmeldung erfolgt mit diesem Einmalpasswort, danach werden ein eigenes Passwort und MFA verlangt.',
+  oneTimePasswordFor: 'Einmalpasswort für',
   settings: 'Einstellungen und Erscheinungsbild',
   settingsNav: 'Einstellungen',
   preview: 'Vorschau der Gast-Startseite',
