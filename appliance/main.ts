@@ -32,6 +32,7 @@ import { initPki } from './pki/pki-store.js';
 import { startProvisioning, type Provisioning } from './provisioning/start-provisioning.js';
 import { tlsDirOf } from './provisioning/create-provisioning.js';
 import { StoreAccessPolicy } from './sessions/access-policy.js';
+import { resetDueQuotas } from './quotas/quota-resets.js';
 import { SessionEnforcer } from './sessions/enforcer.js';
 import { startSessionSweeper } from './sessions/sweeper.js';
 import { expireDue } from './subscriptions/subscriptions.js';
@@ -197,7 +198,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     if (payments) shutdown.add('payments', () => payments.stop());
 
     const readiness = [{ name: 'store', check: () => store.isWritable() }, ...provisioning.readiness];
-    const auth = authenticationFor(services.accounts, { clock, logger, config });
+    const auth = authenticationFor(services.accounts, { store, clock, logger, config });
     const guest = {
       store,
       clock,
@@ -256,6 +257,13 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     }
 
     scheduler.add({ name: 'expire subscriptions', everyMs: 60_000, run: () => expireDue(store, clock) });
+    scheduler.add({
+      name: 'reset usage periods',
+      everyMs: 60_000,
+      run: async () => {
+        for (const subscriptionId of await resetDueQuotas(store, clock)) await enforcer.refreshLimits(subscriptionId);
+      },
+    });
     scheduler.add({ name: 'prune free-tier uses', everyMs: 3_600_000, run: () => pruneFreeTierUses(store, clock) });
     // Hourly, so a day's backup is taken within an hour of midnight however long the box runs.
     scheduler.add({

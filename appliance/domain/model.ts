@@ -108,6 +108,16 @@ export interface OneTimeToken {
 
 export type Service = 'internet' | 'ssh' | 'ftp';
 
+/**
+ * A plan's quota period: every day, week or month, counted from the subscription's start or from
+ * a local time of day (HH:MM in the venue's time zone, `settings.timeZone`) — daily at that time,
+ * weekly on Mondays, monthly on the first.
+ */
+export interface UsagePeriod {
+  every: 'day' | 'week' | 'month';
+  anchor: 'start' | `${number}:${number}`;
+}
+
 export interface Plan {
   id: string;
   name: string;
@@ -126,6 +136,8 @@ export interface Plan {
   recurring: boolean;
   /** Free tier: may be taken once per device per period. */
   freeTier: { periodSeconds: number } | null;
+  /** How often the data quota comes back whole; null = once per subscription (and per paid renewal). */
+  usagePeriod: UsagePeriod | null;
   /** When the quota is spent: cut the session, or throttle to this rate. */
   onQuotaExhausted: { action: 'disconnect' } | { action: 'throttle'; upKbps: number; downKbps: number };
   visible: boolean;
@@ -150,6 +162,8 @@ export interface Subscription {
   /** null = no time limit (quota-only plans). */
   endsAt: number | null;
   bytesUsed: number;
+  /** The start of the usage period `bytesUsed` counts (see `Plan.usagePeriod`); absent: `startedAt`. */
+  usagePeriodStartedAt?: number;
   cancelAtPeriodEnd: boolean;
   createdAt: number;
   updatedAt: number;
@@ -247,6 +261,8 @@ export interface Settings {
   welcomeText: Record<string, string>;
   termsText: Record<string, string>;
   supportContact: string;
+  /** IANA time zone of the venue: usage periods anchored at a time of day follow its clock. */
+  timeZone: string;
   seller: {
     name: string;
     address: string;

@@ -236,6 +236,7 @@ export function recordRecurringInvoiceIn(
     const sub = db.subscriptions[link.subscriptionId];
     if (sub && sub.bytesUsed > 0) {
       sub.bytesUsed = 0;
+      sub.usagePeriodStartedAt = now;
       sub.updatedAt = now;
       return [sub.id];
     }

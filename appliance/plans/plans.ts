@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db, Plan, Service } from '../domain/model.js';
 import { TurnpikeError } from '../errors.js';
+import { usagePeriodProblem } from '../quotas/usage-period.js';
 import type { Store } from '../store/store.js';
 
 export const SERVICES: readonly Service[] = ['internet', 'ssh', 'ftp'];
@@ -22,6 +23,7 @@ export const PLAN_DEFAULTS: Omit<PlanInput, 'name'> = {
   services: ['internet'],
   recurring: false,
   freeTier: null,
+  usagePeriod: null,
   onQuotaExhausted: { action: 'disconnect' },
   visible: true,
 };
@@ -77,6 +79,10 @@ export function assertPlan(plan: PlanInput): void {
     }
     if (plan.priceMinor !== 0) throw invalid('freeTier', 'a free tier must cost nothing');
   }
+  const periodProblem = usagePeriodProblem(plan.usagePeriod);
+  if (periodProblem) throw invalid('usagePeriod', periodProblem);
+  if (plan.usagePeriod !== null && plan.quotaBytes === null)
+    throw invalid('usagePeriod', 'a usage period needs a data quota');
   const onQuota = plan.onQuotaExhausted;
   if (onQuota?.action === 'throttle') {
     if (

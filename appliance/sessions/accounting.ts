@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Db, Session } from '../domain/model.js';
 import { denialAt, ownerKeyOf } from '../entitlements/entitlement.js';
+import { rollUsagePeriodIn } from '../quotas/usage-period.js';
 import type { Store } from '../store/store.js';
 import { bestSubscriptionAmong } from './best-subscription.js';
 import { endReasonOf, type EndReason, type EnforcementAction } from './enforcement-decision.js';
@@ -142,10 +143,12 @@ function charge(
   session.chargedOctets = total;
   const subscription = db.subscriptions[session.subscriptionId];
   if (!subscription || delta <= 0) return 0;
+  const plan = db.plans[subscription.planId];
+  // Bytes of a new usage period count against that period, even before the reset job has run.
+  if (plan) rollUsagePeriodIn(plan, subscription, now, db.settings.timeZone);
   const before = subscription.bytesUsed;
   subscription.bytesUsed += delta;
   subscription.updatedAt = now;
-  const plan = db.plans[subscription.planId];
   if (plan && plan.quotaBytes !== null && before < plan.quotaBytes && subscription.bytesUsed >= plan.quotaBytes) {
     // The quota is shared by every device of the owner: all of its sessions on this subscription react.
     // The owner's sessions from the index, and this one, which may have opened in this very event.

@@ -1,11 +1,19 @@
 import type { Settings } from '../domain/model.js';
 import { TurnpikeError } from '../errors.js';
+import { isTimeZone } from '../quotas/usage-period.js';
 import type { Store } from '../store/store.js';
 
 export type BrandingPatch = Partial<
   Pick<
     Settings,
-    'venueName' | 'logoUrl' | 'primaryColor' | 'accentColor' | 'welcomeText' | 'termsText' | 'supportContact'
+    | 'venueName'
+    | 'logoUrl'
+    | 'primaryColor'
+    | 'accentColor'
+    | 'welcomeText'
+    | 'termsText'
+    | 'supportContact'
+    | 'timeZone'
   >
 >;
 
@@ -61,6 +69,9 @@ export function assertBranding(patch: BrandingPatch): void {
     (typeof patch.supportContact !== 'string' || patch.supportContact.length > 200)
   ) {
     throw invalid('supportContact', '≤ 200 characters');
+  }
+  if (patch.timeZone !== undefined && (typeof patch.timeZone !== 'string' || !isTimeZone(patch.timeZone))) {
+    throw invalid('timeZone', 'an IANA time zone such as Europe/Berlin or UTC');
   }
 }
 

@@ -47,7 +47,27 @@ export const MIGRATIONS: readonly Migration[] = [
       schemaVersion: 6,
     }),
   },
+  {
+    version: 7,
+    description: 'usage periods: plans may reset their quota daily, weekly or monthly in the venue time zone',
+    up: (doc) => ({
+      ...doc,
+      plans: mapRows(doc.plans, (plan) => ({ usagePeriod: null, ...plan })),
+      subscriptions: mapRows(doc.subscriptions, (sub) => ({ usagePeriodStartedAt: sub.startedAt ?? 0, ...sub })),
+      settings: { timeZone: 'UTC', ...(doc.settings as Record<string, unknown>) },
+      schemaVersion: 7,
+    }),
+  },
 ];
+
+function mapRows(
+  rows: unknown,
+  map: (row: Record<string, unknown>) => Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [id, row] of Object.entries((rows ?? {}) as Record<string, Record<string, unknown>>)) out[id] = map(row);
+  return out;
+}
 
 /** A family with a revoked token stays revoked until its last token expires. */
 function revokedFamiliesOf(tokens: unknown): Record<string, unknown> {
@@ -75,7 +95,7 @@ function withSshKeys(users: unknown): Record<string, unknown> {
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-function emptyDbV1(): Omit<Db, 'schemaVersion' | 'payments' | 'revokedFamilies' | 'leases'> {
+function emptyDbV1(): Record<string, unknown> {
   return {
     users: {},
     refreshTokens: {},

@@ -21,6 +21,7 @@ export const COLLECTIONS = [
   'sessions',
   'sequences',
   'leases',
+  'attempts',
   'payments.customers',
   'payments.payments',
   'payments.invoices',

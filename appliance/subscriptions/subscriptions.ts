@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { Db, Plan, Subscription, SubscriptionSource } from '../domain/model.js';
 import { activeEntitlementFor, entitlementOf, ownerKeyOf, type Entitlement } from '../entitlements/entitlement.js';
 import { TurnpikeError } from '../errors.js';
+import { quotaResetsAt } from '../quotas/usage-period.js';
 import type { Store } from '../store/store.js';
 
 export interface GrantInput {
@@ -158,6 +159,8 @@ export interface SubscriptionStatus {
   usable: boolean;
   secondsLeft: number | null;
   bytesLeft: number | null;
+  /** When the data quota is whole again; null = not before a renewal. */
+  quotaResetsAt: number | null;
   liveSessions: number;
 }
 
@@ -176,6 +179,7 @@ export function subscriptionsOf(db: Readonly<Db>, ownerKey: string, now: number)
         usable: subscription.id === bestId || (entitlement !== null && isUsable(entitlement)),
         secondsLeft: entitlement?.secondsLeft ?? null,
         bytesLeft: entitlement?.bytesLeft ?? null,
+        quotaResetsAt: entitlement ? quotaResetsAt(entitlement.plan, subscription, now, db.settings.timeZone) : null,
         liveSessions: entitlement?.liveSessions ?? 0,
       };
     });

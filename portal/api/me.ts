@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
 import type { Config } from '../../appliance/config/schema.js';
+import type { AccessSummary } from '../../appliance/quotas/access-summary.js';
 import { securitySetupOf } from '../../appliance/accounts/users.js';
 import { MAX_PUBLIC_KEY_LINE_LENGTH } from '../../appliance/accounts/ssh-keys.js';
 import {
@@ -15,12 +16,34 @@ import {
 } from './auth-schemas.js';
 import { jsonBodiesOnly } from './json-only.js';
 
+const accessSchema = {
+  description: 'The plan the user may use now, or null',
+  anyOf: [
+    { type: 'null' },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['planName', 'secondsLeft', 'bytesLeft', 'quotaResetsAt'],
+      properties: {
+        planName: { type: 'string' },
+        secondsLeft: { type: ['integer', 'null'], description: 'null = no time limit' },
+        bytesLeft: { type: ['integer', 'null'], description: 'null = no data limit' },
+        quotaResetsAt: {
+          type: ['integer', 'null'],
+          description: 'when the data quota is whole again (ms since the epoch); null = not before a renewal',
+        },
+      },
+    },
+  ],
+} as const;
+
 const meSchema = {
   ...publicUserSchema,
-  required: [...publicUserSchema.required, 'securitySetupRequired'],
+  required: [...publicUserSchema.required, 'securitySetupRequired', 'access'],
   properties: {
     ...publicUserSchema.properties,
     securitySetupRequired: securitySetupSchema,
+    access: accessSchema,
   },
 } as const;
 
@@ -48,7 +71,7 @@ const sshKeyIdParams = {
 /** `/api/v1/me`: the signed-in user's own account. */
 export async function meApi(
   app: FastifyInstance,
-  options: { accounts: AccountService; config: Config },
+  options: { accounts: AccountService; config: Config; access: (ownerKey: string) => AccessSummary | null },
 ): Promise<void> {
   jsonBodiesOnly(app);
   const { flows, users, sshKeys } = options.accounts;
@@ -63,7 +86,11 @@ export async function meApi(
     async (request) => {
       const principal = request.principal!;
       const user = users.getUser(principal.userId);
-      return { ...user, securitySetupRequired: securitySetupOf(user, principal.mfaSatisfied) };
+      return {
+        ...user,
+        securitySetupRequired: securitySetupOf(user, principal.mfaSatisfied),
+        access: options.access(`user:${user.id}`),
+      };
     },
   );
 

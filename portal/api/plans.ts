@@ -41,6 +41,22 @@ const planFields = {
       },
     ],
   },
+  usagePeriod: {
+    description:
+      "How often the quota comes back whole: every day, week or month from the subscription's start, or from a local time of day (HH:MM in settings.timeZone; weekly on Mondays, monthly on the 1st)",
+    anyOf: [
+      { type: 'null' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['every', 'anchor'],
+        properties: {
+          every: { type: 'string', enum: ['day', 'week', 'month'] },
+          anchor: { type: 'string', pattern: '^(start|([01][0-9]|2[0-3]):[0-5][0-9])$' },
+        },
+      },
+    ],
+  },
   onQuotaExhausted: {
     type: 'object',
     required: ['action'],

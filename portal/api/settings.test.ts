@@ -60,6 +60,7 @@ test('operators read the settings, only admins change them, guests do neither', 
     'seller',
     'supportContact',
     'termsText',
+    'timeZone',
     'venueName',
     'welcomeText',
   ]);
@@ -100,4 +101,15 @@ test('bad settings are refused with the field named, and nothing changes', async
   const page = await new FormClient(h.app).get('/portal');
   assert.match(page.body, /<img src="data:image\/png;base64,iVBORw0KGgo=" alt="">/);
   assert.match(page.body, /Help: desk/);
+});
+
+test('the venue time zone is an IANA name; anything else is refused and names the field', async (t) => {
+  const h = await startGuestPortal(t);
+  const admin = await h.tokenFor('admin');
+  const bad = await patch(h.app, admin, { timeZone: 'Mars/Olympus' });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.body, /timeZone: an IANA time zone/);
+  const good = await patch(h.app, admin, { timeZone: 'Europe/Berlin' });
+  assert.equal(good.statusCode, 200, good.body);
+  assert.equal(h.store.db.settings.timeZone, 'Europe/Berlin');
 });

@@ -44,6 +44,11 @@ const brandingFields = {
   welcomeText: texts(500, 'landing-page heading per language; replaces the whole map'),
   termsText: texts(20_000, 'terms of use per language; replaces the whole map'),
   supportContact: { type: 'string', maxLength: 200 },
+  timeZone: {
+    type: 'string',
+    maxLength: 64,
+    description: 'IANA time zone of the venue; usage periods anchored at a time of day follow it',
+  },
 } as const;
 
 const settingsSchema = {

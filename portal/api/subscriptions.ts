@@ -40,6 +40,7 @@ const statusSchema = {
     usable: { type: 'boolean' },
     secondsLeft: nullableInt,
     bytesLeft: nullableInt,
+    quotaResetsAt: nullableInt,
     liveSessions: { type: 'integer' },
   },
 } as const;

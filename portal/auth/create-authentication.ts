@@ -6,6 +6,7 @@ import {
   type AccountServiceDeps,
 } from '../../appliance/accounts/account-service.js';
 import { authApi } from '../api/auth.js';
+import { accessSummaryOf } from '../../appliance/quotas/access-summary.js';
 import { meApi } from '../api/me.js';
 import { usersApi } from '../api/users.js';
 import { createSessionAuthenticator, type SessionAuthenticator } from './authenticator.js';
@@ -27,14 +28,18 @@ export async function createAuthentication(deps: AccountServiceDeps): Promise<Au
 /** The HTTP door for an account service the composition root already holds. */
 export function authenticationFor(
   accounts: AccountService,
-  deps: Pick<AccountServiceDeps, 'clock' | 'logger' | 'config'>,
+  deps: Pick<AccountServiceDeps, 'store' | 'clock' | 'logger' | 'config'>,
 ): Authentication {
   const authenticator = createSessionAuthenticator({ flows: accounts.flows, clock: deps.clock, logger: deps.logger });
   const routes = fp(
     async (app: FastifyInstance) => {
       await app.register(authenticator.cookieRefresh);
       await app.register(authApi, { accounts, config: deps.config });
-      await app.register(meApi, { accounts, config: deps.config });
+      await app.register(meApi, {
+        accounts,
+        config: deps.config,
+        access: (ownerKey) => accessSummaryOf(deps.store.db, ownerKey, deps.clock.now()),
+      });
       await app.register(usersApi, { accounts });
       await app.register(logoutForm, { accounts });
       await app.register(recoveryPages, { accounts, config: deps.config });

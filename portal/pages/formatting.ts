@@ -79,3 +79,12 @@ export function formatDate(ms: number, lang: Language): string {
   }
   return formatter.format(ms);
 }
+
+/** A date and time in the venue's time zone, e.g. when a quota comes back. */
+export function formatMoment(ms: number, lang: Language, timeZone: string): string {
+  return new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    timeZone,
+  }).format(ms);
+}
