@@ -270,10 +270,27 @@ export function isLanguage(value: unknown): value is Language {
   return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
 }
 
+/**
+ * Browsers send a handful of distinct Accept-Language values, and every guest
+ * page asks; the parsed answer per header is kept (bounded: cleared when full).
+ */
+const byHeader = new Map<string, Language>();
+
 /** The guest's language: an explicit choice (cookie) first, then the browser's preferences, then English. */
 export function pickLanguage(chosen: string | undefined, acceptLanguage: string | undefined): Language {
   if (isLanguage(chosen)) return chosen;
-  const preferences = (acceptLanguage ?? '')
+  const header = acceptLanguage ?? '';
+  let language = byHeader.get(header);
+  if (language === undefined) {
+    language = fromAcceptLanguage(header);
+    if (byHeader.size >= 256) byHeader.clear();
+    byHeader.set(header, language);
+  }
+  return language;
+}
+
+function fromAcceptLanguage(header: string): Language {
+  const preferences = header
     .split(',')
     .map((part) => {
       const [tag = '', ...params] = part.trim().split(';');
