@@ -1,6 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { chapResponse, encryptUserPassword } from './protocol/authenticators.js';
+import { chapDigest } from '../appliance/credentials/chap.js';
+import { encryptUserPassword } from './protocol/authenticators.js';
 import { Attr, Code } from './protocol/constants.js';
 import { buildPacket, integerTlv, textTlv, tlv, type EncodedAttribute } from './protocol/encode.js';
 
@@ -28,7 +29,13 @@ export function accessRequest(options: {
     const challenge = options.chapChallenge ?? authenticator;
     if (options.chapChallenge) attributes.push(tlv(Attr.ChapChallenge, options.chapChallenge));
     attributes.push(
-      tlv(Attr.ChapPassword, chapResponse(options.identifier & 0xff, Buffer.from(options.chapPassword), challenge)),
+      tlv(
+        Attr.ChapPassword,
+        Buffer.concat([
+          Buffer.from([options.identifier & 0xff]),
+          chapDigest(options.identifier, options.chapPassword, challenge),
+        ]),
+      ),
     );
   }
   if (options.callingStationId) attributes.push(textTlv(Attr.CallingStationId, options.callingStationId));

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { PortalCredential } from '../domain/model.js';
 import { normalizeMac } from '../entitlements/entitlement.js';
@@ -82,18 +82,4 @@ export function papMatches(expected: string, offered: string): boolean {
   const a = Buffer.from(expected);
   const b = Buffer.from(offered);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** RFC 1994 CHAP-MD5: MD5(id || secret || challenge). */
-export function chapResponse(chapId: number, password: string, challenge: Buffer): Buffer {
-  return createHash('md5')
-    .update(Buffer.from([chapId & 0xff]))
-    .update(password)
-    .update(challenge)
-    .digest();
-}
-
-export function chapMatches(password: string, chapId: number, challenge: Buffer, response: Buffer): boolean {
-  const expected = chapResponse(chapId, password, challenge);
-  return response.length === expected.length && timingSafeEqual(expected, response);
 }

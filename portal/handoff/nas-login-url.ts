@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NasClient, PortalCredential } from '../../appliance/domain/model.js';
-import { chapResponse } from '../../appliance/portal-credentials/portal-credentials.js';
+import { chapDigest } from '../../appliance/credentials/chap.js';
 import type { CoovaHandoff, Handoff, MikrotikHandoff } from './handoff-params.js';
 
 function hostPart(ip: string): string {
@@ -22,7 +22,7 @@ function coovaLogonUrl(handoff: CoovaHandoff, nas: NasClient | undefined, creden
   const challenge = coovaChallenge(handoff, nas?.uamSecret);
   const url = new URL(`http://${hostPart(handoff.uamip)}:${handoff.uamport}/logon`);
   url.searchParams.set('username', credential.username);
-  url.searchParams.set('response', chapResponse(0, credential.password, challenge).toString('hex'));
+  url.searchParams.set('response', chapDigest(0, credential.password, challenge).toString('hex'));
   if (handoff.userurl) url.searchParams.set('userurl', handoff.userurl);
   return url.href;
 }
@@ -35,7 +35,7 @@ function mikrotikLoginUrl(handoff: MikrotikHandoff, credential: PortalCredential
     const id = Buffer.from(handoff.chapId, 'hex')[0] ?? 0;
     url.searchParams.set(
       'password',
-      chapResponse(id, credential.password, Buffer.from(handoff.chapChallenge, 'hex')).toString('hex'),
+      chapDigest(id, credential.password, Buffer.from(handoff.chapChallenge, 'hex')).toString('hex'),
     );
   } else {
     url.searchParams.set('password', credential.password);

@@ -154,12 +154,3 @@ export function verifyChap(chapPassword: Buffer, challenge: Buffer, password: Bu
   md5.reset().update(chapPassword, 0, 1).update(password).update(challenge).digestInto(expected);
   return timingSafeEqual(expected, chapPassword.subarray(1));
 }
-
-export function chapResponse(ident: number, password: Buffer, challenge: Buffer): Buffer {
-  const digest = createHash('md5')
-    .update(Buffer.from([ident]))
-    .update(password)
-    .update(challenge)
-    .digest();
-  return Buffer.concat([Buffer.from([ident]), digest]);
-}
