@@ -10,6 +10,8 @@ import { addNasClient } from '../appliance/nas/nas-clients.js';
 import { PasswordHasher } from '../appliance/accounts/password-hasher.js';
 import { StoreAccessPolicy } from '../appliance/sessions/access-policy.js';
 import { openStore } from '../appliance/open-store.js';
+import { Registry } from 'prom-client';
+import { createRadiusMetrics } from '../radius/radius-metrics.js';
 import { startRadiusServer } from '../radius/server.js';
 import { planFixture } from '../radius/test-fixtures.js';
 import { userName, userPassword, voucherCode } from './radius-load.js';
@@ -108,6 +110,8 @@ const server = await startRadiusServer({
   clock,
   logger: createLogger({ level: 'warn' }),
   policy,
+  // As in production, every request is counted and timed; BENCH_RADIUS_METRICS=0 measures without.
+  ...(process.env.BENCH_RADIUS_METRICS === '0' ? {} : { metrics: createRadiusMetrics(new Registry()) }),
 });
 process.stdout.write(`${JSON.stringify({ authPort: server.authPort, acctPort: server.acctPort })}\n`);
 process.on('SIGTERM', () => {

@@ -91,10 +91,26 @@ export function createRadiusMetrics(registry: Registry): RadiusMetrics {
       }
     },
   });
+  // Labelled children cached per combination: the per-packet cost is two map lookups, not label hashing.
+  const requestChildren = new Map<string, Map<string, { inc(): void }>>();
+  const secondsChildren = new Map<string, { observe(value: number): void }>();
+  const requestChild = (type: string, nas: string, code: string, outcome: string): { inc(): void } => {
+    let byNas = requestChildren.get(nas);
+    if (!byNas) requestChildren.set(nas, (byNas = new Map()));
+    const key = `${type} ${code} ${outcome}`;
+    let child = byNas.get(key);
+    if (!child) byNas.set(key, (child = requests.labels({ type, code, nas, outcome })));
+    return child;
+  };
+  const secondsChild = (type: string): { observe(value: number): void } => {
+    let child = secondsChildren.get(type);
+    if (!child) secondsChildren.set(type, (child = seconds.labels({ type })));
+    return child;
+  };
   return {
     request(type, nas, code, outcome, s) {
-      requests.inc({ type, code, nas, outcome });
-      seconds.observe({ type }, s);
+      requestChild(type, nas, code, outcome).inc();
+      secondsChild(type).observe(s);
     },
     reject(reason) {
       rejects.inc({ reason });
