@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Db, Session } from '../domain/model.js';
-import { denialAt, ownerKeyOf } from '../entitlements/entitlement.js';
+import { denialAt, normalizeMac, ownerKeyOf } from '../entitlements/entitlement.js';
 import { rollUsagePeriodIn } from '../quotas/usage-period.js';
 import type { Store } from '../store/store.js';
 import { bestSubscriptionAmong } from './best-subscription.js';
@@ -28,7 +28,8 @@ export interface AccountingEvent {
 }
 
 /** Why a session closed: what the NAS reported, or (gateway mode, where the box ends it) why it was ended. */
-export type CloseReason = 'stop' | 'nas-reboot' | 'stale' | 'nas-lost-session' | 'device-limit' | EndReason;
+export type CloseReason =
+  'stop' | 'nas-reboot' | 'stale' | 'nas-lost-session' | 'device-limit' | 'session-id-reused' | EndReason;
 
 export interface ClosedSession extends Session {
   closedAt: number;
@@ -177,6 +178,13 @@ export interface AccountingContext {
   caps: SessionCaps;
 }
 
+/** Whether a Start under a live session's id is that session again (a retransmission), not a new guest. */
+function sameGuest(session: Session, event: AccountingEvent): boolean {
+  if (event.subscriptionId !== null && event.subscriptionId !== session.subscriptionId) return false;
+  const mac = event.mac === null ? null : normalizeMac(event.mac);
+  return mac === null || session.mac === '' || mac === normalizeMac(session.mac);
+}
+
 /** Applies one accounting event to current state (call inside `store.update`). */
 export function applyAccountingIn(
   db: Db,
@@ -193,7 +201,13 @@ export function applyAccountingIn(
   }
   if (event.acctSessionId === null) return result;
   const id = sessionIdOf(event.nasId, event.acctSessionId);
-  const existing = db.sessions[id];
+  let existing = db.sessions[id];
+  if (existing && event.status === 'start' && !sameGuest(existing, event)) {
+    // A NAS that rebooted without Accounting-On numbers sessions afresh: this Start is another
+    // guest's session under a used id. The old one ends here; the two are never merged.
+    result.closed.push(closeSessionIn(db, existing, now, 'session-id-reused', null));
+    existing = undefined;
+  }
   // A Stop for a session already closed (stale, or the NAS said it was gone) charges nothing twice.
   const session = existing ?? (event.status === 'stop' ? null : openSession(db, id, event, now, context, result));
   if (!session) return result;

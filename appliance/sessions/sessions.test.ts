@@ -196,6 +196,30 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
     assert.equal(late.chargedBytes, 0, 'a Stop for a session already closed charges nothing twice');
   });
 
+  it("a Start reusing a live session's id for another device (a NAS rebooted without Accounting-On) opens a new session instead of merging", async () => {
+    await store.update((db) => {
+      db.plans.p!.maxDevices = 2;
+    });
+    await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'x1' }));
+    const firstStart = store.db.sessions[sessionIdOf('nas', 'x1')]!.startedAt;
+    clock.advance(1000);
+    await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'x1' }));
+    const again = store.db.sessions[sessionIdOf('nas', 'x1')]!;
+    assert.equal(again.startedAt, firstStart, 'a retransmitted Start is the same session');
+    await recordAccounting(store, clock, event({ acctSessionId: 'x1', inputOctets: 5000 }));
+
+    clock.advance(1000);
+    await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'x1', mac: '02:00:00:00:00:09' }));
+    const live = store.db.sessions[sessionIdOf('nas', 'x1')]!;
+    assert.equal(live.mac, '02:00:00:00:00:09');
+    assert.equal(live.inputOctets, 0, "the new guest's session starts from zero");
+    const closed = await store.history<{ mac: string; reason: string }>('closed-sessions').readAll();
+    assert.deepEqual(
+      closed.map((record) => [record.mac, record.reason]),
+      [['02:00:00:00:00:01', 'session-id-reused']],
+    );
+  });
+
   it('a sweep that finds nothing to close writes nothing', async () => {
     await recordAccounting(store, clock, event({ status: 'start', acctSessionId: 'alive' }));
     let writes = 0;
