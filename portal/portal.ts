@@ -46,6 +46,7 @@ export async function buildPortal(deps: PortalDeps): Promise<FastifyInstance> {
       ...deps.admin,
       logger: deps.logger,
       config: deps.config,
+      registry: deps.metrics.registry,
       ...(payments ? { payments } : {}),
     };
     await app.register(async (pages) => adminConsole(pages, admin));

@@ -32,56 +32,46 @@ test('a session timeline merges its accounting, CoA/Disconnect outcomes and staf
   await store
     .history('accounting')
     .append({ at: 10_000, ...accounting, ...counters, status: 'Start', sessionId: 'nas1:abc', terminateCause: null });
-  await store
-    .history('accounting')
-    .append({
-      at: 20_000,
-      ...accounting,
-      ...counters,
-      status: 'Interim-Update',
-      sessionId: 'nas1:other',
-      terminateCause: null,
-    });
-  await store
-    .history('accounting')
-    .append({
-      at: 30_000,
-      ...accounting,
-      ...counters,
-      status: 'Interim-Update',
-      sessionId: 'nas1:abc',
-      terminateCause: null,
-    });
-  await store
-    .history('coa')
-    .append({
-      at: 35_000,
-      kind: 'coa',
-      reason: 'limits-changed',
-      sessionId: 'nas1:abc',
-      outcome: 'nak',
-      errorCauseName: 'Session-Context-Not-Found',
-    });
-  await store
-    .history('audit')
-    .append({
-      at: 34_000,
-      action: 'subscription.extended',
-      actorId: 'staff1',
-      target: 'CODE',
-      ip: null,
-      details: { sessionId: 'nas1:abc' },
-    });
-  await store
-    .history('audit')
-    .append({
-      at: 36_000,
-      action: 'session.kicked',
-      actorId: 'staff1',
-      target: 'X',
-      ip: null,
-      details: { sessionId: 'nas1:zzz' },
-    });
+  await store.history('accounting').append({
+    at: 20_000,
+    ...accounting,
+    ...counters,
+    status: 'Interim-Update',
+    sessionId: 'nas1:other',
+    terminateCause: null,
+  });
+  await store.history('accounting').append({
+    at: 30_000,
+    ...accounting,
+    ...counters,
+    status: 'Interim-Update',
+    sessionId: 'nas1:abc',
+    terminateCause: null,
+  });
+  await store.history('coa').append({
+    at: 35_000,
+    kind: 'coa',
+    reason: 'limits-changed',
+    sessionId: 'nas1:abc',
+    outcome: 'nak',
+    errorCauseName: 'Session-Context-Not-Found',
+  });
+  await store.history('audit').append({
+    at: 34_000,
+    action: 'subscription.extended',
+    actorId: 'staff1',
+    target: 'CODE',
+    ip: null,
+    details: { sessionId: 'nas1:abc' },
+  });
+  await store.history('audit').append({
+    at: 36_000,
+    action: 'session.kicked',
+    actorId: 'staff1',
+    target: 'X',
+    ip: null,
+    details: { sessionId: 'nas1:zzz' },
+  });
   const { events, truncated } = await sessionTimeline(store, session);
   assert.equal(truncated, false);
   assert.deepEqual(

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
 import type { Clock } from '../../appliance/clock.js';
 import type { Config } from '../../appliance/config/schema.js';
@@ -32,6 +33,8 @@ export interface AdminConsoleDeps {
   enforcer: StaffEnforcer;
   /** Payments and refunds; absent when no payment provider is configured. */
   payments?: Pick<Payments, 'listPayments' | 'refund'>;
+  /** The Prometheus registry the RADIUS server counts into (dashboard figures). */
+  registry?: Registry;
   /** The box's health for the dashboard; defaults to systeminformation on `config.dataDir`. */
   health?: SystemHealthReader;
 }

@@ -137,6 +137,7 @@ test('a guest redeems a voucher over RADIUS, the session shows live in the conso
   await page.getByRole('button', { name: 'Confirm' }).click();
   await page.getByRole('link', { name: 'Continue to the dashboard' }).click();
   assert.equal(await page.locator('#live-sessions').innerText(), '1', 'the dashboard counts the live session');
+  assert.equal(await page.locator('#radius-accepts').innerText(), '1', 'and the Access-Accept');
 
   await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Sessions' }).click();
   await page.getByLabel(/^Search/).fill('02:00:00:00:00:42');

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { dashboardFigures } from '../../appliance/console/dashboard-figures.js';
+import type { Registry } from 'prom-client';
+import { radiusFigures } from '../../appliance/console/radius-figures.js';
 import type { SystemHealthReader } from '../../appliance/console/system-health.js';
 import { STAFF } from '../api/auth-schemas.js';
 import { pageRoute, type AdminPagesDeps, type AdminReplies } from './admin-replies.js';
@@ -7,13 +9,14 @@ import { pageRoute, type AdminPagesDeps, type AdminReplies } from './admin-repli
 /** The console's front page: the day's figures, the NAS clients and the box's own health. */
 export function dashboardPage(
   app: FastifyInstance,
-  deps: AdminPagesDeps & { health: SystemHealthReader },
+  deps: AdminPagesDeps & { health: SystemHealthReader; registry?: Registry },
   replies: AdminReplies,
 ): void {
   app.get('/admin', pageRoute(STAFF), async (request, reply) => {
     const t = replies.t(request, reply);
     const figures = dashboardFigures(deps.store.db, deps.snapshots, deps.clock.now());
     const health = await deps.health.current();
-    return replies.page(request, reply, 'dashboard', t.dashboard, { figures, health });
+    const radius = deps.registry ? await radiusFigures(deps.registry) : null;
+    return replies.page(request, reply, 'dashboard', t.dashboard, { figures, health, radius });
   });
 }
