@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { readAudit } from '../../appliance/console/audit-reader.js';
 import type { Store } from '../../appliance/store/store.js';
-import { auditFilterOf } from '../admin/audit-page.js';
+import { auditFilterOf } from '../admin/audit-filter.js';
 import { ADMIN, errorResponses } from './auth-schemas.js';
 
 const entrySchema = {
