@@ -5,6 +5,7 @@ import type { SessionCaps } from '../appliance/sessions/session-caps.js';
 import type { Store } from '../appliance/store/store.js';
 import { CLASS_PREFIX, ipv4Of, macOf } from './access-handler.js';
 import { AcctStatus, Attr } from './protocol/constants.js';
+import { decodeIpv6Address, decodeIpv6Prefix } from './protocol/ipv6.js';
 import { allAttributes, firstAttribute, integerAttribute, type Frame } from './protocol/framing.js';
 
 const STATUS: Record<number, AccountingStatus> = {
@@ -51,7 +52,13 @@ export async function handleAccountingRequest(
     acctSessionId: sessionId && sessionId.length > 0 ? sessionId.toString('utf8') : null,
     subscriptionId: subscriptionFromClass(frame),
     mac: macOf(firstAttribute(frame, Attr.CallingStationId)),
-    ip: ipv4Of(firstAttribute(frame, Attr.FramedIpAddress)),
+    ip:
+      ipv4Of(firstAttribute(frame, Attr.FramedIpAddress)) ??
+      decodeIpv6Address(firstAttribute(frame, Attr.FramedIpv6Address)),
+    ipv6Prefixes: [
+      ...allAttributes(frame, Attr.FramedIpv6Prefix),
+      ...allAttributes(frame, Attr.DelegatedIpv6Prefix),
+    ].flatMap((value) => decodeIpv6Prefix(value) ?? []),
     inputOctets: input,
     outputOctets: output,
     sessionTime: integerAttribute(frame, Attr.AcctSessionTime) ?? null,

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
+import { encodeIpv6Address, encodeIpv6Prefix } from './protocol/ipv6.js';
 import type { Clock } from '../appliance/clock.js';
 import type { NasClient } from '../appliance/domain/model.js';
 import type { Logger } from '../appliance/logger.js';
@@ -49,6 +50,13 @@ function sessionIdentification(target: DynamicAuthorizationTarget): EncodedAttri
   if (session.acctSessionId) attributes.push(textTlv(Attr.AcctSessionId, session.acctSessionId));
   if (session.ip && isIPv4(session.ip))
     attributes.push(tlv(Attr.FramedIpAddress, Buffer.from(session.ip.split('.').map(Number))));
+  // An IPv6-only client is named by its IPv6 address and prefixes (RFC 5176 §3, RFC 6911).
+  const ipv6 = session.ip && isIPv6(session.ip) ? encodeIpv6Address(session.ip) : null;
+  if (ipv6) attributes.push(tlv(Attr.FramedIpv6Address, ipv6));
+  for (const prefix of session.ipv6Prefixes ?? []) {
+    const encoded = encodeIpv6Prefix(prefix);
+    if (encoded) attributes.push(tlv(Attr.FramedIpv6Prefix, encoded));
+  }
   return attributes;
 }
 

@@ -171,6 +171,21 @@ describe('RADIUS against FreeRADIUS radclient', () => {
     );
   });
 
+  it('puts the IPv6 address and prefixes of an IPv6-only client on its session', async (t) => {
+    if (!needsRadclient(t)) return;
+    const start = await radclient(
+      acct,
+      'acct',
+      SECRET,
+      'Acct-Status-Type = Start\nAcct-Session-Id = "v6-1"\nClass = "tp1:sub-user"\n' +
+        'Framed-IPv6-Address = 2001:db8::5\nFramed-IPv6-Prefix = 2001:db8:1::/64\nDelegated-IPv6-Prefix = 2001:db8:200::/56\n',
+    );
+    assert.equal(start.reply, 'Accounting-Response', start.output);
+    const session = Object.values(fixture.store.db.sessions).find((s) => s.acctSessionId === 'v6-1');
+    assert.equal(session?.ip, '2001:db8::5');
+    assert.deepEqual(session?.ipv6Prefixes, ['2001:db8:1::/64', '2001:db8:200::/56']);
+  });
+
   it('closes every session of a NAS on Accounting-On', async (t) => {
     if (!needsRadclient(t)) return;
     await radclient(

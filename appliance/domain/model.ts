@@ -241,7 +241,10 @@ export interface Session {
   acctSessionId: string | null;
   mode: 'controller' | 'gateway';
   mac: string;
+  /** The client's IPv4 address, or its IPv6 address when it has none (an IPv6-only client). */
   ip: string | null;
+  /** IPv6 prefixes the NAS reported for the client (Framed-IPv6-Prefix, Delegated-IPv6-Prefix). */
+  ipv6Prefixes?: string[];
   startedAt: number;
   lastUpdateAt: number;
   interimIntervalSeconds: number;

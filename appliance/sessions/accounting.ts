@@ -7,6 +7,7 @@ import { bestSubscriptionAmong } from './best-subscription.js';
 import { endReasonOf, type EndReason, type EnforcementAction } from './enforcement-decision.js';
 import { capVerdict, DEFAULT_SESSION_CAPS, type CappedSession, type SessionCaps } from './session-caps.js';
 import { sessionIndexesOf, type SessionIndexes } from './session-indexes.js';
+import { afterMutation } from './history-appends.js';
 
 export type AccountingStatus = 'start' | 'interim' | 'stop' | 'accounting-on' | 'accounting-off';
 
@@ -18,7 +19,10 @@ export interface AccountingEvent {
   /** From the Class the Access-Accept bound; null when the NAS echoed none. */
   subscriptionId: string | null;
   mac: string | null;
+  /** IPv4 address, else the IPv6 address (Framed-IPv6-Address). */
   ip: string | null;
+  /** Framed-IPv6-Prefix and Delegated-IPv6-Prefix, when the NAS sends them. */
+  ipv6Prefixes?: string[];
   /** Totals since the session began, Gigawords already folded in. */
   inputOctets: number;
   outputOctets: number;
@@ -113,6 +117,7 @@ function openSession(
     mode: 'controller',
     mac: event.mac ?? '',
     ip: event.ip,
+    ...(event.ipv6Prefixes?.length ? { ipv6Prefixes: event.ipv6Prefixes } : {}),
     startedAt: now - (event.sessionTime ?? 0) * 1000,
     lastUpdateAt: now,
     interimIntervalSeconds: event.interimIntervalSeconds,
@@ -139,6 +144,7 @@ function charge(
   session.outputOctets = event.outputOctets;
   session.lastUpdateAt = now;
   if (event.ip) session.ip = event.ip;
+  if (event.ipv6Prefixes?.length) session.ipv6Prefixes = event.ipv6Prefixes;
   const delta = total - session.chargedOctets;
   // A NAS whose counters restarted (reboot without Accounting-On) is re-based, never refunded.
   session.chargedOctets = total;
@@ -255,7 +261,7 @@ export async function recordAccounting(
   const line = lineOf(event, clock.now());
   const context: AccountingContext = { indexes: sessionIndexesOf(store), caps };
   let appends: Array<Promise<void>> = [];
-  const result = await store.update((db) => {
+  const update = store.update((db) => {
     const applied = applyAccountingIn(db, line, line.at, context);
     appends = [
       store.history<AccountingLine>('accounting').append(line),
@@ -263,6 +269,5 @@ export async function recordAccounting(
     ];
     return applied;
   });
-  await Promise.all(appends);
-  return result;
+  return afterMutation(update, () => appends);
 }

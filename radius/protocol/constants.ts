@@ -47,6 +47,9 @@ export const Attr = {
   MessageAuthenticator: 80,
   AcctInterimInterval: 85,
   ErrorCause: 101,
+  FramedIpv6Prefix: 97,
+  DelegatedIpv6Prefix: 123,
+  FramedIpv6Address: 168,
 } as const;
 
 export const AcctStatus = {
