@@ -136,7 +136,8 @@ export class NftSession {
     const text = `${p.line}\n${PROBE_OUT}\ntp_sync_${p.id}\n`;
     proc.written += text.length;
     proc.child.stdin.write(text);
-    this.#arm(proc);
+    // The timer watches the oldest unanswered command; later ones must not keep pushing it back.
+    if (proc.inflight.length === 1) this.#arm(proc);
   }
 
   #spawn(): Proc {
