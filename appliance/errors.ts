@@ -6,8 +6,18 @@
 export const ERRORS = {
   TP_ERR_VALIDATION: { http: 400, grpc: 3, message: 'The request is not valid' },
   TP_ERR_UNAUTHENTICATED: { http: 401, grpc: 16, message: 'Sign in first' },
-  TP_ERR_INVALID_CREDENTIALS: { http: 401, grpc: 16, message: 'Email or password is wrong' },
-  TP_ERR_TOKEN_INVALID: { http: 401, grpc: 16, message: 'The token is invalid or has expired; sign in again' },
+  TP_ERR_INVALID_CREDENTIALS: {
+    http: 401,
+    grpc: 16,
+    radius: { replyMessage: 'The code or password is wrong; check it and try again' },
+    message: 'Email or password is wrong',
+  },
+  TP_ERR_TOKEN_INVALID: {
+    http: 401,
+    grpc: 16,
+    radius: { replyMessage: 'This sign-in has expired or was already used; sign in again on the portal' },
+    message: 'The token is invalid or has expired; sign in again',
+  },
   TP_ERR_MFA_REQUIRED: { http: 401, grpc: 16, message: 'A second factor is required' },
   TP_ERR_MFA_INVALID: { http: 401, grpc: 16, message: 'The one-time code is wrong or has expired' },
   TP_ERR_FORBIDDEN: { http: 403, grpc: 7, message: 'Your role does not allow this' },
@@ -60,8 +70,12 @@ interface ErrorSpec {
   http: number;
   grpc: number;
   message: string;
-  /** What a NAS gets: a reject (the default, for failures a retry cannot fix) or no answer at all. */
-  radius?: 'no-answer';
+  /**
+   * What a NAS gets: by default an Access-Reject whose Reply-Message is `message`; a reject with
+   * words for the NAS's error page instead; or, for failures a retransmission may get past, no
+   * answer at all.
+   */
+  radius?: 'no-answer' | { replyMessage: string };
   /** For a failure that passes on its own: the HTTP answer's Retry-After. */
   retryAfterSeconds?: number;
 }
@@ -92,6 +106,12 @@ export function grpcStatusOf(code: ErrorCode): number {
 export function retryAfterOf(code: ErrorCode): number | undefined {
   const spec: ErrorSpec = ERRORS[code];
   return spec.retryAfterSeconds;
+}
+
+/** The Reply-Message of the Access-Reject for `code`: what the guest reads on the NAS's error page. */
+export function replyMessageOf(code: ErrorCode): string {
+  const spec: ErrorSpec = ERRORS[code];
+  return typeof spec.radius === 'object' ? spec.radius.replyMessage : spec.message;
 }
 
 /** False for failures after which a RADIUS request gets no answer, so that the NAS retransmits. */

@@ -1,6 +1,6 @@
 import type { NasClient } from '../appliance/domain/model.js';
 import { normalizeMac } from '../appliance/entitlements/entitlement.js';
-import { ERRORS, type ErrorCode } from '../appliance/errors.js';
+import { replyMessageOf, type ErrorCode } from '../appliance/errors.js';
 import type { AccessPolicy, CredentialProof, LoginDecision } from '../appliance/sessions/access-policy.js';
 import { sessionLimitsOf } from '../appliance/sessions/limits.js';
 import type { CompiledDialect } from './dialects.js';
@@ -11,16 +11,6 @@ import { textTlv, type EncodedAttribute } from './protocol/encode.js';
 
 /** Class values Turnpike sets start with this, so that accounting finds the subscription. */
 export const CLASS_PREFIX = 'tp1:';
-
-/** What the guest reads on the NAS's error page: what happened and what to do. */
-const REPLY_MESSAGES: Partial<Record<ErrorCode, string>> = {
-  TP_ERR_INVALID_CREDENTIALS: 'The code or password is wrong; check it and try again',
-  TP_ERR_TOKEN_INVALID: 'This sign-in has expired or was already used; sign in again on the portal',
-};
-
-export function replyMessageOf(code: ErrorCode): string {
-  return REPLY_MESSAGES[code] ?? ERRORS[code].message;
-}
 
 export interface AccessOutcome {
   code: typeof Code.AccessAccept | typeof Code.AccessReject;
