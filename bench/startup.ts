@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile } from './stats.js';
@@ -38,6 +38,8 @@ interface ProcessInfo {
   pid: number;
   ppid: number;
   rssKb: number;
+  /** CPU time used so far (user + system, its reaped children included). */
+  cpuMs: number;
   command: string;
 }
 
@@ -48,9 +50,12 @@ async function processTable(): Promise<ProcessInfo[]> {
     try {
       const status = await readFile(`/proc/${name}/status`, 'utf8');
       const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8');
+      // Fields after the command name in parentheses: utime, stime, cutime, cstime are 14–17.
+      const stat = (await readFile(`/proc/${name}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(stat[i]), 0);
       const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
       const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-      rows.push({ pid: Number(name), ppid, rssKb, command: cmdline.split('\0').join(' ').trim() });
+      rows.push({ pid: Number(name), ppid, rssKb, cpuMs: ticks * 10, command: cmdline.split('\0').join(' ').trim() });
     } catch {
       // the process ended while the table was read
     }
@@ -86,6 +91,8 @@ async function healthy(): Promise<boolean> {
 
 interface Run {
   ms: number;
+  /** CPU time the start took: wall time on an idle machine, whatever else the machine runs. */
+  cpuMs: number;
   processes: ProcessInfo[];
 }
 
@@ -116,9 +123,10 @@ async function startOnce(mode: Mode, dataDir: string): Promise<Run> {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const ms = performance.now() - started;
+    const cpuMs = (await tree(child.pid!)).reduce((sum, row) => sum + row.cpuMs, 0);
     // Memory once the start-up garbage has had a moment to be collected.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    return { ms, processes: await tree(child.pid!) };
+    return { ms, cpuMs, processes: await tree(child.pid!) };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       process.kill(-child.pid!, 'SIGTERM');
@@ -146,7 +154,8 @@ async function bench(mode: Mode): Promise<{ medianMs: number; daemonsMb: number 
     const last = runs.at(-1)!;
     const mb = (kb: number): string => `${(kb / 1024).toFixed(0).padStart(4)} MB`;
     console.log(
-      `\n${mode.label}: healthy after ${runs.map((r) => `${r.ms.toFixed(0)} ms`).join(', ')} (median ${medianMs.toFixed(0)} ms)`,
+      `\n${mode.label}: healthy after ${runs.map((r) => `${r.ms.toFixed(0)} ms`).join(', ')} (median ${medianMs.toFixed(0)} ms); ` +
+        `CPU time to healthy ${runs.map((r) => `${r.cpuMs} ms`).join(', ')}; load average ${loadavg()[0]!.toFixed(1)}`,
     );
     for (const row of last.processes) {
       console.log(
