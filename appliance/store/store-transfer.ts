@@ -34,7 +34,7 @@ export async function exportStore(store: Store, file: string, now: Date): Promis
     format: EXPORT_FORMAT,
     formatVersion: 1,
     exportedAt: now.toISOString(),
-    state: store.db as unknown as Record<string, unknown>,
+    state: withEveryCollection(store.db as unknown as Record<string, unknown>),
     histories,
   };
   await writeFileDurably(file, JSON.stringify(dump));
@@ -81,6 +81,26 @@ export async function importStore(store: Store, file: string): Promise<TransferC
     }
   }
   return { rows: countRows(state), records: countRecords(dump.histories) };
+}
+
+/**
+ * The state with every collection of state-layout.ts present, empty ones included: a driver that
+ * keeps a table per collection cannot tell an empty collection from an absent one, so the export
+ * of the same state reads the same from either driver. Copies only the objects on the way.
+ */
+function withEveryCollection(state: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...state };
+  for (const collection of COLLECTIONS) {
+    if (valueAt(out, collection) !== undefined) continue;
+    const keys = collection.split('.');
+    let parent = out;
+    for (const key of keys.slice(0, -1)) {
+      parent[key] = { ...((parent[key] ?? {}) as Record<string, unknown>) };
+      parent = parent[key] as Record<string, unknown>;
+    }
+    parent[keys.at(-1)!] = {};
+  }
+  return out;
 }
 
 function parseExport(file: string, text: string): StoreExport {
