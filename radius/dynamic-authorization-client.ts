@@ -35,6 +35,7 @@ interface Pending {
   expect: readonly number[];
   authenticator: Buffer;
   secret: Buffer;
+  requireMessageAuthenticator: boolean;
   settle: (reply: { code: number; errorCause: number | null; errorCauseName: string | null }) => void;
 }
 
@@ -85,11 +86,10 @@ export function createDynamicAuthorizationClient(
         const waiting = pending.get(key);
         if (!waiting || !waiting.expect.includes(frame.code)) return;
         if (!verifyResponseAuthenticator(frame, waiting.authenticator, waiting.secret)) return;
-        if (
-          frame.messageAuthenticatorOffset >= 0 &&
-          !verifyMessageAuthenticator(frame, waiting.secret, waiting.authenticator)
-        )
-          return;
+        const hasMa = frame.messageAuthenticatorOffset >= 0;
+        // A NAS held to Message-Authenticator is held to it both ways: an unsigned ACK could be forged.
+        if (!hasMa && waiting.requireMessageAuthenticator) return;
+        if (hasMa && !verifyMessageAuthenticator(frame, waiting.secret, waiting.authenticator)) return;
         const errorCause = integerAttribute(frame, Attr.ErrorCause) ?? null;
         const decoded = errorCause === null ? null : decodePacket(frame.packet);
         const name = decoded?.attributes['Error-Cause'];
@@ -152,6 +152,7 @@ export function createDynamicAuthorizationClient(
             expect,
             authenticator: packet.subarray(4, 20),
             secret,
+            requireMessageAuthenticator: target.nas.requireMessageAuthenticator,
             settle: (reply) => {
               clearTimeout(timer);
               resolve(reply);
