@@ -98,9 +98,13 @@ export function entitlementWith(
 ): Entitlement | null {
   const plan = db.plans[subscription.planId];
   if (!plan) return null;
-  const secondsLeft = subscription.endsAt === null ? null : Math.max(0, Math.floor((subscription.endsAt - now) / 1000));
-  const bytesLeft = plan.quotaBytes === null ? null : Math.max(0, plan.quotaBytes - subscription.bytesUsed);
-  return { subscription, plan, ownerKey: ownerKeyOf(subscription), secondsLeft, bytesLeft, liveSessions };
+  return {
+    subscription,
+    plan,
+    ownerKey: ownerKeyOf(subscription),
+    ...remainingOf(plan, subscription, now),
+    liveSessions,
+  };
 }
 
 /**
