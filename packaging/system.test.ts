@@ -189,7 +189,7 @@ describe('the .deb under a booted systemd', { timeout: 1_800_000 }, () => {
     assert.match(start, /Received Accounting-Response/, start);
   });
 
-  it('stops cleanly, and the sandbox scores stay where they were', async (t) => {
+  it('stops cleanly; the CLI run by root leaves the state to the service; sandbox scores hold', async (t) => {
     const root = needsBox(t);
     if (!root) return;
     await root.ok(['systemctl', 'stop', 'turnpike.service', 'turnpike-provisioner.service']);
@@ -197,6 +197,14 @@ describe('the .deb under a booted systemd', { timeout: 1_800_000 }, () => {
       assert.equal(await show(root, unit, 'Result'), 'success', `${unit} stopped by itself, not killed`);
       assert.equal(await show(root, unit, 'ActiveState'), 'inactive', unit);
     }
+    // An operator's `sudo turnpike …` with the appliance stopped opens the store itself:
+    // what it writes must stay the service's, or the next start could not read it.
+    assert.match(await root.ok(['turnpike', 'voucher', 'create', '--plan', 'One hour', '--count', '1']), /batch/);
+    assert.equal(
+      await sh(root, 'find /var/lib/turnpike ! -user turnpike'),
+      '',
+      'nothing in the state directory is root-owned',
+    );
     await root.ok(['systemctl', 'start', ...UNITS]);
     await waitHealthy(root);
     for (const [unit, score] of Object.entries(EXPOSURE)) {
