@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -188,6 +188,12 @@ test('turnpike init writes the config it is pointed at, creates the first admin 
     ]);
     assert.match(first.stdout, /wrote .*turnpike\.json/);
     assert.match(first.stdout, /one-time password \(shown once\): \S{12,}/);
+    const written = JSON.parse(await readFile(configFile, 'utf8')) as { provisioner: { targets: unknown[] } };
+    assert.deepEqual(
+      written.provisioner.targets,
+      [{ site: 'local', address: '127.0.0.1:50051' }],
+      'the appliance reaches the provisioner unit on the same box without further editing',
+    );
     const again = await turnpike(configFile, 'init');
     assert.match(again.stdout, /an admin already exists/);
     assert.doesNotMatch(again.stdout, /one-time password/);

@@ -343,6 +343,8 @@ export async function initAppliance(options: InitOptions): Promise<string[]> {
     const doc = {
       dataDir: options.dataDir ?? options.loaded.config.dataDir,
       portal: { publicUrl: options.publicUrl ?? options.loaded.config.portal.publicUrl },
+      // turnpike-provisioner.service listens here on the same box; other sites are added beside it.
+      provisioner: { targets: [{ site: 'local', address: '127.0.0.1:50051' }] },
     };
     await writeFile(configFile, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o640 });
     lines.push(`wrote ${configFile}`);
