@@ -88,7 +88,9 @@ export class GuestAccess {
         deviceId: input.deviceId,
         ...labelOf(input),
       });
-      const existing = Object.values(db.sessions).find((s) => s.mode === 'gateway' && s.ip === ip);
+      // Found on the plain view (the draft's base): scanning the draft would draft every live session.
+      const existingId = Object.values(store.db.sessions).find((s) => s.mode === 'gateway' && s.ip === ip)?.id;
+      const existing = existingId === undefined ? undefined : db.sessions[existingId];
       const session: Session = {
         id: existing?.ownerKey === input.ownerKey ? existing.id : randomUUID(),
         subscriptionId: entitlement.subscription.id,

@@ -1,4 +1,4 @@
-import { createDraft, current, finishDraft, isDraft, isDraftable, setAutoFreeze, type Draft } from 'immer';
+import { createDraft, current, finishDraft, isDraft, isDraftable, isModified, setAutoFreeze, type Draft } from 'immer';
 import type { RowChange } from './change-record.js';
 import { childPath, DOCUMENTS_TABLE, kindOf, valueAt } from './state-layout.js';
 
@@ -35,6 +35,7 @@ type Staged = unknown | typeof DELETED;
 class Transaction {
   readonly #state: object;
   readonly #namespaces = new Map<string, object>();
+  readonly #bases = new Map<string, Record<string, unknown>>();
   readonly #collections = new Map<string, CollectionOverlay>();
   /** Per document path: its draft, or the value the mutation assigned (DELETED when removed). */
   readonly #documents = new Map<string, { draft: Draft<object> } | { value: Staged }>();
@@ -73,19 +74,21 @@ class Transaction {
     if (this.#closed) throw new TypeError('a store draft was used after its update finished; copy values out instead');
   }
 
+  /** The live object at `path`, looked up once per mutation: collections change in place, never by identity. */
   #base(path: string): Record<string, unknown> {
-    const value = path === '' ? this.#state : valueAt(this.#state, path);
-    return (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+    let base = this.#bases.get(path);
+    if (!base) {
+      const value = path === '' ? this.#state : valueAt(this.#state, path);
+      base = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+      this.#bases.set(path, base);
+    }
+    return base;
   }
 
   #collection(path: string): CollectionOverlay {
     let overlay = this.#collections.get(path);
     if (!overlay) {
-      overlay = new CollectionOverlay(
-        path,
-        () => this.#base(path),
-        () => this.#assertOpen(),
-      );
+      overlay = new CollectionOverlay(path, this.#base(path), () => this.#assertOpen());
       this.#collections.set(path, overlay);
     }
     return overlay;
@@ -153,16 +156,16 @@ class Transaction {
 class CollectionOverlay {
   readonly proxy: Record<string, unknown>;
   readonly #table: string;
-  readonly #base: () => Record<string, unknown>;
+  readonly #base: Record<string, unknown>;
   readonly #writes = new Map<string, Staged>();
   readonly #drafts = new Map<string, Draft<object>>();
 
-  constructor(table: string, base: () => Record<string, unknown>, assertOpen: () => void) {
+  constructor(table: string, base: Record<string, unknown>, assertOpen: () => void) {
     this.#table = table;
     this.#base = base;
     this.proxy = new Proxy({} as Record<string, unknown>, {
       get: (_target, key) => {
-        if (typeof key === 'symbol') return Reflect.get(this.#base(), key);
+        if (typeof key === 'symbol') return Reflect.get(this.#base, key);
         assertOpen();
         return this.#row(key);
       },
@@ -180,9 +183,11 @@ class CollectionOverlay {
       },
       has: (_target, key) => typeof key === 'string' && this.#has(key),
       ownKeys: () => this.#keys(),
+      // Listing keys (Object.keys, the first step of Object.values) must not draft every row:
+      // the descriptor shows the row as it is; reading it through `get` drafts it.
       getOwnPropertyDescriptor: (_target, key) =>
         typeof key === 'string' && this.#has(key)
-          ? { value: this.#row(key), writable: true, enumerable: true, configurable: true }
+          ? { value: this.#peek(key), writable: true, enumerable: true, configurable: true }
           : undefined,
     });
   }
@@ -194,10 +199,12 @@ class CollectionOverlay {
   }
 
   finish(changes: RowChange[]): void {
-    const base = this.#base();
+    const base = this.#base;
     // Values written by the mutation may hold drafts of other rows: copy them out before the drafts end.
     const written = [...this.#writes].map(([id, value]) => [id, materialize(value)] as const);
     for (const [id, draft] of this.#drafts) {
+      // A row the mutation only read: nothing to finish (an unfinished draft is just garbage).
+      if (!isModified(draft)) continue;
       const after = finishDraft(draft);
       if (after !== base[id]) changes.push({ table: this.#table, id, value: after });
     }
@@ -213,7 +220,15 @@ class CollectionOverlay {
   #has(id: string): boolean {
     const written = this.#writes.get(id);
     if (written !== undefined || this.#writes.has(id)) return written !== DELETED;
-    return Object.hasOwn(this.#base(), id);
+    return Object.hasOwn(this.#base, id);
+  }
+
+  #peek(id: string): unknown {
+    if (this.#writes.has(id)) {
+      const written = this.#writes.get(id);
+      return written === DELETED ? undefined : written;
+    }
+    return this.#drafts.get(id) ?? this.#base[id];
   }
 
   #row(id: string): unknown {
@@ -223,7 +238,7 @@ class CollectionOverlay {
     }
     const drafted = this.#drafts.get(id);
     if (drafted) return drafted;
-    const base = this.#base();
+    const base = this.#base;
     if (!Object.hasOwn(base, id)) return Reflect.get(base, id);
     const value = base[id];
     if (!isDraftable(value)) return value;
@@ -238,10 +253,10 @@ class CollectionOverlay {
   }
 
   #keys(): string[] {
-    const keys = Object.keys(this.#base());
+    const keys = Object.keys(this.#base);
     if (this.#writes.size === 0) return keys;
     const present = keys.filter((id) => this.#writes.get(id) !== DELETED);
-    for (const [id, value] of this.#writes) if (value !== DELETED && !Object.hasOwn(this.#base(), id)) present.push(id);
+    for (const [id, value] of this.#writes) if (value !== DELETED && !Object.hasOwn(this.#base, id)) present.push(id);
     return present;
   }
 }
