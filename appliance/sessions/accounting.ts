@@ -260,14 +260,15 @@ export async function recordAccounting(
 ): Promise<AccountingResult> {
   const line = lineOf(event, clock.now());
   const context: AccountingContext = { indexes: sessionIndexesOf(store), caps };
-  let appends: Array<Promise<void>> = [];
+  // Every run of the mutation (the PostgreSQL store re-runs it after a conflict) adds its appends here.
+  const appends: Array<Promise<void>> = [];
   const update = store.update((db) => {
     const applied = applyAccountingIn(db, line, line.at, context);
-    appends = [
+    appends.push(
       store.history<AccountingLine>('accounting').append(line),
       ...applied.closed.map((closed) => store.history('closed-sessions').append({ ...closed })),
-    ];
+    );
     return applied;
   });
-  return afterMutation(update, () => appends);
+  return afterMutation(update, appends);
 }

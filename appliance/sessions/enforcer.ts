@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import { closeSessionIn } from './accounting.js';
 import type { EndReason, EnforcementAction } from './enforcement-decision.js';
 import { firewallGrantOf, sessionLimitsOf, throttleLimits, type SessionLimits } from './limits.js';
+import { afterMutation } from './history-appends.js';
 
 export interface DynamicAuthorizationTarget {
   session: Session;
@@ -117,7 +118,7 @@ export class SessionEnforcer {
       const now = this.#clock.now();
       const lost = result.outcome === 'nak' && result.errorCause === SESSION_CONTEXT_NOT_FOUND;
       const appends: Array<Promise<void>> = [this.#record('disconnect', target, reason, result, now)];
-      await this.#store.update((db) => {
+      const update = this.#store.update((db) => {
         const session = db.sessions[sessionId];
         if (!session) return;
         if (lost) {
@@ -132,7 +133,7 @@ export class SessionEnforcer {
           session.disconnectPendingSince ??= now;
         }
       });
-      await Promise.all(appends);
+      await afterMutation(update, appends);
       return { sessionId, kind: 'disconnect', result };
     } finally {
       this.#inflight.delete(sessionId);
@@ -198,13 +199,15 @@ export class SessionEnforcer {
     if (!this.#gateway)
       return { sessionId: session.id, kind: 'disconnect', result: { outcome: 'skipped', why: 'gateway mode is off' } };
     const now = this.#clock.now();
-    let closing: Promise<void> = Promise.resolve();
-    await this.#store.update((db) => {
+    const closing: Array<Promise<void>> = [];
+    const update = this.#store.update((db) => {
       const current = db.sessions[session.id];
       if (current)
-        closing = this.#store.history('closed-sessions').append({ ...closeSessionIn(db, current, now, reason, null) });
+        closing.push(
+          this.#store.history('closed-sessions').append({ ...closeSessionIn(db, current, now, reason, null) }),
+        );
     });
-    await closing;
+    await afterMutation(update, closing);
     const result = await this.#gateway.accessPort
       .revokeClient({ ip: session.ip ?? '', mac: session.mac, sessionId: session.id })
       .then(

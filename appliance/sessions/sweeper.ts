@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { closeSessionIn, type ClosedSession } from './accounting.js';
 import { decideEnforcement, type EnforcementAction } from './enforcement-decision.js';
 import type { SessionEnforcer } from './enforcer.js';
+import { afterMutation } from './history-appends.js';
 
 export interface SweepResult {
   closed: ClosedSession[];
@@ -27,8 +28,8 @@ export async function sweepSessions(store: Store, clock: Clock, staleFactor: num
     .filter((session) => isStale(session) || decideEnforcement(store.db, session, now) !== null)
     .map((session) => session.id);
   if (due.length === 0) return { closed: [], actions: [] };
-  let appends: Array<Promise<void>> = [];
-  const result = await store.update((db) => {
+  const appends: Array<Promise<void>> = [];
+  const update = store.update((db) => {
     const closed: ClosedSession[] = [];
     const actions: EnforcementAction[] = [];
     for (const id of due) {
@@ -41,11 +42,10 @@ export async function sweepSessions(store: Store, clock: Clock, staleFactor: num
       const action = decideEnforcement(db, session, now);
       if (action) actions.push(action);
     }
-    appends = closed.map((record) => store.history('closed-sessions').append({ ...record }));
+    appends.push(...closed.map((record) => store.history('closed-sessions').append({ ...record })));
     return { closed, actions };
   });
-  await Promise.all(appends);
-  return result;
+  return afterMutation(update, appends);
 }
 
 export interface SessionSweeper {
