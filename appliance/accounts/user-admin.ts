@@ -1,6 +1,6 @@
 import type { Db, Role, User } from '../domain/model.js';
 import { ROLES } from '../domain/model.js';
-import { TurnpikeError } from '../errors.js';
+import { isTurnpikeError, TurnpikeError } from '../errors.js';
 import type { AccountContext } from './account-context.js';
 import { assertAcceptablePassword } from './password-policy.js';
 import { oneTimePassword } from './secrets.js';
@@ -86,9 +86,16 @@ export class UserAdmin {
    * otherwise returns null. Its first sign-in demands a new password and MFA enrolment.
    */
   async ensureFirstAdmin(options: { email?: string } = {}): Promise<{ email: string; oneTimePassword: string } | null> {
-    if (Object.values(this.#c.store.db.users).some((user) => user.role === 'admin')) return null;
-    const created = await this.createUser({ email: options.email ?? FIRST_ADMIN_EMAIL, role: 'admin' }, null);
-    return { email: created.user.email, oneTimePassword: created.oneTimePassword! };
+    const hasAdmin = (): boolean => Object.values(this.#c.store.db.users).some((user) => user.role === 'admin');
+    if (hasAdmin()) return null;
+    try {
+      const created = await this.createUser({ email: options.email ?? FIRST_ADMIN_EMAIL, role: 'admin' }, null);
+      return { email: created.user.email, oneTimePassword: created.oneTimePassword! };
+    } catch (err) {
+      // Two appliances starting on one empty database race for it; the one that lost starts too.
+      if (isTurnpikeError(err, 'TP_ERR_CONFLICT') && hasAdmin()) return null;
+      throw err;
+    }
   }
 
   listUsers(filter: { role?: Role; limit?: number; offset?: number } = {}): { users: PublicUser[]; total: number } {
