@@ -7,7 +7,7 @@ import { bestSubscriptionAmong } from './best-subscription.js';
 import { endReasonOf, type EndReason, type EnforcementAction } from './enforcement-decision.js';
 import { capVerdict, DEFAULT_SESSION_CAPS, type CappedSession, type SessionCaps } from './session-caps.js';
 import { sessionIndexesOf, type SessionIndexes } from './session-indexes.js';
-import { afterMutation } from './history-appends.js';
+import { HistoryAppends } from './history-appends.js';
 
 export type AccountingStatus = 'start' | 'interim' | 'stop' | 'accounting-on' | 'accounting-off';
 
@@ -260,15 +260,14 @@ export async function recordAccounting(
 ): Promise<AccountingResult> {
   const line = lineOf(event, clock.now());
   const context: AccountingContext = { indexes: sessionIndexesOf(store), caps };
-  // Every run of the mutation (the PostgreSQL store re-runs it after a conflict) adds its appends here.
-  const appends: Array<Promise<void>> = [];
+  const appends = new HistoryAppends();
   const update = store.update((db) => {
     const applied = applyAccountingIn(db, line, line.at, context);
-    appends.push(
+    appends.add(
       store.history<AccountingLine>('accounting').append(line),
       ...applied.closed.map((closed) => store.history('closed-sessions').append({ ...closed })),
     );
     return applied;
   });
-  return afterMutation(update, appends);
+  return appends.after(update);
 }

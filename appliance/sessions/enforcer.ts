@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 import { closeSessionIn } from './accounting.js';
 import type { EndReason, EnforcementAction } from './enforcement-decision.js';
 import { firewallGrantOf, sessionLimitsOf, throttleLimits, type SessionLimits } from './limits.js';
-import { afterMutation } from './history-appends.js';
+import { HistoryAppends } from './history-appends.js';
 
 export interface DynamicAuthorizationTarget {
   session: Session;
@@ -117,12 +117,13 @@ export class SessionEnforcer {
       const result = await this.#port.disconnect(target);
       const now = this.#clock.now();
       const lost = result.outcome === 'nak' && result.errorCause === SESSION_CONTEXT_NOT_FOUND;
-      const appends: Array<Promise<void>> = [this.#record('disconnect', target, reason, result, now)];
+      const appends = new HistoryAppends();
+      appends.add(this.#record('disconnect', target, reason, result, now));
       const update = this.#store.update((db) => {
         const session = db.sessions[sessionId];
         if (!session) return;
         if (lost) {
-          appends.push(
+          appends.add(
             this.#store
               .history('closed-sessions')
               .append({ ...closeSessionIn(db, session, now, 'nas-lost-session', null) }),
@@ -133,7 +134,7 @@ export class SessionEnforcer {
           session.disconnectPendingSince ??= now;
         }
       });
-      await afterMutation(update, appends);
+      await appends.after(update);
       return { sessionId, kind: 'disconnect', result };
     } finally {
       this.#inflight.delete(sessionId);
@@ -199,15 +200,15 @@ export class SessionEnforcer {
     if (!this.#gateway)
       return { sessionId: session.id, kind: 'disconnect', result: { outcome: 'skipped', why: 'gateway mode is off' } };
     const now = this.#clock.now();
-    const closing: Array<Promise<void>> = [];
+    const closing = new HistoryAppends();
     const update = this.#store.update((db) => {
       const current = db.sessions[session.id];
       if (current)
-        closing.push(
+        closing.add(
           this.#store.history('closed-sessions').append({ ...closeSessionIn(db, current, now, reason, null) }),
         );
     });
-    await afterMutation(update, closing);
+    await closing.after(update);
     const result = await this.#gateway.accessPort
       .revokeClient({ ip: session.ip ?? '', mac: session.mac, sessionId: session.id })
       .then(

@@ -1,19 +1,30 @@
 /**
- * Waits for a store mutation and then for the history appends it started (so that both reach the
- * disk together). `appends` collects the appends of every run of the mutation: a store that re-runs
- * a mutation after a conflict starts them again. When the mutation fails — the database is out of
- * reach, or a conflict ran out of retries — the appends are still awaited and their own failures
- * dropped: an append left unawaited would reject with nobody listening, and an unhandled rejection
- * ends the process.
+ * The history appends a store mutation starts, awaited after the mutation so that both reach the
+ * disk together. A store may run a mutation more than once (PostgreSQL re-runs it after a
+ * conflict), so every run's appends are kept. Each one is observed the moment it is added: while
+ * the database is out of reach an append can fail before the mutation settles, and a rejection
+ * nobody listens to ends the process.
  */
-export async function afterMutation<T>(update: Promise<T>, appends: ReadonlyArray<Promise<unknown>>): Promise<T> {
-  let result: T;
-  try {
-    result = await update;
-  } catch (err) {
-    await Promise.allSettled(appends);
-    throw err;
+export class HistoryAppends {
+  readonly #pending: Array<Promise<unknown>> = [];
+
+  add(...appends: Array<Promise<unknown>>): void {
+    for (const append of appends) {
+      append.catch(() => undefined);
+      this.#pending.push(append);
+    }
   }
-  await Promise.all(appends);
-  return result;
+
+  /** The mutation's result once it and every append are durable; the mutation's error when it failed. */
+  async after<T>(update: Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await update;
+    } catch (err) {
+      await Promise.allSettled(this.#pending);
+      throw err;
+    }
+    await Promise.all(this.#pending);
+    return result;
+  }
 }

@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import { closeSessionIn, type ClosedSession } from './accounting.js';
 import { decideEnforcement, type EnforcementAction } from './enforcement-decision.js';
 import type { SessionEnforcer } from './enforcer.js';
-import { afterMutation } from './history-appends.js';
+import { HistoryAppends } from './history-appends.js';
 
 export interface SweepResult {
   closed: ClosedSession[];
@@ -28,7 +28,7 @@ export async function sweepSessions(store: Store, clock: Clock, staleFactor: num
     .filter((session) => isStale(session) || decideEnforcement(store.db, session, now) !== null)
     .map((session) => session.id);
   if (due.length === 0) return { closed: [], actions: [] };
-  const appends: Array<Promise<void>> = [];
+  const appends = new HistoryAppends();
   const update = store.update((db) => {
     const closed: ClosedSession[] = [];
     const actions: EnforcementAction[] = [];
@@ -42,10 +42,10 @@ export async function sweepSessions(store: Store, clock: Clock, staleFactor: num
       const action = decideEnforcement(db, session, now);
       if (action) actions.push(action);
     }
-    appends.push(...closed.map((record) => store.history('closed-sessions').append({ ...record })));
+    appends.add(...closed.map((record) => store.history('closed-sessions').append({ ...record })));
     return { closed, actions };
   });
-  return afterMutation(update, appends);
+  return appends.after(update);
 }
 
 export interface SessionSweeper {
