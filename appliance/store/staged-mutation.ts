@@ -1,6 +1,16 @@
-import { createDraft, current, finishDraft, isDraft, isDraftable, isModified, setAutoFreeze, type Draft } from 'immer';
+import {
+  createDraft,
+  current,
+  finishDraft,
+  isDraft,
+  isDraftable,
+  isModified,
+  original,
+  setAutoFreeze,
+  type Draft,
+} from 'immer';
 import type { RowChange } from './change-record.js';
-import { childPath, DOCUMENTS_TABLE, kindOf, valueAt } from './state-layout.js';
+import { childPath, DOCUMENTS_TABLE, kindOf, valueAt, type PathKind } from './state-layout.js';
 
 // Rows leave a mutation as plain objects that readers share; freezing them would turn a stray
 // write outside `update` from a lost change into a crash in code paths no test reaches.
@@ -22,7 +32,7 @@ export interface StagedMutation<T> {
 export function stageMutation<S extends object, T>(state: S, mutate: (draft: S) => T): StagedMutation<T> {
   const transaction = new Transaction(state);
   try {
-    const result = materialize(mutate(transaction.namespace('') as S));
+    const result = materialize(mutate(transaction.namespace('') as S), transaction);
     return { result, changes: transaction.finish() };
   } finally {
     transaction.close();
@@ -30,15 +40,36 @@ export function stageMutation<S extends object, T>(state: S, mutate: (draft: S) 
 }
 
 const DELETED = Symbol('deleted');
+const NOT_A_ROW = Symbol('not a row draft');
 type Staged = unknown | typeof DELETED;
 
+/** A key's full path and kind under a parent path; the layout is fixed, so each is worked out once. */
+const CHILDREN = new Map<string, Map<string, { path: string; kind: PathKind }>>();
+
+function childOf(parent: string, key: string): { path: string; kind: PathKind } {
+  let children = CHILDREN.get(parent);
+  if (!children) CHILDREN.set(parent, (children = new Map()));
+  let child = children.get(key);
+  if (!child) {
+    const path = childPath(parent, key);
+    children.set(key, (child = { path, kind: kindOf(path) }));
+  }
+  return child;
+}
+
+/**
+ * One mutation's view of current state. Its proxies share handler objects (no closures per
+ * mutation): a write path taken thousands of times a second allocates only what it changes.
+ */
 class Transaction {
   readonly #state: object;
   readonly #namespaces = new Map<string, object>();
   readonly #bases = new Map<string, Record<string, unknown>>();
   readonly #collections = new Map<string, CollectionOverlay>();
   /** Per document path: its draft, or the value the mutation assigned (DELETED when removed). */
-  readonly #documents = new Map<string, { draft: Draft<object> } | { value: Staged }>();
+  readonly documents = new Map<string, { draft: Draft<object> } | { value: Staged }>();
+  /** Which collection row each row draft is, so a returned row can be finished instead of copied. */
+  readonly #rowDrafts = new WeakMap<object, { overlay: CollectionOverlay; id: string }>();
   #closed = false;
 
   constructor(state: object) {
@@ -48,7 +79,7 @@ class Transaction {
   namespace(path: string): object {
     let proxy = this.#namespaces.get(path);
     if (!proxy) {
-      proxy = new Proxy({}, this.#namespaceHandler(path));
+      proxy = new Proxy(new NamespaceView(this, path), NAMESPACE_TRAPS);
       this.#namespaces.set(path, proxy);
     }
     return proxy;
@@ -57,9 +88,10 @@ class Transaction {
   finish(): RowChange[] {
     const changes: RowChange[] = [];
     for (const overlay of this.#collections.values()) overlay.finish(changes);
-    for (const [path, staged] of this.#documents) {
+    for (const [path, staged] of this.documents) {
       const before = valueAt(this.#state, path);
-      const after = 'draft' in staged ? finishDraft(staged.draft) : materialize(staged.value);
+      if ('draft' in staged && !isModified(staged.draft)) continue;
+      const after = 'draft' in staged ? finishDraft(staged.draft) : materialize(staged.value, this);
       if (after === before) continue;
       changes.push({ table: DOCUMENTS_TABLE, id: path, value: after === DELETED ? null : after });
     }
@@ -70,12 +102,25 @@ class Transaction {
     this.#closed = true;
   }
 
-  #assertOpen(): void {
+  rowDraftCreated(draft: object, overlay: CollectionOverlay, id: string): void {
+    this.#rowDrafts.set(draft, { overlay, id });
+  }
+
+  /**
+   * A row draft's value once the mutation is over, finished now instead of copied (the mutation
+   * cannot change it any more); NOT_A_ROW for anything else.
+   */
+  settledRow(value: object): unknown {
+    const row = this.#rowDrafts.get(value);
+    return row ? row.overlay.settle(row.id) : NOT_A_ROW;
+  }
+
+  assertOpen(): void {
     if (this.#closed) throw new TypeError('a store draft was used after its update finished; copy values out instead');
   }
 
   /** The live object at `path`, looked up once per mutation: collections change in place, never by identity. */
-  #base(path: string): Record<string, unknown> {
+  base(path: string): Record<string, unknown> {
     let base = this.#bases.get(path);
     if (!base) {
       const value = path === '' ? this.#state : valueAt(this.#state, path);
@@ -85,111 +130,134 @@ class Transaction {
     return base;
   }
 
-  #collection(path: string): CollectionOverlay {
+  collection(path: string): CollectionOverlay {
     let overlay = this.#collections.get(path);
     if (!overlay) {
-      overlay = new CollectionOverlay(path, this.#base(path), () => this.#assertOpen());
+      overlay = new CollectionOverlay(this, path, this.base(path));
       this.#collections.set(path, overlay);
     }
     return overlay;
   }
 
-  #document(path: string, base: Record<string, unknown>, key: string): unknown {
-    const staged = this.#documents.get(path);
+  document(path: string, base: Record<string, unknown>, key: string): unknown {
+    const staged = this.documents.get(path);
     if (staged) return 'draft' in staged ? staged.draft : staged.value === DELETED ? undefined : staged.value;
     if (!Object.hasOwn(base, key)) return Reflect.get(base, key);
     const value = base[key];
     if (!isDraftable(value)) return value;
     const draft = createDraft(value as object);
-    this.#documents.set(path, { draft });
+    this.documents.set(path, { draft });
     return draft;
   }
+}
 
-  #namespaceHandler(path: string): ProxyHandler<object> {
-    const child = (key: string): string => childPath(path, key);
-    const has = (key: string): boolean => {
-      const staged = this.#documents.get(child(key));
-      if (staged && 'value' in staged) return staged.value !== DELETED;
-      return Object.hasOwn(this.#base(path), key) || kindOf(child(key)) !== 'document';
-    };
-    const get = (key: string): unknown => {
-      this.#assertOpen();
-      const kind = kindOf(child(key));
-      if (kind === 'collection') return this.#collection(child(key)).proxy;
-      if (kind === 'namespace') return this.namespace(child(key));
-      return this.#document(child(key), this.#base(path), key);
-    };
-    const assign = (key: string, value: Staged): boolean => {
-      this.#assertOpen();
-      const kind = kindOf(child(key));
-      if (kind === 'namespace')
-        throw new TypeError(`${child(key)} holds collections; change its collections one by one`);
-      if (kind === 'collection') this.#collection(child(key)).replaceAll(value === DELETED ? {} : value);
-      else this.#documents.set(child(key), { value });
-      return true;
-    };
-    return {
-      get: (_target, key) => (typeof key === 'symbol' ? Reflect.get(this.#base(path), key) : get(key)),
-      set: (_target, key, value) => typeof key === 'string' && assign(key, value),
-      deleteProperty: (_target, key) => typeof key === 'string' && assign(key, DELETED),
-      has: (_target, key) => typeof key === 'string' && has(key),
-      ownKeys: () => {
-        const keys = new Set(Object.keys(this.#base(path)));
-        for (const [docPath, staged] of this.#documents) {
-          if (!docPath.startsWith(path === '' ? '' : `${path}.`)) continue;
-          const key = docPath.slice(path === '' ? 0 : path.length + 1);
-          if (key.includes('.')) continue;
-          if ('value' in staged && staged.value === DELETED) keys.delete(key);
-          else keys.add(key);
-        }
-        return [...keys];
-      },
-      getOwnPropertyDescriptor: (_target, key) =>
-        typeof key === 'string' && has(key)
-          ? { value: get(key), writable: true, enumerable: true, configurable: true }
-          : undefined,
-    };
+/** The root (or `payments`) as a mutation sees it: collections, nested namespaces and documents. */
+class NamespaceView {
+  readonly transaction: Transaction;
+  readonly path: string;
+
+  constructor(transaction: Transaction, path: string) {
+    this.transaction = transaction;
+    this.path = path;
+  }
+
+  has(key: string): boolean {
+    const child = childOf(this.path, key);
+    const staged = this.transaction.documents.get(child.path);
+    if (staged && 'value' in staged) return staged.value !== DELETED;
+    return Object.hasOwn(this.transaction.base(this.path), key) || child.kind !== 'document';
+  }
+
+  get(key: string): unknown {
+    this.transaction.assertOpen();
+    const child = childOf(this.path, key);
+    if (child.kind === 'collection') return this.transaction.collection(child.path).proxy;
+    if (child.kind === 'namespace') return this.transaction.namespace(child.path);
+    return this.transaction.document(child.path, this.transaction.base(this.path), key);
+  }
+
+  assign(key: string, value: Staged): boolean {
+    this.transaction.assertOpen();
+    const child = childOf(this.path, key);
+    if (child.kind === 'namespace')
+      throw new TypeError(`${child.path} holds collections; change its collections one by one`);
+    if (child.kind === 'collection') this.transaction.collection(child.path).replaceAll(value === DELETED ? {} : value);
+    else this.transaction.documents.set(child.path, { value });
+    return true;
+  }
+
+  keys(): string[] {
+    const keys = new Set(Object.keys(this.transaction.base(this.path)));
+    const prefix = this.path === '' ? '' : `${this.path}.`;
+    for (const [docPath, staged] of this.transaction.documents) {
+      if (!docPath.startsWith(prefix)) continue;
+      const key = docPath.slice(prefix.length);
+      if (key.includes('.')) continue;
+      if ('value' in staged && staged.value === DELETED) keys.delete(key);
+      else keys.add(key);
+    }
+    return [...keys];
   }
 }
+
+const NAMESPACE_TRAPS: ProxyHandler<NamespaceView> = {
+  get: (view, key) => (typeof key === 'symbol' ? Reflect.get(view.transaction.base(view.path), key) : view.get(key)),
+  set: (view, key, value) => typeof key === 'string' && view.assign(key, value),
+  deleteProperty: (view, key) => typeof key === 'string' && view.assign(key, DELETED),
+  has: (view, key) => typeof key === 'string' && view.has(key),
+  ownKeys: (view) => view.keys(),
+  getOwnPropertyDescriptor: (view, key) =>
+    typeof key === 'string' && view.has(key)
+      ? { value: view.get(key), writable: true, enumerable: true, configurable: true }
+      : undefined,
+  getPrototypeOf: () => Object.prototype,
+};
 
 /** One collection as a mutation sees it: live rows, overlaid with the rows it wrote or drafted. */
 class CollectionOverlay {
   readonly proxy: Record<string, unknown>;
+  readonly #transaction: Transaction;
   readonly #table: string;
   readonly #base: Record<string, unknown>;
   readonly #writes = new Map<string, Staged>();
   readonly #drafts = new Map<string, Draft<object>>();
+  /** Rows whose drafts were finished early (returned by the mutation): their final values. */
+  readonly #settled = new Map<string, unknown>();
 
-  constructor(table: string, base: Record<string, unknown>, assertOpen: () => void) {
+  static readonly #traps: ProxyHandler<CollectionOverlay> = {
+    get: (overlay, key) => {
+      if (typeof key === 'symbol') return Reflect.get(overlay.#base, key);
+      overlay.#transaction.assertOpen();
+      return overlay.#row(key);
+    },
+    set: (overlay, key, value) => {
+      overlay.#transaction.assertOpen();
+      if (typeof key !== 'string') return false;
+      overlay.#write(key, value);
+      return true;
+    },
+    deleteProperty: (overlay, key) => {
+      overlay.#transaction.assertOpen();
+      if (typeof key !== 'string') return false;
+      overlay.#write(key, DELETED);
+      return true;
+    },
+    has: (overlay, key) => typeof key === 'string' && overlay.#has(key),
+    ownKeys: (overlay) => overlay.#keys(),
+    // Listing keys (Object.keys, the first step of Object.values) must not draft every row:
+    // the descriptor shows the row as it is; reading it through `get` drafts it.
+    getOwnPropertyDescriptor: (overlay, key) =>
+      typeof key === 'string' && overlay.#has(key)
+        ? { value: overlay.#peek(key), writable: true, enumerable: true, configurable: true }
+        : undefined,
+    getPrototypeOf: () => Object.prototype,
+  };
+
+  constructor(transaction: Transaction, table: string, base: Record<string, unknown>) {
+    this.#transaction = transaction;
     this.#table = table;
     this.#base = base;
-    this.proxy = new Proxy({} as Record<string, unknown>, {
-      get: (_target, key) => {
-        if (typeof key === 'symbol') return Reflect.get(this.#base, key);
-        assertOpen();
-        return this.#row(key);
-      },
-      set: (_target, key, value) => {
-        assertOpen();
-        if (typeof key !== 'string') return false;
-        this.#write(key, value);
-        return true;
-      },
-      deleteProperty: (_target, key) => {
-        assertOpen();
-        if (typeof key !== 'string') return false;
-        this.#write(key, DELETED);
-        return true;
-      },
-      has: (_target, key) => typeof key === 'string' && this.#has(key),
-      ownKeys: () => this.#keys(),
-      // Listing keys (Object.keys, the first step of Object.values) must not draft every row:
-      // the descriptor shows the row as it is; reading it through `get` drafts it.
-      getOwnPropertyDescriptor: (_target, key) =>
-        typeof key === 'string' && this.#has(key)
-          ? { value: this.#peek(key), writable: true, enumerable: true, configurable: true }
-          : undefined,
-    });
+    this.proxy = new Proxy(this, CollectionOverlay.#traps) as unknown as Record<string, unknown>;
   }
 
   replaceAll(rows: unknown): void {
@@ -198,14 +266,27 @@ class CollectionOverlay {
     for (const [id, value] of Object.entries(next)) this.#write(id, value);
   }
 
+  /** The row's final value, its draft finished now (the mutation has returned). */
+  settle(id: string): unknown {
+    if (this.#settled.has(id)) return this.#settled.get(id);
+    const draft = this.#drafts.get(id)!;
+    this.#drafts.delete(id);
+    const value = isModified(draft) ? finishDraft(draft) : original(draft);
+    this.#settled.set(id, value);
+    return value;
+  }
+
   finish(changes: RowChange[]): void {
     const base = this.#base;
-    // Values written by the mutation may hold drafts of other rows: copy them out before the drafts end.
-    const written = [...this.#writes].map(([id, value]) => [id, materialize(value)] as const);
+    // Values written by the mutation may hold drafts of other rows: settle them before the drafts end.
+    const written = [...this.#writes].map(([id, value]) => [id, materialize(value, this.#transaction)] as const);
     for (const [id, draft] of this.#drafts) {
       // A row the mutation only read: nothing to finish (an unfinished draft is just garbage).
       if (!isModified(draft)) continue;
       const after = finishDraft(draft);
+      if (after !== base[id]) changes.push({ table: this.#table, id, value: after });
+    }
+    for (const [id, after] of this.#settled) {
       if (after !== base[id]) changes.push({ table: this.#table, id, value: after });
     }
     for (const [id, value] of written) {
@@ -228,27 +309,30 @@ class CollectionOverlay {
       const written = this.#writes.get(id);
       return written === DELETED ? undefined : written;
     }
-    return this.#drafts.get(id) ?? this.#base[id];
+    return this.#drafts.get(id) ?? (this.#settled.has(id) ? this.#settled.get(id) : this.#base[id]);
   }
 
   #row(id: string): unknown {
-    if (this.#writes.has(id)) {
+    if (this.#writes.size > 0 && this.#writes.has(id)) {
       const written = this.#writes.get(id);
       return written === DELETED ? undefined : written;
     }
     const drafted = this.#drafts.get(id);
     if (drafted) return drafted;
+    if (this.#settled.has(id)) return this.#settled.get(id);
     const base = this.#base;
     if (!Object.hasOwn(base, id)) return Reflect.get(base, id);
     const value = base[id];
     if (!isDraftable(value)) return value;
     const draft = createDraft(value as object);
     this.#drafts.set(id, draft);
+    this.#transaction.rowDraftCreated(draft, this, id);
     return draft;
   }
 
   #write(id: string, value: Staged): void {
     this.#drafts.delete(id);
+    this.#settled.delete(id);
     this.#writes.set(id, value);
   }
 
@@ -267,13 +351,17 @@ const MAX_DEPTH = 16;
  * Replaces drafts inside a value with plain copies, so that what a mutation returns or writes
  * stays readable after its drafts end. Copies only the containers on the way to a draft.
  */
-function materialize<T>(value: T, depth = 0): T {
+function materialize<T>(value: T, transaction: Transaction, depth = 0): T {
+  if (typeof value !== 'object' || value === null) return value;
+  // A row settled earlier is a revoked proxy by now: look it up before asking immer anything.
+  const row = transaction.settledRow(value);
+  if (row !== NOT_A_ROW) return row as T;
   if (isDraft(value)) return current(value as object) as T;
-  if (depth > MAX_DEPTH || typeof value !== 'object' || value === null) return value;
+  if (depth > MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | null = null;
     value.forEach((item: unknown, index) => {
-      const next = materialize(item, depth + 1);
+      const next = materialize(item, transaction, depth + 1);
       if (next !== item) (copy ??= [...value])[index] = next;
     });
     return (copy ?? value) as T;
@@ -281,7 +369,7 @@ function materialize<T>(value: T, depth = 0): T {
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
   let copy: Record<string, unknown> | null = null;
   for (const [key, item] of Object.entries(value)) {
-    const next = materialize(item, depth + 1);
+    const next = materialize(item, transaction, depth + 1);
     if (next !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = next;
   }
   return (copy ?? value) as T;
