@@ -7,7 +7,6 @@ import { bestSubscriptionAmong } from './best-subscription.js';
 import { endReasonOf, type EndReason, type EnforcementAction } from './enforcement-decision.js';
 import { capVerdict, DEFAULT_SESSION_CAPS, type CappedSession, type SessionCaps } from './session-caps.js';
 import { sessionIndexesOf, type SessionIndexes } from './session-indexes.js';
-import { HistoryAppends } from './history-appends.js';
 
 export type AccountingStatus = 'start' | 'interim' | 'stop' | 'accounting-on' | 'accounting-off';
 
@@ -260,14 +259,10 @@ export async function recordAccounting(
 ): Promise<AccountingResult> {
   const line = lineOf(event, clock.now());
   const context: AccountingContext = { indexes: sessionIndexesOf(store), caps };
-  const appends = new HistoryAppends();
-  const update = store.update((db) => {
+  return store.update((db, histories) => {
     const applied = applyAccountingIn(db, line, line.at, context);
-    appends.add(
-      store.history<AccountingLine>('accounting').append(line),
-      ...applied.closed.map((closed) => store.history('closed-sessions').append({ ...closed })),
-    );
+    histories.append('accounting', line);
+    for (const closed of applied.closed) histories.append('closed-sessions', closed);
     return applied;
   });
-  return appends.after(update);
 }

@@ -7,7 +7,6 @@ import type { Store } from '../store/store.js';
 import { closeSessionIn } from './accounting.js';
 import type { EndReason, EnforcementAction } from './enforcement-decision.js';
 import { firewallGrantOf, sessionLimitsOf, throttleLimits, type SessionLimits } from './limits.js';
-import { HistoryAppends } from './history-appends.js';
 
 export interface DynamicAuthorizationTarget {
   session: Session;
@@ -117,24 +116,19 @@ export class SessionEnforcer {
       const result = await this.#port.disconnect(target);
       const now = this.#clock.now();
       const lost = result.outcome === 'nak' && result.errorCause === SESSION_CONTEXT_NOT_FOUND;
-      const appends = new HistoryAppends();
-      appends.add(this.#record('disconnect', target, reason, result, now));
-      const update = this.#store.update((db) => {
+      const recorded = this.#record('disconnect', target, reason, result, now);
+      const update = this.#store.update((db, histories) => {
         const session = db.sessions[sessionId];
         if (!session) return;
         if (lost) {
-          appends.add(
-            this.#store
-              .history('closed-sessions')
-              .append({ ...closeSessionIn(db, session, now, 'nas-lost-session', null) }),
-          );
+          histories.append('closed-sessions', closeSessionIn(db, session, now, 'nas-lost-session', null));
         } else if (result.outcome === 'ack') {
           session.disconnectPendingSince = null;
         } else {
           session.disconnectPendingSince ??= now;
         }
       });
-      await appends.after(update);
+      await Promise.all([recorded, update]);
       return { sessionId, kind: 'disconnect', result };
     } finally {
       this.#inflight.delete(sessionId);
@@ -200,15 +194,10 @@ export class SessionEnforcer {
     if (!this.#gateway)
       return { sessionId: session.id, kind: 'disconnect', result: { outcome: 'skipped', why: 'gateway mode is off' } };
     const now = this.#clock.now();
-    const closing = new HistoryAppends();
-    const update = this.#store.update((db) => {
+    await this.#store.update((db, histories) => {
       const current = db.sessions[session.id];
-      if (current)
-        closing.add(
-          this.#store.history('closed-sessions').append({ ...closeSessionIn(db, current, now, reason, null) }),
-        );
+      if (current) histories.append('closed-sessions', closeSessionIn(db, current, now, reason, null));
     });
-    await closing.after(update);
     const result = await this.#gateway.accessPort
       .revokeClient({ ip: session.ip ?? '', mac: session.mac, sessionId: session.id })
       .then(

@@ -6,7 +6,6 @@ import type { Store } from '../store/store.js';
 import { closeSessionIn, type ClosedSession } from './accounting.js';
 import { decideEnforcement, type EnforcementAction } from './enforcement-decision.js';
 import type { SessionEnforcer } from './enforcer.js';
-import { HistoryAppends } from './history-appends.js';
 
 export interface SweepResult {
   closed: ClosedSession[];
@@ -28,8 +27,7 @@ export async function sweepSessions(store: Store, clock: Clock, staleFactor: num
     .filter((session) => isStale(session) || decideEnforcement(store.db, session, now) !== null)
     .map((session) => session.id);
   if (due.length === 0) return { closed: [], actions: [] };
-  const appends = new HistoryAppends();
-  const update = store.update((db) => {
+  return store.update((db, histories) => {
     const closed: ClosedSession[] = [];
     const actions: EnforcementAction[] = [];
     for (const id of due) {
@@ -42,10 +40,9 @@ export async function sweepSessions(store: Store, clock: Clock, staleFactor: num
       const action = decideEnforcement(db, session, now);
       if (action) actions.push(action);
     }
-    appends.add(...closed.map((record) => store.history('closed-sessions').append({ ...record })));
+    for (const record of closed) histories.append('closed-sessions', record);
     return { closed, actions };
   });
-  return appends.after(update);
 }
 
 export interface SessionSweeper {

@@ -261,6 +261,27 @@ test('what a mutation returns stays readable after it, drafts included', () =>
     assert.equal(store.db.users.u!.displayName, 'Changed');
   }));
 
+test('a mutation may return a row it deleted or replaced: the caller gets it as the mutation left it', () =>
+  withDir(async (dir) => {
+    const store = await crashingStore(dir);
+    await store.update((db) => {
+      db.users.a = userRecord({ id: 'a' });
+      db.users.b = userRecord({ id: 'b' });
+    });
+    const { removed, replaced } = await store.update((db) => {
+      const removed = db.users.a!;
+      removed.displayName = 'Leaving';
+      delete db.users.a;
+      const replaced = db.users.b!;
+      db.users.b = { ...userRecord({ id: 'b' }), displayName: 'New' };
+      return { removed, replaced };
+    });
+    assert.equal(removed.displayName, 'Leaving');
+    assert.equal(replaced.displayName, 'b');
+    assert.equal(store.db.users.a, undefined);
+    assert.equal(store.db.users.b!.displayName, 'New');
+  }));
+
 test('the log past the checkpoint is replayed at open, and a checkpoint retires the log before it', () =>
   withDir(async (dir) => {
     const crashed = await crashingStore(dir);

@@ -10,7 +10,7 @@ import { HistoryLog } from './history-log.js';
 import { emptyDb, migrate, MigrationError } from './migrations.js';
 import { RowIds } from './row-ids.js';
 import { stageMutation } from './staged-mutation.js';
-import type { HistoryName, Store, StoreWriteStats } from './store.js';
+import type { HistoryName, HistoryWriter, Store, StoreWriteStats } from './store.js';
 import { readLog, WriteAheadLog } from './write-ahead-log.js';
 
 export interface CheckpointPolicy {
@@ -207,12 +207,14 @@ export class LowdbStore implements Store {
     return this.#low.data;
   }
 
-  async update<T>(mutate: (db: Db) => T): Promise<T> {
+  async update<T>(mutate: (db: Db, histories: HistoryWriter) => T): Promise<T> {
     const wal = this.#writableLog();
-    const { result, changes } = stageMutation(this.#low.data, mutate);
+    const { result, changes, histories } = stageMutation(this.#low.data, mutate);
+    // The history lines and the change are fsynced side by side, each file sharing its fsyncs.
+    const appended = histories.map(({ name, line }) => this.history<object>(name).append(line));
     // Nothing changed: nothing to write, but what this answer may rest on must be durable first.
     if (changes.length === 0) {
-      await wal.durable();
+      await Promise.all([wal.durable(), ...appended]);
       return result;
     }
     applyChanges(this.#low.data, changes);
@@ -220,7 +222,7 @@ export class LowdbStore implements Store {
     const { seq, durable } = wal.append(changes);
     for (const listener of this.#changeListeners) listener({ seq, changes });
     this.#checkpointSoon(wal);
-    await durable;
+    await Promise.all([durable, ...appended]);
     return result;
   }
 

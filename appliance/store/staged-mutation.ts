@@ -10,16 +10,18 @@ import {
   type Draft,
 } from 'immer';
 import type { RowChange } from './change-record.js';
+import type { HistoryLine, HistoryWriter } from './store.js';
 import { childPath, DOCUMENTS_TABLE, kindOf, valueAt, type PathKind } from './state-layout.js';
 
 // Rows leave a mutation as plain objects that readers share; freezing them would turn a stray
 // write outside `update` from a lost change into a crash in code paths no test reaches.
 setAutoFreeze(false);
 
-/** What a mutation returned and which rows it changed; current state is not touched yet. */
+/** What a mutation returned, which rows it changed and what it adds to histories; nothing is written yet. */
 export interface StagedMutation<T> {
   result: T;
   changes: RowChange[];
+  histories: HistoryLine[];
 }
 
 /**
@@ -29,11 +31,23 @@ export interface StagedMutation<T> {
  * collection it enters: 59 ms per write at 100,000 users). When `mutate` throws, nothing was
  * changed. `applyChanges` then makes the staged changes current.
  */
-export function stageMutation<S extends object, T>(state: S, mutate: (draft: S) => T): StagedMutation<T> {
+export function stageMutation<S extends object, T>(
+  state: S,
+  mutate: (draft: S, histories: HistoryWriter) => T,
+): StagedMutation<T> {
   const transaction = new Transaction(state);
+  const lines: HistoryLine[] = [];
+  const histories: HistoryWriter = {
+    append: (name, line) => {
+      transaction.assertOpen();
+      lines.push({ name, line });
+    },
+  };
   try {
-    const result = materialize(mutate(transaction.namespace('') as S), transaction);
-    return { result, changes: transaction.finish() };
+    const result = materialize(mutate(transaction.namespace('') as S, histories), transaction);
+    // Records may quote the mutation's drafts (a closed session): settle them like the result.
+    const settled = lines.map(({ name, line }) => ({ name, line: materialize(line, transaction) }));
+    return { result, changes: transaction.finish(), histories: settled };
   } finally {
     transaction.close();
   }
@@ -112,7 +126,7 @@ class Transaction {
    */
   settledRow(value: object): unknown {
     const row = this.#rowDrafts.get(value);
-    return row ? row.overlay.settle(row.id) : NOT_A_ROW;
+    return row ? row.overlay.settle(row.id, value) : NOT_A_ROW;
   }
 
   assertOpen(): void {
@@ -266,10 +280,12 @@ class CollectionOverlay {
     for (const [id, value] of Object.entries(next)) this.#write(id, value);
   }
 
-  /** The row's final value, its draft finished now (the mutation has returned). */
-  settle(id: string): unknown {
-    if (this.#settled.has(id)) return this.#settled.get(id);
-    const draft = this.#drafts.get(id)!;
+  /**
+   * The row's final value, its draft finished now (the mutation has returned). A draft of a row
+   * the mutation then deleted or replaced is no longer the row: it is copied out as it was left.
+   */
+  settle(id: string, draft: object): unknown {
+    if (this.#drafts.get(id) !== draft) return this.#settled.has(id) ? this.#settled.get(id) : current(draft);
     this.#drafts.delete(id);
     const value = isModified(draft) ? finishDraft(draft) : original(draft);
     this.#settled.set(id, value);

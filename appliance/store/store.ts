@@ -26,6 +26,21 @@ export interface History<T extends object = Record<string, unknown>> {
   findLast(matches: (record: T) => boolean): Promise<T | undefined>;
 }
 
+/** A record a mutation adds to a history, as part of that mutation. */
+export interface HistoryLine {
+  name: HistoryName;
+  line: object;
+}
+
+/**
+ * How a mutation adds history records. They are written with the mutation's change, once it is
+ * decided: a store may run a mutation more than once (PostgreSQL re-runs it after a conflict),
+ * and only the run that commits leaves its records; a mutation that throws leaves none.
+ */
+export interface HistoryWriter {
+  append(name: HistoryName, line: object): void;
+}
+
 export interface StoreWriteStats {
   batchSize: number;
   ms: number;
@@ -38,10 +53,12 @@ export interface StoreWriteStats {
  * mutation and resolves only once its change is durable. A mutation must check before it
  * changes: when it throws, nothing is changed. Inside a mutation `db` is a draft: return ids or
  * copies, not the draft's objects, and read `db`, not `store.db`, to see the mutation's own changes.
+ * History records that belong to the change go through `histories`, never `history(name).append`
+ * inside the mutation; `update` resolves once they are durable too.
  */
 export interface Store {
   readonly db: Readonly<Db>;
-  update<T>(mutate: (db: Db) => T): Promise<T>;
+  update<T>(mutate: (db: Db, histories: HistoryWriter) => T): Promise<T>;
   history<T extends object = Record<string, unknown>>(name: HistoryName): History<T>;
   onWrite(listener: (stats: StoreWriteStats) => void): void;
   /** Hears each change once it is current state (before it is durable), whichever process made it. */

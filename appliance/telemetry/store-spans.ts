@@ -1,6 +1,6 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Db } from '../domain/model.js';
-import type { Store } from '../store/store.js';
+import type { HistoryWriter, Store } from '../store/store.js';
 import { tracer } from './tracing.js';
 
 /**
@@ -11,7 +11,7 @@ import { tracer } from './tracing.js';
  */
 export function traceStoreUpdates(store: Store): void {
   const update = store.update.bind(store);
-  store.update = <T>(mutate: (db: Db) => T): Promise<T> =>
+  store.update = <T>(mutate: (db: Db, histories: HistoryWriter) => T): Promise<T> =>
     tracer().startActiveSpan('store.update', async (span) => {
       try {
         return await update(mutate);

@@ -7,7 +7,7 @@ import { LATEST_SCHEMA_VERSION, migrate, MigrationError } from '../migrations.js
 import { stageMutation } from '../staged-mutation.js';
 import { replaceState } from '../replace-state.js';
 import { COLLECTIONS, kindOf, setValueAt, valueAt } from '../state-layout.js';
-import type { History, HistoryName, Store, StoreWriteStats } from '../store.js';
+import type { History, HistoryLine, HistoryName, HistoryWriter, Store, StoreWriteStats } from '../store.js';
 import { ChangeFeed } from './change-feed.js';
 import { CommitQueue, type CommitOutcome, type CurrentRow } from './commit-queue.js';
 import { storeErrorOf } from './pg-errors.js';
@@ -140,13 +140,20 @@ export class PostgresStore implements Store {
     return this.#appliedSeq;
   }
 
-  async update<T>(mutate: (db: Db) => T): Promise<T> {
+  async update<T>(mutate: (db: Db, histories: HistoryWriter) => T): Promise<T> {
     const maxAttempts = this.#options.maxAttempts ?? 10;
     let conflicts = 0;
+    // Only the run that commits writes its history lines: a re-run after a conflict starts afresh.
+    const appendHistories = async (histories: HistoryLine[]): Promise<void> => {
+      await Promise.all(histories.map(({ name, line }) => this.history<object>(name).append(line)));
+    };
     for (;;) {
       this.#assertOpen();
-      const { result, changes } = stageMutation(this.#state as unknown as Db, mutate);
-      if (changes.length === 0) return result;
+      const { result, changes, histories } = stageMutation(this.#state as unknown as Db, mutate);
+      if (changes.length === 0) {
+        await appendHistories(histories);
+        return result;
+      }
       const keys = changes.map((change) => rowKey(change.table, change.id));
       const busy = keys.flatMap((key) => this.#inflight.get(key) ?? []);
       if (busy.length > 0) {
@@ -169,7 +176,10 @@ export class PostgresStore implements Store {
       } finally {
         for (const key of keys) if (this.#inflight.get(key) === settled) this.#inflight.delete(key);
       }
-      if ('seq' in outcome) return result;
+      if ('seq' in outcome) {
+        await appendHistories(histories);
+        return result;
+      }
       conflicts += 1;
       if (conflicts >= maxAttempts) {
         throw new TurnpikeError(
