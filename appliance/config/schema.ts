@@ -2,6 +2,8 @@
  * The one configuration schema. Every key has a default here; a config file
  * and then the environment override them. Unknown keys are errors.
  */
+import type { FromSchema } from 'json-schema-to-ts';
+
 const port = { type: 'integer', minimum: 0, maximum: 65535 } as const;
 
 export const configSchema = {
@@ -231,82 +233,5 @@ export const configSchema = {
   },
 } as const;
 
-export interface Config {
-  dataDir: string;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  adminSocket: string;
-  backup: { keep: number };
-  portal: {
-    host: string;
-    port: number;
-    publicUrl: string;
-    trustProxy: boolean;
-    bodyLimitBytes: number;
-    secureCookies: boolean;
-    rateLimitPerMinute: number;
-    authRateLimitPerMinute: number;
-  };
-  auth: {
-    bcryptCostStaff: number;
-    bcryptCostGuest: number;
-    hashConcurrency: number;
-    accessTokenTtlSeconds: number;
-    refreshTokenTtlSeconds: number;
-    /** The console signs a staff member out after this long without a request. */
-    staffIdleTimeoutSeconds: number;
-    issuer: string;
-    lockout: {
-      freeAttempts: number;
-      baseDelaySeconds: number;
-      maxDelaySeconds: number;
-      perAddressFreeAttempts: number;
-      /** Failed sign-ins on one account, from anywhere, that raise an alert; never a lock. */
-      alertFailures: number;
-    };
-    /** Mails a stranger can have sent to one account per hour (reset links, registration notices). */
-    accountMailsPerHour: number;
-  };
-  mail: { from: string; smtpUrl: string; outboxDir: string };
-  radius: {
-    enabled: boolean;
-    listen: string[];
-    authPort: number;
-    acctPort: number;
-    receiveBufferBytes: number;
-    rejectDelayMs: number;
-    duplicateWindowMs: number;
-    interimIntervalSeconds: number;
-    staleFactor: number;
-    passwordCacheSeconds: number;
-    coaTimeoutMs: number;
-    coaRetries: number;
-    maxSessionsPerNas: number;
-  };
-  provisioner: {
-    embedded: boolean;
-    targets: Array<{ site: string; address: string; clientCidrs: string[]; accounts: boolean }>;
-    tlsDir: string;
-    reconcileIntervalSeconds: number;
-    callTimeoutMs: number;
-    ftpQuotaBytes: number;
-    tlsServerNames: string[];
-  };
-  gateway: { enabled: boolean; walledGarden: string[]; openEndedSessionSeconds: number };
-  store: { driver: 'lowdb' | 'postgres'; postgres: { url: string } };
-  telemetry: {
-    otlpEndpoint: string;
-    samplingRatio: number;
-    serviceName: string;
-    metricsHost: string;
-    metricsPort: number;
-    metricsBearerToken: string;
-  };
-  payments: {
-    provider: 'none' | 'stripe-fake' | 'stripe';
-    secretKey: string;
-    webhookSecret: string;
-    apiBase: string;
-    graceDays: number;
-    eventPollSeconds: number;
-  };
-}
+/** The configuration as the loader hands it out: every key present, its type read off the schema. */
+export type Config = FromSchema<typeof configSchema>;
