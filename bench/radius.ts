@@ -259,7 +259,7 @@ async function main(): Promise<void> {
   const label: Record<Scenario, string> = {
     pap: 'PAP auth (MA required)',
     chap: 'CHAP auth (MA required)',
-    acct: 'accounting Interim-Update (Turnpike: fsynced journal line before the response)',
+    acct: 'accounting Interim-Update (Turnpike: change record and accounting line fsynced before the response)',
   };
   console.log(
     `\nRADIUS bench: ${USERS} users, 256 outstanding over 4 sockets, ${DURATION_MS} ms × ${ROUNDS} alternating rounds; servers on core ${SERVER_CORE}, generator on core ${LOAD_CORE}.`,
