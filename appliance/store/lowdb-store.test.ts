@@ -261,6 +261,21 @@ test('what a mutation returns stays readable after it, drafts included', () =>
     assert.equal(store.db.users.u!.displayName, 'Changed');
   }));
 
+test('a mutation may return a row together with a part of it: both stay readable', () =>
+  withDir(async (dir) => {
+    const store = await crashingStore(dir);
+    await store.update((db) => {
+      db.users.u = userRecord({ id: 'u' });
+    });
+    const { user, keys } = await store.update((db) => {
+      db.users.u!.displayName = 'Changed';
+      // The row first: finishing it must not break the part of it that follows.
+      return { user: db.users.u!, keys: db.users.u!.sshKeys };
+    });
+    assert.equal(user.displayName, 'Changed');
+    assert.deepEqual(keys, []);
+  }));
+
 test('a mutation may return a row it deleted or replaced: the caller gets it as the mutation left it', () =>
   withDir(async (dir) => {
     const store = await crashingStore(dir);

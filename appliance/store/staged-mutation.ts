@@ -54,7 +54,6 @@ export function stageMutation<S extends object, T>(
 }
 
 const DELETED = Symbol('deleted');
-const NOT_A_ROW = Symbol('not a row draft');
 type Staged = unknown | typeof DELETED;
 
 /** A key's full path and kind under a parent path; the layout is fixed, so each is worked out once. */
@@ -120,13 +119,14 @@ class Transaction {
     this.#rowDrafts.set(draft, { overlay, id });
   }
 
-  /**
-   * A row draft's value once the mutation is over, finished now instead of copied (the mutation
-   * cannot change it any more); NOT_A_ROW for anything else.
-   */
-  settledRow(value: object): unknown {
-    const row = this.#rowDrafts.get(value);
-    return row ? row.overlay.settle(row.id, value) : NOT_A_ROW;
+  isRowDraft(value: object): boolean {
+    return this.#rowDrafts.has(value);
+  }
+
+  /** A row draft's value once the mutation is over, finished now instead of copied (the mutation cannot change it any more). */
+  settledRow(draft: object): unknown {
+    const row = this.#rowDrafts.get(draft)!;
+    return row.overlay.settle(row.id, draft);
   }
 
   assertOpen(): void {
@@ -364,20 +364,25 @@ class CollectionOverlay {
 const MAX_DEPTH = 16;
 
 /**
- * Replaces drafts inside a value with plain copies, so that what a mutation returns or writes
- * stays readable after its drafts end. Copies only the containers on the way to a draft.
+ * Replaces drafts inside a value with plain values, so that what a mutation returns or writes
+ * stays readable after its drafts end. Copies only the containers on the way to a draft. Two
+ * passes: parts of drafts are copied out first, and only then are whole rows finished (which
+ * revokes every draft inside them) and put in place without a copy.
  */
-function materialize<T>(value: T, transaction: Transaction, depth = 0): T {
+function materialize<T>(value: T, transaction: Transaction): T {
+  return replaceDrafts(replaceDrafts(value, transaction, 'parts', 0), transaction, 'rows', 0);
+}
+
+function replaceDrafts<T>(value: T, transaction: Transaction, pass: 'parts' | 'rows', depth: number): T {
   if (typeof value !== 'object' || value === null) return value;
-  // A row settled earlier is a revoked proxy by now: look it up before asking immer anything.
-  const row = transaction.settledRow(value);
-  if (row !== NOT_A_ROW) return row as T;
+  // A row draft is looked up before immer is asked anything: once finished it is a revoked proxy.
+  if (transaction.isRowDraft(value)) return pass === 'rows' ? (transaction.settledRow(value) as T) : value;
   if (isDraft(value)) return current(value as object) as T;
   if (depth > MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | null = null;
     value.forEach((item: unknown, index) => {
-      const next = materialize(item, transaction, depth + 1);
+      const next = replaceDrafts(item, transaction, pass, depth + 1);
       if (next !== item) (copy ??= [...value])[index] = next;
     });
     return (copy ?? value) as T;
@@ -385,7 +390,7 @@ function materialize<T>(value: T, transaction: Transaction, depth = 0): T {
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
   let copy: Record<string, unknown> | null = null;
   for (const [key, item] of Object.entries(value)) {
-    const next = materialize(item, transaction, depth + 1);
+    const next = replaceDrafts(item, transaction, pass, depth + 1);
     if (next !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = next;
   }
   return (copy ?? value) as T;
