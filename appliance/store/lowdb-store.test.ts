@@ -246,21 +246,6 @@ test('a mutation that throws changes nothing, and one that changes nothing write
     assert.equal(await logText(dir), logged, 'neither the failed nor the idle mutation reached the log');
   }));
 
-test('what a mutation returns stays readable after it, drafts included', () =>
-  withDir(async (dir) => {
-    const store = await crashingStore(dir);
-    await store.update((db) => {
-      db.users.u = userRecord({ id: 'u' });
-    });
-    const { user, list } = await store.update((db) => {
-      db.users.u!.displayName = 'Changed';
-      return { user: db.users.u!, list: [db.users.u!] };
-    });
-    assert.equal(user.displayName, 'Changed');
-    assert.equal(list[0]!.email, 'u@example.test');
-    assert.equal(store.db.users.u!.displayName, 'Changed');
-  }));
-
 test('a mutation may return a row together with a part of it: both stay readable', () =>
   withDir(async (dir) => {
     const store = await crashingStore(dir);
