@@ -2,6 +2,7 @@ import { open, readdir, readFile, rename, stat, unlink, type FileHandle } from '
 import { join } from 'node:path';
 import { FILE_MODE } from './durable-file.js';
 import { GroupCommit } from './group-commit.js';
+import { lastRecord, recordsSince } from './history-search.js';
 import type { History } from './store.js';
 
 export interface HistoryLogOptions {
@@ -50,22 +51,15 @@ export class HistoryLog<T extends object = Record<string, unknown>> implements H
 
   /**
    * The records after the newest one that `reached` accepts, oldest first. Reads backwards from
-   * the end of the live file, and into rotated files only as far as it takes to find that record:
-   * a journal's tail is found without reading the whole history at every start.
+   * the end of the live file, and into rotated files only as far as it takes to find that record.
    */
-  async readSince(reached: (record: T) => boolean): Promise<T[]> {
-    const newer: T[] = [];
-    for await (const record of this.#newestFirst()) {
-      if (reached(record)) break;
-      newer.push(record);
-    }
-    return newer.reverse();
+  readSince(reached: (record: T) => boolean): Promise<T[]> {
+    return recordsSince(this.#newestFirst(), reached);
   }
 
   /** The newest record that `matches` accepts, reading back only as far as needed. */
-  async findLast(matches: (record: T) => boolean): Promise<T | undefined> {
-    for await (const record of this.#newestFirst()) if (matches(record)) return record;
-    return undefined;
+  findLast(matches: (record: T) => boolean): Promise<T | undefined> {
+    return lastRecord(this.#newestFirst(), matches);
   }
 
   async *#newestFirst(): AsyncGenerator<T> {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { History, HistoryName } from '../store.js';
 import { GroupCommit } from '../group-commit.js';
+import { lastRecord, recordsSince } from '../history-search.js';
 import { storeErrorOf } from './pg-errors.js';
 import { historyTableOf } from './schema.js';
 
@@ -50,18 +51,12 @@ export class PgHistory<T extends object = Record<string, unknown>> implements Hi
   }
 
   /** The records after the newest one that `reached` accepts, oldest first, read newest first a page at a time. */
-  async readSince(reached: (record: T) => boolean): Promise<T[]> {
-    const newer: T[] = [];
-    for await (const record of this.#newestFirst()) {
-      if (reached(record)) break;
-      newer.push(record);
-    }
-    return newer.reverse();
+  readSince(reached: (record: T) => boolean): Promise<T[]> {
+    return recordsSince(this.#newestFirst(), reached);
   }
 
-  async findLast(matches: (record: T) => boolean): Promise<T | undefined> {
-    for await (const record of this.#newestFirst()) if (matches(record)) return record;
-    return undefined;
+  findLast(matches: (record: T) => boolean): Promise<T | undefined> {
+    return lastRecord(this.#newestFirst(), matches);
   }
 
   async *#newestFirst(): AsyncGenerator<T> {
