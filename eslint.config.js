@@ -13,4 +13,40 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  // DESIGN.md's folder rules: the provisioner runs as root and must not be able to reach the store or
+  // the domain; `shared/` is what both processes use, so it may import neither.
+  {
+    files: ['provisioner/**/*.ts', 'shared/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/appliance/**', '**/portal/**', '**/radius/**'],
+              message: 'The provisioner and shared/ import only shared/ and proto/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/provisioner/**', '**/appliance/**', '**/portal/**', '**/radius/**'],
+              message: 'shared/ knows no process: it imports neither the appliance nor the provisioner.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

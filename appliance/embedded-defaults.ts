@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
 import { addNasClient } from './nas/nas-clients.js';
 import { seedDemoCatalogue } from './plans/demo-catalogue.js';
 import type { Store } from './store/store.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { errorTableMarkdown } from './error-table.js';
-import { ERRORS } from './errors.js';
+import { ERRORS } from '../shared/errors.js';
 
 test('docs/errors.md lists every error code with its HTTP, gRPC and RADIUS mapping, as the table has it now', () => {
   const documented = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');

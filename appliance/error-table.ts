@@ -6,7 +6,7 @@ import {
   replyMessageOf,
   retryAfterOf,
   type ErrorCode,
-} from './errors.js';
+} from '../shared/errors.js';
 
 const GRPC_NAMES: Record<number, string> = {
   3: 'INVALID_ARGUMENT',
@@ -38,7 +38,7 @@ export function errorTableMarkdown(): string {
   return [
     '# Error codes',
     '',
-    'Every failure Turnpike reports is one of these codes, from one table (`appliance/errors.ts`).',
+    'Every failure Turnpike reports is one of these codes, from one table (`shared/errors.ts`).',
     'HTTP answers carry `{"error": {"code": "…", "message": "…"}}`; fastify\'s own errors (body too',
     'large, wrong media type, bad JSON, CSRF) are mapped onto these codes too. This file is generated:',
     '`npx tsx appliance/write-error-table.ts`.',

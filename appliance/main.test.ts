@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from './config/load-config.js';
-import { silentLogger } from './logger.js';
+import { silentLogger } from '../shared/logger.js';
 import { startAppliance, type RunningAppliance } from './main.js';
 
 const run = promisify(execFile);

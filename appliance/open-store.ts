@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Config } from './config/schema.js';
-import { TurnpikeError } from './errors.js';
-import type { Logger } from './logger.js';
+import { TurnpikeError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
 import { LowdbStore, type LowdbStoreOptions } from './store/lowdb-store.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import type { Store } from './store/store.js';

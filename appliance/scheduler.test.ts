@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { systemClock } from './clock.js';
+import { systemClock } from '../shared/clock.js';
 import { Leases } from './leases/leases.js';
-import { silentLogger } from './logger.js';
+import { silentLogger } from '../shared/logger.js';
 import { jobLeaseName, Scheduler } from './scheduler.js';
 import { tempStore } from './testing/temp-store.js';
 

@@ -1,5 +1,5 @@
 import type { Leases } from './leases/leases.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../shared/logger.js';
 
 export interface Job {
   name: string;

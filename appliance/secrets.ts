@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { TurnpikeError } from './errors.js';
+import { TurnpikeError } from '../shared/errors.js';
 import { readFileIfExists, writeFileDurably } from './store/durable-file.js';
 
 /** Random secrets the appliance generates once and keeps beside its store (mode 0600). */

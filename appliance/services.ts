@@ -1,6 +1,6 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { Config } from './config/schema.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../shared/logger.js';
 import { createAccountService, type AccountService } from './accounts/account-service.js';
 import { createMailPort, type MailPort } from './mail/mail-port.js';
 import { createMetrics, type Metrics } from './metrics.js';

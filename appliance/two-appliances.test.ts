@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { attributeOf, radclient } from '../radius/radclient-driver.js';
-import { systemClock } from './clock.js';
+import { systemClock } from '../shared/clock.js';
 import { addNasClient } from './nas/nas-clients.js';
 import { openConfiguredStore } from './open-store.js';
 import { createPlan } from './plans/plans.js';

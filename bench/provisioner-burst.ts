@@ -9,9 +9,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAccountService } from '../appliance/accounts/account-service.js';
-import { systemClock } from '../appliance/clock.js';
+import { systemClock } from '../shared/clock.js';
 import { loadConfig } from '../appliance/config/load-config.js';
-import { silentLogger } from '../appliance/logger.js';
+import { silentLogger } from '../shared/logger.js';
 import { OutboxMailPort } from '../appliance/mail/mail-port.js';
 import { createMetrics } from '../appliance/metrics.js';
 import { createPlan } from '../appliance/plans/plans.js';

@@ -18,7 +18,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../appliance/logger.js';
+import { silentLogger } from '../shared/logger.js';
 import {
   initPki,
   loadClientTls,

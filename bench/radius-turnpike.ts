@@ -3,9 +3,9 @@
  * benchmark's users, vouchers and subscriptions, starts the RADIUS server and prints its ports.
  */
 import bcrypt from 'bcryptjs';
-import { systemClock } from '../appliance/clock.js';
+import { systemClock } from '../shared/clock.js';
 import { loadConfig } from '../appliance/config/load-config.js';
-import { createLogger } from '../appliance/logger.js';
+import { createLogger } from '../shared/logger.js';
 import { addNasClient } from '../appliance/nas/nas-clients.js';
 import { PasswordHasher } from '../appliance/accounts/password-hasher.js';
 import { StoreAccessPolicy } from '../appliance/sessions/access-policy.js';

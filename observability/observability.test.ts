@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { loadConfig } from '../appliance/config/load-config.js';
-import { silentLogger } from '../appliance/logger.js';
+import { silentLogger } from '../shared/logger.js';
 import { startAppliance, type RunningAppliance } from '../appliance/main.js';
 import { createVoucherBatch } from '../appliance/vouchers/batches.js';
 import { requireSystem } from '../appliance/testing/system-tools.js';

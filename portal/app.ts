@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../appliance/config/schema.js';
-import type { Logger } from '../appliance/logger.js';
+import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../appliance/metrics.js';
 import { accessControl, type Authenticator } from './plugins/access-control.js';
 import { errorShape } from './plugins/error-shape.js';

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Clock } from '../appliance/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { Config } from '../appliance/config/schema.js';
 import { GuestAccess } from '../appliance/guest-access/guest-access.js';
 import { createArpLookup } from '../appliance/guest-access/neighbour-table.js';
-import type { Logger } from '../appliance/logger.js';
+import type { Logger } from '../shared/logger.js';
 import type { AccessPort } from '../appliance/provisioning/access-port.js';
 import type { Store } from '../appliance/store/store.js';
 import { GuessLimiter, type GuessLimiterOptions } from '../appliance/vouchers/guess-limiter.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isTurnpikeError } from '../appliance/errors.js';
+import { isTurnpikeError } from '../shared/errors.js';
 import {
   assertCidr,
   assertDomain,

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { TurnpikeError } from '../appliance/errors.js';
+import { TurnpikeError } from '../shared/errors.js';
 import { parseAuthorizedKey } from '../proto/authorized-key.js';
 import type { AccountService } from './drivers/driver.js';
 

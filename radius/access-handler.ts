@@ -1,6 +1,6 @@
 import type { NasClient } from '../appliance/domain/model.js';
 import { normalizeMac } from '../appliance/entitlements/entitlement.js';
-import { replyMessageOf, type ErrorCode } from '../appliance/errors.js';
+import { replyMessageOf, type ErrorCode } from '../shared/errors.js';
 import type { AccessPolicy, CredentialProof, LoginDecision } from '../appliance/sessions/access-policy.js';
 import { sessionLimitsOf } from '../appliance/sessions/limits.js';
 import type { CompiledDialect } from './dialects.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../appliance/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { NasClient } from '../appliance/domain/model.js';
 import { recordAccounting, type AccountingResult, type AccountingStatus } from '../appliance/sessions/accounting.js';
 import type { SessionCaps } from '../appliance/sessions/session-caps.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../appliance/clock.js';
+import { ManualClock } from '../shared/clock.js';
 import { addNasClient } from '../appliance/nas/nas-clients.js';
 import { LowdbStore } from '../appliance/store/lowdb-store.js';
 import { ClientTable } from './client-table.js';

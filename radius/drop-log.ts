@@ -1,4 +1,4 @@
-import type { Logger } from '../appliance/logger.js';
+import type { Logger } from '../shared/logger.js';
 
 /**
  * Counts silently dropped packets by reason and logs each reason at most once per interval,

@@ -1,9 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
 import { encodeIpv6Address, encodeIpv6Prefix } from './protocol/ipv6.js';
-import type { Clock } from '../appliance/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { NasClient } from '../appliance/domain/model.js';
-import type { Logger } from '../appliance/logger.js';
+import type { Logger } from '../shared/logger.js';
 import type {
   DynamicAuthorizationPort,
   DynamicAuthorizationResult,

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
-import { silentLogger } from '../appliance/logger.js';
+import { silentLogger } from '../shared/logger.js';
 import { SessionEnforcer } from '../appliance/sessions/enforcer.js';
 import { throttleLimits } from '../appliance/sessions/limits.js';
 import { compileDialects } from './dialects.js';

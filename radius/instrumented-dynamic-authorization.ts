@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { DynamicAuthorizationResult, DynamicAuthorizationTarget } from '../appliance/sessions/enforcer.js';
-import { tracer } from '../appliance/telemetry/tracing.js';
+import { tracer } from '../shared/telemetry/tracing.js';
 import type { DynamicAuthorizationClient } from './dynamic-authorization-client.js';
 import type { RadiusMetrics } from './radius-metrics.js';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../appliance/logger.js';
-import { startTracing } from '../appliance/telemetry/tracing.js';
+import { silentLogger } from '../shared/logger.js';
+import { startTracing } from '../shared/telemetry/tracing.js';
 import { OtlpReceiver } from '../appliance/testing/otlp-receiver.js';
 import { Code } from './protocol/constants.js';
 import { createRadiusMetrics } from './radius-metrics.js';

@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
-import { tracer, tracingOn } from '../appliance/telemetry/tracing.js';
+import { tracer, tracingOn } from '../shared/telemetry/tracing.js';
 import { Code } from './protocol/constants.js';
 import type { RadiusMetrics, RadiusOutcome, RadiusRequestType } from './radius-metrics.js';
 

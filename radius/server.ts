@@ -2,9 +2,9 @@ import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from '
 import { lookup as dnsLookup } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
-import type { Clock } from '../appliance/clock.js';
+import type { Clock } from '../shared/clock.js';
 import type { Config } from '../appliance/config/schema.js';
-import type { Logger } from '../appliance/logger.js';
+import type { Logger } from '../shared/logger.js';
 import type { AccessPolicy } from '../appliance/sessions/access-policy.js';
 import type { SessionEnforcer } from '../appliance/sessions/enforcer.js';
 import type { Store } from '../appliance/store/store.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger } from '../appliance/logger.js';
+import { createLogger } from '../shared/logger.js';
 import { Code, AcctStatus } from './protocol/constants.js';
 import { startRadiusServer } from './server.js';
 import { createFixture, SECRET, type Fixture } from './test-fixtures.js';

@@ -6,7 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-const ROOTS = ['appliance', 'portal', 'radius', 'provisioner', 'systemd', 'bench', 'packaging', 'observability'];
+const ROOTS = [
+  'appliance',
+  'shared',
+  'portal',
+  'radius',
+  'provisioner',
+  'systemd',
+  'bench',
+  'packaging',
+  'observability',
+];
 
 function testFiles(dir) {
   let entries;

@@ -1,6 +1,6 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../shared/logger.js';
 import type { MailPort } from '../mail/mail-port.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';

@@ -1,5 +1,5 @@
 import type { Role, User } from '../domain/model.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { AccountContext } from './account-context.js';
 import { attemptsOf, takeFromWindow } from './attempt-counters.js';
 import { assertAcceptablePassword } from './password-policy.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../../shared/clock.js';
 import { LowdbStore } from '../store/lowdb-store.js';
 import { LoginThrottle } from './login-throttle.js';
 

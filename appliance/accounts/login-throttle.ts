@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../config/schema.js';
 import type { Store } from '../store/store.js';
 import { attemptsOf, bump } from './attempt-counters.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Db, OneTimeToken } from '../domain/model.js';
 import type { Store } from '../store/store.js';
 import { opaqueToken, sha256Hex } from './secrets.js';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 
 /**
  * Runs in each worker. bcryptjs's async API computes in slices of up to

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isTurnpikeError } from '../errors.js';
+import { isTurnpikeError } from '../../shared/errors.js';
 import { assertAcceptablePassword, isCommonPassword } from './password-policy.js';
 
 function refusal(password: string, email?: string): string | null {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 
 export const MIN_PASSWORD_LENGTH = 10;
 /** bcrypt reads only the first 72 bytes; a longer password would silently lose its tail. */

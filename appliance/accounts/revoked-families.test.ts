@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../../shared/clock.js';
 import type { Store } from '../store/store.js';
 import { openStore } from '../open-store.js';
 import { tempStore } from '../testing/temp-store.js';

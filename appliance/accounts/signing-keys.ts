@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from 'jose';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { SigningKey } from '../domain/model.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Store } from '../store/store.js';
 
 type KeyObject = Awaited<ReturnType<typeof importJWK>>;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseAuthorizedKey } from '../../proto/authorized-key.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Db, SshKey } from '../domain/model.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Store } from '../store/store.js';
 import type { AuditTrail } from './audit.js';
 

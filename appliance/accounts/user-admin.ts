@@ -1,6 +1,6 @@
 import type { Db, Role, User } from '../domain/model.js';
 import { ROLES } from '../domain/model.js';
-import { isTurnpikeError, TurnpikeError } from '../errors.js';
+import { isTurnpikeError, TurnpikeError } from '../../shared/errors.js';
 import type { AccountContext } from './account-context.js';
 import { assertAcceptablePassword } from './password-policy.js';
 import { oneTimePassword } from './secrets.js';

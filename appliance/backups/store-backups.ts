@@ -1,7 +1,7 @@
 import { chmod, copyFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../domain/model.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { ensurePrivateDir, FILE_MODE, readFileIfExists, writeFileDurably } from '../store/durable-file.js';
 import { LATEST_SCHEMA_VERSION } from '../store/migrations.js';
 

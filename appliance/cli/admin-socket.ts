@@ -1,6 +1,6 @@
 import { createConnection, createServer, type Server } from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 
 /**
  * The running appliance is the store's only writer. A CLI command that

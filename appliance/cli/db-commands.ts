@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
-import { TurnpikeError } from '../errors.js';
-import { createLogger } from '../logger.js';
+import { TurnpikeError } from '../../shared/errors.js';
+import { createLogger } from '../../shared/logger.js';
 import { openConfiguredStore } from '../open-store.js';
 import { migrateDatabase } from '../store/postgres/migrate-database.js';
 import { exportStore, importStore } from '../store/store-transfer.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
-import { isTurnpikeError, TurnpikeError } from '../errors.js';
+import { isTurnpikeError, TurnpikeError } from '../../shared/errors.js';
 import { PKI_FILES, rotatePki } from '../pki/pki-store.js';
 import { tlsDirOf } from '../provisioning/create-provisioning.js';
 import { backupStore, restoreStore } from '../store/lowdb-store.js';

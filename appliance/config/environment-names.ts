@@ -1,4 +1,4 @@
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 
 /**
  * `TURNPIKE_*` variables that are not configuration keys: the config file's location and the

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isTurnpikeError } from '../errors.js';
+import { isTurnpikeError } from '../../shared/errors.js';
 import { loadConfig } from './load-config.js';
 
 async function withConfigFile(contents: string, run: (path: string) => void | Promise<void>): Promise<void> {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../clock.js';
-import { silentLogger } from '../logger.js';
+import { ManualClock } from '../../shared/clock.js';
+import { silentLogger } from '../../shared/logger.js';
 import { createSystemHealth } from './system-health.js';
 
 test('system health reads CPU, memory, the data directory’s disk, interfaces and uptime, at most every ten seconds', async () => {

@@ -1,7 +1,7 @@
 import { resolve, sep } from 'node:path';
 import si from 'systeminformation';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../logger.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/logger.js';
 
 /** The box itself, as the dashboard shows it. */
 export interface SystemHealth {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Db, Device } from '../domain/model.js';
 import { normalizeMac } from '../entitlements/entitlement.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Store } from '../store/store.js';
 
 export interface BindInput {

@@ -1,5 +1,5 @@
 import type { Db, Plan, Subscription } from '../domain/model.js';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../../shared/errors.js';
 
 /**
  * What a guest may use right now. Every door (portal status page, RADIUS

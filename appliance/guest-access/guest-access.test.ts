@@ -1,8 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../clock.js';
-import { isTurnpikeError } from '../errors.js';
-import { silentLogger } from '../logger.js';
+import { ManualClock } from '../../shared/clock.js';
+import { isTurnpikeError } from '../../shared/errors.js';
+import { silentLogger } from '../../shared/logger.js';
 import { createPlan } from '../plans/plans.js';
 import { MemoryAccessPort } from '../provisioning/access-port.js';
 import { grantSubscription } from '../subscriptions/subscriptions.js';

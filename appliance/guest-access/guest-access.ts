@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Device, PortalCredential, Session } from '../domain/model.js';
 import { bindDeviceIn, assertDeviceAllowance } from '../devices/devices.js';
 import { activeEntitlementFor, normalizeMac, type Entitlement } from '../entitlements/entitlement.js';
-import { TurnpikeError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { TurnpikeError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import { mintPortalCredential } from '../portal-credentials/portal-credentials.js';
 import type { AccessPort } from '../provisioning/access-port.js';
 import { firewallGrantOf, sessionLimitsOf } from '../sessions/limits.js';
 import type { Store } from '../store/store.js';
-import { inSpan } from '../telemetry/tracing.js';
+import { inSpan } from '../../shared/telemetry/tracing.js';
 
 export interface GuestAccessDeps {
   store: Store;

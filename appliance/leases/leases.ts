@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Db, Lease } from '../domain/model.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Store } from '../store/store.js';
 
 /** Names this process in a lease: readable in the admin views, and never reused by a restarted process. */

@@ -4,9 +4,9 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../../shared/clock.js';
 import { validateConfig } from '../config/load-config.js';
-import { silentLogger } from '../logger.js';
+import { silentLogger } from '../../shared/logger.js';
 import { createMailPort, OutboxMailPort, outboxDirOf, SmtpMailPort } from './mail-port.js';
 
 test('without SMTP, mail lands as private .eml files in <dataDir>/outbox', async () => {

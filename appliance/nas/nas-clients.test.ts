@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock } from '../clock.js';
-import { isTurnpikeError } from '../errors.js';
+import { ManualClock } from '../../shared/clock.js';
+import { isTurnpikeError } from '../../shared/errors.js';
 import { LowdbStore } from '../store/lowdb-store.js';
 import {
   addNasClient,

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Db, Dialect, NasClient } from '../domain/model.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Store } from '../store/store.js';
 import { addressBytes, parseAddressRange, rangeContains, type AddressRange } from './address-match.js';
 

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import { Leases, type ExclusiveRunOptions } from '../leases/leases.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../shared/logger.js';
 import type { Store } from '../store/store.js';
 import {
   failOneOffIn,

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Store } from '../store/store.js';
 import type { EventApplier } from './event-applier.js';
 

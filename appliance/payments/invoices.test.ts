@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../../shared/clock.js';
 import type { Db } from '../domain/model.js';
 import { createPlan } from '../plans/plans.js';
 import { tempStore } from '../testing/temp-store.js';

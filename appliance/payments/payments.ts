@@ -1,11 +1,11 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../config/schema.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Leases } from '../leases/leases.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../shared/logger.js';
 import type { Scheduler } from '../scheduler.js';
 import type { Store } from '../store/store.js';
 import { sweepGraceIn } from './entitlement-effects.js';
@@ -15,7 +15,7 @@ import { renderInvoiceHtml, renderInvoicePdf } from './invoice-render.js';
 import type { Invoice, Payment } from './model.js';
 import { ProviderCatalog } from './provider-catalog.js';
 import { linksFrom, traceparentMetadata } from '../telemetry/trace-links.js';
-import { tracer } from '../telemetry/tracing.js';
+import { tracer } from '../../shared/telemetry/tracing.js';
 
 /** Seconds a webhook's signed timestamp may lag behind our clock. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;

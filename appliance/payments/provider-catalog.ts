@@ -1,8 +1,8 @@
 import type Stripe from 'stripe';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Plan } from '../domain/model.js';
-import { TurnpikeError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { TurnpikeError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import type { Store } from '../store/store.js';
 
 const DAY = 86_400;

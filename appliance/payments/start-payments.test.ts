@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock } from '../clock.js';
+import { systemClock } from '../../shared/clock.js';
 import { loadConfig } from '../config/load-config.js';
-import { silentLogger } from '../logger.js';
+import { silentLogger } from '../../shared/logger.js';
 import { createPlan } from '../plans/plans.js';
 import type { EndReason } from '../sessions/enforcement-decision.js';
 import {

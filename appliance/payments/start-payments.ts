@@ -1,8 +1,8 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../config/schema.js';
 import { denialAt } from '../entitlements/entitlement.js';
 import type { Leases } from '../leases/leases.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../shared/logger.js';
 import type { Scheduler } from '../scheduler.js';
 import type { SessionEnforcer } from '../sessions/enforcer.js';
 import { endReasonOf } from '../sessions/enforcement-decision.js';

@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import type { Config } from '../config/schema.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 
 /**
  * The one place that builds the SDK client. Real Stripe and the fake differ

@@ -1,7 +1,7 @@
 import { X509Certificate, generateKeyPairSync, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { createCa, issueLeaf, notAfterOf, type IssuedPem } from './certificates.js';
 
 /**

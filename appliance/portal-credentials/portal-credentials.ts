@@ -1,8 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { PortalCredential } from '../domain/model.js';
 import { normalizeMac } from '../entitlements/entitlement.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Store } from '../store/store.js';
 
 /** Long enough for a guest's browser to reach the NAS and the NAS to ask RADIUS. */

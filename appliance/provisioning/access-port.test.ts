@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../../shared/clock.js';
 import { MemoryAccessPort } from './access-port.js';
 
 describe('MemoryAccessPort (the gateway access port for tests and the embedded box)', () => {

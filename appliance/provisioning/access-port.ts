@@ -10,7 +10,7 @@
  * reconcile loop converges the firewall later either way, so callers may log
  * and carry on.
  */
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 
 export interface AllowClientRequest {
   /** IPv4 or IPv6 address of the guest device, as the gateway sees it. */

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../domain/model.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../shared/logger.js';
 import { loadClientTls, loadJwtSigningKey } from '../pki/pki-store.js';
 import { GrpcAccessPort } from './grpc-access-port.js';
 import { ProvisionerClient } from './provisioner-client.js';

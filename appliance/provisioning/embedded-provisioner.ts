@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../shared/logger.js';
 import { initPki, loadClientTls, loadJwtSigningKey } from '../pki/pki-store.js';
 import { ProvisionerClient, type ProvisionerClientOptions } from './provisioner-client.js';
 

@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { HealthCheckResponse_ServingStatus } from '../../proto/gen/grpc/health/v1/health.js';
 import { MemoryAccountDriver, MemoryFirewallDriver } from '../../provisioner/drivers/memory.js';
 import { startProvisionerServer, type RunningProvisioner } from '../../provisioner/server/start-server.js';
-import { type TurnpikeError } from '../errors.js';
-import { silentLogger } from '../logger.js';
+import { type TurnpikeError } from '../../shared/errors.js';
+import { silentLogger } from '../../shared/logger.js';
 import { initPki, loadJwtPublicKey, loadServerTls } from '../pki/pki-store.js';
 import { createProvisionerClient } from './embedded-provisioner.js';
 

@@ -12,9 +12,9 @@ import {
   type RevokeClientRequest,
   type SetWalledGardenRequest,
 } from '../../proto/gen/turnpike/provisioner/v1/provisioner.js';
-import { systemClock, type Clock } from '../clock.js';
-import { TurnpikeError, type ErrorCode } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { TurnpikeError, type ErrorCode } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import { PROVISIONER_TLS_NAME, type TlsMaterial } from '../pki/pki-store.js';
 import { signCallToken } from './call-token.js';
 import { traceInterceptor } from './trace-interceptor.js';

@@ -1,5 +1,5 @@
 import { BlockList, isIP } from 'node:net';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { ProvisionerClient } from './provisioner-client.js';
 
 export interface ProvisionerTarget {

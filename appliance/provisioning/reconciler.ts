@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AccountService, type GetStateResponse } from '../../proto/gen/turnpike/provisioner/v1/provisioner.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../domain/model.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../shared/logger.js';
 import { desiredAccounts, desiredClients, type DesiredAccount } from './desired-state.js';
 import type { ProvisionerRouter, ProvisionerTarget } from './provisioner-router.js';
 

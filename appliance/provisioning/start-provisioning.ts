@@ -1,8 +1,8 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../config/schema.js';
 import type { Db } from '../domain/model.js';
-import { TurnpikeError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { TurnpikeError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import { paymentWalledGarden } from '../payments/walled-garden.js';
 import type { AccessPort } from './access-port.js';
 import { createProvisioning, tlsDirOf } from './create-provisioning.js';

@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { InterceptingCall, status, type Interceptor, type Metadata } from '@grpc/grpc-js';
-import { tracer } from '../telemetry/tracing.js';
-import { requestIdOf } from '../telemetry/trace-context.js';
+import { tracer } from '../../shared/telemetry/tracing.js';
+import { requestIdOf } from '../../shared/telemetry/trace-context.js';
 
 /** The header the provisioner reads the appliance's request id from. */
 export const REQUEST_ID_METADATA = 'x-request-id';

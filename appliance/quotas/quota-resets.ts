@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Store } from '../store/store.js';
 import { rollUsagePeriodIn, usagePeriodAt } from './usage-period.js';
 

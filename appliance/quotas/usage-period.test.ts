@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../clock.js';
-import { silentLogger } from '../logger.js';
+import { ManualClock } from '../../shared/clock.js';
+import { silentLogger } from '../../shared/logger.js';
 import { createPlan } from '../plans/plans.js';
 import { MemoryAccessPort } from '../provisioning/access-port.js';
 import { GuestAccess } from '../guest-access/guest-access.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock } from '../clock.js';
-import { TurnpikeError, isTurnpikeError, type ErrorCode } from '../errors.js';
+import { systemClock } from '../../shared/clock.js';
+import { TurnpikeError, isTurnpikeError, type ErrorCode } from '../../shared/errors.js';
 import { createPlan } from '../plans/plans.js';
 import { tempStore } from '../testing/temp-store.js';
 import { createVoucherBatch } from '../vouchers/batches.js';

@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { normaliseEmail } from '../accounts/users.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Db, PortalCredential, Subscription, User } from '../domain/model.js';
 import { entitlementWith, denialAt, normalizeMac, ownerKeyOf, type Entitlement } from '../entitlements/entitlement.js';
-import { answersRadius, isTurnpikeError, type ErrorCode } from '../errors.js';
+import { answersRadius, isTurnpikeError, type ErrorCode } from '../../shared/errors.js';
 import { consumePortalCredential } from '../portal-credentials/portal-credentials.js';
 import type { Store } from '../store/store.js';
 import { normalizeCode } from '../vouchers/codes.js';

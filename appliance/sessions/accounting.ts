@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Db, Session } from '../domain/model.js';
 import { denialAt, normalizeMac, ownerKeyOf } from '../entitlements/entitlement.js';
 import { rollUsagePeriodIn } from '../quotas/usage-period.js';

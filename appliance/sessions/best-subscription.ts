@@ -1,6 +1,6 @@
 import type { Db, Subscription } from '../domain/model.js';
 import { denialAt } from '../entitlements/entitlement.js';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../../shared/errors.js';
 
 /**
  * Among an owner's subscriptions (ids from an index), the usable one with the most time left,

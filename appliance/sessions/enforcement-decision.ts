@@ -1,6 +1,6 @@
 import type { Db, Session, Subscription } from '../domain/model.js';
 import { denialAt } from '../entitlements/entitlement.js';
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../../shared/errors.js';
 
 export type EndReason =
   | 'plan-ended'

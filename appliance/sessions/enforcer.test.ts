@@ -1,8 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../../shared/clock.js';
 import { GuestAccess } from '../guest-access/guest-access.js';
-import { silentLogger } from '../logger.js';
+import { silentLogger } from '../../shared/logger.js';
 import { createPlan } from '../plans/plans.js';
 import { MemoryAccessPort } from '../provisioning/access-port.js';
 import { desiredClients } from '../provisioning/desired-state.js';

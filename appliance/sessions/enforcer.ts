@@ -1,7 +1,7 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { NasClient, Session } from '../domain/model.js';
 import { denialOf, entitlementOf, remainingOf } from '../entitlements/entitlement.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../shared/logger.js';
 import type { AccessPort } from '../provisioning/access-port.js';
 import type { Store } from '../store/store.js';
 import { closeSessionIn } from './accounting.js';

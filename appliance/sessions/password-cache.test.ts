@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../../shared/clock.js';
 import { PasswordCache } from './password-cache.js';
 
 test('a flood of never-repeating passwords stays within the cap and keeps the verdict in use', async () => {

@@ -1,5 +1,5 @@
 import { hash, randomBytes } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 
 export type VerifyPassword = (password: string, hash: string) => Promise<boolean>;
 

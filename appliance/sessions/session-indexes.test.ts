@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { ManualClock } from '../clock.js';
+import { ManualClock } from '../../shared/clock.js';
 import type { Db } from '../domain/model.js';
 import type { LowdbStore } from '../store/lowdb-store.js';
 import { planRecord } from '../testing/plan-record.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isTurnpikeError } from '../errors.js';
+import { isTurnpikeError } from '../../shared/errors.js';
 import { tempStore } from '../testing/temp-store.js';
 import { localizedText, updateBranding, updateSettings } from './settings.js';
 

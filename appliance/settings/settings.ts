@@ -1,5 +1,5 @@
 import type { Settings } from '../domain/model.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { isTimeZone } from '../quotas/usage-period.js';
 import type { Store } from '../store/store.js';
 

@@ -1,7 +1,7 @@
 import { open, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Db } from '../domain/model.js';
 import { applyChanges, type ChangeRecord } from './change-record.js';
 import { CHECKPOINT_SEQ_FIELD, writeCheckpoint } from './checkpoint-file.js';

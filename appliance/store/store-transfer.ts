@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { writeFileDurably } from './durable-file.js';
 import { migrate, MigrationError } from './migrations.js';
 import { replaceState } from './replace-state.js';

@@ -1,6 +1,6 @@
 import { open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { isChangeRecord, type ChangeRecord, type RowChange } from './change-record.js';
 import { FILE_MODE, syncDirectory } from './durable-file.js';
 import { GroupCommit } from './group-commit.js';

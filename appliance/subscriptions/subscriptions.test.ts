@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../clock.js';
-import { isTurnpikeError } from '../errors.js';
+import { ManualClock } from '../../shared/clock.js';
+import { isTurnpikeError } from '../../shared/errors.js';
 import { createPlan } from '../plans/plans.js';
 import { tempStore } from '../testing/temp-store.js';
 import {

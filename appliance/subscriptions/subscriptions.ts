@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Db, Plan, Subscription, SubscriptionSource } from '../domain/model.js';
 import { activeEntitlementFor, entitlementOf, ownerKeyOf, type Entitlement } from '../entitlements/entitlement.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { quotaResetsAt } from '../quotas/usage-period.js';
 import type { Store } from '../store/store.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
-import { silentLogger } from '../logger.js';
+import { silentLogger } from '../../shared/logger.js';
 import { Scheduler } from '../scheduler.js';
 import { tempStore } from '../testing/temp-store.js';
 import { createApplianceMetrics } from './appliance-metrics.js';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
-import { createLogger } from '../logger.js';
-import { installTraceContext, withRequestId } from './trace-context.js';
+import { createLogger } from '../../shared/logger.js';
+import { installTraceContext, withRequestId } from '../../shared/telemetry/trace-context.js';
 
 function capture(): { lines: Array<Record<string, unknown>>; logger: ReturnType<typeof createLogger> } {
   const lines: Array<Record<string, unknown>> = [];

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
-import { silentLogger } from '../logger.js';
+import { silentLogger } from '../../shared/logger.js';
 import { startAppliance, type RunningAppliance } from '../main.js';
 import { AcctStatus, Attr } from '../../radius/protocol/constants.js';
 import { textTlv, tlv } from '../../radius/protocol/encode.js';

@@ -1,7 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Db } from '../domain/model.js';
 import type { HistoryWriter, Store } from '../store/store.js';
-import { tracer } from './tracing.js';
+import { tracer } from '../../shared/telemetry/tracing.js';
 
 /**
  * Gives every `store.update` a span (`store.update`) in the trace of whatever

@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.js';
-import { TurnpikeError } from '../errors.js';
+import type { Clock } from '../../shared/clock.js';
+import { TurnpikeError } from '../../shared/errors.js';
 
 export interface GuessLimiterOptions {
   /** Failures allowed per key before back-off starts. */

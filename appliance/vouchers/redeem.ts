@@ -1,8 +1,8 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Db, Subscription } from '../domain/model.js';
 import { normalizeMac } from '../entitlements/entitlement.js';
 import { bindDeviceIn } from '../devices/devices.js';
-import { TurnpikeError } from '../errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Store } from '../store/store.js';
 import { sessionIndexesOf, type SessionIndexes } from '../sessions/session-indexes.js';
 import { grantIn } from '../subscriptions/subscriptions.js';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../clock.js';
-import { isTurnpikeError } from '../errors.js';
+import { ManualClock } from '../../shared/clock.js';
+import { isTurnpikeError } from '../../shared/errors.js';
 import { createPlan } from '../plans/plans.js';
 import { LowdbStore } from '../store/lowdb-store.js';
 import {

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../appliance/config/schema.js';
 import { CollectionSnapshots } from '../../appliance/console/collection-snapshots.js';
 import { createSystemHealth, type SystemHealthReader } from '../../appliance/console/system-health.js';
-import type { Logger } from '../../appliance/logger.js';
+import type { Logger } from '../../shared/logger.js';
 import type { Payments } from '../../appliance/payments/payments.js';
 import type { Store } from '../../appliance/store/store.js';
 import type { StaffEnforcer } from '../api/sessions.js';

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../appliance/config/schema.js';
 import type { CollectionSnapshots } from '../../appliance/console/collection-snapshots.js';
 import type { Role } from '../../appliance/domain/model.js';
-import { ERRORS } from '../../appliance/errors.js';
+import { ERRORS } from '../../shared/errors.js';
 import type { Store } from '../../appliance/store/store.js';
 import { ADMIN, STAFF } from '../api/auth-schemas.js';
 import type { AdminMessages } from '../i18n/admin-messages.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock } from '../../appliance/clock.js';
+import { systemClock } from '../../shared/clock.js';
 import { startPaymentsWorld } from '../payments/payments-harness.js';
 import { consoleStaff } from './console-test-kit.js';
 

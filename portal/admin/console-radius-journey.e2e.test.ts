@@ -7,12 +7,12 @@ import { chromium } from 'playwright-core';
 import { totpCode } from '../../appliance/accounts/totp.js';
 import { loadConfig } from '../../appliance/config/load-config.js';
 import { readAudit } from '../../appliance/console/audit-reader.js';
-import { silentLogger } from '../../appliance/logger.js';
+import { silentLogger } from '../../shared/logger.js';
 import { startAppliance } from '../../appliance/main.js';
 import { findPlan } from '../../appliance/plans/plans.js';
 import { requireSystem } from '../../appliance/testing/system-tools.js';
 import { createVoucherBatch } from '../../appliance/vouchers/batches.js';
-import { systemClock } from '../../appliance/clock.js';
+import { systemClock } from '../../shared/clock.js';
 import { baseConfig, freeUdpPort, startFreeRadius } from '../../radius/freeradius-harness.js';
 import { attributeOf, radclient } from '../../radius/radclient-driver.js';
 

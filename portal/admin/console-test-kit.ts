@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Role } from '../../appliance/domain/model.js';
 import { totpCode } from '../../appliance/accounts/totp.js';
 import type { AuthHarness } from '../auth/auth-test-harness.js';

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { createAuditTrail } from '../../appliance/accounts/audit.js';
 import { pageOf } from '../../appliance/console/paging.js';
-import { TurnpikeError } from '../../appliance/errors.js';
-import type { Logger } from '../../appliance/logger.js';
+import { TurnpikeError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import type { Payments } from '../../appliance/payments/payments.js';
 import type { PaymentStatus } from '../../appliance/payments/model.js';
 import { ADMIN, STAFF } from '../api/auth-schemas.js';

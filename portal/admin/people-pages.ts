@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { personOverview, searchPeople } from '../../appliance/console/people.js';
 import { ROLES, type Role } from '../../appliance/domain/model.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { ADMIN, STAFF } from '../api/auth-schemas.js';
 import { field, type FormBody } from '../pages/guest-forms.js';
 import { formRoute, pageRoute, type AdminPagesDeps, type AdminReplies } from './admin-replies.js';

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { createAuditTrail } from '../../appliance/accounts/audit.js';
-import type { Logger } from '../../appliance/logger.js';
+import type { Logger } from '../../shared/logger.js';
 import { archivePlan, createPlan, listPlans, updatePlan, type PlanInput } from '../../appliance/plans/plans.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Plan } from '../../appliance/domain/model.js';
 import { ADMIN } from '../api/auth-schemas.js';
 import { field, type FormBody } from '../pages/guest-forms.js';

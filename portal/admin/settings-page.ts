@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { createAuditTrail } from '../../appliance/accounts/audit.js';
 import type { Settings } from '../../appliance/domain/model.js';
-import { TurnpikeError } from '../../appliance/errors.js';
-import type { Logger } from '../../appliance/logger.js';
+import { TurnpikeError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import { updateSettings, type SettingsPatch } from '../../appliance/settings/settings.js';
 import { ADMIN } from '../api/auth-schemas.js';
 import { LANGUAGES } from '../i18n/messages.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { isStaff, securitySetupOf } from '../../appliance/accounts/users.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { STAFF } from '../api/auth-schemas.js';
 import { readSessionCookies } from '../auth/session-cookies.js';
 import { field, type FormBody } from '../pages/guest-forms.js';

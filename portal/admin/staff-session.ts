@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthFlows } from '../../appliance/accounts/auth-flows.js';
 import type { TokenPair } from '../../appliance/accounts/session-tokens.js';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../appliance/config/schema.js';
 import { clearSessionCookies, setSessionCookies } from '../auth/session-cookies.js';
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { createAuditTrail } from '../../appliance/accounts/audit.js';
 import { csvLine } from '../../appliance/console/csv.js';
-import { TurnpikeError } from '../../appliance/errors.js';
-import type { Logger } from '../../appliance/logger.js';
+import { TurnpikeError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import { listPlans } from '../../appliance/plans/plans.js';
 import {
   createVoucherBatch,

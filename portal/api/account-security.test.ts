@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createAccountService } from '../../appliance/accounts/account-service.js';
 import { totpCode } from '../../appliance/accounts/totp.js';
-import { createLogger } from '../../appliance/logger.js';
+import { createLogger } from '../../shared/logger.js';
 import { createMetrics } from '../../appliance/metrics.js';
-import { isTurnpikeError } from '../../appliance/errors.js';
+import { isTurnpikeError } from '../../shared/errors.js';
 import { postJson, signedInAs, startAuthHarness, TEST_PASSWORD, type AuthHarness } from '../auth/auth-test-harness.js';
 
 /** A logger at `trace` whose every line is kept, so a test can search the whole log. */

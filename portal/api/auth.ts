@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
 import type { Config } from '../../appliance/config/schema.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import {
   ADMIN,
   ALL_ROLES,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { exportJWK, generateKeyPair, SignJWT, decodeProtectedHeader } from 'jose';
-import { createLogger } from '../../appliance/logger.js';
+import { createLogger } from '../../shared/logger.js';
 import type { TokenPair } from '../../appliance/accounts/session-tokens.js';
 import {
   bearer,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 
 /**
  * The JSON API takes JSON bodies only. Form encodings are for cookie pages,

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { createAuditTrail } from '../../appliance/accounts/audit.js';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Dialect, NasClient } from '../../appliance/domain/model.js';
-import type { Logger } from '../../appliance/logger.js';
+import type { Logger } from '../../shared/logger.js';
 import {
   addNasClient,
   DIALECTS,

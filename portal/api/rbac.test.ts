@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { buildPortalFoundation } from '../app.js';
 import { bearer, signedInAs, startAuthHarness } from '../auth/auth-test-harness.js';
 import { validateConfig } from '../../appliance/config/load-config.js';
-import { silentLogger } from '../../appliance/logger.js';
+import { silentLogger } from '../../shared/logger.js';
 import { createMetrics } from '../../appliance/metrics.js';
 import { RouteWithoutAccessRuleError } from '../plugins/access-control.js';
 

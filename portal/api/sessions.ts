@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { createAuditTrail } from '../../appliance/accounts/audit.js';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import { entitlementOf } from '../../appliance/entitlements/entitlement.js';
-import { TurnpikeError } from '../../appliance/errors.js';
-import type { Logger } from '../../appliance/logger.js';
+import { TurnpikeError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
 import type { EnforcementOutcome, SessionEnforcer } from '../../appliance/sessions/enforcer.js';
 import type { Store } from '../../appliance/store/store.js';
 import { STAFF, errorResponses } from './auth-schemas.js';

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { createAuditTrail } from '../../appliance/accounts/audit.js';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Settings } from '../../appliance/domain/model.js';
-import type { Logger } from '../../appliance/logger.js';
+import type { Logger } from '../../shared/logger.js';
 import { getSettings, updateSettings, type SettingsPatch } from '../../appliance/settings/settings.js';
 import type { Store } from '../../appliance/store/store.js';
 import { ADMIN, STAFF, errorResponses } from './auth-schemas.js';

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Eta } from 'eta';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../appliance/config/schema.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { localizedText } from '../../appliance/settings/settings.js';
 import type { Store } from '../../appliance/store/store.js';
 import {

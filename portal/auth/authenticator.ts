@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AuthFlows } from '../../appliance/accounts/auth-flows.js';
 import type { TokenPair } from '../../appliance/accounts/session-tokens.js';
-import type { Logger } from '../../appliance/logger.js';
+import type { Logger } from '../../shared/logger.js';
 import type { Authenticator, Principal } from '../plugins/access-control.js';
 import { ACCESS_COOKIE, clearSessionCookies, readSessionCookies, setSessionCookies } from './session-cookies.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountService } from '../../appliance/accounts/account-service.js';
 import type { Config } from '../../appliance/config/schema.js';
-import { isTurnpikeError, httpStatusOf } from '../../appliance/errors.js';
+import { isTurnpikeError, httpStatusOf } from '../../shared/errors.js';
 import { escapeHtml, simplePage } from './html.js';
 
 type LinkPurpose = 'password-reset' | 'email-verification';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../appliance/config/schema.js';
 import { CAPTIVE_API_PATH } from '../../appliance/guest-access/captive-portal-uri.js';
 import { visiblePlans } from '../../appliance/plans/plans.js';

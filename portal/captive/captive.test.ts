@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { GuestAccess } from '../../appliance/guest-access/guest-access.js';
-import { silentLogger } from '../../appliance/logger.js';
+import { silentLogger } from '../../shared/logger.js';
 import { createPlan } from '../../appliance/plans/plans.js';
 import { grantSubscription } from '../../appliance/subscriptions/subscriptions.js';
 import { startGuestPortal, type GuestPortalHarness } from '../testing/guest-portal-harness.js';

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import type { Db, NasClient } from '../../appliance/domain/model.js';
 import { normalizeMac } from '../../appliance/entitlements/entitlement.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { findNasClientForAddress } from '../../appliance/nas/nas-clients.js';
 
 /** What a CoovaChilli (WISPr UAM) gateway sends with the redirect to the portal. */

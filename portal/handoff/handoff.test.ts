@@ -1,9 +1,9 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { ManualClock } from '../../appliance/clock.js';
+import { ManualClock } from '../../shared/clock.js';
 import type { PortalCredential } from '../../appliance/domain/model.js';
-import { isTurnpikeError } from '../../appliance/errors.js';
+import { isTurnpikeError } from '../../shared/errors.js';
 import { addNasClient } from '../../appliance/nas/nas-clients.js';
 import { tempStore } from '../../appliance/testing/temp-store.js';
 import { decodeMikrotikBytes, followableUrl, parseHandoff } from './handoff-params.js';

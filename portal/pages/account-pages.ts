@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forgetDevice } from '../../appliance/devices/devices.js';
 import { listSshKeys, MAX_PUBLIC_KEY_LINE_LENGTH, MAX_SSH_KEYS_PER_USER } from '../../appliance/accounts/ssh-keys.js';
-import { httpStatusOf, isTurnpikeError, TurnpikeError } from '../../appliance/errors.js';
+import { httpStatusOf, isTurnpikeError, TurnpikeError } from '../../shared/errors.js';
 import type { Db } from '../../appliance/domain/model.js';
 import type { PaymentStatus } from '../../appliance/payments/model.js';
 import type { Store } from '../../appliance/store/store.js';

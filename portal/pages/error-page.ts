@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ERRORS, isTurnpikeError, TurnpikeError, type ErrorCode } from '../../appliance/errors.js';
+import { ERRORS, isTurnpikeError, TurnpikeError, type ErrorCode } from '../../shared/errors.js';
 import { COOKIE_NAS, frameOf, readContext, rememberHandoff, type ContextDeps } from './guest-context.js';
 import { messageOf } from './page-replies.js';
 import type { PageRenderer } from './renderer.js';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../appliance/config/schema.js';
 import type { Device } from '../../appliance/domain/model.js';
 import { deviceById } from '../../appliance/devices/devices.js';

@@ -1,4 +1,4 @@
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Messages } from '../i18n/messages.js';
 
 /** A form post's body as @fastify/formbody parses it: anything may be missing or not a string. */

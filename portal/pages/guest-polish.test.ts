@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ManualClock } from '../../appliance/clock.js';
+import { ManualClock } from '../../shared/clock.js';
 import { PLAN_COMMANDS } from '../../appliance/cli/commands/plan.js';
 import type { CommandContext } from '../../appliance/cli/command.js';
 import { loadConfig } from '../../appliance/config/load-config.js';
-import { silentLogger } from '../../appliance/logger.js';
+import { silentLogger } from '../../shared/logger.js';
 import { createPlan } from '../../appliance/plans/plans.js';
 import { tempStore } from '../../appliance/testing/temp-store.js';
 import { postJson, startAuthHarness } from '../auth/auth-test-harness.js';

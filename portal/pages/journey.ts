@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Config } from '../../appliance/config/schema.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { GuestAccess } from '../../appliance/guest-access/guest-access.js';
 import type { Store } from '../../appliance/store/store.js';
 import { nasLoginUrl } from '../handoff/nas-login-url.js';

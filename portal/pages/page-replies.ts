@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { ERRORS, isTurnpikeError, type ErrorCode } from '../../appliance/errors.js';
+import { ERRORS, isTurnpikeError, type ErrorCode } from '../../shared/errors.js';
 import { errorMessage, type Language } from '../i18n/messages.js';
 import { CSRF_COOKIE } from '../plugins/security.js';
 import { frameOf, termsOf, type ContextDeps, type GuestContext } from './guest-context.js';

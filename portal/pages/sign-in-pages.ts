@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { activeEntitlementFor } from '../../appliance/entitlements/entitlement.js';
-import { isTurnpikeError, TurnpikeError } from '../../appliance/errors.js';
+import { isTurnpikeError, TurnpikeError } from '../../shared/errors.js';
 import { readContext, termsOf } from './guest-context.js';
 import { assertTermsAccepted, field, formSchema, type FormBody } from './guest-forms.js';
 import type { GuestPagesDeps } from './guest-pages.js';

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ownerKeyOf } from '../../appliance/entitlements/entitlement.js';
-import { isTurnpikeError } from '../../appliance/errors.js';
+import { isTurnpikeError } from '../../shared/errors.js';
 import { normalizeCode } from '../../appliance/vouchers/codes.js';
-import { inSpan } from '../../appliance/telemetry/tracing.js';
+import { inSpan } from '../../shared/telemetry/tracing.js';
 import { redeemVoucher } from '../../appliance/vouchers/redeem.js';
 import { readContext, rememberVoucher, termsOf } from './guest-context.js';
 import { assertTermsAccepted, field, formSchema, type FormBody } from './guest-forms.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import Stripe from 'stripe';
-import { silentLogger } from '../../appliance/logger.js';
+import { silentLogger } from '../../shared/logger.js';
 import { addNasClient } from '../../appliance/nas/nas-clients.js';
 import { createPayments } from '../../appliance/payments/payments.js';
 import { createPlan } from '../../appliance/plans/plans.js';

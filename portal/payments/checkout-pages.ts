@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Payments } from '../../appliance/payments/payments.js';
 import type { ErrorPage } from '../pages/error-page.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isStaff } from '../../appliance/accounts/users.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Invoice, Payment } from '../../appliance/payments/model.js';
 import type { Payments } from '../../appliance/payments/payments.js';
 import { ADMIN, ALL_ROLES, body, errorResponses } from '../api/auth-schemas.js';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import bcrypt from 'bcryptjs';
-import { systemClock } from '../../appliance/clock.js';
-import { silentLogger } from '../../appliance/logger.js';
+import { systemClock } from '../../shared/clock.js';
+import { silentLogger } from '../../shared/logger.js';
 import { addNasClient } from '../../appliance/nas/nas-clients.js';
 import { StoreAccessPolicy } from '../../appliance/sessions/access-policy.js';
 import { decodePacket } from '../../radius/protocol/codec.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { systemClock } from '../../appliance/clock.js';
-import { silentLogger } from '../../appliance/logger.js';
+import { systemClock } from '../../shared/clock.js';
+import { silentLogger } from '../../shared/logger.js';
 import { HANDLED_EVENT_TYPES } from '../../appliance/payments/event-applier.js';
 import { createPayments } from '../../appliance/payments/payments.js';
 import { createStripeClient } from '../../appliance/payments/stripe-client.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SpanKind } from '@opentelemetry/api';
-import { startTracing, tracer } from '../../appliance/telemetry/tracing.js';
+import { startTracing, tracer } from '../../shared/telemetry/tracing.js';
 import { OtlpReceiver } from '../../appliance/testing/otlp-receiver.js';
 import { TEST_CARDS } from '../stripe-fake/fake-cards.js';
 import { startPaymentsWorld } from './payments-harness.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { TurnpikeError, type ErrorCode } from '../../appliance/errors.js';
+import { TurnpikeError, type ErrorCode } from '../../shared/errors.js';
 import { errorShape } from './error-shape.js';
 
 async function replyTo(code: ErrorCode) {

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ERRORS, httpStatusOf, isTurnpikeError, retryAfterOf, type ErrorCode } from '../../appliance/errors.js';
+import { ERRORS, httpStatusOf, isTurnpikeError, retryAfterOf, type ErrorCode } from '../../shared/errors.js';
 import { validationMessage } from './validation-message.js';
 
 export interface ErrorBody {

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyServerFactory } from 'fastify';
-import { tracer } from '../../appliance/telemetry/tracing.js';
-import { requestIdOf, withRequestId } from '../../appliance/telemetry/trace-context.js';
+import { tracer } from '../../shared/telemetry/tracing.js';
+import { requestIdOf, withRequestId } from '../../shared/telemetry/trace-context.js';
 
 /**
  * Every guest or staff request runs inside its own context: a server span (a

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../appliance/config/load-config.js';
-import { silentLogger } from '../../appliance/logger.js';
+import { silentLogger } from '../../shared/logger.js';
 import { createMetrics } from '../../appliance/metrics.js';
 import { buildPortalFoundation } from '../app.js';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { FormObject, FormValue } from './form-params.js';
 
 /** An error in Stripe's wire shape; the SDK maps `type` to its error classes. */

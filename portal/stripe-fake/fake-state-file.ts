@@ -1,5 +1,5 @@
 import { readFileIfExists, writeFileDurably } from '../../appliance/store/durable-file.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { SessionExtras } from './fake-checkout.js';
 import type { LedgerState } from './fake-ledger.js';
 

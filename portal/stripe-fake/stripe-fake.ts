@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { systemClock, type Clock } from '../../appliance/clock.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { renderCheckoutPage, renderGonePage } from './checkout-page.js';
 import { FakeCharges } from './fake-charges.js';
 import { FakeCheckout } from './fake-checkout.js';

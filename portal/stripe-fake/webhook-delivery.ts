@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Clock } from '../../appliance/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { FakeEvent } from './fake-ledger.js';
 
 export interface WebhookRetryPolicy {

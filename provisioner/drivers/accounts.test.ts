@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import bcrypt from 'bcryptjs';
-import { isTurnpikeError } from '../../appliance/errors.js';
+import { isTurnpikeError } from '../../shared/errors.js';
 import { requireSystem } from '../../appliance/testing/system-tools.js';
 import type { AccountSpec } from './driver.js';
 import { HostFixture, TOOLS, tryRun } from './testing/host-fixture.js';

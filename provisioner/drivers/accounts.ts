@@ -1,7 +1,7 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { systemClock, type Clock } from '../../appliance/clock.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import {
   assertAuthorizedKey,
   assertIntRange,

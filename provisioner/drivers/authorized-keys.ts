@@ -1,6 +1,6 @@
 import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { assertAuthorizedKey, assertList, MAX_KEYS } from '../validation.js';
 import { writeFileAtomic } from './atomic-file.js';
 

@@ -5,7 +5,7 @@
  * driver still re-checks ownership on the host, because validation cannot know
  * what the host already holds.
  *
- * Errors: a driver throws `TurnpikeError` (appliance/errors.ts) with
+ * Errors: a driver throws `TurnpikeError` (shared/errors.ts) with
  *   - 'TP_ERR_FORBIDDEN'   the object exists on the host but is not ours (not in
  *                          our group / not our prefix, e.g. a pre-existing user);
  *                          nothing was changed — surfaces as PERMISSION_DENIED;

@@ -1,6 +1,6 @@
 import { chmod, lchown, lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { runProgram } from './run.js';
 

@@ -1,5 +1,5 @@
-import { systemClock, type Clock } from '../../appliance/clock.js';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type {
   AccountDriver,
   AccountSpec,

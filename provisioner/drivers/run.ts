@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
-import { TurnpikeError } from '../../appliance/errors.js';
-import { inSpan } from '../../appliance/telemetry/tracing.js';
+import { TurnpikeError } from '../../shared/errors.js';
+import { inSpan } from '../../shared/telemetry/tracing.js';
 
 export interface RunOptions {
   /** Written to the program's stdin, then stdin is closed (keeps secrets off argv). */

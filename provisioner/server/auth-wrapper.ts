@@ -1,5 +1,5 @@
 import { jwtVerify, type CryptoKey, type KeyObject } from 'jose';
-import { TurnpikeError } from '../../appliance/errors.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import type { Wrapper } from './unary.js';
 import { VerifiedTokens } from './verified-tokens.js';
 

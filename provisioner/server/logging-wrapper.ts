@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import type { Logger } from '../../appliance/logger.js';
+import type { Logger } from '../../shared/logger.js';
 import { statusOf } from './status.js';
 import type { Wrapper } from './unary.js';
 

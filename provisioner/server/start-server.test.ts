@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { type TurnpikeError } from '../../appliance/errors.js';
-import { silentLogger } from '../../appliance/logger.js';
+import { type TurnpikeError } from '../../shared/errors.js';
+import { silentLogger } from '../../shared/logger.js';
 import {
   initPki,
   loadClientTls,

@@ -1,7 +1,7 @@
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { CryptoKey, KeyObject } from 'jose';
 import { Registry } from 'prom-client';
-import type { Logger } from '../../appliance/logger.js';
+import type { Logger } from '../../shared/logger.js';
 import { HealthService } from '../../proto/gen/grpc/health/v1/health.js';
 import { ProvisionerService, type ProvisionerServer } from '../../proto/gen/turnpike/provisioner/v1/provisioner.js';
 import type { AccountDriver, FirewallDriver } from '../drivers/driver.js';

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { grpcStatusOf, isTurnpikeError } from '../../appliance/errors.js';
+import { grpcStatusOf, isTurnpikeError } from '../../shared/errors.js';
 
 /** A failure that already is a gRPC status (deadline, cancellation); crosses the wire as is. */
 export class GrpcStatusError extends Error {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ROOT_CONTEXT, SpanKind, context, propagation, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { createLogger } from '../../appliance/logger.js';
+import { createLogger } from '../../shared/logger.js';
 import {
   initPki,
   loadClientTls,
@@ -15,8 +15,8 @@ import {
   loadServerTls,
 } from '../../appliance/pki/pki-store.js';
 import { ProvisionerClient } from '../../appliance/provisioning/provisioner-client.js';
-import { installTraceContext, withRequestId } from '../../appliance/telemetry/trace-context.js';
-import { tracer } from '../../appliance/telemetry/tracing.js';
+import { installTraceContext, withRequestId } from '../../shared/telemetry/trace-context.js';
+import { tracer } from '../../shared/telemetry/tracing.js';
 import { MemoryAccountDriver, MemoryFirewallDriver } from '../drivers/memory.js';
 import { startProvisionerServer } from './start-server.js';
 

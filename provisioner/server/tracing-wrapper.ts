@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation } from '@opentelemetry/api';
 import { status, type Metadata } from '@grpc/grpc-js';
-import { tracer } from '../../appliance/telemetry/tracing.js';
-import { withRequestId } from '../../appliance/telemetry/trace-context.js';
+import { tracer } from '../../shared/telemetry/tracing.js';
+import { withRequestId } from '../../shared/telemetry/trace-context.js';
 import { statusOf } from './status.js';
 import type { Wrapper } from './unary.js';
 

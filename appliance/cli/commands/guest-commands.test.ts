@@ -1,8 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../clock.js';
+import { ManualClock } from '../../../shared/clock.js';
 import { loadConfig } from '../../config/load-config.js';
-import { silentLogger } from '../../logger.js';
+import { silentLogger } from '../../../shared/logger.js';
 import { tempStore } from '../../testing/temp-store.js';
 import { CODE_ALPHABET } from '../../vouchers/codes.js';
 import type { CommandContext, StoreCommand } from '../command.js';

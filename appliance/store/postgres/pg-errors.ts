@@ -1,4 +1,4 @@
-import { isTurnpikeError, TurnpikeError } from '../../errors.js';
+import { isTurnpikeError, TurnpikeError } from '../../../shared/errors.js';
 
 /** SQLSTATE classes and codes that mean "the database is not there right now", not "the request is wrong". */
 const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);

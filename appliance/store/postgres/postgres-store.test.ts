@@ -1,7 +1,7 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { isTurnpikeError } from '../../errors.js';
+import { isTurnpikeError } from '../../../shared/errors.js';
 import { requirePostgres, startPostgres, type PostgresServer } from '../../testing/postgres-server.js';
 import { userRecord } from '../../testing/user-record.js';
 import type { ChangeRecord } from '../change-record.js';

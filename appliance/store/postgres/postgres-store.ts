@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { TurnpikeError } from '../../errors.js';
+import { TurnpikeError } from '../../../shared/errors.js';
 import type { Db } from '../../domain/model.js';
 import { applyChanges, type ChangeRecord, type RowChange } from '../change-record.js';
 import { LATEST_SCHEMA_VERSION, migrate, MigrationError } from '../migrations.js';

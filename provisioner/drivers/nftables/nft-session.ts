@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { TurnpikeError } from '../../../appliance/errors.js';
+import { TurnpikeError } from '../../../shared/errors.js';
 
 /**
  * After every command the session sends two probes whose output is known, one

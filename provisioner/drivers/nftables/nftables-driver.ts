@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
-import { systemClock, type Clock } from '../../../appliance/clock.js';
-import { TurnpikeError } from '../../../appliance/errors.js';
-import type { Logger } from '../../../appliance/logger.js';
+import { systemClock, type Clock } from '../../../shared/clock.js';
+import { TurnpikeError } from '../../../shared/errors.js';
+import type { Logger } from '../../../shared/logger.js';
 import { withoutNested } from '../../validation.js';
 import type { ClientEntry, ClientRef, ClientRule, FirewallDriver, FirewallState, WalledGarden } from '../driver.js';
 import { NftRunner } from './nft-runner.js';
