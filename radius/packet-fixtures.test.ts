@@ -132,7 +132,7 @@ describe('RADIUS packet fixtures', () => {
 
   it('drops packets from an address that is no NAS, and counts them', async () => {
     const { fixture, server } = running;
-    await removeNasClient(fixture.store, 'test-nas-v6');
+    await removeNasClient(fixture.store, fixture.clock, 'test-nas-v6');
     const v6 = await TestClient.open('udp6');
     try {
       const reply = await v6.exchange(statusServer(1, secret), server.authPort, 300, '::1');
