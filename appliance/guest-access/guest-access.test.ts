@@ -1,41 +1,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../shared/clock.js';
 import { isTurnpikeError } from '../../shared/errors.js';
-import { silentLogger } from '../../shared/logger.js';
-import { createPlan } from '../plans/plans.js';
-import { MemoryAccessPort } from '../provisioning/access-port.js';
-import { grantSubscription } from '../subscriptions/subscriptions.js';
 import { takeFreeTier } from '../subscriptions/free-tier.js';
-import { tempStore } from '../testing/temp-store.js';
-import { GuestAccess } from './guest-access.js';
+import { gatewayVenue, OPEN_ENDED_SECONDS } from '../testing/gateway-guests.js';
 
+/** A gateway venue where user u1 has paid for a day, on `maxDevices` devices. */
 async function fixture(t: TestContext, maxDevices = 2) {
-  const store = await tempStore(t);
-  const clock = new ManualClock();
-  const accessPort = new MemoryAccessPort({ clock });
-  const plan = await createPlan(store, clock, {
-    name: 'Day',
-    durationSeconds: 86_400,
-    maxDevices,
-    bandwidthDownKbps: 4000,
-  });
-  await grantSubscription(store, clock, {
-    userId: 'u1',
-    voucherCode: null,
-    plan,
-    source: 'payment',
-    sourceRef: 'pi_1',
-  });
-  const access = new GuestAccess({
-    store,
-    clock,
-    accessPort,
-    logger: silentLogger,
-    interimIntervalSeconds: 300,
-    openEndedSeconds: 7200,
-  });
-  return { store, clock, accessPort, access, plan };
+  const venue = await gatewayVenue(t);
+  await venue.pay(await venue.plan({ name: 'Day', durationSeconds: 86_400, maxDevices, bandwidthDownKbps: 4000 }));
+  return venue;
 }
 
 test('gateway mode: a login opens the firewall for the client with the time left and the plan rates', async (t) => {
@@ -67,33 +40,23 @@ test('gateway mode: a login opens the firewall for the client with the time left
 });
 
 test('gateway mode gets the limits a NAS would: the throttle rate once a quota is spent, the configured time for a plan without an end', async (t) => {
-  const { access, accessPort, store, clock } = await fixture(t);
-  const plan = await createPlan(store, clock, {
-    name: 'Fair use',
-    durationSeconds: null,
-    quotaBytes: 1000,
-    bandwidthDownKbps: 8000,
-    onQuotaExhausted: { action: 'throttle', upKbps: 128, downKbps: 256 },
-  });
-  const subscription = await grantSubscription(store, clock, {
-    userId: 'u2',
-    voucherCode: null,
-    plan,
-    source: 'payment',
-    sourceRef: 'pi_2',
-  });
+  const { accessPort, store, plan, pay, connect, ipOf } = await fixture(t);
+  const subscription = await pay(
+    await plan({
+      name: 'Fair use',
+      durationSeconds: null,
+      quotaBytes: 1000,
+      bandwidthDownKbps: 8000,
+      onQuotaExhausted: { action: 'throttle', upKbps: 128, downKbps: 256 },
+    }),
+    'u2',
+  );
   await store.update((db) => {
     db.subscriptions[subscription.id]!.bytesUsed = 1000;
   });
-  await access.connect({
-    ownerKey: 'user:u2',
-    mac: 'aa:bb:cc:00:00:02',
-    ip: '10.1.0.6',
-    deviceId: null,
-    mode: 'gateway',
-  });
-  const entry = accessPort.allowed().find((allowed) => allowed.ip === '10.1.0.6');
-  assert.equal(entry?.seconds, 7200, 'gateway.openEndedSessionSeconds, not a fixed day');
+  await connect(2);
+  const entry = accessPort.allowed().find((allowed) => allowed.ip === ipOf(2));
+  assert.equal(entry?.seconds, OPEN_ENDED_SECONDS, 'gateway.openEndedSessionSeconds, not a fixed day');
   assert.deepEqual([entry?.upKbps, entry?.downKbps], [128, 256], 'the throttle rate, as the NAS gets it');
 });
 
@@ -164,13 +127,8 @@ test('an owner without a usable subscription is told why', async (t) => {
 });
 
 test('the free tier is taken once per device per period, whichever account asks', async (t) => {
-  const store = await tempStore(t);
-  const clock = new ManualClock();
-  const free = await createPlan(store, clock, {
-    name: 'Free',
-    durationSeconds: 1800,
-    freeTier: { periodSeconds: 86_400 },
-  });
+  const { store, clock, plan } = await gatewayVenue(t);
+  const free = await plan({ name: 'Free', durationSeconds: 1800, freeTier: { periodSeconds: 86_400 } });
   const first = await takeFreeTier(store, clock, { userId: 'u1', planId: free.id, deviceKey: 'aa:bb:cc:00:00:01' });
   assert.equal(first.source, 'free-tier');
   assert.equal(first.endsAt, clock.now() + 1800_000);

@@ -16,6 +16,7 @@ import { tempStore } from '../testing/temp-store.js';
 import { startEmbeddedStripeFake, type EmbeddedStripeFake } from '../../portal/stripe-fake/embedded-fake.js';
 import { startPayments } from './start-payments.js';
 import { userRecord } from '../testing/user-record.js';
+import { nasClientRecord } from '../testing/nas-client-record.js';
 
 test('the embedded default runs the Stripe fake, and a plan suspended after its grace period is disconnected', async (t) => {
   const store = await tempStore(t);
@@ -120,16 +121,7 @@ test('buying a plan again while its session is live sends the NAS the longer Ses
   const now = systemClock.now();
   await store.update((db) => {
     db.users.u1 = userRecord({ id: 'u1', displayName: '' }, now);
-    db.nasClients.nas = {
-      id: 'nas',
-      name: 'nas',
-      source: '127.0.0.1',
-      secret: 'a-long-secret',
-      dialect: 'generic',
-      coaPort: 3799,
-      requireMessageAuthenticator: true,
-      createdAt: now,
-    };
+    db.nasClients.nas = nasClientRecord({ id: 'nas', createdAt: now });
   });
   const buy = async (): Promise<void> => {
     const started = await running.payments.startCheckout({

@@ -1,17 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../shared/clock.js';
-import { silentLogger } from '../../shared/logger.js';
 import { createPlan } from '../plans/plans.js';
-import { MemoryAccessPort } from '../provisioning/access-port.js';
-import { GuestAccess } from '../guest-access/guest-access.js';
 import { recordAccounting } from '../sessions/accounting.js';
-import { SessionEnforcer, type DynamicAuthorizationPort } from '../sessions/enforcer.js';
 import { grantSubscription } from '../subscriptions/subscriptions.js';
 import { tempStore } from '../testing/temp-store.js';
 import { accessSummaryOf } from './access-summary.js';
 import { resetDueQuotas } from './quota-resets.js';
 import { usagePeriodAt, usagePeriodProblem } from './usage-period.js';
+import { gatewayVenue } from '../testing/gateway-guests.js';
+import { nasClientRecord } from '../testing/nas-client-record.js';
 
 const at = (iso: string): number => Date.parse(iso);
 const period = (
@@ -67,48 +65,24 @@ test('a bad usage period names what is expected', () => {
   assert.match(usagePeriodProblem({ every: 'day', anchor: '25:00' })!, /HH:MM/);
 });
 
-const noNas: DynamicAuthorizationPort = {
-  disconnect: () => Promise.reject(new Error('no NAS in this test')),
-  changeAuthorization: () => Promise.reject(new Error('no NAS in this test')),
-};
-
 test('a daily quota comes back at the period: usage resets, the throttled guest gets the full rate back', async (t) => {
-  const store = await tempStore(t);
-  const clock = new ManualClock(at('2026-12-03T10:00:00Z'));
-  const accessPort = new MemoryAccessPort({ clock });
-  const plan = await createPlan(store, clock, {
-    name: 'Daily gigabyte',
-    durationSeconds: 30 * 86_400,
-    quotaBytes: 1000,
-    bandwidthDownKbps: 8000,
-    usagePeriod: { every: 'day', anchor: '00:00' },
-    onQuotaExhausted: { action: 'throttle', upKbps: 128, downKbps: 256 },
+  const { store, clock, accessPort, enforcer, plan, pay, connect } = await gatewayVenue(t, {
+    now: at('2026-12-03T10:00:00Z'),
   });
-  const subscription = await grantSubscription(store, clock, {
-    userId: 'u1',
-    voucherCode: null,
-    plan,
-    source: 'payment',
-    sourceRef: null,
-  });
-  const access = new GuestAccess({
-    store,
-    clock,
-    accessPort,
-    logger: silentLogger,
-    interimIntervalSeconds: 300,
-    openEndedSeconds: 7200,
-  });
+  const subscription = await pay(
+    await plan({
+      name: 'Daily gigabyte',
+      durationSeconds: 30 * 86_400,
+      quotaBytes: 1000,
+      bandwidthDownKbps: 8000,
+      usagePeriod: { every: 'day', anchor: '00:00' },
+      onQuotaExhausted: { action: 'throttle', upKbps: 128, downKbps: 256 },
+    }),
+  );
   await store.update((db) => {
     db.subscriptions[subscription.id]!.bytesUsed = 1000;
   });
-  await access.connect({
-    ownerKey: 'user:u1',
-    mac: 'aa:bb:cc:00:00:01',
-    ip: '10.1.0.5',
-    deviceId: null,
-    mode: 'gateway',
-  });
+  await connect();
   assert.equal(accessPort.allowed()[0]?.downKbps, 256, 'spent: throttled');
   assert.deepEqual(accessSummaryOf(store.db, 'user:u1', clock.now()), {
     planName: 'Daily gigabyte',
@@ -122,13 +96,6 @@ test('a daily quota comes back at the period: usage resets, the throttled guest 
   const reset = await resetDueQuotas(store, clock);
   assert.deepEqual(reset, [subscription.id]);
   assert.equal(store.db.subscriptions[subscription.id]!.bytesUsed, 0);
-  const enforcer = new SessionEnforcer({
-    store,
-    clock,
-    port: noNas,
-    logger: silentLogger,
-    gateway: { accessPort, openEndedSeconds: 7200 },
-  });
   await enforcer.refreshLimits(subscription.id);
   assert.equal(accessPort.allowed()[0]?.downKbps, 8000, 'the full rate is back without a new login');
 });
@@ -150,16 +117,7 @@ test('bytes reported after the period ended count against the new period, even b
     sourceRef: null,
   });
   await store.update((db) => {
-    db.nasClients.nas = {
-      id: 'nas',
-      name: 'nas',
-      source: '127.0.0.1',
-      secret: 'a-long-secret',
-      dialect: 'generic',
-      coaPort: 3799,
-      requireMessageAuthenticator: true,
-      createdAt: 0,
-    };
+    db.nasClients.nas = nasClientRecord({ id: 'nas' });
   });
   const report = (status: 'start' | 'interim', octets: number) =>
     recordAccounting(store, clock, {

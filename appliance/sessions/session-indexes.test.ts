@@ -9,6 +9,7 @@ import { userRecord } from '../testing/user-record.js';
 import { createVoucherBatch } from '../vouchers/batches.js';
 import { recordAccounting } from './accounting.js';
 import { StoreAccessPolicy } from './access-policy.js';
+import { subscriptionRecord } from '../testing/subscription-record.js';
 
 /**
  * Counts walks of one collection of the live state (every full enumeration goes through
@@ -46,21 +47,7 @@ async function populated(t: TestContext, users: number): Promise<{ store: LowdbS
         lastSeenAt: now,
       };
     }
-    db.subscriptions.s = {
-      id: 's',
-      userId: 'u7',
-      voucherCode: null,
-      planId: 'p',
-      source: 'payment',
-      sourceRef: null,
-      status: 'active',
-      startedAt: now,
-      endsAt: now + 3_600_000,
-      bytesUsed: 0,
-      cancelAtPeriodEnd: false,
-      createdAt: now,
-      updatedAt: now,
-    };
+    db.subscriptions.s = subscriptionRecord({ id: 's', userId: 'u7', planId: 'p' }, now);
   });
   return { store, clock };
 }

@@ -16,6 +16,8 @@ import { SessionEnforcer } from './enforcer.js';
 import type { SessionLimits } from './limits.js';
 import { PasswordCache } from './password-cache.js';
 import { startSessionSweeper, sweepSessions } from './sweeper.js';
+import { nasClientRecord } from '../testing/nas-client-record.js';
+import { subscriptionRecord } from '../testing/subscription-record.js';
 
 const GIB = 2 ** 30;
 
@@ -70,31 +72,8 @@ describe('sessions: accounting, quotas, the sweeper and the login policy', () =>
     const now = clock.now();
     await store.update((db) => {
       db.plans.p = plan();
-      db.nasClients.nas = {
-        id: 'nas',
-        name: 'nas',
-        source: '127.0.0.1',
-        secret: 'a-long-secret',
-        dialect: 'generic',
-        coaPort: 3799,
-        requireMessageAuthenticator: true,
-        createdAt: now,
-      };
-      db.subscriptions.s = {
-        id: 's',
-        userId: 'u',
-        voucherCode: null,
-        planId: 'p',
-        source: 'payment',
-        sourceRef: null,
-        status: 'active',
-        startedAt: now,
-        endsAt: now + 3_600_000,
-        bytesUsed: 0,
-        cancelAtPeriodEnd: false,
-        createdAt: now,
-        updatedAt: now,
-      };
+      db.nasClients.nas = nasClientRecord({ id: 'nas', createdAt: now });
+      db.subscriptions.s = subscriptionRecord({ id: 's', userId: 'u', planId: 'p' }, now);
     });
   });
   afterEach(async () => {
