@@ -8,6 +8,7 @@
  */
 
 import type { PaymentsState } from '../payments/model.js';
+import type { ReportsState } from '../reports/model.js';
 
 export type Role = 'guest' | 'operator' | 'admin';
 export const ROLES: readonly Role[] = ['guest', 'operator', 'admin'];
@@ -307,6 +308,8 @@ export interface Db {
   leases: Record<string, Lease>;
   /** Customers, payments, invoices and provider sync state (schema v2). */
   payments: PaymentsState;
+  /** Daily rollups for the console's reports, written with the facts they count (schema v8). */
+  reports: ReportsState;
   /**
    * Back-off and alert counters by key (`login:pair:…`, `login:address:…`, `reset-mail:…`), kept
    * here rather than in memory so that several appliances on one store see the same failures.

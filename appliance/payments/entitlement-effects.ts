@@ -1,5 +1,6 @@
 import type { Db, Subscription } from '../domain/model.js';
 import { extendIn, grantIn } from '../subscriptions/subscriptions.js';
+import { rollRefundIn } from '../reports/rollups.js';
 import { issueInvoiceIn } from './invoices.js';
 import { MAX_RECENT_EVENT_IDS, type Payment, type RecurringLink } from './model.js';
 
@@ -255,7 +256,10 @@ export function refundIn(db: Db, now: number, payment: Payment): string[] {
   payment.updatedAt = now;
   if (payment.invoiceNumber) {
     const invoice = db.payments.invoices[payment.invoiceNumber];
-    if (invoice) invoice.status = 'refunded';
+    if (invoice) {
+      invoice.status = 'refunded';
+      rollRefundIn(db.reports, invoice, payment.planId, db.settings.timeZone);
+    }
   }
   const sub = payment.subscriptionId ? db.subscriptions[payment.subscriptionId] : undefined;
   if (!sub) return [];

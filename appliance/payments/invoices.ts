@@ -1,4 +1,5 @@
 import type { Db } from '../domain/model.js';
+import { rollInvoiceIn } from '../reports/rollups.js';
 import type { Invoice, Payment } from './model.js';
 
 /** The sequence key of a year's invoice numbers in `db.sequences`. */
@@ -59,6 +60,7 @@ export function issueInvoiceIn(db: Db, payment: Payment, now: number): Invoice {
   };
   db.sequences[key] = next;
   db.payments.invoices[number] = invoice;
+  rollInvoiceIn(db.reports, invoice, payment.planId, db.settings.timeZone);
   payment.invoiceNumber = number;
   return invoice;
 }

@@ -2,6 +2,8 @@ import type { Clock } from '../../shared/clock.js';
 import type { Db, Session } from '../domain/model.js';
 import { denialAt, normalizeMac, ownerKeyOf } from '../entitlements/entitlement.js';
 import { rollUsagePeriodIn } from '../quotas/usage-period.js';
+import { rollUsageIn } from '../reports/rollups.js';
+import { priorCountersOf, usageFactOf } from '../reports/usage-fact.js';
 import type { Store } from '../store/store.js';
 import { bestSubscriptionAmong } from './best-subscription.js';
 import { endReasonOf, type EndReason, type EnforcementAction } from './enforcement-decision.js';
@@ -260,8 +262,12 @@ export async function recordAccounting(
   const line = lineOf(event, clock.now());
   const context: AccountingContext = { indexes: sessionIndexesOf(store), caps };
   return store.update((db, histories) => {
+    const prior = priorCountersOf(db, line.sessionId);
     const applied = applyAccountingIn(db, line, line.at, context);
-    histories.append('accounting', line);
+    // The line carries what the update added, so that the rollups can be rebuilt from the history.
+    const usage = usageFactOf(db, line.sessionId, prior, applied);
+    histories.append('accounting', usage ? { ...line, usage } : line);
+    if (usage) rollUsageIn(db.reports, line.at, db.settings.timeZone, line.nasId, usage);
     for (const closed of applied.closed) histories.append('closed-sessions', closed);
     return applied;
   });

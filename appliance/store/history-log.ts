@@ -1,5 +1,6 @@
 import { open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { FILE_MODE } from './durable-file.js';
 import { GroupCommit } from './group-commit.js';
 import { lastRecord, recordsSince } from './history-search.js';
@@ -47,6 +48,12 @@ export class HistoryLog<T extends object = Record<string, unknown>> implements H
     const records: T[] = [];
     for (const file of [...(await this.rotatedFiles()), this.path]) records.push(...(await readRecords<T>(file)));
     return records;
+  }
+
+  /** Records oldest first, a line at a time from each file in turn. */
+  async *stream(): AsyncGenerator<T> {
+    await this.#commit.drain();
+    for (const file of [...(await this.rotatedFiles()), this.path]) yield* recordsOldestFirst<T>(file);
   }
 
   /**
@@ -131,6 +138,22 @@ function parseLine<T>(line: string): T | null {
 async function readRecords<T>(file: string): Promise<T[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.split('\n').flatMap((line) => parseLine<T>(line) ?? []);
+}
+
+/** The records of `file` in order, streamed (a file rotated away while open is still read whole). */
+async function* recordsOldestFirst<T>(file: string): AsyncGenerator<T> {
+  const handle = await open(file, 'r').catch(() => null);
+  if (!handle) return;
+  const lines = createInterface({ input: handle.createReadStream({ encoding: 'utf8' }), crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      const record = parseLine<T>(line);
+      if (record !== null) yield record;
+    }
+  } finally {
+    lines.close();
+    await handle.close().catch(() => undefined);
+  }
 }
 
 const BACKWARD_CHUNK = 64 * 1024;

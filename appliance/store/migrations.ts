@@ -1,5 +1,6 @@
 import type { Db } from '../domain/model.js';
 import { emptyPaymentsState } from '../payments/model.js';
+import { emptyReportsState } from '../reports/model.js';
 
 /**
  * Ordered schema migrations. Each one takes the document at `version - 1`
@@ -57,6 +58,12 @@ export const MIGRATIONS: readonly Migration[] = [
       settings: { timeZone: 'UTC', ...(doc.settings as Record<string, unknown>) },
       schemaVersion: 7,
     }),
+  },
+  {
+    version: 8,
+    description:
+      'reports: daily rollups of usage, revenue and voucher redemptions (turnpike reports rebuild fills them)',
+    up: (doc) => ({ reports: emptyReportsState(), ...doc, schemaVersion: 8 }),
   },
 ];
 

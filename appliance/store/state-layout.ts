@@ -22,11 +22,17 @@ export const COLLECTIONS = [
   'sequences',
   'leases',
   'attempts',
+  'nasTrust',
   'payments.customers',
   'payments.payments',
   'payments.invoices',
   'payments.stripeSync',
   'payments.recurring',
+  'reports.usage',
+  'reports.guestDays',
+  'reports.topGuests',
+  'reports.revenue',
+  'reports.vouchers',
 ] as const;
 
 export type CollectionName = (typeof COLLECTIONS)[number];

@@ -171,6 +171,9 @@ export function storeContract(driver: string, fresh: (t: TestContext) => Promise
     );
     assert.equal((await audit.findLast((r) => r.n % 500 === 0))?.n, 1000);
     assert.equal(await audit.findLast(() => false), undefined);
+    const streamed: typeof all = [];
+    for await (const r of audit.stream()) streamed.push(r);
+    assert.deepEqual(streamed, all, 'a stream gives what readAll does, in the same order');
     await store.close();
     const again = await reopen();
     try {

@@ -20,6 +20,8 @@ export interface History<T extends object = Record<string, unknown>> {
   append(record: T): Promise<void>;
   /** Every record, oldest first. */
   readAll(): Promise<T[]>;
+  /** Every record, oldest first, read a chunk at a time: a long history is never held whole. */
+  stream(): AsyncIterable<T>;
   /** The records after the newest one that `reached` accepts, oldest first, read from the newest end. */
   readSince(reached: (record: T) => boolean): Promise<T[]>;
   /** The newest record that `matches` accepts. */

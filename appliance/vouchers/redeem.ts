@@ -3,6 +3,7 @@ import type { Db, Subscription } from '../domain/model.js';
 import { normalizeMac } from '../entitlements/entitlement.js';
 import { bindDeviceIn } from '../devices/devices.js';
 import { TurnpikeError } from '../../shared/errors.js';
+import { rollRedemptionIn } from '../reports/rollups.js';
 import type { Store } from '../store/store.js';
 import { sessionIndexesOf, type SessionIndexes } from '../sessions/session-indexes.js';
 import { grantIn } from '../subscriptions/subscriptions.js';
@@ -25,6 +26,21 @@ function voucherSubscription(db: Readonly<Db>, indexes: SessionIndexes, code: st
   return undefined;
 }
 
+/** The audit action a spent use of a voucher code is recorded under. */
+export const VOUCHER_REDEEMED = 'voucher.redeemed';
+
+export interface RedemptionDetails {
+  batchId: string;
+  planId: string;
+  mac: string | null;
+}
+
+function redemptionAuditOf(at: number, code: string, batchId: string, planId: string, mac: string | null) {
+  const details: RedemptionDetails = { batchId, planId, mac };
+  const actor = { kind: 'anonymous', ip: null };
+  return { at, action: VOUCHER_REDEEMED, actor, actorId: null, target: code, ip: null, details };
+}
+
 /**
  * Redeems a voucher for a device and returns the voucher's subscription.
  * The first use starts the clock. A device that already redeemed the code
@@ -44,7 +60,7 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
       .lookup(db, deviceMac)
       .map((id) => db.devices[id]!)
       .find((device) => device.ownerKey === ownerKey);
-  return store.update((db) => {
+  return store.update((db, histories) => {
     const now = clock.now();
     const voucher = db.vouchers[code];
     const batch = voucher ? db.voucherBatches[voucher.batchId] : undefined;
@@ -68,6 +84,9 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
     const limit = batch.multiUse ? batch.maxUses : 1;
     if (limit !== null && voucher.uses >= limit) throw new TurnpikeError('TP_ERR_VOUCHER_USED');
     db.vouchers[code] = { ...voucher, uses: voucher.uses + 1, firstUsedAt: voucher.firstUsedAt ?? now };
+    // The audit line is the redemption's record, from which `turnpike reports rebuild` recounts it.
+    histories.append('audit', redemptionAuditOf(now, code, batch.id, plan.id, mac));
+    rollRedemptionIn(db.reports, now, db.settings.timeZone, batch.id, plan.id);
     bindDeviceIn(db, now, bind, byMac ?? null);
     return existing ?? grantIn(db, now, { userId: null, voucherCode: code, plan, source: 'voucher', sourceRef: code });
   });

@@ -50,6 +50,21 @@ export class PgHistory<T extends object = Record<string, unknown>> implements Hi
     return rows.map((row) => row.data);
   }
 
+  /** Records oldest first, a page at a time by sequence. */
+  async *stream(): AsyncGenerator<T> {
+    await this.drain();
+    let above = '0';
+    for (;;) {
+      const { rows }: { rows: Array<{ seq: string; data: T }> } = await this.#query<{ seq: string; data: T }>(
+        `SELECT seq, data FROM ${this.#table} WHERE seq > $1::bigint ORDER BY seq LIMIT ${PAGE}`,
+        [above],
+      );
+      for (const row of rows) yield row.data;
+      if (rows.length < PAGE) return;
+      above = rows.at(-1)!.seq;
+    }
+  }
+
   /** The records after the newest one that `reached` accepts, oldest first, read newest first a page at a time. */
   readSince(reached: (record: T) => boolean): Promise<T[]> {
     return recordsSince(this.#newestFirst(), reached);

@@ -1,0 +1,137 @@
+import { dayKeyOf, hourKeyOf, monthKeyOf } from './day-keys.js';
+import { TOP_GUESTS, type ReportsState, type TopGuest, type UsageDimension, type UsageRollup } from './model.js';
+
+/**
+ * The rollup rules, one per fact. Each adds one fact to a `ReportsState`: the store's draft
+ * inside the mutation that writes the fact, or a plain object while `turnpike reports rebuild`
+ * replays the histories — the same rule both times, so the two give the same figures. Each costs
+ * a few row lookups, never a scan: an accounting update pays for at most six small rows.
+ */
+
+/** What one accounting update added, as recorded on its 'accounting' history line. */
+export interface UsageFact {
+  /** Octets since the previous update of the session (a counter that restarted adds nothing). */
+  inOctets: number;
+  outOctets: number;
+  planId: string | null;
+  ownerKey: string;
+  /** This update opened the session. */
+  opened: boolean;
+}
+
+function addUsage(
+  rows: Record<string, UsageRollup>,
+  period: string,
+  dim: UsageDimension,
+  key: string,
+  fact: UsageFact,
+): void {
+  const id = `${period}|${dim}|${key}`;
+  const row = rows[id];
+  if (!row) {
+    rows[id] = {
+      period,
+      dim,
+      key,
+      inOctets: fact.inOctets,
+      outOctets: fact.outOctets,
+      sessions: fact.opened ? 1 : 0,
+    };
+    return;
+  }
+  row.inOctets += fact.inOctets;
+  row.outOctets += fact.outOctets;
+  if (fact.opened) row.sessions += 1;
+}
+
+/** True when the fact changes no figure (an Interim-Update without traffic): no row is written. */
+export function isEmptyUsage(fact: UsageFact): boolean {
+  return fact.inOctets === 0 && fact.outOctets === 0 && !fact.opened;
+}
+
+export function rollUsageIn(reports: ReportsState, at: number, zone: string, nasId: string, fact: UsageFact): void {
+  if (isEmptyUsage(fact)) return;
+  const day = dayKeyOf(at, zone);
+  addUsage(reports.usage, day, 'all', '', fact);
+  if (fact.planId !== null) addUsage(reports.usage, day, 'plan', fact.planId, fact);
+  addUsage(reports.usage, day, 'nas', nasId, fact);
+  addUsage(reports.usage, hourKeyOf(at), 'hour', '', fact);
+  const octets = fact.inOctets + fact.outOctets;
+  if (octets > 0) rollGuestIn(reports, day, fact.ownerKey, octets);
+}
+
+function heavierFirst(a: TopGuest, b: TopGuest): number {
+  return b.octets - a.octets || (a.ownerKey < b.ownerKey ? -1 : a.ownerKey > b.ownerKey ? 1 : 0);
+}
+
+/**
+ * A guest's day total only grows, so the day's top list stays exact by looking at the one guest
+ * who grew: a guest once pushed out had no more than the list's last, and comes back only by
+ * passing it.
+ */
+function rollGuestIn(reports: ReportsState, day: string, ownerKey: string, octets: number): void {
+  const known = reports.guestDays[ownerKey];
+  let total = octets;
+  if (known && known.day === day) {
+    total += known.octets;
+    known.octets = total;
+  } else {
+    reports.guestDays[ownerKey] = { ownerKey, day, octets: total };
+  }
+  const top = reports.topGuests[day];
+  if (!top) {
+    reports.topGuests[day] = { day, guests: [{ ownerKey, octets: total }] };
+    return;
+  }
+  const guests = top.guests;
+  const listed = guests.some((guest) => guest.ownerKey === ownerKey);
+  if (!listed && guests.length >= TOP_GUESTS && total <= guests[guests.length - 1]!.octets) return;
+  const next: TopGuest[] = [{ ownerKey, octets: total }];
+  for (const guest of guests) {
+    if (guest.ownerKey !== ownerKey) next.push({ ownerKey: guest.ownerKey, octets: guest.octets });
+  }
+  top.guests = next.sort(heavierFirst).slice(0, TOP_GUESTS);
+}
+
+/** What the revenue rollup reads off an invoice. */
+export interface InvoiceFact {
+  issuedAt: number;
+  currency: string;
+  totalMinor: number;
+}
+
+function revenueRowOf(reports: ReportsState, invoice: InvoiceFact, planId: string, zone: string) {
+  const month = monthKeyOf(invoice.issuedAt, zone);
+  const id = `${month}|${planId}|${invoice.currency}`;
+  const row = reports.revenue[id];
+  if (row) return row;
+  reports.revenue[id] = { month, planId, currency: invoice.currency, invoices: 0, grossMinor: 0, refundedMinor: 0 };
+  return reports.revenue[id]!;
+}
+
+/** An invoice was issued: its total counts in the month of issue. */
+export function rollInvoiceIn(reports: ReportsState, invoice: InvoiceFact, planId: string, zone: string): void {
+  const row = revenueRowOf(reports, invoice, planId, zone);
+  row.invoices += 1;
+  row.grossMinor += invoice.totalMinor;
+}
+
+/** An invoice was refunded: the refund is set against the month the invoice was issued in. */
+export function rollRefundIn(reports: ReportsState, invoice: InvoiceFact, planId: string, zone: string): void {
+  revenueRowOf(reports, invoice, planId, zone).refundedMinor += invoice.totalMinor;
+}
+
+/** A device spent a use of a voucher code. */
+export function rollRedemptionIn(
+  reports: ReportsState,
+  at: number,
+  zone: string,
+  batchId: string,
+  planId: string,
+): void {
+  const day = dayKeyOf(at, zone);
+  const id = `${day}|${batchId}`;
+  const row = reports.vouchers[id];
+  if (row) row.redemptions += 1;
+  else reports.vouchers[id] = { day, batchId, planId, redemptions: 1 };
+}
