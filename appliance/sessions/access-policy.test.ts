@@ -1,49 +1,58 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock } from '../../shared/clock.js';
-import { TurnpikeError, isTurnpikeError, type ErrorCode } from '../../shared/errors.js';
-import { createPlan } from '../plans/plans.js';
-import { tempStore } from '../testing/temp-store.js';
-import { createVoucherBatch } from '../vouchers/batches.js';
+import { describe, it } from 'node:test';
+import { LOGIN_PASSWORD, loginScenario, papLogin, PHONE_MAC, type LoginScenario } from '../testing/login-scenario.js';
 import { StoreAccessPolicy } from './access-policy.js';
+import { LOGIN_MECHANISMS } from './login/login-mechanisms.js';
 
-async function voucherLoginFailingWith(t: Parameters<typeof tempStore>[0], code: ErrorCode) {
-  const store = await tempStore(t);
-  const plan = await createPlan(store, systemClock, { name: 'Hour', durationSeconds: 3600 });
-  const { codes } = await createVoucherBatch(store, systemClock, { planId: plan.id, count: 1, createdBy: 'test' });
-  const policy = new StoreAccessPolicy({
-    store,
-    clock: systemClock,
-    verifyPassword: async () => false,
-    passwordCacheSeconds: 60,
-    redeemVoucher: async () => {
-      throw new TurnpikeError(code);
-    },
+/** The policy over the scenario's store, as RADIUS runs it. */
+const policyOf = ({ store, clock }: LoginScenario): StoreAccessPolicy =>
+  new StoreAccessPolicy({ store, clock, verifyPassword: async () => false, passwordCacheSeconds: 60 });
+
+const outcome = async (policy: StoreAccessPolicy, request: ReturnType<typeof papLogin>): Promise<string> => {
+  const decision = await policy.authorize(request);
+  return `${decision.method} ${decision.ok ? 'accepted' : decision.code}`;
+};
+
+/** A voucher whose code is also twelve hex digits, and a remembered device with that MAC. */
+const HEX_CODE = 'ACE34F6797AC';
+const HEX_MAC = 'ac:e3:4f:67:97:ac';
+
+describe('the access policy asks the login mechanisms in order', () => {
+  it('portal credential, voucher, MAC, account password', () => {
+    assert.deepEqual(
+      LOGIN_MECHANISMS.map((mechanism) => mechanism.name),
+      ['portal-credential', 'voucher', 'mac', 'password'],
+    );
   });
-  const voucher = codes[0]!;
-  return Promise.resolve(
-    policy.authorize({
-      userName: voucher,
-      proof: { kind: 'pap', password: Buffer.from(voucher) },
-      mac: '02:00:00:00:00:01',
-      ip: null,
-    }),
-  );
-}
 
-test('a voucher login the store cannot write right now fails, so that the NAS gets no answer and retries', async (t) => {
-  await assert.rejects(voucherLoginFailingWith(t, 'TP_ERR_STORE_UNAVAILABLE'), (err: unknown) =>
-    isTurnpikeError(err, 'TP_ERR_STORE_UNAVAILABLE'),
-  );
-  await assert.rejects(voucherLoginFailingWith(t, 'TP_ERR_STORE_CONFLICT'), (err: unknown) =>
-    isTurnpikeError(err, 'TP_ERR_STORE_CONFLICT'),
-  );
-});
+  it('each mechanism decides the user names it claims', async (t) => {
+    const scenario = await loginScenario(t);
+    const policy = new StoreAccessPolicy({
+      store: scenario.store,
+      clock: scenario.clock,
+      verifyPassword: async (password) => password === LOGIN_PASSWORD,
+      passwordCacheSeconds: 60,
+    });
+    assert.equal(await outcome(policy, papLogin('tp-once', 'wrong')), 'portal-credential TP_ERR_INVALID_CREDENTIALS');
+    assert.equal(await outcome(policy, papLogin('TPVOUCHER1', 'TPVOUCHER1', PHONE_MAC)), 'voucher accepted');
+    assert.equal(await outcome(policy, papLogin('02-00-00-00-00-01', '', PHONE_MAC)), 'mac accepted');
+    assert.equal(await outcome(policy, papLogin('guest@example.org', LOGIN_PASSWORD)), 'password accepted');
+  });
 
-test('a voucher that is spent is rejected with its reason', async (t) => {
-  assert.deepEqual(await voucherLoginFailingWith(t, 'TP_ERR_VOUCHER_USED'), {
-    ok: false,
-    method: 'voucher',
-    code: 'TP_ERR_VOUCHER_USED',
+  it('a code that also spells a MAC is a voucher, and its reject does not fall through to MAC authentication', async (t) => {
+    const scenario = await loginScenario(t);
+    await scenario.store.update((db) => {
+      db.vouchers[HEX_CODE] = { ...db.vouchers.TPVOUCHER1!, code: HEX_CODE };
+      db.devices.hex = { ...db.devices.phone!, id: 'hex', mac: HEX_MAC };
+    });
+    const policy = policyOf(scenario);
+    assert.equal(await outcome(policy, papLogin(HEX_CODE, 'guess', HEX_MAC)), 'voucher TP_ERR_INVALID_CREDENTIALS');
+    assert.equal(await outcome(policy, papLogin(HEX_CODE, HEX_CODE, HEX_MAC)), 'voucher accepted');
+  });
+
+  it('a user name no mechanism claims is rejected as wrong credentials, saying no more', async (t) => {
+    const policy = policyOf(await loginScenario(t));
+    for (const name of ['nobody', 'nobody@example.org', 'tp-unknown', 'TPVOUCHER2'])
+      assert.equal(await outcome(policy, papLogin(name, name)), 'unknown TP_ERR_INVALID_CREDENTIALS', name);
   });
 });
