@@ -2,6 +2,7 @@ import type { StoreCommand } from './command.js';
 import { DHCP_OPTION_COMMANDS } from './commands/dhcp-option.js';
 import { NAS_COMMANDS } from './commands/nas.js';
 import { PLAN_COMMANDS } from './commands/plan.js';
+import { REPORTS_COMMANDS } from './commands/reports.js';
 import { USER_COMMANDS } from './commands/user.js';
 import { VOUCHER_COMMANDS } from './commands/voucher.js';
 
@@ -12,6 +13,7 @@ export const STORE_COMMANDS: readonly StoreCommand[] = [
   ...VOUCHER_COMMANDS,
   ...NAS_COMMANDS,
   ...DHCP_OPTION_COMMANDS,
+  ...REPORTS_COMMANDS,
 ];
 
 /** Finds the longest command path that prefixes `argv`. */
