@@ -5,6 +5,11 @@ export interface Job {
   name: string;
   everyMs: number;
   run(): Promise<unknown>;
+  /**
+   * Runs on every appliance, without a lease: for work about this process's own memory (flushing
+   * what it observed into the shared store), which no other appliance could do for it.
+   */
+  everyAppliance?: boolean;
 }
 
 export interface SchedulerOptions {
@@ -57,7 +62,7 @@ export class Scheduler {
     const lease = jobLeaseName(job);
     const tick = (): void => {
       if (busy) return;
-      if (this.#leases && !this.#leases.holds(lease)) return;
+      if (this.#leases && !job.everyAppliance && !this.#leases.holds(lease)) return;
       busy = true;
       const started = performance.now();
       const finished = (ok: boolean): void => this.#onRun?.(job.name, ok, (performance.now() - started) / 1000);
@@ -80,7 +85,7 @@ export class Scheduler {
     timer.unref();
     this.#timers.push(timer);
     this.#jobNames.push(jobLeaseName(job));
-    if (this.#leases) {
+    if (this.#leases && !job.everyAppliance) {
       this.#leaseNames.push(lease);
       this.#keepLeases();
     }

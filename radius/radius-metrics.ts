@@ -18,6 +18,8 @@ export interface RadiusMetrics {
   accountingCommitted(seconds: number): void;
   /** One Disconnect-Request or CoA-Request exchange, by its final answer. */
   dynamicAuthorization(kind: 'disconnect' | 'coa', nas: string, outcome: 'ack' | 'nak' | 'timeout' | 'error'): void;
+  /** Accounting showed a session going on after the NAS acked its disconnect. */
+  acksButKeepsForwarding(nas: string): void;
   /** The server's counters, read at scrape time (drops, duplicates, capped sessions): nothing per packet. */
   attach(stats: RadiusStats): void;
 }
@@ -64,6 +66,12 @@ export function createRadiusMetrics(registry: Registry): RadiusMetrics {
     name: 'turnpike_radius_dynamic_authorization_total',
     help: 'Disconnect-Request and CoA-Request exchanges with a NAS, by kind, NAS and outcome (ack, nak, timeout, error)',
     labelNames: ['kind', 'nas', 'outcome'],
+    registers: [registry],
+  });
+  const ignoredDisconnects = new Counter({
+    name: 'turnpike_radius_acks_but_keeps_forwarding_total',
+    help: 'Disconnect-ACKs after which the NAS kept sending accounting for the session (the disconnect is retried), by NAS',
+    labelNames: ['nas'],
     registers: [registry],
   });
   new Counter({
@@ -120,6 +128,9 @@ export function createRadiusMetrics(registry: Registry): RadiusMetrics {
     },
     dynamicAuthorization(kind, nas, outcome) {
       dynamicAuthorization.inc({ kind, nas, outcome });
+    },
+    acksButKeepsForwarding(nas) {
+      ignoredDisconnects.inc({ nas });
     },
     attach(stats) {
       attached.push(stats);

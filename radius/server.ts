@@ -6,6 +6,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Config } from '../appliance/config/schema.js';
 import type { Logger } from '../shared/logger.js';
 import type { AccessPolicy } from '../appliance/sessions/access-policy.js';
+import type { NasObservations } from '../appliance/nas/nas-observations.js';
 import type { SessionEnforcer } from '../appliance/sessions/enforcer.js';
 import type { Store } from '../appliance/store/store.js';
 import { handleAccessRequest, type AccessOutcome } from './access-handler.js';
@@ -31,6 +32,8 @@ export interface RadiusServerOptions {
   enforcer?: SessionEnforcer;
   /** Prometheus instruments; omitted in tests that only read `stats`. */
   metrics?: RadiusMetrics;
+  /** Per-NAS trust observations (last seen, interim gaps, Message-Authenticator), flushed by a job. */
+  observations?: NasObservations;
 }
 
 export interface RadiusStats {
@@ -114,7 +117,7 @@ async function bindAll(
 
 /** Starts the RADIUS authentication and accounting servers on every configured address. */
 export async function startRadiusServer(options: RadiusServerOptions): Promise<RadiusServer> {
-  const { config, store, clock, logger, policy, enforcer, metrics } = options;
+  const { config, store, clock, logger, policy, enforcer, metrics, observations } = options;
   const dialects: Record<string, CompiledDialect> = compileDialects();
   const clients = new ClientTable<Record<Port, DuplicateCache>>(store, () => ({
     auth: new DuplicateCache(config.duplicateWindowMs),
@@ -190,6 +193,7 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       };
     }
     if (port === 'auth') {
+      observations?.accessRequest(client.nas.id, frame.messageAuthenticatorOffset >= 0, clock.now());
       const outcome = handleAccessRequest(frame, client.nas, client.secret, accessContext);
       return outcome instanceof Promise ? outcome.then(accessReply) : accessReply(outcome);
     }
@@ -203,6 +207,20 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       stats.accountingResponses += 1;
       metrics?.accountingCommitted((performance.now() - received) / 1000);
       if (result) for (const capped of result.capped) caps.drop(capped.cap, capped.nasId, clock.now());
+      if (result?.sinceLastUpdateMs !== undefined && result.session)
+        observations?.interimGap(
+          client.nas.id,
+          result.sinceLastUpdateMs / 1000,
+          result.session.interimIntervalSeconds,
+          clock.now(),
+        );
+      if (result?.ignoredDisconnect) {
+        metrics?.acksButKeepsForwarding(client.nas.name);
+        logger.warn(
+          { nas: client.nas.name, sessionId: result.ignoredDisconnect.sessionId },
+          'the NAS acknowledged a disconnect and kept forwarding; retrying it',
+        );
+      }
       if (result && result.actions.length > 0 && enforcer) void enforcer.apply(result.actions);
       return { code: Code.AccountingResponse, attributes: [], delayMs: 0, reason: null };
     });
@@ -285,6 +303,7 @@ export async function startRadiusServer(options: RadiusServerOptions): Promise<R
       return drops.drop(failure, rinfo.address, now);
     }
     lastAddress.set(client.nas.id, rinfo.address);
+    observations?.seen(client.nas.id, now);
     const type = frame.code === Code.StatusServer ? 'status' : port === 'auth' ? 'access' : 'accounting';
     const telemetry = beginRequest(metrics, type, client.nas.name);
     try {

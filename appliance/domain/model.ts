@@ -255,6 +255,47 @@ export interface Session {
   chargedOctets: number;
   /** A disconnect was requested but not acknowledged: refuse the next request. */
   disconnectPendingSince: number | null;
+  /**
+   * The NAS acknowledged a Disconnect-Request for this session (when, and why it was sent): accounting
+   * that shows the session running on after it means the NAS acks but keeps forwarding.
+   */
+  disconnectAcked?: { at: number; reason: string } | null;
+  /** The NAS acked a disconnect and kept forwarding: the disconnect is retried on this schedule. */
+  ignoredDisconnect?: IgnoredDisconnect;
+}
+
+/** Retries of a disconnect the NAS acknowledged but did not carry out (bounded, with back-off). */
+export interface IgnoredDisconnect {
+  reason: string;
+  detectedAt: number;
+  retries: number;
+  /** When the next retry is due; null once the retries are spent. */
+  nextRetryAt: number | null;
+}
+
+/**
+ * What a network engineer needs to trust a NAS, shared by every appliance on the store: written by
+ * a periodic flush of each appliance's in-memory observations, and by the writes that already close
+ * stale sessions or record accounting (missing Stops, ignored disconnects).
+ */
+export interface NasTrust {
+  nasId: string;
+  /** The last packet from the NAS that passed authentication, by any appliance. */
+  lastSeenAt: number | null;
+  /** Recent gaps between a session's accounting updates (seconds, newest last, bounded). */
+  interimGapsSeconds: number[];
+  /** The Acct-Interim-Interval the NAS was told last. */
+  configuredInterimSeconds: number | null;
+  /** Sessions the stale sweep closed because no Stop came. */
+  missingStops: number;
+  /** Access-Requests seen with and without Message-Authenticator. */
+  accessRequestsSigned: number;
+  accessRequestsUnsigned: number;
+  /** Whether the latest Access-Request seen carried Message-Authenticator; null before any. */
+  lastAccessRequestSigned: boolean | null;
+  /** Disconnects the NAS acknowledged while accounting showed the session going on. */
+  acksButKeepsForwarding: number;
+  updatedAt: number;
 }
 
 export interface Settings {
@@ -316,4 +357,6 @@ export interface Db {
    * Optional: created on first use, so stores written before it need no migration.
    */
   attempts?: Record<string, AttemptCounter>;
+  /** Per-NAS trust figures by NAS id; optional like `attempts`, created on first use. */
+  nasTrust?: Record<string, NasTrust>;
 }

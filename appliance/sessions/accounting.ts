@@ -7,6 +7,12 @@ import { priorCountersOf, usageFactOf } from '../reports/usage-fact.js';
 import type { Store } from '../store/store.js';
 import { bestSubscriptionAmong } from './best-subscription.js';
 import { endReasonOf, type EndReason, type EnforcementAction } from './enforcement-decision.js';
+import {
+  ignoredDisconnectAudit,
+  noteAccountingAfterAck,
+  takeDueRetry,
+  type IgnoredDisconnectReport,
+} from './ignored-disconnect.js';
 import { capVerdict, DEFAULT_SESSION_CAPS, type CappedSession, type SessionCaps } from './session-caps.js';
 import { sessionIndexesOf, type SessionIndexes } from './session-indexes.js';
 
@@ -51,6 +57,10 @@ export interface AccountingResult {
   actions: EnforcementAction[];
   /** Sessions the caps closed or kept from opening (the Accounting-Request is still acknowledged). */
   capped: CappedSession[];
+  /** For an Interim-Update: the time since the session's previous update (the NAS's real cadence). */
+  sinceLastUpdateMs?: number;
+  /** Set when this update shows the session running on after the NAS acked its disconnect. */
+  ignoredDisconnect?: IgnoredDisconnectReport;
 }
 
 /** Sessions are keyed by NAS and Acct-Session-Id so that an update finds its session in O(1). */
@@ -218,6 +228,11 @@ export function applyAccountingIn(
   // A Stop for a session already closed (stale, or the NAS said it was gone) charges nothing twice.
   const session = existing ?? (event.status === 'stop' ? null : openSession(db, id, event, now, context, result));
   if (!session) return result;
+  if (existing && event.status === 'interim') result.sinceLastUpdateMs = now - existing.lastUpdateAt;
+  if (session.disconnectAcked) {
+    const ignored = noteAccountingAfterAck(db, session, event.sessionTime, now);
+    if (ignored) result.ignoredDisconnect = ignored;
+  }
   result.chargedBytes = charge(db, session, event, now, result.actions, context.indexes);
   if (event.status === 'stop') {
     result.closed.push(closeSessionIn(db, session, now, 'stop', event.terminateCause));
@@ -225,6 +240,12 @@ export function applyAccountingIn(
     return result;
   }
   result.session = session;
+  if (session.ignoredDisconnect) {
+    // A disconnect the NAS acked and ignored is retried on its own bounded schedule, not on every update.
+    const retry = takeDueRetry(session, now);
+    if (retry && !result.actions.some((action) => action.sessionId === session.id)) result.actions.push(retry);
+    return result;
+  }
   const subscription = db.subscriptions[session.subscriptionId];
   const denial = subscription ? denialAt(db, subscription, now) : 'TP_ERR_ENTITLEMENT_EXPIRED';
   const alreadyActing = result.actions.some((action) => action.sessionId === session.id);
@@ -269,6 +290,10 @@ export async function recordAccounting(
     histories.append('accounting', usage ? { ...line, usage } : line);
     if (usage) rollUsageIn(db.reports, line.at, db.settings.timeZone, line.nasId, usage);
     for (const closed of applied.closed) histories.append('closed-sessions', closed);
+    if (applied.ignoredDisconnect) {
+      const nasName = db.nasClients[applied.ignoredDisconnect.nasId]?.name ?? null;
+      histories.append('audit', ignoredDisconnectAudit(applied.ignoredDisconnect, nasName, line.at));
+    }
     return applied;
   });
 }

@@ -124,6 +124,8 @@ export class SessionEnforcer {
           histories.append('closed-sessions', closeSessionIn(db, session, now, 'nas-lost-session', null));
         } else if (result.outcome === 'ack') {
           session.disconnectPendingSince = null;
+          // Accounting that shows the session going on after this catches a NAS that acks and keeps forwarding.
+          session.disconnectAcked = { at: now, reason };
         } else {
           session.disconnectPendingSince ??= now;
         }

@@ -1,11 +1,13 @@
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Scheduler } from '../scheduler.js';
-import type { Session } from '../domain/model.js';
+import type { Db, Session } from '../domain/model.js';
 import type { Store } from '../store/store.js';
 import { closeSessionIn, type ClosedSession } from './accounting.js';
 import { decideEnforcement, type EnforcementAction } from './enforcement-decision.js';
 import type { SessionEnforcer } from './enforcer.js';
+import { nasTrustIn } from '../nas/nas-trust.js';
+import { retryIsDue, takeDueRetry } from './ignored-disconnect.js';
 
 export interface SweepResult {
   closed: ClosedSession[];
@@ -20,11 +22,14 @@ export async function sweepSessions(store: Store, clock: Clock, staleFactor: num
   const now = clock.now();
   const isStale = (session: Session): boolean =>
     now - session.lastUpdateAt > staleFactor * session.interimIntervalSeconds * 1000;
+  // A disconnect the NAS acked and ignored is retried on its own bounded schedule, not at every sweep.
+  const mustAct = (db: Readonly<Db>, session: Session): boolean =>
+    session.ignoredDisconnect ? retryIsDue(session, now) : decideEnforcement(db, session, now) !== null;
   // Most sweeps find nothing: look first, without drafting every live session, and write only
   // when there is something to close.
   const due = Object.values(store.db.sessions)
     .filter((session) => session.mode === 'controller')
-    .filter((session) => isStale(session) || decideEnforcement(store.db, session, now) !== null)
+    .filter((session) => isStale(session) || mustAct(store.db, session))
     .map((session) => session.id);
   if (due.length === 0) return { closed: [], actions: [] };
   return store.update((db, histories) => {
@@ -35,9 +40,15 @@ export async function sweepSessions(store: Store, clock: Clock, staleFactor: num
       if (!session) continue;
       if (isStale(session)) {
         closed.push(closeSessionIn(db, session, now, 'stale', null));
+        // The NAS never sent this session's Stop: it counts against the NAS's trust figures.
+        if (session.nasId && db.nasClients[session.nasId]) {
+          const trust = nasTrustIn(db, session.nasId, now);
+          trust.missingStops += 1;
+          trust.updatedAt = now;
+        }
         continue;
       }
-      const action = decideEnforcement(db, session, now);
+      const action = session.ignoredDisconnect ? takeDueRetry(session, now) : decideEnforcement(db, session, now);
       if (action) actions.push(action);
     }
     for (const record of closed) histories.append('closed-sessions', record);
