@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { addNasClient } from '../../appliance/nas/nas-clients.js';
 import { createPlan } from '../../appliance/plans/plans.js';
 import { grantSubscription } from '../../appliance/subscriptions/subscriptions.js';
@@ -12,26 +12,7 @@ import { createVoucherBatch } from '../../appliance/vouchers/batches.js';
 import { totpCode } from '../../appliance/accounts/totp.js';
 import { requireSystem } from '../../appliance/testing/system-tools.js';
 import { startAuthHarness, type AuthHarness } from '../auth/auth-test-harness.js';
-
-const DESKTOP = { width: 1280, height: 900 };
-
-async function launch(dir: string, javaScriptEnabled: boolean): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    javaScriptEnabled,
-    viewport: DESKTOP,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
+import { firstPage, openChromium } from '../testing/chromium.js';
 
 /** Screenshot, and no console page may ship a script or weigh more than 150 KB. */
 async function look(page: Page, shots: string, name: string): Promise<void> {
@@ -52,15 +33,10 @@ async function enrolFromPage(h: AuthHarness, page: Page): Promise<string> {
 test('in Chromium without JavaScript: the first admin sets up the account, creates a plan and a voucher batch and prints it; an operator meets a 403 page', async (t) => {
   if (!requireSystem(t, { tools: ['chromium'] })) return;
   const h = await startAuthHarness({ withGuestJourney: true });
-  const profile = await mkdtemp(join(tmpdir(), 'tp-console-'));
   const shots = join(tmpdir(), 'turnpike-console-screenshots');
   await mkdir(shots, { recursive: true });
-  const browser = await launch(profile, false);
-  t.after(async () => {
-    await browser.close();
-    await h.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+  const browser = await openChromium(t, { javaScriptEnabled: false });
+  t.after(() => h.close());
   const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
   const first = (await h.auth.accounts.users.ensureFirstAdmin())!;
   const page = await browser.newPage();
@@ -118,8 +94,7 @@ test('in Chromium without JavaScript: the first admin sets up the account, creat
     { email: 'desk@example.test', role: 'operator', password: 'Harbour-Lights-Evening-77' },
     null,
   );
-  const desk = await (await launch(await mkdtemp(join(tmpdir(), 'tp-console-desk-')), false)).newPage();
-  t.after(() => desk.context().close());
+  const desk = await firstPage(await openChromium(t, { javaScriptEnabled: false }));
   await desk.goto(`${address}/admin/login`);
   await desk.getByLabel('Email').fill('desk@example.test');
   await desk.getByLabel('Password').fill('Harbour-Lights-Evening-77');
@@ -135,14 +110,9 @@ test('in Chromium without JavaScript: the first admin sets up the account, creat
 test('axe-core finds no serious or critical accessibility violation on any console page', async (t) => {
   if (!requireSystem(t, { tools: ['chromium'] })) return;
   const h = await startAuthHarness({ withGuestJourney: true });
-  const profile = await mkdtemp(join(tmpdir(), 'tp-console-axe-'));
   // axe runs as a script in the page; the console itself still ships none.
-  const browser = await launch(profile, true);
-  t.after(async () => {
-    await browser.close();
-    await h.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+  const browser = await openChromium(t, { javaScriptEnabled: true });
+  t.after(() => h.close());
   const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
   const plan = await createPlan(h.store, h.clock, { name: 'Day pass', durationSeconds: 86_400 });
   const nas = await addNasClient(h.store, h.clock, { name: 'lobby', source: '10.0.0.1' });

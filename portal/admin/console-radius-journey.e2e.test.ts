@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { totpCode } from '../../appliance/accounts/totp.js';
 import { loadConfig } from '../../appliance/config/load-config.js';
 import { readAudit } from '../../appliance/console/audit-reader.js';
@@ -15,6 +14,7 @@ import { createVoucherBatch } from '../../appliance/vouchers/batches.js';
 import { systemClock } from '../../shared/clock.js';
 import { baseConfig, freeUdpPort, startFreeRadius } from '../../radius/freeradius-harness.js';
 import { attributeOf, radclient } from '../../radius/radclient-driver.js';
+import { openChromium } from '../testing/chromium.js';
 
 /** The NAS stand-in: FreeRADIUS accepting CoA and Disconnect-Requests from the appliance. */
 function nasStandIn(dir: string, port: number, secret: string): string {
@@ -108,25 +108,7 @@ test('a guest redeems a voucher over RADIUS, the session shows live in the conso
     { email: 'desk@example.test', role: 'operator', password: 'Harbour-Lights-Evening-77' },
     null,
   );
-  const profile = await mkdtemp(join(tmpdir(), 'tp-console-radius-browser-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    javaScriptEnabled: false,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  t.after(async () => {
-    await browser.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+  const browser = await openChromium(t, { javaScriptEnabled: false });
   const page = await browser.newPage();
   await page.goto(`${appliance.portalUrl}/admin`);
   await page.getByLabel('Email').fill('desk@example.test');

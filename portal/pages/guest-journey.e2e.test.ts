@@ -2,19 +2,19 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { addNasClient } from '../../appliance/nas/nas-clients.js';
 import { seedDemoCatalogue } from '../../appliance/plans/demo-catalogue.js';
 import { findPlan } from '../../appliance/plans/plans.js';
 import { requireSystem } from '../../appliance/testing/system-tools.js';
 import { createVoucherBatch } from '../../appliance/vouchers/batches.js';
+import { openChromium, PHONE } from '../testing/chromium.js';
 import { startGuestPortal, type GuestPortalHarness } from '../testing/guest-portal-harness.js';
 
-const PHONE = { width: 360, height: 740 };
 const CHALLENGE = '9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 const CHAP_ID = 0o251;
 const CHAP_CHALLENGE = [0o123, 0o45, 0o377, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
@@ -32,24 +32,6 @@ async function fakeNas(host: string): Promise<{ server: Server; port: number; hi
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return { server, port: (server.address() as AddressInfo).port, hits };
-}
-
-async function launch(dir: string, javaScriptEnabled: boolean): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    javaScriptEnabled,
-    viewport: PHONE,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
 }
 
 interface Shot {
@@ -183,13 +165,11 @@ for (const js of [true, false]) {
   test(`guest journeys at phone size, JavaScript ${js ? 'on' : 'off'}: CoovaChilli free tier after sign-up, MikroTik voucher`, async (t) => {
     if (!requireSystem(t, { tools: ['chromium'] })) return;
     const { h, chilli, mikrotik, codes } = await setup(t);
-    const root = await mkdtemp(join(tmpdir(), 'tp-journey-'));
     const shots = join(tmpdir(), 'turnpike-portal-screenshots');
     await mkdir(shots, { recursive: true });
-    t.after(() => rm(root, { recursive: true, force: true }));
     const record: Shot[] = [];
 
-    const first = await launch(join(root, 'a'), js);
+    const first = await openChromium(t, { javaScriptEnabled: js, viewport: PHONE });
     try {
       await freeTierJourney(h, chilli, first.pages()[0] ?? (await first.newPage()), {
         mac: js ? 'AA-BB-CC-00-01-01' : 'AA-BB-CC-00-01-02',
@@ -211,7 +191,7 @@ for (const js of [true, false]) {
       await first.close();
     }
 
-    const second = await launch(join(root, 'b'), js);
+    const second = await openChromium(t, { javaScriptEnabled: js, viewport: PHONE });
     try {
       const page = second.pages()[0] ?? (await second.newPage());
       await voucherJourney(h, mikrotik, page, {

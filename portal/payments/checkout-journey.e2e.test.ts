@@ -1,36 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { requireSystem } from '../../appliance/testing/system-tools.js';
+import { openChromium, PHONE } from '../testing/chromium.js';
 import { startPaymentsWorld } from './payments-harness.js';
-
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 test('a guest picks a paid plan, is declined with a clear message, retries with a good card and lands connected', async (t) => {
   if (!requireSystem(t, { tools: ['chromium'] })) return;
-  const profile = await mkdtemp(join(tmpdir(), 'tp-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    javaScriptEnabled: false,
-    viewport: { width: 360, height: 740 },
-    args: ARGS,
-  });
-  t.after(async () => {
-    await browser.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+  const browser = await openChromium(t, { javaScriptEnabled: false, viewport: PHONE });
   // Started after the browser so that its teardown runs after the browser has let go of its connections.
   const world = await startPaymentsWorld(t, { gateway: true });
   const page = browser.pages()[0] ?? (await browser.newPage());
