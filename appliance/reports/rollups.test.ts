@@ -37,7 +37,7 @@ async function venue(store: LowdbStore, clock: ManualClock) {
     db.settings.timeZone = 'Europe/Berlin';
     db.plans.day = planRecord({ id: 'day', priceMinor: 500, currency: 'EUR', durationSeconds: 86_400 });
   });
-  const { codes, batch } = await createVoucherBatch(store, clock, { planId: 'day', count: 2 });
+  const { codes, batch } = await createVoucherBatch(store, clock, { planId: 'day', count: 2, createdBy: 'test' });
   return { codes, batch };
 }
 

@@ -18,7 +18,7 @@ test('turnpike reports rebuild puts back lost rollups from the histories and say
   await store.update((db) => {
     db.plans.hour = planRecord({ id: 'hour' });
   });
-  const { codes } = await createVoucherBatch(store, clock, { planId: 'hour', count: 1 });
+  const { codes } = await createVoucherBatch(store, clock, { planId: 'hour', count: 1, createdBy: 'test' });
   const sub = await redeemVoucher(store, clock, { code: codes[0]!, mac: '02:00:00:00:00:01' });
   const base = {
     nasId: 'nas',
