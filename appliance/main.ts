@@ -116,7 +116,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const out = options.out ?? (() => undefined);
   const dataDir = resolve(config.dataDir);
-  const tracing = startTracing(config.telemetry);
+  const tracing = await startTracing(config.telemetry);
   // Migrations run as the store opens: first the files as the older version left them are copied.
   const preMigration = await backupBeforeMigration(dataDir, config.backup, new Date(clock.now()));
   if (preMigration) logger.info({ backup: preMigration }, 'store files copied before migrating them');

@@ -20,7 +20,7 @@ import { startProvisionerServer } from './server/start-server.js';
  */
 async function main(): Promise<void> {
   const o = parseCliOptions(process.argv.slice(2));
-  const tracing = startTracing({
+  const tracing = await startTracing({
     otlpEndpoint: o.otlpEndpoint,
     samplingRatio: o.traceSampling,
     serviceName: 'turnpike-provisioner',

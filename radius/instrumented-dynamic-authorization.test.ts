@@ -15,7 +15,7 @@ import { accountingRequest, TestClient } from './test-packets.js';
 test('a Disconnect-Request to a NAS that does not answer is a span under the action that caused it, counted as a timeout', async (t) => {
   const receiver = await OtlpReceiver.start();
   t.after(() => receiver.close());
-  const tracing = startTracing({ otlpEndpoint: receiver.endpoint, samplingRatio: 1, serviceName: 'turnpike' });
+  const tracing = await startTracing({ otlpEndpoint: receiver.endpoint, samplingRatio: 1, serviceName: 'turnpike' });
   t.after(() => tracing.shutdown());
   const fixture = await createFixture();
   t.after(() => fixture.close());

@@ -13,7 +13,7 @@ import { accessRequest, accountingRequest, TestClient } from './test-packets.js'
 test('RADIUS requests are spans with the decision and reason, and counted by type, code, NAS, outcome and reason — never the password or user', async (t) => {
   const receiver = await OtlpReceiver.start();
   t.after(() => receiver.close());
-  const tracing = startTracing({ otlpEndpoint: receiver.endpoint, samplingRatio: 1, serviceName: 'turnpike' });
+  const tracing = await startTracing({ otlpEndpoint: receiver.endpoint, samplingRatio: 1, serviceName: 'turnpike' });
   t.after(() => tracing.shutdown());
   const fixture = await createFixture({ radius: { rejectDelayMs: 0 } });
   t.after(() => fixture.close());

@@ -4,7 +4,6 @@ import type { Config } from '../config/schema.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { openConfiguredStore } from '../open-store.js';
-import { migrateDatabase } from '../store/postgres/migrate-database.js';
 import { exportStore, importStore } from '../store/store-transfer.js';
 import { parseFlags, UsageError } from './command.js';
 
@@ -29,6 +28,7 @@ export async function runDb(loaded: LoadedConfig, args: string[]): Promise<strin
       if (config.store.driver !== 'postgres') {
         throw new UsageError('db migrate works on PostgreSQL: set store.driver to "postgres" or pass --url URL');
       }
+      const { migrateDatabase } = await import('../store/postgres/migrate-database.js');
       const { applied, version } = await migrateDatabase(requireUrl(config));
       return [
         applied.length > 0

@@ -1,5 +1,4 @@
 import { resolve, sep } from 'node:path';
-import si from 'systeminformation';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 
@@ -35,6 +34,8 @@ export function createSystemHealth(options: { dataDir: string; clock: Clock; log
   let reading: Promise<SystemHealth> | null = null;
 
   async function measure(): Promise<SystemHealth> {
+    // Imported at the first reading (a dashboard load), not at start: until then it would only hold memory.
+    const { default: si } = await import('systeminformation');
     const [load, memory, disks, interfaces] = await Promise.all([
       si.currentLoad().catch(() => null),
       si.mem().catch(() => null),

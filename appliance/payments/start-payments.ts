@@ -8,7 +8,6 @@ import type { SessionEnforcer } from '../sessions/enforcer.js';
 import { endReasonOf } from '../sessions/enforcement-decision.js';
 import type { Store } from '../store/store.js';
 import { createPayments, type Payments } from './payments.js';
-import { createStripeClient } from './stripe-client.js';
 
 /** How often past-due plans are checked against the grace period. */
 export const GRACE_SWEEP_MS = 60_000;
@@ -63,6 +62,8 @@ export async function startPayments(deps: StartPaymentsDeps): Promise<RunningPay
     fake = { url: started.fake.url, close: () => started.fake.close(), deliverTo: started.deliverTo };
   }
 
+  // The Stripe SDK is imported only when a provider is configured: a box without payments never holds it.
+  const { createStripeClient } = await import('./stripe-client.js');
   const payments = createPayments({
     store,
     clock,

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import forge from 'node-forge';
+import type forge from 'node-forge';
 
 /**
  * X.509 issuance with node-forge (RSA 2048; forge uses Node's native key
@@ -14,6 +15,16 @@ export interface IssuedPem {
 
 const DAY_MS = 86_400_000;
 
+/**
+ * node-forge, loaded when a certificate is issued (init, rotation, a leaf near
+ * expiry) rather than at every start, where it would hold memory for nothing.
+ * It is CommonJS, so it loads synchronously and the functions here stay pure.
+ */
+const load = createRequire(import.meta.url);
+function forgeLib(): typeof forge {
+  return load('node-forge') as typeof forge;
+}
+
 function serial(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0] ?? 0) & 0x7f;
@@ -26,12 +37,13 @@ function validity(cert: forge.pki.Certificate, now: number, days: number): void 
 }
 
 function keyPair(): forge.pki.rsa.KeyPair {
-  return forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
+  return forgeLib().pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
 }
 
 export function createCa(options: { commonName: string; now: number; days: number }): IssuedPem {
+  const lib = forgeLib();
   const keys = keyPair();
-  const cert = forge.pki.createCertificate();
+  const cert = lib.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
   validity(cert, options.now, options.days);
@@ -43,8 +55,8 @@ export function createCa(options: { commonName: string; now: number; days: numbe
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+  cert.sign(keys.privateKey, lib.md.sha256.create());
+  return { cert: lib.pki.certificateToPem(cert), key: lib.pki.privateKeyToPem(keys.privateKey) };
 }
 
 export function issueLeaf(options: {
@@ -56,10 +68,11 @@ export function issueLeaf(options: {
   now: number;
   days: number;
 }): IssuedPem {
-  const caCert = forge.pki.certificateFromPem(options.ca.cert);
-  const caKey = forge.pki.privateKeyFromPem(options.ca.key);
+  const lib = forgeLib();
+  const caCert = lib.pki.certificateFromPem(options.ca.cert);
+  const caKey = lib.pki.privateKeyFromPem(options.ca.key);
   const keys = keyPair();
-  const cert = forge.pki.createCertificate();
+  const cert = lib.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
   validity(cert, options.now, options.days);
@@ -74,11 +87,11 @@ export function issueLeaf(options: {
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(caKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: forge.pki.privateKeyToPem(keys.privateKey) };
+  cert.sign(caKey, lib.md.sha256.create());
+  return { cert: lib.pki.certificateToPem(cert), key: lib.pki.privateKeyToPem(keys.privateKey) };
 }
 
-/** Milliseconds since the epoch at which a PEM certificate stops being valid. */
+/** Milliseconds since the epoch at which a PEM certificate stops being valid (read at every start: no forge). */
 export function notAfterOf(certPem: string): number {
-  return forge.pki.certificateFromPem(certPem).validity.notAfter.getTime();
+  return Date.parse(new X509Certificate(certPem).validTo);
 }

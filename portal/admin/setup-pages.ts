@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import QRCode from 'qrcode';
 import { otpauthUrl } from '../../appliance/accounts/totp.js';
 import { securitySetupOf } from '../../appliance/accounts/users.js';
 import { STAFF } from '../api/auth-schemas.js';
@@ -9,6 +8,8 @@ import type { StaffSession } from './staff-session.js';
 
 /** The secret in groups of four for typing, and the same secret as a QR code (SVG, drawn here). */
 async function enrolmentView(secret: string, url: string): Promise<{ secret: string; qrSvg: string }> {
+  // Imported on the first enrolment, not at start: the appliance would hold it for nothing until then.
+  const { default: QRCode } = await import('qrcode');
   const qrSvg = await QRCode.toString(url, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
   return { secret: secret.replace(/(.{4})/g, '$1 ').trim(), qrSvg };
 }

@@ -9,7 +9,7 @@ import { startPaymentsWorld } from './payments-harness.js';
 test('the Stripe webhook that completes a checkout is a span linked to the guest’s checkout trace', async (t) => {
   const receiver = await OtlpReceiver.start();
   t.after(() => receiver.close());
-  const tracing = startTracing({ otlpEndpoint: receiver.endpoint, samplingRatio: 1, serviceName: 'turnpike' });
+  const tracing = await startTracing({ otlpEndpoint: receiver.endpoint, samplingRatio: 1, serviceName: 'turnpike' });
   t.after(() => tracing.shutdown());
   const world = await startPaymentsWorld(t);
   const buyer = await world.guest();
