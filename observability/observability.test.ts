@@ -1,18 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadConfig } from '../appliance/config/load-config.js';
-import { silentLogger } from '../shared/logger.js';
-import { startAppliance, type RunningAppliance } from '../appliance/main.js';
+import { type RunningAppliance } from '../appliance/main.js';
 import { createVoucherBatch } from '../appliance/vouchers/batches.js';
 import { requireSystem } from '../appliance/testing/system-tools.js';
 import { AcctStatus } from '../radius/protocol/constants.js';
 import { accessRequest, accountingRequest, TestClient } from '../radius/test-packets.js';
+import { startEmbeddedAppliance } from '../appliance/testing/embedded-appliance.js';
 
 const run = promisify(execFile);
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -99,28 +97,10 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
 
 test('a real Prometheus scrapes the running appliance with a bearer token, and every dashboard panel’s query returns data', async (t) => {
   if (!requireSystem(t, { tools: ['prometheus'] })) return;
-  const dir = await mkdtemp(join(tmpdir(), 'tp-prometheus-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
   const token = 'scrape-token-for-the-test';
-  const { config } = loadConfig({
-    embedded: true,
-    env: {},
-    overrides: {
-      dataDir: join(dir, 'var'),
-      logLevel: 'silent',
-      portal: { port: 0 },
-      radius: { authPort: 0, acctPort: 0, listen: ['127.0.0.1'], rejectDelayMs: 0 },
-      telemetry: { metricsPort: 0, metricsBearerToken: token },
-    },
+  const { appliance, dir } = await startEmbeddedAppliance(t, {
+    overrides: { telemetry: { metricsBearerToken: token } },
   });
-  const appliance = await startAppliance({
-    config,
-    configSource: null,
-    embedded: true,
-    adminSocket: null,
-    logger: silentLogger,
-  });
-  t.after(() => appliance.stop());
 
   await writeFile(join(dir, 'token'), token, { mode: 0o600 });
   await writeFile(

@@ -1,15 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '../config/load-config.js';
-import { silentLogger } from '../../shared/logger.js';
-import { startAppliance, type RunningAppliance } from '../main.js';
+import { type RunningAppliance } from '../main.js';
 import { AcctStatus, Attr } from '../../radius/protocol/constants.js';
 import { textTlv, tlv } from '../../radius/protocol/encode.js';
 import { accessRequest, accountingRequest, TestClient } from '../../radius/test-packets.js';
+import { startEmbeddedAppliance } from '../testing/embedded-appliance.js';
 
 /** Label names that would mean one series per guest, device or address. */
 const FORBIDDEN_LABELS =
@@ -102,27 +98,9 @@ async function guestsArrive(appliance: RunningAppliance, secret: string, from: n
 }
 
 test('no metric carries a per-user, per-MAC or per-IP label: more guests never mean more series', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'tp-cardinality-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const { config } = loadConfig({
-    embedded: true,
-    env: {},
-    overrides: {
-      dataDir: join(dir, 'var'),
-      logLevel: 'silent',
-      portal: { port: 0 },
-      radius: { authPort: 0, acctPort: 0, listen: ['127.0.0.1'], rejectDelayMs: 0 },
-      telemetry: { metricsPort: 0 },
-    },
+  const { appliance } = await startEmbeddedAppliance(t, {
+    overrides: {},
   });
-  const appliance = await startAppliance({
-    config,
-    configSource: null,
-    embedded: true,
-    adminSocket: null,
-    logger: silentLogger,
-  });
-  t.after(() => appliance.stop());
   const secret = appliance.localNasSecret!;
 
   await guestsArrive(appliance, secret, 0, 5);

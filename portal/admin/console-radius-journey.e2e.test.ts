@@ -1,13 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { totpCode } from '../../appliance/accounts/totp.js';
-import { loadConfig } from '../../appliance/config/load-config.js';
 import { readAudit } from '../../appliance/console/audit-reader.js';
-import { silentLogger } from '../../shared/logger.js';
-import { startAppliance } from '../../appliance/main.js';
 import { findPlan } from '../../appliance/plans/plans.js';
 import { requireSystem } from '../../appliance/testing/system-tools.js';
 import { createVoucherBatch } from '../../appliance/vouchers/batches.js';
@@ -15,6 +11,7 @@ import { systemClock } from '../../shared/clock.js';
 import { baseConfig, freeUdpPort, startFreeRadius } from '../../radius/freeradius-harness.js';
 import { attributeOf, radclient } from '../../radius/radclient-driver.js';
 import { openChromium } from '../testing/chromium.js';
+import { startEmbeddedAppliance } from '../../appliance/testing/embedded-appliance.js';
 
 /** The NAS stand-in: FreeRADIUS accepting CoA and Disconnect-Requests from the appliance. */
 function nasStandIn(dir: string, port: number, secret: string): string {
@@ -47,27 +44,9 @@ server nas-coa {
 
 test('a guest redeems a voucher over RADIUS, the session shows live in the console, the operator disconnects it, the NAS receives the Disconnect-Request and the audit log names the operator', async (t) => {
   if (!requireSystem(t, { tools: ['chromium', 'freeradius', 'radclient'] })) return;
-  const dir = await mkdtemp(join(tmpdir(), 'tp-console-radius-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const { config } = loadConfig({
-    embedded: true,
-    env: {},
-    overrides: {
-      dataDir: join(dir, 'var'),
-      logLevel: 'silent',
-      portal: { host: '127.0.0.1', port: 0 },
-      radius: { listen: ['127.0.0.1'], authPort: 0, acctPort: 0, coaTimeoutMs: 500, coaRetries: 1 },
-      telemetry: { metricsPort: 0 },
-    },
+  const { appliance, dir } = await startEmbeddedAppliance(t, {
+    overrides: { radius: { coaTimeoutMs: 500, coaRetries: 1 } },
   });
-  const appliance = await startAppliance({
-    config,
-    configSource: null,
-    embedded: true,
-    adminSocket: null,
-    logger: silentLogger,
-  });
-  t.after(() => appliance.stop());
   const secret = appliance.localNasSecret!;
   const coaPort = await freeUdpPort();
   const nasDir = join(dir, 'nas');
