@@ -35,6 +35,8 @@ import { StoreAccessPolicy } from './sessions/access-policy.js';
 import { resetDueQuotas } from './quotas/quota-resets.js';
 import { SessionEnforcer } from './sessions/enforcer.js';
 import { startSessionSweeper } from './sessions/sweeper.js';
+import { NasObservations } from './nas/nas-observations.js';
+import { flushNasTrust } from './nas/nas-trust.js';
 import { expireDue } from './subscriptions/subscriptions.js';
 import { pruneFreeTierUses } from './subscriptions/free-tier.js';
 import { redeemVoucher } from './vouchers/redeem.js';
@@ -236,6 +238,17 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
     await payments?.portalListening(portalUrl);
 
     if (config.radius.enabled) {
+      const nasObservations = new NasObservations();
+      // What this process saw of each NAS goes to the shared trust rows; every appliance flushes its own
+      // (and once more at stop, after the RADIUS sockets closed).
+      const flushTrust = (): Promise<number> => flushNasTrust(store, clock, nasObservations);
+      scheduler.add({ name: 'flush NAS trust figures', everyMs: 30_000, everyAppliance: true, run: flushTrust });
+      shutdown.add('NAS trust figures', () =>
+        flushTrust().then(
+          () => undefined,
+          (err: unknown) => logger.warn({ err }, 'NAS trust figures not flushed at stop'),
+        ),
+      );
       const policy = new StoreAccessPolicy({
         store,
         clock,
@@ -251,6 +264,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
         policy,
         enforcer,
         metrics: radiusMetrics,
+        observations: nasObservations,
       });
       shutdown.add('radius', () => radius?.close());
       startSessionSweeper({ store, clock, enforcer, logger, staleFactor: config.radius.staleFactor, scheduler });

@@ -293,6 +293,8 @@ export interface NasTrust {
   accessRequestsUnsigned: number;
   /** Whether the latest Access-Request seen carried Message-Authenticator; null before any. */
   lastAccessRequestSigned: boolean | null;
+  /** When that Access-Request came (so appliances flushing out of order keep the latest). */
+  lastAccessRequestAt: number | null;
   /** Disconnects the NAS acknowledged while accounting showed the session going on. */
   acksButKeepsForwarding: number;
   updatedAt: number;

@@ -18,6 +18,7 @@ export interface NasObservation {
   signed: number;
   unsigned: number;
   lastSigned: boolean | null;
+  lastAccessAt: number | null;
 }
 
 export class NasObservations {
@@ -34,6 +35,7 @@ export class NasObservations {
         signed: 0,
         unsigned: 0,
         lastSigned: null,
+        lastAccessAt: null,
       };
       this.#pending.set(nasId, entry);
     }
@@ -51,6 +53,7 @@ export class NasObservations {
     if (signed) entry.signed += 1;
     else entry.unsigned += 1;
     entry.lastSigned = signed;
+    entry.lastAccessAt = now;
   }
 
   /** The time since a session's previous accounting update, against the interval the NAS was told. */
@@ -79,7 +82,10 @@ export class NasObservations {
       now.lastSeenAt = Math.max(now.lastSeenAt, old.lastSeenAt);
       now.signed += old.signed;
       now.unsigned += old.unsigned;
-      now.lastSigned ??= old.lastSigned;
+      if (now.lastAccessAt === null) {
+        now.lastSigned = old.lastSigned;
+        now.lastAccessAt = old.lastAccessAt;
+      }
       now.configuredInterimSeconds ??= old.configuredInterimSeconds;
       for (const gap of old.gapsSeconds) {
         if (now.gapsSeconds.length >= GAP_SAMPLES) break;

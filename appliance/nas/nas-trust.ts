@@ -14,6 +14,7 @@ export function emptyNasTrust(nasId: string, now: number): NasTrust {
     accessRequestsSigned: 0,
     accessRequestsUnsigned: 0,
     lastAccessRequestSigned: null,
+    lastAccessRequestAt: null,
     acksButKeepsForwarding: 0,
     updatedAt: now,
   };
@@ -49,7 +50,10 @@ export async function flushNasTrust(store: Store, clock: Clock, observations: Na
         row.lastSeenAt = Math.max(row.lastSeenAt ?? 0, seen.lastSeenAt);
         row.accessRequestsSigned += seen.signed;
         row.accessRequestsUnsigned += seen.unsigned;
-        if (seen.lastSigned !== null) row.lastAccessRequestSigned = seen.lastSigned;
+        if (seen.lastAccessAt !== null && seen.lastAccessAt >= (row.lastAccessRequestAt ?? 0)) {
+          row.lastAccessRequestSigned = seen.lastSigned;
+          row.lastAccessRequestAt = seen.lastAccessAt;
+        }
         if (seen.configuredInterimSeconds !== null) row.configuredInterimSeconds = seen.configuredInterimSeconds;
         if (seen.gapsSeconds.length > 0)
           row.interimGapsSeconds = [...row.interimGapsSeconds, ...seen.gapsSeconds].slice(-STORED_GAP_SAMPLES);

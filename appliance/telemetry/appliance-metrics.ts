@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Db } from '../domain/model.js';
 import { PKI_FILES } from '../pki/pki-store.js';
 import type { ReconcileReport } from '../provisioning/reconciler.js';
+import { registerNasTrustMetrics } from './nas-trust-metrics.js';
 
 export interface ApplianceMetricsOptions {
   registry: Registry;
@@ -32,6 +33,7 @@ const CORRECTIONS = ['allowed', 'revoked', 'ensured', 'suspended', 'deleted'] as
 export function createApplianceMetrics(o: ApplianceMetricsOptions): ApplianceMetrics {
   const registers = [o.registry];
   const db = (): Readonly<Db> => o.store.db;
+  registerNasTrustMetrics(o.registry, db);
 
   new Gauge({
     name: 'turnpike_sessions_live',

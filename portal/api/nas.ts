@@ -10,7 +10,9 @@ import {
   removeNasClient,
   updateNasClient,
 } from '../../appliance/nas/nas-clients.js';
+import { nasTrustFigures, nasTrustSchema } from '../../appliance/nas/nas-trust.js';
 import type { Store } from '../../appliance/store/store.js';
+import { TurnpikeError } from '../../shared/errors.js';
 import { ADMIN, errorResponses } from './auth-schemas.js';
 import { jsonBodiesOnly } from './json-only.js';
 
@@ -27,6 +29,11 @@ const nasSchema = {
     requireMessageAuthenticator: { type: 'boolean' },
     createdAt: { type: 'integer' },
     secret: { type: 'string', description: 'only in the answer to POST: the shared secret, shown once' },
+    trust: {
+      ...nasTrustSchema,
+      description:
+        'what the NAS showed so far: last seen, interim cadence, missing Stops, Message-Authenticator, ignored disconnects (GET only)',
+    },
   },
 } as const;
 
@@ -89,7 +96,28 @@ export async function nasApi(app: FastifyInstance, deps: { store: Store; clock: 
         },
       },
     },
-    async () => ({ nas: listNasClients(store).map(shown) }),
+    async () => ({
+      nas: listNasClients(store).map((client) => ({ ...shown(client), trust: nasTrustFigures(store.db, client.id) })),
+    }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/nas/:id',
+    {
+      config: { roles: ADMIN },
+      schema: {
+        tags,
+        summary: 'One NAS client (by id or name) with its trust figures, without its secrets',
+        params: idParams,
+        response: { 200: nasSchema, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const client = store.db.nasClients[id] ?? listNasClients(store).find((candidate) => candidate.name === id);
+      if (!client) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no NAS client ${id}`);
+      return { ...shown(client), trust: nasTrustFigures(store.db, client.id) };
+    },
   );
 
   app.post<{
