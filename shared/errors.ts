@@ -33,6 +33,12 @@ export const ERRORS = {
   TP_ERR_ENTITLEMENT_EXPIRED: { http: 403, grpc: 9, message: 'Your time has run out; buy or redeem more' },
   TP_ERR_QUOTA_EXHAUSTED: { http: 403, grpc: 9, message: 'Your data allowance is used up; buy or redeem more' },
   TP_ERR_DEVICE_LIMIT: { http: 403, grpc: 9, message: 'Too many devices are connected; disconnect one first' },
+  // Gateway mode pairs a client's IP with its MAC in the firewall; without an ARP entry there is nothing to pair.
+  TP_ERR_DEVICE_UNSEEN: {
+    http: 409,
+    grpc: 9,
+    message: 'Your device is not visible on the network yet; reconnect to the Wi-Fi and open this page again',
+  },
   TP_ERR_VOUCHER_INVALID: { http: 400, grpc: 3, message: 'That voucher code is not valid' },
   TP_ERR_VOUCHER_USED: { http: 409, grpc: 9, message: 'That voucher has already been used' },
   TP_ERR_FREE_TIER_USED: { http: 409, grpc: 9, message: 'The free tier has been used on this device today' },

@@ -144,3 +144,14 @@ test('the free tier is taken once per device per period, whichever account asks'
   clock.advance(86_400_000);
   await takeFreeTier(store, clock, { userId: 'u2', planId: free.id, deviceKey: 'aa:bb:cc:00:00:01' });
 });
+
+test('a gateway guest whose MAC the box cannot see is told to reconnect, and nothing is opened or written', async (t) => {
+  const { access, accessPort, store } = await fixture(t);
+  await assert.rejects(
+    access.connect({ ownerKey: 'user:u1', mac: null, ip: '10.1.0.9', deviceId: null, mode: 'gateway' }),
+    (err) => isTurnpikeError(err, 'TP_ERR_DEVICE_UNSEEN') && /reconnect to the Wi-Fi/.test((err as Error).message),
+  );
+  assert.equal(accessPort.isAllowed('10.1.0.9'), false);
+  assert.deepEqual(Object.keys(store.db.sessions), []);
+  assert.deepEqual(Object.keys(store.db.devices), []);
+});

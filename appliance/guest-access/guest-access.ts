@@ -88,6 +88,7 @@ export class GuestAccess {
         deviceId: input.deviceId,
         ...labelOf(input),
       });
+      if (!mac && !device.mac) throw new TurnpikeError('TP_ERR_DEVICE_UNSEEN', undefined, { ip });
       // Found on the plain view (the draft's base): scanning the draft would draft every live session.
       const existingId = Object.values(store.db.sessions).find((s) => s.mode === 'gateway' && s.ip === ip)?.id;
       const existing = existingId === undefined ? undefined : db.sessions[existingId];
@@ -98,7 +99,7 @@ export class GuestAccess {
         nasId: null,
         acctSessionId: null,
         mode: 'gateway',
-        mac: mac ?? device.mac,
+        mac: mac || device.mac,
         ip,
         startedAt: existing?.ownerKey === input.ownerKey ? existing.startedAt : now,
         lastUpdateAt: now,
@@ -115,7 +116,7 @@ export class GuestAccess {
     const limits = sessionLimitsOf(entitlement, this.#deps.interimIntervalSeconds);
     await accessPort.allowClient({
       ip,
-      mac: session.mac || '00:00:00:00:00:00',
+      mac: session.mac,
       ...firewallGrantOf(limits, this.#deps.openEndedSeconds),
       sessionId: session.id,
     });
