@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createAuditTrail } from '../../appliance/accounts/audit.js';
 import { nasRows } from '../../appliance/console/dashboard-figures.js';
+import { nasTrustFigures } from '../../appliance/nas/nas-trust.js';
 import type { Dialect } from '../../appliance/domain/model.js';
 import type { Logger } from '../../shared/logger.js';
 import { addNasClient, DIALECTS, removeNasClient, updateNasClient } from '../../appliance/nas/nas-clients.js';
@@ -99,7 +100,7 @@ export function nasPages(app: FastifyInstance, deps: AdminPagesDeps & { logger: 
       reply,
       'nas-edit',
       `${t.editNas}: ${client.name}`,
-      { id: client.id, form, dialects: DIALECTS },
+      { id: client.id, form, dialects: DIALECTS, trust: nasTrustFigures(store.db, client.id) },
       { error },
     );
   }
