@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { TalliedCounter, TalliedHistogram, type CounterTally, type HistogramTally } from './tallied-metrics.js';
 import type { RadiusStats } from './server.js';
 
 export type RadiusRequestType = 'access' | 'accounting' | 'status';
@@ -37,31 +38,31 @@ export function dropCauseOf(reason: string): string {
 
 export function createRadiusMetrics(registry: Registry): RadiusMetrics {
   const attached: RadiusStats[] = [];
-  const requests = new Counter({
+  const requests = new TalliedCounter({
     name: 'turnpike_radius_requests_total',
     help: 'RADIUS requests answered, by type, reply code, NAS and outcome',
     labelNames: ['type', 'code', 'nas', 'outcome'],
-    registers: [registry],
+    registry,
   });
-  const seconds = new Histogram({
+  const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+  const seconds = new TalliedHistogram({
     name: 'turnpike_radius_request_duration_seconds',
     help: 'Time from datagram to reply, by request type (rejects exclude the deliberate reject delay)',
-    labelNames: ['type'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-    registers: [registry],
+    buckets,
+    registry,
   });
-  const rejects = new Counter({
+  const rejects = new TalliedCounter({
     name: 'turnpike_radius_rejects_total',
     help: 'Access-Rejects by reason (TP_ERR_* code)',
     labelNames: ['reason'],
-    registers: [registry],
+    registry,
   });
-  const commits = new Histogram({
+  const commits = new TalliedHistogram({
     name: 'turnpike_radius_accounting_commit_duration_seconds',
     help: 'Accounting-Request to durable record (journal fsync) — what the Accounting-Response waits for',
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-    registers: [registry],
-  });
+    buckets,
+    registry,
+  }).tally('');
   const dynamicAuthorization = new Counter({
     name: 'turnpike_radius_dynamic_authorization_total',
     help: 'Disconnect-Request and CoA-Request exchanges with a NAS, by kind, NAS and outcome (ack, nak, timeout, error)',
@@ -99,29 +100,32 @@ export function createRadiusMetrics(registry: Registry): RadiusMetrics {
       }
     },
   });
-  // Labelled children cached per combination: the per-packet cost is two map lookups, not label hashing.
-  const requestChildren = new Map<string, Map<string, { inc(): void }>>();
-  const secondsChildren = new Map<string, { observe(value: number): void }>();
-  const requestChild = (type: string, nas: string, code: string, outcome: string): { inc(): void } => {
-    let byNas = requestChildren.get(nas);
-    if (!byNas) requestChildren.set(nas, (byNas = new Map()));
+  // Tallies per combination: a packet pays two map lookups and an addition, no label hashing.
+  const requestTallies = new Map<string, Map<string, CounterTally>>();
+  const requestTally = (type: string, nas: string, code: string, outcome: string): CounterTally => {
+    let byNas = requestTallies.get(nas);
+    if (!byNas) requestTallies.set(nas, (byNas = new Map()));
     const key = `${type} ${code} ${outcome}`;
-    let child = byNas.get(key);
-    if (!child) byNas.set(key, (child = requests.labels({ type, code, nas, outcome })));
-    return child;
+    let tally = byNas.get(key);
+    if (!tally) byNas.set(key, (tally = requests.tally(`${nas}\0${key}`, () => ({ type, code, nas, outcome }))));
+    return tally;
   };
-  const secondsChild = (type: string): { observe(value: number): void } => {
-    let child = secondsChildren.get(type);
-    if (!child) secondsChildren.set(type, (child = seconds.labels({ type })));
-    return child;
+  const secondsTallies = new Map<string, HistogramTally>();
+  const secondsTally = (type: string): HistogramTally => {
+    let tally = secondsTallies.get(type);
+    if (!tally) secondsTallies.set(type, (tally = seconds.tally(type, () => ({ type }))));
+    return tally;
   };
+  const rejectTallies = new Map<string, CounterTally>();
   return {
     request(type, nas, code, outcome, s) {
-      requestChild(type, nas, code, outcome).inc();
-      secondsChild(type).observe(s);
+      requestTally(type, nas, code, outcome).add();
+      secondsTally(type).observe(s);
     },
     reject(reason) {
-      rejects.inc({ reason });
+      let tally = rejectTallies.get(reason);
+      if (!tally) rejectTallies.set(reason, (tally = rejects.tally(reason, () => ({ reason }))));
+      tally.add();
     },
     accountingCommitted(s) {
       commits.observe(s);

@@ -19,6 +19,16 @@ export interface UsageFact {
   opened: boolean;
 }
 
+/**
+ * A row as it stands, without drafting it. Inside a store mutation, reading a row drafts it (a
+ * proxy per object reached); these rules replace a row whole instead of changing it, so they read
+ * the row through its descriptor, which shows it undrafted (the store's overlay keeps it so for
+ * listing keys). On a plain object (the rebuild) this is an ordinary read.
+ */
+function peek<T>(rows: Record<string, T>, id: string): T | undefined {
+  return Object.getOwnPropertyDescriptor(rows, id)?.value as T | undefined;
+}
+
 function addUsage(
   rows: Record<string, UsageRollup>,
   period: string,
@@ -27,21 +37,15 @@ function addUsage(
   fact: UsageFact,
 ): void {
   const id = `${period}|${dim}|${key}`;
-  const row = rows[id];
-  if (!row) {
-    rows[id] = {
-      period,
-      dim,
-      key,
-      inOctets: fact.inOctets,
-      outOctets: fact.outOctets,
-      sessions: fact.opened ? 1 : 0,
-    };
-    return;
-  }
-  row.inOctets += fact.inOctets;
-  row.outOctets += fact.outOctets;
-  if (fact.opened) row.sessions += 1;
+  const row = peek(rows, id);
+  rows[id] = {
+    period,
+    dim,
+    key,
+    inOctets: (row?.inOctets ?? 0) + fact.inOctets,
+    outOctets: (row?.outOctets ?? 0) + fact.outOctets,
+    sessions: (row?.sessions ?? 0) + (fact.opened ? 1 : 0),
+  };
 }
 
 /** True when the fact changes no figure (an Interim-Update without traffic): no row is written. */
@@ -67,30 +71,33 @@ function heavierFirst(a: TopGuest, b: TopGuest): number {
 /**
  * A guest's day total only grows, so the day's top list stays exact by looking at the one guest
  * who grew: a guest once pushed out had no more than the list's last, and comes back only by
- * passing it.
+ * passing it. The list is sorted, so the guest moves up to its place; no other entry changes.
  */
 function rollGuestIn(reports: ReportsState, day: string, ownerKey: string, octets: number): void {
-  const known = reports.guestDays[ownerKey];
-  let total = octets;
-  if (known && known.day === day) {
-    total += known.octets;
-    known.octets = total;
-  } else {
-    reports.guestDays[ownerKey] = { ownerKey, day, octets: total };
-  }
-  const top = reports.topGuests[day];
+  const known = peek(reports.guestDays, ownerKey);
+  const total = known && known.day === day ? known.octets + octets : octets;
+  reports.guestDays[ownerKey] = { ownerKey, day, octets: total };
+  const top = peek(reports.topGuests, day);
   if (!top) {
     reports.topGuests[day] = { day, guests: [{ ownerKey, octets: total }] };
     return;
   }
   const guests = top.guests;
-  const listed = guests.some((guest) => guest.ownerKey === ownerKey);
-  if (!listed && guests.length >= TOP_GUESTS && total <= guests[guests.length - 1]!.octets) return;
-  const next: TopGuest[] = [{ ownerKey, octets: total }];
+  const listed = guests.findIndex((guest) => guest.ownerKey === ownerKey);
+  if (listed < 0 && guests.length >= TOP_GUESTS && total <= guests[guests.length - 1]!.octets) return;
+  const entry: TopGuest = { ownerKey, octets: total };
+  const next: TopGuest[] = [];
+  let placed = false;
   for (const guest of guests) {
-    if (guest.ownerKey !== ownerKey) next.push({ ownerKey: guest.ownerKey, octets: guest.octets });
+    if (guest.ownerKey === ownerKey) continue;
+    if (!placed && heavierFirst(entry, guest) < 0) {
+      next.push(entry);
+      placed = true;
+    }
+    next.push({ ownerKey: guest.ownerKey, octets: guest.octets });
   }
-  top.guests = next.sort(heavierFirst).slice(0, TOP_GUESTS);
+  if (!placed) next.push(entry);
+  reports.topGuests[day] = { day, guests: next.slice(0, TOP_GUESTS) };
 }
 
 /** What the revenue rollup reads off an invoice. */
