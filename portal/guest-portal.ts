@@ -89,7 +89,7 @@ export async function registerGuestPortal(app: FastifyInstance, deps: GuestPorta
       guestAccess,
       renderer: new PageRenderer(),
       accounts: deps.accounts,
-      guessLimiter: new GuessLimiter(deps.clock, deps.guessLimits),
+      guessLimiter: new GuessLimiter({ store: deps.store, clock: deps.clock, limits: deps.guessLimits ?? {} }),
       ...(deps.voucherRateLimitPerMinute !== undefined
         ? { voucherRateLimitPerMinute: deps.voucherRateLimitPerMinute }
         : {}),

@@ -12,7 +12,6 @@ import {
   CODE_RANDOM_LENGTH,
   createVoucherBatch,
   formatCode,
-  GuessLimiter,
   redeemVoucher,
   revokeVoucher,
   revokeVoucherBatch,
@@ -143,33 +142,4 @@ test('batch input is validated and names the bad field', async (t) => {
     isTurnpikeError(err, 'TP_ERR_NOT_FOUND'),
   );
   assert.equal(Object.keys(store.db.vouchers).length, 0, 'a refused batch leaves nothing behind');
-});
-
-test('guessing backs off per address and per MAC, doubling, and a success clears it', () => {
-  const clock = new ManualClock();
-  const limiter = new GuessLimiter(clock, { freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 60_000 });
-  const keys = ['ip:10.0.0.9', 'mac:aa:bb:cc:00:00:01'];
-  for (let i = 0; i < 3; i += 1) {
-    limiter.assertAllowed(keys);
-    limiter.recordFailure(keys);
-  }
-  assert.throws(
-    () => limiter.assertAllowed(keys),
-    (err) => isTurnpikeError(err, 'TP_ERR_RATE_LIMITED'),
-  );
-  // Changing only the address does not escape the MAC's back-off.
-  assert.throws(
-    () => limiter.assertAllowed(['ip:10.0.0.10', 'mac:aa:bb:cc:00:00:01']),
-    (err) => isTurnpikeError(err, 'TP_ERR_RATE_LIMITED'),
-  );
-  clock.advance(1000);
-  limiter.assertAllowed(keys);
-  limiter.recordFailure(keys);
-  clock.advance(1000);
-  assert.throws(() => limiter.assertAllowed(keys), 'the second wait is longer than the first');
-  clock.advance(1000);
-  limiter.assertAllowed(keys);
-  limiter.recordSuccess(keys);
-  limiter.recordFailure(keys);
-  limiter.assertAllowed(keys);
 });

@@ -46,11 +46,11 @@ export function voucherPage(app: FastifyInstance, deps: GuestPagesDeps, pages: P
           );
         } catch (err) {
           if (isTurnpikeError(err, 'TP_ERR_VOUCHER_INVALID') || isTurnpikeError(err, 'TP_ERR_VOUCHER_USED')) {
-            deps.guessLimiter.recordFailure(keys);
+            await deps.guessLimiter.recordFailure(keys);
           }
           throw err;
         }
-        deps.guessLimiter.recordSuccess(keys);
+        await deps.guessLimiter.recordSuccess(keys);
         rememberVoucher(deps, reply, code);
         const ownerKey = ownerKeyOf(subscription);
         await finishLogin(deps, { ...context, ownerKey }, ownerKey, reply);
