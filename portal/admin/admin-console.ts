@@ -17,6 +17,7 @@ import { nasPages } from './nas-pages.js';
 import { paymentsPages } from './payments-pages.js';
 import { peoplePages } from './people-pages.js';
 import { plansPages } from './plans-pages.js';
+import { reportsPages } from './reports-pages.js';
 import { sessionsPages } from './sessions-pages.js';
 import { settingsPage } from './settings-page.js';
 import { setupPages } from './setup-pages.js';
@@ -61,5 +62,6 @@ export async function adminConsole(app: FastifyInstance, options: AdminConsoleDe
   nasPages(app, deps, replies);
   auditPage(app, deps, replies);
   paymentsPages(app, deps, replies);
+  reportsPages(app, deps, replies);
   settingsPage(app, deps, replies);
 }

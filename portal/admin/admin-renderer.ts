@@ -27,8 +27,13 @@ export const ADMIN_VIEWS = [
   'audit',
   'payments',
   'settings',
+  'reports',
 ] as const;
 export type AdminView = (typeof ADMIN_VIEWS)[number];
+
+/** Pieces several views share, called from a view as `it.partial(name, data)` (output with `<%~`). */
+export const ADMIN_PARTIALS = ['usage-chart'] as const;
+export type AdminPartial = (typeof ADMIN_PARTIALS)[number];
 
 const VIEWS = fileURLToPath(new URL('../views/admin/', import.meta.url));
 
@@ -83,6 +88,7 @@ function formattersOf(lang: Language): Formatters {
 export class AdminRenderer {
   readonly #eta = new Eta({ autoEscape: true, autoTrim: false, cache: false });
   readonly #views = new Map<AdminView, TemplateFunction>();
+  readonly #partials = new Map<AdminPartial, TemplateFunction>();
   readonly #layout: TemplateFunction;
   readonly #css: string;
   readonly #fmt = new Map<Language, Formatters>(LANGUAGES.map((lang) => [lang, formattersOf(lang)]));
@@ -93,6 +99,9 @@ export class AdminRenderer {
     for (const view of ADMIN_VIEWS) {
       this.#views.set(view, this.#eta.compile(readFileSync(`${VIEWS}${view}.eta`, 'utf8')));
     }
+    for (const name of ADMIN_PARTIALS) {
+      this.#partials.set(name, this.#eta.compile(readFileSync(`${VIEWS}${name}.eta`, 'utf8')));
+    }
   }
 
   messages(lang: Language): AdminMessages {
@@ -102,7 +111,11 @@ export class AdminRenderer {
   render(view: AdminView, frame: AdminFrame, data: Record<string, unknown>): string {
     const t = ADMIN_MESSAGES[frame.lang];
     const fmt = this.#fmt.get(frame.lang)!;
-    const body = this.#views.get(view)!.call(this.#eta, { ...data, t, fmt, csrf: frame.csrf, lang: frame.lang });
+    const partial = (name: AdminPartial, values: Record<string, unknown>): string =>
+      this.#partials.get(name)!.call(this.#eta, { ...values, t, fmt, lang: frame.lang });
+    const body = this.#views
+      .get(view)!
+      .call(this.#eta, { ...data, t, fmt, csrf: frame.csrf, lang: frame.lang, partial });
     return this.#layout.call(this.#eta, { ...frame, t, css: this.#css, languages: LANGUAGES, body });
   }
 }

@@ -33,6 +33,7 @@ const SECTIONS: ReadonlyArray<{ href: string; key: keyof AdminMessages; roles: r
   { href: '/admin/payments', key: 'paymentsNav', roles: STAFF },
   { href: '/admin/plans', key: 'plans', roles: ADMIN },
   { href: '/admin/nas', key: 'nas', roles: ADMIN },
+  { href: '/admin/reports', key: 'reports', roles: ADMIN },
   { href: '/admin/audit', key: 'audit', roles: ADMIN },
   { href: '/admin/settings', key: 'settingsNav', roles: ADMIN },
 ];
