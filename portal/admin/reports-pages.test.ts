@@ -111,7 +111,11 @@ test('an admin reads usage, top guests and redemptions as charts and tables, gue
     assert.match(html, /guest\+&lt;script&gt;@example\.test/);
     assert.match(html, new RegExp(`href="/admin/people/${guest.user.id}"`), 'a top guest links to their page');
     assert.match(html, new RegExp(code), 'a voucher guest is named by the code');
-    assert.match(html, /<table data-chart="usage">/, 'the chart is drawn from the table that is also the no-JS view');
+    assert.match(
+      html,
+      /<table data-chart="usage" class="report">/,
+      'the chart is drawn from the table that is also the no-JS view',
+    );
     assert.match(html, /data-v="40002000"/, 'downloaded octets of the day');
     assert.match(html, /<script src="\/admin\/assets\/uplot\.min\.js" defer><\/script>/);
     assert.match(html, /Front desk/, 'redemptions by batch');
@@ -164,7 +168,7 @@ test('the reports and the dashboard with their scripts weigh under 150 KB, serve
     const dashboard = await admin.browser.get('/admin');
     assert.match(dashboard.body, /Sessions and traffic, last 24 hours/);
     assert.match(dashboard.body, /Sessions and traffic, last 30 days/);
-    assert.equal((dashboard.body.match(/<table data-chart="usage">/g) ?? []).length, 2);
+    assert.equal((dashboard.body.match(/<table data-chart="usage" class="report">/g) ?? []).length, 2);
     let scripts = 0;
     for (const asset of ['uplot.min.js', 'uplot.min.css', 'console-charts.js']) {
       const res = await admin.browser.get(`/admin/assets/${asset}`);
