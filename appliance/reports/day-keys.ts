@@ -50,9 +50,17 @@ export function monthKeyOf(ms: number, zone: string): string {
   return dayKeyOf(ms, zone).slice(0, 7);
 }
 
-/** `YYYY-MM-DDTHH`: the UTC hour of the instant. */
+let lastHour = Number.NaN;
+let lastHourKey = '';
+
+/** `YYYY-MM-DDTHH`: the UTC hour of the instant (the last one kept: accounting asks for it per update). */
 export function hourKeyOf(ms: number): string {
-  return new Date(Math.floor(ms / 3_600_000) * 3_600_000).toISOString().slice(0, 13);
+  const hour = Math.floor(ms / 3_600_000);
+  if (hour !== lastHour) {
+    lastHourKey = new Date(hour * 3_600_000).toISOString().slice(0, 13);
+    lastHour = hour;
+  }
+  return lastHourKey;
 }
 
 /** The `count` venue days ending with the day of `now`, oldest first. */

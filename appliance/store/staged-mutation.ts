@@ -370,7 +370,25 @@ const MAX_DEPTH = 16;
  * revokes every draft inside them) and put in place without a copy.
  */
 function materialize<T>(value: T, transaction: Transaction): T {
+  // Most values hold no draft at all (rows written whole, history lines): one walk that copies
+  // nothing settles them; the two copying passes run only for a value that needs them.
+  if (!containsDraft(value, transaction, 0)) return value;
   return replaceDrafts(replaceDrafts(value, transaction, 'parts', 0), transaction, 'rows', 0);
+}
+
+/** Whether `replaceDrafts` would find anything to replace in `value` (the same walk, read-only). */
+function containsDraft(value: unknown, transaction: Transaction, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (transaction.isRowDraft(value) || isDraft(value)) return true;
+  if (depth > MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (containsDraft(item, transaction, depth + 1)) return true;
+    return false;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const record = value as Record<string, unknown>;
+  for (const key in record) if (containsDraft(record[key], transaction, depth + 1)) return true;
+  return false;
 }
 
 function replaceDrafts<T>(value: T, transaction: Transaction, pass: 'parts' | 'rows', depth: number): T {

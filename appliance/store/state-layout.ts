@@ -59,10 +59,23 @@ export function kindOf(path: string): PathKind {
 
 export const childPath = (parent: string, key: string): string => (parent === '' ? key : `${parent}.${key}`);
 
+/** Paths split once: every change applied and every collection a mutation opens looks one up. */
+const KEYS = new Map<string, readonly string[]>();
+
+function keysOf(path: string): readonly string[] {
+  let keys = KEYS.get(path);
+  if (!keys) {
+    // Paths come from the fixed layout; the bound only guards against a caller inventing them.
+    if (KEYS.size >= 1024) KEYS.clear();
+    KEYS.set(path, (keys = path.split('.')));
+  }
+  return keys;
+}
+
 /** The object at `path` (dot-separated) inside `root`, or undefined. */
 export function valueAt(root: object, path: string): unknown {
   let value: unknown = root;
-  for (const key of path.split('.')) {
+  for (const key of keysOf(path)) {
     if (typeof value !== 'object' || value === null) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
