@@ -27,7 +27,8 @@ export class CollectionIndex<T> {
   readonly #collection: IndexedCollection;
   readonly #keyOf: (record: T) => string | null;
   #idsByKey: Map<string, string[]> | null = null;
-  readonly #keyById = new Map<string, string>();
+  /** Each indexed id's key, and the record it was read from: the same record object is still valid. */
+  readonly #entryById = new Map<string, { key: string; record: T }>();
   #builds = 0;
 
   constructor(source: IndexSource, collection: IndexedCollection, keyOf: (record: T) => string | null) {
@@ -68,7 +69,7 @@ export class CollectionIndex<T> {
 
   #build(): Map<string, string[]> {
     this.#idsByKey = new Map();
-    this.#keyById.clear();
+    this.#entryById.clear();
     const records = this.#recordsOf(this.#source.db);
     for (const id in records) this.#move(id, records[id]!);
     this.#builds += 1;
@@ -77,17 +78,21 @@ export class CollectionIndex<T> {
 
   #move(id: string, record: T | null): void {
     const map = this.#idsByKey!;
-    const before = this.#keyById.get(id);
+    const entry = this.#entryById.get(id);
+    const before = entry?.key;
     const after = record === null ? null : this.#keyOf(record);
-    if (before === after) return;
+    if (entry && before === after) {
+      entry.record = record!;
+      return;
+    }
     if (before !== undefined) {
       const ids = map.get(before)!;
       ids.splice(ids.indexOf(id), 1);
       if (ids.length === 0) map.delete(before);
-      this.#keyById.delete(id);
+      this.#entryById.delete(id);
     }
     if (after === null) return;
-    this.#keyById.set(id, after);
+    this.#entryById.set(id, { key: after, record: record! });
     const ids = map.get(after);
     if (ids) ids.push(id);
     else map.set(after, [id]);
@@ -95,6 +100,11 @@ export class CollectionIndex<T> {
 
   #isValid(records: Readonly<Record<string, T>>, id: string, key: string): boolean {
     const record = records[id];
-    return record !== undefined && this.#keyOf(record) === key;
+    if (record === undefined) return false;
+    // The record the index read (current state, unchanged since): its key is known. A mutation's
+    // draft, or a record changed since, has its key worked out again.
+    const entry = this.#entryById.get(id);
+    if (entry !== undefined && entry.record === record) return entry.key === key;
+    return this.#keyOf(record) === key;
   }
 }
