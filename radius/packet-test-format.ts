@@ -3,6 +3,7 @@ import { isIPv4 } from 'node:net';
 import { chapDigest } from '../appliance/credentials/chap.js';
 import type { Db, Dialect } from '../appliance/domain/model.js';
 import { ownerKeyOf } from '../appliance/entitlements/entitlement.js';
+import { sessionIdOf } from '../appliance/sessions/accounting.js';
 import { encryptUserPassword } from './protocol/authenticators.js';
 import { resolveAttribute } from './protocol/codec.js';
 import { AcctStatus, Attr, Code } from './protocol/constants.js';
@@ -65,7 +66,7 @@ function givenOf(words: string[]): Given | null {
   if (subject === 'portal-credential' && (state === 'spent' || state === 'expired'))
     return { kind: 'credential', username: name, state };
   if (subject === 'subscription' && state === 'ended') return { kind: 'subscription-ended', id: name };
-  // given session <mac> of <subscription> [disconnect-pending]
+  // given session <mac> of <subscription> [disconnect-pending]: its Acct-Session-Id is given-<mac>
   if (subject === 'session' && state === 'of' && more[0])
     return { kind: 'session', mac: name, subscriptionId: more[0], disconnectPending: more[1] === 'disconnect-pending' };
   return null;
@@ -101,13 +102,14 @@ export function applyGiven(db: Db, now: number, nasId: string, given: Given): vo
     }
     case 'session': {
       const subscription = db.subscriptions[given.subscriptionId] ?? missing(given.subscriptionId);
-      const id = `given-${given.mac}`;
+      const acctSessionId = `given-${given.mac}`;
+      const id = sessionIdOf(nasId, acctSessionId);
       db.sessions[id] = {
         id,
         subscriptionId: subscription.id,
         ownerKey: ownerKeyOf(subscription),
         nasId,
-        acctSessionId: id,
+        acctSessionId,
         mode: 'controller',
         mac: given.mac,
         ip: null,
