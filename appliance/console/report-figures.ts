@@ -68,8 +68,8 @@ export interface Reports {
   topGuests: TopGuestRow[];
 }
 
-/** How many days a report covers at most (a year and a bit): bounds the page's work. */
-export const MAX_RANGE_DAYS = 400;
+/** How many days a report covers at most (a year): bounds the page's work and weight. */
+export const MAX_RANGE_DAYS = 366;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 const xOf = (period: string): number =>
