@@ -9,7 +9,6 @@ import type { Logger } from '../../shared/logger.js';
 import type { Scheduler } from '../scheduler.js';
 import type { Store } from '../store/store.js';
 import { sweepGraceIn } from './entitlement-effects.js';
-import { assertTopUp } from '../subscriptions/top-up.js';
 import { EventApplier, type ApplyOutcome } from './event-applier.js';
 import { recoverMissedEvents, type RecoveryResult } from './event-recovery.js';
 import { renderInvoiceHtml, renderInvoicePdf } from './invoice-render.js';
@@ -110,15 +109,12 @@ export function createPayments(deps: PaymentsDeps) {
       planId: string;
       successUrl: string;
       cancelUrl: string;
-      /** A top-up: the guest's running subscription the plan's data is added to. */
-      topUpOf?: string;
     }): Promise<CheckoutStart> {
       const plan = store.db.plans[input.planId];
       if (!plan || plan.archived || !plan.visible)
         throw new TurnpikeError('TP_ERR_NOT_FOUND', `no plan ${input.planId}`);
       if (plan.priceMinor <= 0) throw new TurnpikeError('TP_ERR_VALIDATION', 'this plan is free; nothing to pay');
       if (!store.db.users[input.userId]) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no user ${input.userId}`);
-      if (input.topUpOf !== undefined) assertTopUp(store.db, input.userId, input.topUpOf, plan);
       try {
         const [customerId, priceId] = [await catalog.ensureCustomer(input.userId), await catalog.ensurePrice(plan)];
         const now = clock.now();
@@ -133,7 +129,6 @@ export function createPayments(deps: PaymentsDeps) {
           stripe: { customerId, checkoutSessionId: null, paymentIntentId: null, invoiceId: null, subscriptionId: null },
           subscriptionId: null,
           grantedSeconds: 0,
-          ...(input.topUpOf !== undefined ? { topUpOf: input.topUpOf } : {}),
           invoiceNumber: null,
           failureMessage: null,
           createdAt: now,

@@ -65,15 +65,12 @@ export async function staffGrant(
 }
 
 /**
- * The one rule for adding to a subscription, whoever adds it (staff, a one-off payment, a voucher
- * or paid top-up). Time runs from the current end while it is still running, else from now; a
- * subscription without an end keeps none. Data (`bytes`, a top-up) adds to the current usage
- * period's quota. The subscription is active afterwards.
+ * The one rule for adding time, whoever adds it (staff, a one-off payment, a voucher top-up): from
+ * the current end while it is still running, else from now; a subscription without an end keeps
+ * none. The subscription is active afterwards.
  */
-export function extendIn(subscription: Subscription, now: number, seconds: number, bytes = 0): void {
-  if (subscription.endsAt !== null && seconds > 0)
-    subscription.endsAt = Math.max(subscription.endsAt, now) + seconds * 1000;
-  if (bytes > 0) subscription.topUpBytes = (subscription.topUpBytes ?? 0) + bytes;
+export function extendIn(subscription: Subscription, now: number, seconds: number): void {
+  if (subscription.endsAt !== null) subscription.endsAt = Math.max(subscription.endsAt, now) + seconds * 1000;
   subscription.status = 'active';
   subscription.updatedAt = now;
 }
