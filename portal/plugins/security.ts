@@ -1,6 +1,7 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -10,6 +11,28 @@ import type { Config } from '../../appliance/config/schema.js';
 export const CSRF_COOKIE = 'tp_csrf';
 
 /**
+ * The headers helmet sets for `options`, worked out once. Helmet's middleware
+ * (and @fastify/helmet, which builds a new one per request) parses its options
+ * and the CSP directives on every call; ours do not change while the portal
+ * runs, so every response gets the same precomputed values.
+ */
+export function securityHeaders(options: Readonly<HelmetOptions>): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      headers[name.toLowerCase()] = String(value);
+      return recorder;
+    },
+    // Helmet removes X-Powered-By, which neither node nor fastify sets.
+    removeHeader() {},
+  };
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err;
+  });
+  return headers;
+}
+
+/**
  * Security headers, rate limits on every route (routes may tighten theirs
  * through `config.rateLimit`), cookies, form bodies and CSRF tokens for
  * cookie-authenticated forms (`preHandler: app.csrfProtection`).
@@ -17,7 +40,7 @@ export const CSRF_COOKIE = 'tp_csrf';
 export const security = fp(
   async (app: FastifyInstance, options: { config: Config; cookieSecret: string }) => {
     const { portal } = options.config;
-    await app.register(helmet, {
+    const headers = securityHeaders({
       contentSecurityPolicy: {
         useDefaults: false,
         directives: {
@@ -33,6 +56,10 @@ export const security = fp(
       // Captive mini-browsers follow plain-http hand-offs to the NAS; HSTS would break them.
       hsts: portal.secureCookies,
       crossOriginEmbedderPolicy: false,
+    });
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.headers(headers);
+      done();
     });
     await app.register(rateLimit, {
       global: true,
