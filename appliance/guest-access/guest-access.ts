@@ -10,6 +10,7 @@ import type { AccessPort } from '../provisioning/access-port.js';
 import { firewallGrantOf, sessionLimitsOf } from '../sessions/limits.js';
 import type { Store } from '../store/store.js';
 import { inSpan } from '../../shared/telemetry/tracing.js';
+import { sessionIndexesOf } from '../sessions/session-indexes.js';
 
 export interface GuestAccessDeps {
   store: Store;
@@ -80,14 +81,23 @@ export class GuestAccess {
     const { store, clock, accessPort } = this.#deps;
     if (!accessPort) throw new TurnpikeError('TP_ERR_UNAVAILABLE', 'gateway mode has no access port');
     const ip = input.ip!;
+    const devicesByMac = sessionIndexesOf(store).devicesByMac;
     const { session, device } = await store.update((db) => {
       const now = clock.now();
-      const device = bindDeviceIn(db, now, {
-        ownerKey: input.ownerKey,
-        mac,
-        deviceId: input.deviceId,
-        ...labelOf(input),
-      });
+      // The owner's device with this MAC, through the index: a crowd arriving must not walk every device each.
+      const byMac =
+        mac === null
+          ? null
+          : (devicesByMac
+              .lookup(db, mac)
+              .map((id) => db.devices[id]!)
+              .find((d) => d.ownerKey === input.ownerKey) ?? null);
+      const device = bindDeviceIn(
+        db,
+        now,
+        { ownerKey: input.ownerKey, mac, deviceId: input.deviceId, ...labelOf(input) },
+        byMac,
+      );
       if (!mac && !device.mac) throw new TurnpikeError('TP_ERR_DEVICE_UNSEEN', undefined, { ip });
       // Found on the plain view (the draft's base): scanning the draft would draft every live session.
       const existingId = Object.values(store.db.sessions).find((s) => s.mode === 'gateway' && s.ip === ip)?.id;

@@ -108,6 +108,26 @@ describe('long-lived nft sessions in a network namespace', () => {
     await session.send(`flush set ${T} s`);
   });
 
+  it('after a number of lines a session hands over to a successor started ahead, keeping the order of changes', async (t) => {
+    if (!need(t)) return;
+    const s = new NftSession({ commandPrefix: prefix(), recycleLines: 30 });
+    const pids = new Set<number>();
+    for (let i = 1; i <= 40; i++) {
+      // Added and deleted again and again: a change committed out of order would leave the wrong set.
+      await s.send(`add element ${T} s { 10.8.0.${i} }`);
+      if (i % 2 === 0) await s.send(`delete element ${T} s { 10.8.0.${i} }`);
+      pids.add(s.pid!);
+    }
+    assert.ok(pids.size >= 5, `${pids.size} processes answered`);
+    assert.ok(s.starts <= pids.size + 1, 'no process was started that did not take over (but the last spare)');
+    assert.deepEqual(
+      (await listed(session)).sort(),
+      Array.from({ length: 20 }, (_, i) => `10.8.0.${2 * i + 1}`).sort(),
+    );
+    s.close();
+    await session.send(`flush set ${T} s`);
+  });
+
   it('a listing of 10,000 counters on the read session does not hold up a change', async (t) => {
     if (!need(t)) return;
     await session.send(`add element ${T} s { ${elements(10_000, 0x0b0000)} }`);

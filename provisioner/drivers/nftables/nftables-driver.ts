@@ -29,11 +29,16 @@ export interface NftablesDriverOptions extends RulesetOptions {
   resolve?: (domain: string) => Promise<string[]>;
   clock?: Clock;
   /**
-   * `list()` answers from the driver's own view when the kernel was last read
-   * at most this long ago (changes made since are in that view; counters are
-   * as of the read). Reading ten thousand counters costs nft ~100 ms of CPU.
+   * `list()` answers from the driver's own view, which follows the driver's
+   * changes at once; counters, and elements someone else added or removed,
+   * are as of the last kernel read. A list that finds that read older than
+   * this starts a new one behind its answer (the next list has it). Reading
+   * ten thousand counters costs nft ~100 ms of CPU, too long to make a caller
+   * wait for.
    */
   listMaxAgeMs?: number;
+  /** A list that finds the last kernel read older than this waits for a new one (a view nobody asked for in a while). */
+  listStaleMs?: number;
   /** An nft answer slower than this ends the session, which is then restarted. */
   nftTimeoutMs?: number;
 }
@@ -59,7 +64,8 @@ async function systemResolve(domain: string): Promise<string[]> {
  * lapse by element timeout while the daemon is down, and a read (`nft -j list`)
  * replaces the driver's view. Between reads the view follows the driver's own
  * changes; it decides whether a refresh must carry counters over, whether a MAC
- * is still used by another address, and answers `list()` within `listMaxAgeMs`.
+ * is still used by another address, and answers `list()` (re-read behind the
+ * answer past `listMaxAgeMs`, before it past `listStaleMs`).
  */
 export class NftablesDriver implements FirewallDriver {
   readonly #o: NftablesDriverOptions;
@@ -149,7 +155,15 @@ export class NftablesDriver implements FirewallDriver {
   }
 
   async list(): Promise<ClientEntry[]> {
-    if (this.#clock.now() - this.#readAt > (this.#o.listMaxAgeMs ?? 1000)) await this.#refresh();
+    const age = this.#clock.now() - this.#readAt;
+    if (age > (this.#o.listMaxAgeMs ?? 1000)) {
+      const read = this.#refresh();
+      if (age > (this.#o.listStaleMs ?? 30_000)) await read;
+      else
+        read.catch((err: unknown) =>
+          this.#o.logger.warn({ err: (err as Error).message }, 'reading the client sets failed'),
+        );
+    }
     const now = this.#clock.now();
     const clients: ClientEntry[] = [];
     for (const [ip, k] of this.#known) {
