@@ -114,6 +114,13 @@ async function seed(store: LowdbStore): Promise<{ planId: string; sessionId: str
         audit.append({
           at: now - (AUDIT - i) * 1000,
           action: actions[i % actions.length]!,
+          actor: {
+            kind: 'user',
+            id: userIds[i % 1000]!,
+            email: `guest${i % 1000}@bench.test`,
+            role: 'operator',
+            ip: '10.0.0.1',
+          },
           actorId: userIds[i % 1000]!,
           target: userIds[(i * 7) % USERS]!,
           ip: '10.0.0.1',
@@ -193,7 +200,12 @@ async function main(): Promise<void> {
     readiness: [],
     cookieSecret: 'bench-cookie-secret-0123456789abcdef',
     authRoutes: auth.routes,
-    admin: { store, clock: systemClock, accounts: auth.accounts, enforcer: recordingEnforcer() },
+    admin: {
+      store,
+      clock: systemClock,
+      accounts: auth.accounts,
+      enforcer: recordingEnforcer({ store, clock: systemClock }),
+    },
   });
   await app.ready();
   try {

@@ -1,5 +1,6 @@
 import type { Role, User } from '../domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
+import type { Actor } from './audit.js';
 import type { AccountContext } from './account-context.js';
 import { attemptsOf, takeFromWindow } from './attempt-counters.js';
 import { assertAcceptablePassword } from './password-policy.js';
@@ -33,6 +34,8 @@ export type LoginResult =
 /** A verified access token checked against the live account (role, disabled, revoked session). */
 export interface AccessGrant {
   userId: string;
+  /** As the account reads now: the audit log names staff by it. */
+  email: string;
   role: Role;
   /** False while the user owes a second factor, MFA enrolment or a password change. */
   mfaSatisfied: boolean;
@@ -87,8 +90,8 @@ export class AuthFlows {
       { email, displayName, role: 'guest', passwordHash, emailVerified: false, mustChangePassword: false },
       this.#c.clock.now(),
     );
-    await insertUser(this.#c.store, user);
-    await this.#c.audit({ action: 'user.registered', actorId: user.id, target: user.id, ip: meta.ip });
+    const self: Actor = { kind: 'user', id: user.id, email: user.email, role: user.role, ip: meta.ip };
+    await insertUser(this.#c.store, user, { actor: self, action: 'user.registered' });
     this.#c.background.run('verification-mail', () => this.#sendVerification(user));
     return { user: publicUser(user), created: true };
   }
@@ -244,7 +247,7 @@ export class AuthFlows {
       throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
     }
     const mfaSatisfied = owesSecuritySetup(user) ? false : claims.secondFactor || !hasMfa(user);
-    return { userId: user.id, role: user.role, mfaSatisfied, sessionId: claims.sessionId };
+    return { userId: user.id, email: user.email, role: user.role, mfaSatisfied, sessionId: claims.sessionId };
   }
 
   /**

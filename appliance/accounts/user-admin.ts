@@ -2,6 +2,7 @@ import type { Db, Role, User } from '../domain/model.js';
 import { ROLES } from '../domain/model.js';
 import { isTurnpikeError, TurnpikeError } from '../../shared/errors.js';
 import type { AccountContext } from './account-context.js';
+import { auditIn, SYSTEM, type Actor } from './audit.js';
 import { assertAcceptablePassword } from './password-policy.js';
 import { oneTimePassword } from './secrets.js';
 import {
@@ -9,6 +10,7 @@ import {
   cleanDisplayName,
   defaultDisplayName,
   findUserByEmail,
+  hasMfa,
   insertUser,
   newUser,
   normaliseEmail,
@@ -38,6 +40,11 @@ function assertRole(role: string): asserts role is Role {
   }
 }
 
+/** What the audit log keeps of a user's change: the fields staff change, never a hash or secret. */
+function auditedUser(user: User) {
+  return { role: user.role, disabled: user.disabled, displayName: user.displayName, mfaEnabled: hasMfa(user) };
+}
+
 function enabledAdmins(db: Readonly<Db>): User[] {
   return Object.values(db.users).filter((user) => user.role === 'admin' && !user.disabled);
 }
@@ -50,11 +57,15 @@ export class UserAdmin {
     this.#c = context;
   }
 
-  /** Creates a user with a role. Without a password, a one-time password is generated. */
+  /**
+   * Creates a user with a role. Without a password, a one-time password is generated. `null` as
+   * the actor is the box itself (first run, the CLI); a guest made by staff needs no verification.
+   */
   async createUser(
     input: { email: string; role: Role; displayName?: string; password?: string },
-    actorId: string | null,
+    actor: Actor | null,
   ): Promise<CreatedUser> {
+    const by = actor ?? SYSTEM;
     assertRole(input.role);
     const email = normaliseEmail(input.email);
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new TurnpikeError('TP_ERR_VALIDATION', 'email is not an address');
@@ -71,13 +82,12 @@ export class UserAdmin {
         displayName,
         role: input.role,
         passwordHash,
-        emailVerified: actorId !== null || input.role !== 'guest',
+        emailVerified: by.kind === 'user' || input.role !== 'guest',
         mustChangePassword: generated !== null,
       },
       this.#c.clock.now(),
     );
-    await insertUser(this.#c.store, user);
-    await this.#c.audit({ action: 'user.created', actorId, target: user.id, ip: null, details: { role: user.role } });
+    await insertUser(this.#c.store, user, { actor: by, action: 'user.created' });
     return { user: publicUser(user), oneTimePassword: generated };
   }
 
@@ -112,11 +122,12 @@ export class UserAdmin {
     return publicUser(this.#find(idOrEmail));
   }
 
-  async updateUser(idOrEmail: string, patch: UserPatch, actorId: string | null): Promise<PublicUser> {
+  /** Role, disabling, display name and MFA reset in one write, with its audit entry (`null`: the box itself). */
+  async updateUser(idOrEmail: string, patch: UserPatch, actor: Actor | null): Promise<PublicUser> {
     if (patch.role !== undefined) assertRole(patch.role);
     const displayName = patch.displayName === undefined ? undefined : cleanDisplayName(patch.displayName);
     const target = this.#find(idOrEmail);
-    const updated = await this.#c.store.update((db) => {
+    const updated = await this.#c.store.update((db, histories) => {
       const user = db.users[target.id];
       if (!user) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such user');
       const losesAdmin =
@@ -126,35 +137,31 @@ export class UserAdmin {
       if (losesAdmin && enabledAdmins(db).length <= 1) {
         throw new TurnpikeError('TP_ERR_CONFLICT', 'This is the last enabled admin; promote another admin first');
       }
+      const before = auditedUser(user);
       if (patch.role !== undefined) user.role = patch.role;
       if (patch.disabled !== undefined) user.disabled = patch.disabled;
       if (displayName !== undefined) user.displayName = displayName;
       if (patch.resetMfa === true) user.mfa = null;
       user.updatedAt = this.#c.clock.now();
+      auditIn(histories, user.updatedAt, actor ?? SYSTEM, {
+        action: 'user.updated',
+        target: user.id,
+        before,
+        after: auditedUser(user),
+        ...(patch.resetMfa ? { details: { resetMfa: true } } : {}),
+      });
       return { ...user };
     });
     if (patch.disabled === true || patch.resetMfa === true) await this.#c.sessions.revokeUser(updated.id);
-    await this.#c.audit({
-      action: 'user.updated',
-      actorId,
-      target: updated.id,
-      ip: null,
-      details: {
-        ...(patch.role !== undefined ? { role: patch.role } : {}),
-        ...(patch.disabled !== undefined ? { disabled: patch.disabled } : {}),
-        ...(patch.resetMfa ? { resetMfa: true } : {}),
-        ...(displayName !== undefined ? { displayName: true } : {}),
-      },
-    });
     return publicUser(updated);
   }
 
-  setRole(idOrEmail: string, role: Role, actorId: string | null = null): Promise<PublicUser> {
-    return this.updateUser(idOrEmail, { role }, actorId);
+  setRole(idOrEmail: string, role: Role, actor: Actor | null = null): Promise<PublicUser> {
+    return this.updateUser(idOrEmail, { role }, actor);
   }
 
-  setDisabled(idOrEmail: string, disabled: boolean, actorId: string | null = null): Promise<PublicUser> {
-    return this.updateUser(idOrEmail, { disabled }, actorId);
+  setDisabled(idOrEmail: string, disabled: boolean, actor: Actor | null = null): Promise<PublicUser> {
+    return this.updateUser(idOrEmail, { disabled }, actor);
   }
 
   #find(idOrEmail: string): User {

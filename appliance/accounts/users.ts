@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Db, Role, User } from '../domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { Store } from '../store/store.js';
+import { auditIn, type Actor } from './audit.js';
 
 /** What may leave the appliance about a user: never the hash, the TOTP secret or recovery codes. */
 export interface PublicUser {
@@ -96,10 +97,23 @@ export function newUser(
   return { id: randomUUID(), ...fields, disabled: false, mfa: null, sshKeys: [], createdAt: now, updatedAt: now };
 }
 
-/** Stores a new account; the email is checked again inside the write because two sign-ups may race. */
-export async function insertUser(store: Store, user: User): Promise<void> {
-  await store.update((db) => {
+/**
+ * Stores a new account with its audit entry (`user.created` by staff or the system,
+ * `user.registered` by the guest themselves); the email is checked again inside the write
+ * because two sign-ups may race.
+ */
+export async function insertUser(
+  store: Store,
+  user: User,
+  audit: { actor: Actor; action: 'user.created' | 'user.registered' },
+): Promise<void> {
+  await store.update((db, histories) => {
     if (findUserByEmail(db, user.email)) throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
     db.users[user.id] = user;
+    auditIn(histories, user.createdAt, audit.actor, {
+      action: audit.action,
+      target: user.id,
+      after: { email: user.email, role: user.role, displayName: user.displayName },
+    });
   });
 }

@@ -47,6 +47,13 @@ async function linesOf<T extends { at: number }>(
   return { lines: read.filter((line) => line.at >= since && belongs(line)), truncated };
 }
 
+/** Who did it, as the entry recorded them (entries from before actors were recorded carry only an id). */
+export function actorName(line: Pick<AuditRecord, 'actor' | 'actorId'>): string {
+  const actor = line.actor as AuditRecord['actor'] | undefined;
+  if (actor?.kind === 'user') return actor.email;
+  return actor?.kind ?? line.actorId ?? '';
+}
+
 /**
  * "Why is this guest offline?" in one list: the session's start, what the NAS reported, each
  * Disconnect or CoA the box sent and its outcome, and what staff did to it, oldest first.
@@ -56,7 +63,15 @@ export async function sessionTimeline(store: Store, session: Session): Promise<S
   const [accounting, coa, audit] = await Promise.all([
     linesOf<AccountingLine>(store, 'accounting', since, (line) => line.sessionId === session.id),
     linesOf<CoaLine>(store, 'coa', since, (line) => line.sessionId === session.id),
-    linesOf<AuditRecord>(store, 'audit', since, (line) => line.details?.sessionId === session.id),
+    // Staff act on the session (a kick) or on the subscription it runs on (an extension).
+    linesOf<AuditRecord>(
+      store,
+      'audit',
+      since,
+      (line) =>
+        line.details?.sessionId === session.id ||
+        (line.action.startsWith('subscription.') && line.details?.subscriptionId === session.subscriptionId),
+    ),
   ]);
   const events: TimelineEvent[] = [
     { at: session.startedAt, kind: 'started', what: session.mode, detail: session.mac },
@@ -76,7 +91,7 @@ export async function sessionTimeline(store: Store, session: Session): Promise<S
       at: line.at,
       kind: 'staff' as const,
       what: line.action,
-      detail: line.actorId ?? '',
+      detail: actorName(line),
     })),
   ];
   events.sort((a, b) => a.at - b.at);

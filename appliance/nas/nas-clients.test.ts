@@ -77,18 +77,18 @@ describe('NAS clients', () => {
   });
 
   it('removes a NAS by name or id', async () => {
-    const removed = await removeNasClient(store, 'gateway');
+    const removed = await removeNasClient(store, clock, 'gateway');
     assert.equal(removed.name, 'gateway');
     assert.equal(findNasClientForAddress(store.db, '10.0.0.1')?.name, 'lobby-ap');
     const v6 = listNasClients(store).find((client) => client.name === 'v6-host')!;
-    await removeNasClient(store, v6.id);
-    await assert.rejects(removeNasClient(store, 'gateway'), (err) => isTurnpikeError(err, 'TP_ERR_NOT_FOUND'));
+    await removeNasClient(store, clock, v6.id);
+    await assert.rejects(removeNasClient(store, clock, 'gateway'), (err) => isTurnpikeError(err, 'TP_ERR_NOT_FOUND'));
   });
 
   it('edits a NAS: new settings and secret, the same checks as adding, and no clash with another NAS', async () => {
     const first = await addNasClient(store, clock, { name: 'edit-a', source: '192.0.2.10' });
     await addNasClient(store, clock, { name: 'edit-b', source: '192.0.2.11' });
-    const { before: was, after: now } = await updateNasClient(store, first.id, {
+    const { before: was, after: now } = await updateNasClient(store, clock, first.id, {
       dialect: 'mikrotik',
       coaPort: 1700,
       secret: 'rotated-secret-1',
@@ -99,16 +99,16 @@ describe('NAS clients', () => {
       ['edit-a', '192.0.2.10', 'mikrotik', 1700, 'rotated-secret-1'],
     );
     assert.equal(store.db.nasClients[first.id]!.coaPort, 1700);
-    await assert.rejects(updateNasClient(store, first.id, { name: 'edit-b' }), (err) =>
+    await assert.rejects(updateNasClient(store, clock, first.id, { name: 'edit-b' }), (err) =>
       isTurnpikeError(err, 'TP_ERR_CONFLICT'),
     );
-    await assert.rejects(updateNasClient(store, first.id, { source: '192.0.2.11/32' }), (err) =>
+    await assert.rejects(updateNasClient(store, clock, first.id, { source: '192.0.2.11/32' }), (err) =>
       isTurnpikeError(err, 'TP_ERR_CONFLICT'),
     );
-    await assert.rejects(updateNasClient(store, first.id, { secret: 'short' }), (err) =>
+    await assert.rejects(updateNasClient(store, clock, first.id, { secret: 'short' }), (err) =>
       isTurnpikeError(err, 'TP_ERR_VALIDATION'),
     );
-    await assert.rejects(updateNasClient(store, 'nope', { coaPort: 1 }), (err) =>
+    await assert.rejects(updateNasClient(store, clock, 'nope', { coaPort: 1 }), (err) =>
       isTurnpikeError(err, 'TP_ERR_NOT_FOUND'),
     );
   });

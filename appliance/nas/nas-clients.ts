@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Db, Dialect, NasClient } from '../domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { Store } from '../store/store.js';
+import { auditIn, SYSTEM, type Actor } from '../accounts/audit.js';
 import { addressBytes, parseAddressRange, rangeContains, type AddressRange } from './address-match.js';
 
 export const DIALECTS: readonly Dialect[] = ['coovachilli', 'mikrotik', 'generic'];
@@ -56,8 +57,24 @@ function sourceKey(source: string): string {
   return `${range.bytes.toString('hex')}/${range.prefix}`;
 }
 
+/** What the audit log keeps of a NAS: everything but its secrets. */
+export function auditedNas(client: NasClient) {
+  return {
+    name: client.name,
+    source: client.source,
+    dialect: client.dialect,
+    coaPort: client.coaPort,
+    requireMessageAuthenticator: client.requireMessageAuthenticator,
+  };
+}
+
 /** Registers a NAS. The result carries the shared secret: show it once to the operator. */
-export async function addNasClient(store: Store, clock: Clock, input: NasClientInput): Promise<NasClient> {
+export async function addNasClient(
+  store: Store,
+  clock: Clock,
+  input: NasClientInput,
+  actor: Actor = SYSTEM,
+): Promise<NasClient> {
   assertInput(input);
   const client: NasClient = {
     id: randomUUID(),
@@ -71,7 +88,7 @@ export async function addNasClient(store: Store, clock: Clock, input: NasClientI
     createdAt: clock.now(),
   };
   const key = sourceKey(client.source);
-  await store.update((db) => {
+  await store.update((db, histories) => {
     for (const existing of Object.values(db.nasClients)) {
       if (existing.name === client.name)
         throw new TurnpikeError('TP_ERR_CONFLICT', `a NAS named ${client.name} exists`);
@@ -80,6 +97,7 @@ export async function addNasClient(store: Store, clock: Clock, input: NasClientI
       }
     }
     db.nasClients[client.id] = client;
+    auditIn(histories, client.createdAt, actor, { action: 'nas.added', target: client.id, after: auditedNas(client) });
   });
   return client;
 }
@@ -87,10 +105,12 @@ export async function addNasClient(store: Store, clock: Clock, input: NasClientI
 /** Changes a NAS's settings; a `secret` replaces the shared secret (the NAS must be given it too). */
 export async function updateNasClient(
   store: Store,
+  clock: Clock,
   id: string,
   patch: Partial<Omit<NasClientInput, 'uamSecret'>>,
+  actor: Actor = SYSTEM,
 ): Promise<{ before: NasClient; after: NasClient }> {
-  return store.update((db) => {
+  return store.update((db, histories) => {
     const before = db.nasClients[id];
     if (!before) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no NAS client ${id}`);
     const merged: NasClientInput = {
@@ -112,6 +132,13 @@ export async function updateNasClient(
     }
     const after: NasClient = { ...before, ...merged, secret: merged.secret! } as NasClient;
     db.nasClients[id] = after;
+    auditIn(histories, clock.now(), actor, {
+      action: 'nas.updated',
+      target: id,
+      before: auditedNas(before),
+      after: auditedNas(after),
+      details: { secretChanged: after.secret !== before.secret },
+    });
     return { before: { ...before }, after: { ...after } };
   });
 }
@@ -121,11 +148,17 @@ export function listNasClients(store: Store): NasClient[] {
   return Object.values(store.db.nasClients).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export async function removeNasClient(store: Store, idOrName: string): Promise<NasClient> {
-  return store.update((db) => {
+export async function removeNasClient(
+  store: Store,
+  clock: Clock,
+  idOrName: string,
+  actor: Actor = SYSTEM,
+): Promise<NasClient> {
+  return store.update((db, histories) => {
     const found = Object.values(db.nasClients).find((client) => client.id === idOrName || client.name === idOrName);
     if (!found) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no NAS client ${idOrName}`);
     delete db.nasClients[found.id];
+    auditIn(histories, clock.now(), actor, { action: 'nas.removed', target: found.id, before: auditedNas(found) });
     return found;
   });
 }

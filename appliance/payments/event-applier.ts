@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/clock.js';
 import { Leases, type ExclusiveRunOptions } from '../leases/leases.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Store } from '../store/store.js';
+import { auditIn, type Actor } from '../accounts/audit.js';
 import {
   failOneOffIn,
   markEventProcessedIn,
@@ -290,24 +291,38 @@ export class EventApplier {
     });
   }
 
-  /** After our own refund call: revoke now rather than waiting for `charge.refunded`. */
-  refreshCharge(chargeId: string): Promise<string[]> {
+  /**
+   * After our own refund call: revoke now rather than waiting for `charge.refunded`. `refundedBy`
+   * is the staff member who asked; their audit entry goes with the payment's change.
+   */
+  refreshCharge(chargeId: string, refundedBy: Actor | null = null): Promise<string[]> {
     return this.serialize(async () => {
-      const changed = await this.#applyRefund(chargeId, null);
+      const changed = await this.#applyRefund(chargeId, null, refundedBy);
       if (changed.length > 0) this.#onChanged(changed);
       return changed;
     });
   }
 
-  async #applyRefund(chargeId: string, eventId: string | null): Promise<string[]> {
+  async #applyRefund(chargeId: string, eventId: string | null, refundedBy: Actor | null = null): Promise<string[]> {
     const charge = await this.#stripe.charges.retrieve(chargeId);
     const intentId = idOf(charge.payment_intent);
     const fully = charge.refunded || charge.amount_refunded >= charge.amount;
-    return this.#store.update((db) => {
+    return this.#store.update((db, histories) => {
       const payment = intentId
         ? Object.values(db.payments.payments).find((item) => item.stripe.paymentIntentId === intentId)
         : undefined;
-      const changed = payment && fully ? refundIn(db, this.#clock.now(), payment) : [];
+      const before = payment?.status;
+      const now = this.#clock.now();
+      const changed = payment && fully ? refundIn(db, now, payment) : [];
+      if (payment && refundedBy) {
+        auditIn(histories, now, refundedBy, {
+          action: 'payment.refunded',
+          target: payment.userId,
+          before: { status: before },
+          after: { status: payment.status },
+          details: { paymentId: payment.id, amountMinor: payment.amountMinor, currency: payment.currency },
+        });
+      }
       if (eventId) markEventProcessedIn(db, eventId);
       return changed;
     });

@@ -8,7 +8,9 @@ import type { Leases } from '../leases/leases.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Scheduler } from '../scheduler.js';
 import type { Store } from '../store/store.js';
+import { auditIn, SYSTEM, type Actor } from '../accounts/audit.js';
 import { sweepGraceIn } from './entitlement-effects.js';
+import { assertTopUp } from '../subscriptions/top-up.js';
 import { EventApplier, type ApplyOutcome } from './event-applier.js';
 import { recoverMissedEvents, type RecoveryResult } from './event-recovery.js';
 import { renderInvoiceHtml, renderInvoicePdf } from './invoice-render.js';
@@ -109,12 +111,15 @@ export function createPayments(deps: PaymentsDeps) {
       planId: string;
       successUrl: string;
       cancelUrl: string;
+      /** A top-up: the guest's running subscription the plan's data is added to. */
+      topUpOf?: string;
     }): Promise<CheckoutStart> {
       const plan = store.db.plans[input.planId];
       if (!plan || plan.archived || !plan.visible)
         throw new TurnpikeError('TP_ERR_NOT_FOUND', `no plan ${input.planId}`);
       if (plan.priceMinor <= 0) throw new TurnpikeError('TP_ERR_VALIDATION', 'this plan is free; nothing to pay');
       if (!store.db.users[input.userId]) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no user ${input.userId}`);
+      if (input.topUpOf !== undefined) assertTopUp(store.db, input.userId, input.topUpOf, plan);
       try {
         const [customerId, priceId] = [await catalog.ensureCustomer(input.userId), await catalog.ensurePrice(plan)];
         const now = clock.now();
@@ -129,6 +134,7 @@ export function createPayments(deps: PaymentsDeps) {
           stripe: { customerId, checkoutSessionId: null, paymentIntentId: null, invoiceId: null, subscriptionId: null },
           subscriptionId: null,
           grantedSeconds: 0,
+          ...(input.topUpOf !== undefined ? { topUpOf: input.topUpOf } : {}),
           invoiceNumber: null,
           failureMessage: null,
           createdAt: now,
@@ -254,8 +260,11 @@ export function createPayments(deps: PaymentsDeps) {
       }
     },
 
-    /** Staff refund: the provider refunds the charge; access is revoked when its event is applied. */
-    async refund(paymentId: string): Promise<Payment> {
+    /**
+     * Staff refund: the provider refunds the charge; access is revoked when its event is applied,
+     * and the actor's audit entry is written with that change.
+     */
+    async refund(paymentId: string, actor: Actor = SYSTEM): Promise<Payment> {
       const found = payment(paymentId);
       if (found.status !== 'paid' || !found.stripe.paymentIntentId) {
         throw new TurnpikeError(
@@ -274,7 +283,20 @@ export function createPayments(deps: PaymentsDeps) {
         }
         const intent = await stripe.paymentIntents.retrieve(found.stripe.paymentIntentId);
         const chargeId = typeof intent.latest_charge === 'string' ? intent.latest_charge : intent.latest_charge?.id;
-        if (chargeId) await applier.refreshCharge(chargeId);
+        if (chargeId) {
+          await applier.refreshCharge(chargeId, actor);
+        } else {
+          // No charge to read back yet: the staff action is recorded now, the change comes with `charge.refunded`.
+          await store.update((_db, histories) =>
+            auditIn(histories, clock.now(), actor, {
+              action: 'payment.refunded',
+              target: found.userId,
+              before: { status: found.status },
+              after: { status: found.status },
+              details: { paymentId, amountMinor: found.amountMinor, currency: found.currency },
+            }),
+          );
+        }
       } catch (err) {
         throw providerFailure(err);
       }

@@ -4,6 +4,7 @@ import type { Db, Plan, Service } from '../domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import { usagePeriodProblem } from '../quotas/usage-period.js';
 import type { Store } from '../store/store.js';
+import { auditIn, SYSTEM, type Actor } from '../accounts/audit.js';
 
 export const SERVICES: readonly Service[] = ['internet', 'ssh', 'ftp'];
 
@@ -109,6 +110,7 @@ export async function createPlan(
   store: Store,
   clock: Clock,
   input: Partial<PlanInput> & { name: string },
+  actor: Actor = SYSTEM,
 ): Promise<Plan> {
   const now = clock.now();
   const plan: Plan = {
@@ -121,15 +123,22 @@ export async function createPlan(
     updatedAt: now,
   };
   assertPlan(plan);
-  return store.update((db) => {
+  return store.update((db, histories) => {
     if (nameTaken(db, plan.name, null)) throw new TurnpikeError('TP_ERR_CONFLICT', `a plan named ${plan.name} exists`);
     db.plans[plan.id] = plan;
+    auditIn(histories, now, actor, { action: 'plan.created', target: plan.id, after: plan });
     return plan;
   });
 }
 
-export async function updatePlan(store: Store, clock: Clock, id: string, patch: Partial<PlanInput>): Promise<Plan> {
-  return store.update((db) => {
+export async function updatePlan(
+  store: Store,
+  clock: Clock,
+  id: string,
+  patch: Partial<PlanInput>,
+  actor: Actor = SYSTEM,
+): Promise<Plan> {
+  return store.update((db, histories) => {
     const current = db.plans[id];
     if (!current || current.archived) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no plan ${id}`);
     const next: Plan = {
@@ -144,17 +153,30 @@ export async function updatePlan(store: Store, clock: Clock, id: string, patch: 
     assertPlan(next);
     if (nameTaken(db, next.name, id)) throw new TurnpikeError('TP_ERR_CONFLICT', `a plan named ${next.name} exists`);
     db.plans[id] = next;
+    auditIn(histories, next.updatedAt, actor, {
+      action: 'plan.updated',
+      target: id,
+      before: { ...current },
+      after: next,
+    });
     return next;
   });
 }
 
 /** Plans are archived, never deleted: subscriptions and vouchers keep pointing at them. */
-export async function archivePlan(store: Store, clock: Clock, id: string): Promise<Plan> {
-  return store.update((db) => {
+export async function archivePlan(store: Store, clock: Clock, id: string, actor: Actor = SYSTEM): Promise<Plan> {
+  return store.update((db, histories) => {
     const current = db.plans[id];
     if (!current || current.archived) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no plan ${id}`);
     const next = { ...current, archived: true, visible: false, updatedAt: clock.now() };
     db.plans[id] = next;
+    const retired = { archived: true, visible: false };
+    auditIn(histories, next.updatedAt, actor, {
+      action: 'plan.retired',
+      target: id,
+      before: { archived: current.archived, visible: current.visible },
+      after: retired,
+    });
     return next;
   });
 }

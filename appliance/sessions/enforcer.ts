@@ -3,7 +3,8 @@ import type { NasClient, Session } from '../domain/model.js';
 import { denialOf, entitlementOf, remainingOf } from '../entitlements/entitlement.js';
 import type { Logger } from '../../shared/logger.js';
 import type { AccessPort } from '../provisioning/access-port.js';
-import type { Store } from '../store/store.js';
+import type { HistoryWriter, Store } from '../store/store.js';
+import { auditIn, SYSTEM, type Actor } from '../accounts/audit.js';
 import { closeSessionIn } from './accounting.js';
 import type { EndReason, EnforcementAction } from './enforcement-decision.js';
 import { firewallGrantOf, sessionLimitsOf, throttleLimits, type SessionLimits } from './limits.js';
@@ -91,9 +92,17 @@ export class SessionEnforcer {
     return outcomes.filter((outcome): outcome is EnforcementOutcome => outcome !== null);
   }
 
-  /** Staff end a session ("kick"). */
-  kick(sessionId: string): Promise<EnforcementOutcome> {
-    return this.disconnect(sessionId, 'staff-kick');
+  /** Staff end a session ("kick"); the audit entry is written with the change the answer makes. */
+  async kick(sessionId: string, actor: Actor = SYSTEM): Promise<EnforcementOutcome> {
+    const outcome = await this.disconnect(sessionId, 'staff-kick', actor);
+    if (outcome.result.outcome === 'skipped') {
+      // Nothing changed, but a kick that did nothing is still something staff did.
+      const live = this.#store.db.sessions[sessionId];
+      await this.#store.update((_db, histories) =>
+        auditKick(histories, this.#clock.now(), actor, sessionId, live, outcome.result.outcome, true),
+      );
+    }
+    return outcome;
   }
 
   /** Ends every live session of a subscription (cancelled, suspended, expired by staff). */
@@ -104,9 +113,10 @@ export class SessionEnforcer {
     return Promise.all(ids.map((id) => this.disconnect(id, reason)));
   }
 
-  async disconnect(sessionId: string, reason: EndReason): Promise<EnforcementOutcome> {
+  /** `kickedBy`: the actor of a staff kick, audited in the mutation that records the NAS's answer. */
+  async disconnect(sessionId: string, reason: EndReason, kickedBy: Actor | null = null): Promise<EnforcementOutcome> {
     const live = this.#store.db.sessions[sessionId];
-    if (live?.mode === 'gateway') return this.#endGatewaySession(live, reason);
+    if (live?.mode === 'gateway') return this.#endGatewaySession(live, reason, kickedBy);
     const target = this.#target(sessionId);
     if ('why' in target) return { sessionId, kind: 'disconnect', result: { outcome: 'skipped', why: target.why } };
     if (this.#inflight.has(sessionId))
@@ -119,6 +129,10 @@ export class SessionEnforcer {
       const recorded = this.#record('disconnect', target, reason, result, now);
       const update = this.#store.update((db, histories) => {
         const session = db.sessions[sessionId];
+        if (kickedBy) {
+          const stillLive = session !== undefined && !lost && result.outcome !== 'ack';
+          auditKick(histories, now, kickedBy, sessionId, target.session, result.outcome, stillLive);
+        }
         if (!session) return;
         if (lost) {
           histories.append('closed-sessions', closeSessionIn(db, session, now, 'nas-lost-session', null));
@@ -192,13 +206,15 @@ export class SessionEnforcer {
     );
   }
 
-  async #endGatewaySession(session: Session, reason: EndReason): Promise<EnforcementOutcome> {
+  async #endGatewaySession(session: Session, reason: EndReason, kickedBy: Actor | null): Promise<EnforcementOutcome> {
     if (!this.#gateway)
       return { sessionId: session.id, kind: 'disconnect', result: { outcome: 'skipped', why: 'gateway mode is off' } };
     const now = this.#clock.now();
     await this.#store.update((db, histories) => {
       const current = db.sessions[session.id];
       if (current) histories.append('closed-sessions', closeSessionIn(db, current, now, reason, null));
+      // The session ends here; revoking its firewall entry follows, and the reconcile loop retries it.
+      if (kickedBy) auditKick(histories, now, kickedBy, session.id, session, 'closed', false);
     });
     const result = await this.#gateway.accessPort
       .revokeClient({ ip: session.ip ?? '', mac: session.mac, sessionId: session.id })
@@ -282,4 +298,23 @@ export class SessionEnforcer {
       ...result,
     });
   }
+}
+
+/** A kick's audit entry: the session was live before; after, it is gone or waits for the NAS. */
+function auditKick(
+  histories: HistoryWriter,
+  at: number,
+  actor: Actor,
+  sessionId: string,
+  session: Session | undefined,
+  outcome: string,
+  stillLive: boolean,
+): void {
+  auditIn(histories, at, actor, {
+    action: 'session.kicked',
+    target: session?.ownerKey ?? null,
+    before: { live: session !== undefined },
+    after: { live: stillLive },
+    details: { sessionId, nasId: session?.nasId ?? null, mac: session?.mac ?? null, outcome },
+  });
 }

@@ -2,6 +2,8 @@ import type { Settings } from '../domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import { isTimeZone } from '../quotas/usage-period.js';
 import type { Store } from '../store/store.js';
+import type { Clock } from '../../shared/clock.js';
+import { auditIn, SYSTEM, type Actor } from '../accounts/audit.js';
 
 export type BrandingPatch = Partial<
   Pick<
@@ -102,17 +104,47 @@ export function assertSeller(patch: SellerPatch): void {
   }
 }
 
+/** A detached copy of (a draft of) the settings, so the audit line keeps the values of its moment. */
+function plainCopy(settings: Readonly<Settings>): Settings {
+  return JSON.parse(JSON.stringify(settings)) as Settings;
+}
+
+/** What an edit changed, field by field: the fields as they were and as they became. */
+function changesOf(before: Readonly<Settings>, after: Readonly<Settings>) {
+  const was: Record<string, unknown> = {};
+  const now: Record<string, unknown> = {};
+  for (const key of Object.keys(after) as Array<keyof Settings>) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+      was[key] = before[key];
+      now[key] = after[key];
+    }
+  }
+  return { before: was, after: now };
+}
+
 /** Branding and seller details in one write; nothing is changed unless every field is valid. */
-export async function updateSettings(store: Store, patch: SettingsPatch): Promise<Settings> {
+export async function updateSettings(
+  store: Store,
+  clock: Clock,
+  patch: SettingsPatch,
+  actor: Actor = SYSTEM,
+): Promise<Settings> {
   const { seller, ...branding } = patch;
   assertBranding(branding);
   if (seller !== undefined) assertSeller(seller);
-  return store.update((db) => {
+  return store.update((db, histories) => {
+    const before = plainCopy(db.settings);
     db.settings = {
       ...db.settings,
       ...branding,
       ...(seller !== undefined ? { seller: { ...db.settings.seller, ...seller } } : {}),
     };
+    const after = plainCopy(db.settings);
+    auditIn(histories, clock.now(), actor, {
+      action: 'settings.updated',
+      target: 'settings',
+      ...changesOf(before, after),
+    });
     return db.settings;
   });
 }
@@ -121,12 +153,13 @@ export function getSettings(store: Store): Readonly<Settings> {
   return store.db.settings;
 }
 
-export async function updateBranding(store: Store, patch: BrandingPatch): Promise<Settings> {
-  assertBranding(patch);
-  return store.update((db) => {
-    db.settings = { ...db.settings, ...patch };
-    return db.settings;
-  });
+export function updateBranding(
+  store: Store,
+  clock: Clock,
+  patch: BrandingPatch,
+  actor: Actor = SYSTEM,
+): Promise<Settings> {
+  return updateSettings(store, clock, patch, actor);
 }
 
 /** A text in the guest's language, else English, else any. */

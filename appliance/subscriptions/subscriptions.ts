@@ -5,6 +5,7 @@ import { activeEntitlementFor, entitlementOf, ownerKeyOf, type Entitlement } fro
 import { TurnpikeError } from '../../shared/errors.js';
 import { quotaResetsAt } from '../quotas/usage-period.js';
 import type { Store } from '../store/store.js';
+import { auditIn, SYSTEM, type Actor } from '../accounts/audit.js';
 
 export interface GrantInput {
   userId: string | null;
@@ -49,28 +50,39 @@ export async function staffGrant(
   store: Store,
   clock: Clock,
   input: { userId: string; planId: string; staffUserId: string },
+  actor: Actor = SYSTEM,
 ): Promise<Subscription> {
-  return store.update((db) => {
+  return store.update((db, histories) => {
     const plan = db.plans[input.planId];
     if (!plan || plan.archived) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no plan ${input.planId}`);
     if (!db.users[input.userId]) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no user ${input.userId}`);
-    return grantIn(db, clock.now(), {
+    const granted = grantIn(db, clock.now(), {
       userId: input.userId,
       voucherCode: null,
       plan,
       source: 'staff-grant',
       sourceRef: input.staffUserId,
     });
+    auditIn(histories, granted.createdAt, actor, {
+      action: 'subscription.granted',
+      target: input.userId,
+      after: { ...granted },
+      details: { subscriptionId: granted.id, planId: plan.id },
+    });
+    return granted;
   });
 }
 
 /**
- * The one rule for adding time, whoever adds it (staff, a one-off payment, a voucher top-up): from
- * the current end while it is still running, else from now; a subscription without an end keeps
- * none. The subscription is active afterwards.
+ * The one rule for adding to a subscription, whoever adds it (staff, a one-off payment, a voucher
+ * or paid top-up). Time runs from the current end while it is still running, else from now; a
+ * subscription without an end keeps none. Data (`bytes`, a top-up) adds to the current usage
+ * period's quota. The subscription is active afterwards.
  */
-export function extendIn(subscription: Subscription, now: number, seconds: number): void {
-  if (subscription.endsAt !== null) subscription.endsAt = Math.max(subscription.endsAt, now) + seconds * 1000;
+export function extendIn(subscription: Subscription, now: number, seconds: number, bytes = 0): void {
+  if (subscription.endsAt !== null && seconds > 0)
+    subscription.endsAt = Math.max(subscription.endsAt, now) + seconds * 1000;
+  if (bytes > 0) subscription.topUpBytes = (subscription.topUpBytes ?? 0) + bytes;
   subscription.status = 'active';
   subscription.updatedAt = now;
 }
@@ -81,16 +93,26 @@ export async function extendSubscription(
   clock: Clock,
   id: string,
   seconds: number,
+  actor: Actor = SYSTEM,
 ): Promise<Subscription> {
   if (!Number.isSafeInteger(seconds) || seconds <= 0)
     throw new TurnpikeError('TP_ERR_VALIDATION', 'seconds: a positive integer');
-  return store.update((db) => {
+  return store.update((db, histories) => {
     const current = db.subscriptions[id];
     if (!current) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no subscription ${id}`);
     if (current.status === 'cancelled' || current.status === 'suspended') {
       throw new TurnpikeError('TP_ERR_CONFLICT', `subscription ${id} is ${current.status}`);
     }
-    extendIn(current, clock.now(), seconds);
+    const before = { status: current.status, endsAt: current.endsAt };
+    const now = clock.now();
+    extendIn(current, now, seconds);
+    auditIn(histories, now, actor, {
+      action: 'subscription.extended',
+      target: current.userId ?? current.voucherCode,
+      before,
+      after: { status: current.status, endsAt: current.endsAt },
+      details: { subscriptionId: id, seconds },
+    });
     return { ...current };
   });
 }

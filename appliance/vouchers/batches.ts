@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Db, Voucher, VoucherBatch } from '../domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { Store } from '../store/store.js';
+import { auditIn, SYSTEM, type Actor } from '../accounts/audit.js';
 import { formatCode, generateCode, isValidPrefix, normalizeCode } from './codes.js';
 
 export const MAX_BATCH_SIZE = 10_000;
@@ -29,6 +30,7 @@ export async function createVoucherBatch(
   store: Store,
   clock: Clock,
   input: BatchInput,
+  actor: Actor = SYSTEM,
 ): Promise<{ batch: VoucherBatch; codes: string[] }> {
   const now = clock.now();
   const prefix = normalizeCode(input.prefix ?? '');
@@ -46,7 +48,7 @@ export async function createVoucherBatch(
     throw invalid('validUntil', 'must be after validFrom');
   }
   if ((input.note ?? '').length > 200) throw invalid('note', '≤ 200 characters');
-  return store.update((db) => {
+  return store.update((db, histories) => {
     const plan = db.plans[input.planId];
     if (!plan || plan.archived) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no plan ${input.planId}`);
     const batch: VoucherBatch = {
@@ -71,6 +73,7 @@ export async function createVoucherBatch(
       codes.push(code);
     }
     db.voucherBatches[batch.id] = batch;
+    auditIn(histories, now, actor, { action: 'voucher_batch.created', target: batch.id, after: batch });
     return { batch, codes };
   });
 }
@@ -115,22 +118,39 @@ export function vouchersOfBatch(
     .map((v) => ({ ...v, printed: formatCode(v.code, batch.prefix) }));
 }
 
-export async function revokeVoucher(store: Store, clock: Clock, rawCode: string): Promise<Voucher> {
+export async function revokeVoucher(
+  store: Store,
+  clock: Clock,
+  rawCode: string,
+  actor: Actor = SYSTEM,
+): Promise<Voucher> {
   const code = normalizeCode(rawCode);
-  return store.update((db) => {
+  return store.update((db, histories) => {
     const voucher = db.vouchers[code];
     if (!voucher) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'no such voucher');
     const now = clock.now();
     const next = { ...voucher, revokedAt: voucher.revokedAt ?? now };
     db.vouchers[code] = next;
+    auditIn(histories, now, actor, {
+      action: 'voucher.revoked',
+      target: code,
+      before: { revokedAt: voucher.revokedAt },
+      after: { revokedAt: next.revokedAt },
+      details: { batchId: voucher.batchId },
+    });
     cancelSubscriptionsOf(db, new Set([code]), now);
     return next;
   });
 }
 
 /** Revoking a batch stops every unused and used code in it from starting new sessions. */
-export async function revokeVoucherBatch(store: Store, clock: Clock, batchId: string): Promise<VoucherBatch> {
-  return store.update((db) => {
+export async function revokeVoucherBatch(
+  store: Store,
+  clock: Clock,
+  batchId: string,
+  actor: Actor = SYSTEM,
+): Promise<VoucherBatch> {
+  return store.update((db, histories) => {
     const batch = db.voucherBatches[batchId];
     if (!batch) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no voucher batch ${batchId}`);
     const now = clock.now();
@@ -143,6 +163,13 @@ export async function revokeVoucherBatch(store: Store, clock: Clock, batchId: st
       if (voucher.revokedAt === null) db.vouchers[voucher.code] = { ...voucher, revokedAt: now };
     }
     cancelSubscriptionsOf(db, codes, now);
+    auditIn(histories, now, actor, {
+      action: 'voucher_batch.revoked',
+      target: batchId,
+      before: { revokedAt: batch.revokedAt },
+      after: { revokedAt: next.revokedAt },
+      details: { codes: codes.size },
+    });
     return next;
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { AuditRecord } from '../../appliance/accounts/audit.js';
 import { readAudit } from '../../appliance/console/audit-reader.js';
 import { auditFilterOf } from './audit-filter.js';
 import { ADMIN } from '../api/auth-schemas.js';
@@ -13,17 +14,28 @@ export function auditPage(app: FastifyInstance, deps: AdminPagesDeps, replies: A
     const t = replies.t(request, reply);
     const { filter, form } = auditFilterOf(request.query as Record<string, unknown>);
     const result = await readAudit(store, filter);
-    const emails = new Map<string, string>();
-    for (const entry of result.entries) {
-      if (entry.actorId && !emails.has(entry.actorId)) {
-        emails.set(entry.actorId, store.db.users[entry.actorId]?.email ?? entry.actorId);
-      }
-    }
-    const entries = result.entries.map((entry) => ({
-      ...entry,
-      actor: entry.actorId ? (emails.get(entry.actorId) ?? entry.actorId) : t.system,
-      detailsText: entry.details ? JSON.stringify(entry.details).slice(0, 400) : '',
-    }));
+    const entries = result.entries.map((entry) => {
+      const actor = entry.actor as AuditRecord['actor'] | undefined;
+      const { before, after, details } = entry;
+      const shown = {
+        ...(before !== undefined ? { before } : {}),
+        ...(after !== undefined ? { after } : {}),
+        ...details,
+      };
+      return {
+        ...entry,
+        // Entries name their actor as they were; older ones carry only an id, looked up now.
+        actor:
+          actor?.kind === 'user'
+            ? `${actor.email} (${actor.role})`
+            : entry.actorId
+              ? (store.db.users[entry.actorId]?.email ?? entry.actorId)
+              : actor?.kind === 'scheduler'
+                ? 'scheduler'
+                : t.system,
+        detailsText: Object.keys(shown).length > 0 ? JSON.stringify(shown).slice(0, 400) : '',
+      };
+    });
     const pager = pagerOf('/admin/audit', form, result);
     return replies.page(request, reply, 'audit', t.audit, { entries, form, pager });
   });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuditTrail } from '../../appliance/accounts/audit.js';
+import { requestActor } from '../auth/request-actor.js';
 import { nasRows } from '../../appliance/console/dashboard-figures.js';
 import { nasTrustFigures } from '../../appliance/nas/nas-trust.js';
 import type { Dialect } from '../../appliance/domain/model.js';
@@ -17,7 +17,6 @@ type Reply = Parameters<AdminReplies['page']>[1];
 /** NAS clients (admin): list with last seen, add (the secret is shown once), remove. */
 export function nasPages(app: FastifyInstance, deps: AdminPagesDeps & { logger: Logger }, replies: AdminReplies) {
   const { store, clock } = deps;
-  const audit = createAuditTrail(deps);
 
   function listPage(
     request: Request,
@@ -54,37 +53,24 @@ export function nasPages(app: FastifyInstance, deps: AdminPagesDeps & { logger: 
     };
     try {
       const secret = field(body, 'secret', 128);
-      const client = await addNasClient(store, clock, {
-        name: form.name.trim(),
-        source: form.source.trim(),
-        dialect: form.dialect as Dialect,
-        coaPort: Number(form.coaPort || '3799'),
-        requireMessageAuthenticator: body.requireMessageAuthenticator === 'on',
-        ...(secret ? { secret } : {}),
-      });
-      await audit({
-        action: 'nas.added',
-        actorId: request.principal!.userId,
-        target: client.id,
-        ip: request.ip,
-        details: { name: client.name, source: client.source, dialect: client.dialect },
-      });
+      const client = await addNasClient(
+        store,
+        clock,
+        {
+          name: form.name.trim(),
+          source: form.source.trim(),
+          dialect: form.dialect as Dialect,
+          coaPort: Number(form.coaPort || '3799'),
+          requireMessageAuthenticator: body.requireMessageAuthenticator === 'on',
+          ...(secret ? { secret } : {}),
+        },
+        requestActor(request),
+      );
       return listPage(request, reply, { notice: t.nasAdded, secret: client.secret });
     } catch (err) {
       return listPage(request, reply, { error: replies.failureText(request, reply, err), form });
     }
   });
-
-  /** What the audit log keeps of a NAS: everything but its secrets. */
-  function audited(client: NasClient) {
-    return {
-      name: client.name,
-      source: client.source,
-      dialect: client.dialect,
-      coaPort: client.coaPort,
-      requireMessageAuthenticator: client.requireMessageAuthenticator,
-    };
-  }
 
   function editPage(request: Request, reply: Reply, client: NasClient, error: string | null = null) {
     const t = replies.t(request, reply);
@@ -119,21 +105,20 @@ export function nasPages(app: FastifyInstance, deps: AdminPagesDeps & { logger: 
     if (!current) return replies.fail(request, reply, new TurnpikeError('TP_ERR_NOT_FOUND', 'No such NAS client'));
     try {
       const secret = field(body, 'secret', 128);
-      const { before, after } = await updateNasClient(store, id, {
-        name: field(body, 'name', 63).trim(),
-        source: field(body, 'source', 64).trim(),
-        dialect: field(body, 'dialect', 20) as Dialect,
-        coaPort: Number(field(body, 'coaPort', 5) || '3799'),
-        requireMessageAuthenticator: body.requireMessageAuthenticator === 'on',
-        ...(secret ? { secret } : {}),
-      });
-      await audit({
-        action: 'nas.updated',
-        actorId: request.principal!.userId,
-        target: id,
-        ip: request.ip,
-        details: { before: audited(before), after: audited(after), secretChanged: secret !== '' },
-      });
+      await updateNasClient(
+        store,
+        clock,
+        id,
+        {
+          name: field(body, 'name', 63).trim(),
+          source: field(body, 'source', 64).trim(),
+          dialect: field(body, 'dialect', 20) as Dialect,
+          coaPort: Number(field(body, 'coaPort', 5) || '3799'),
+          requireMessageAuthenticator: body.requireMessageAuthenticator === 'on',
+          ...(secret ? { secret } : {}),
+        },
+        requestActor(request),
+      );
       return listPage(request, reply, { notice: t.saved });
     } catch (err) {
       return editPage(request, reply, current, replies.failureText(request, reply, err));
@@ -143,14 +128,7 @@ export function nasPages(app: FastifyInstance, deps: AdminPagesDeps & { logger: 
   app.post('/admin/nas/:id/remove', formRoute(app, ADMIN), async (request, reply) => {
     const t = replies.t(request, reply);
     try {
-      const removed = await removeNasClient(store, (request.params as { id: string }).id);
-      await audit({
-        action: 'nas.removed',
-        actorId: request.principal!.userId,
-        target: removed.id,
-        ip: request.ip,
-        details: { name: removed.name, source: removed.source },
-      });
+      await removeNasClient(store, clock, (request.params as { id: string }).id, requestActor(request));
       return listPage(request, reply, { notice: t.nasRemoved });
     } catch (err) {
       return replies.fail(request, reply, err);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuditTrail } from '../../appliance/accounts/audit.js';
+import { requestActor } from '../auth/request-actor.js';
 import { pageOf } from '../../appliance/console/paging.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -24,7 +24,6 @@ export function paymentsPages(
   replies: AdminReplies,
 ): void {
   const { store } = deps;
-  const audit = createAuditTrail(deps);
 
   function listPage(request: Request, reply: Reply, notice: string | null = null) {
     const t = replies.t(request, reply);
@@ -62,22 +61,8 @@ export function paymentsPages(
     const id = (request.params as { id: string }).id;
     try {
       if (!deps.payments) throw new TurnpikeError('TP_ERR_UNAVAILABLE', 'No payment provider is configured');
-      const before = store.db.payments.payments[id];
-      if (!before) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such payment');
-      const after = await deps.payments.refund(id);
-      await audit({
-        action: 'payment.refunded',
-        actorId: request.principal!.userId,
-        target: before.userId,
-        ip: request.ip,
-        details: {
-          paymentId: id,
-          amountMinor: before.amountMinor,
-          currency: before.currency,
-          before: before.status,
-          after: after.status,
-        },
-      });
+      if (!store.db.payments.payments[id]) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such payment');
+      await deps.payments.refund(id, requestActor(request));
       return listPage(request, reply, t.refundDone);
     } catch (err) {
       return replies.fail(request, reply, err);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { personOverview, searchPeople } from '../../appliance/console/people.js';
 import { ROLES, type Role } from '../../appliance/domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
+import { requestActor } from '../auth/request-actor.js';
 import { ADMIN, STAFF } from '../api/auth-schemas.js';
 import { field, type FormBody } from '../pages/guest-forms.js';
 import { formRoute, pageRoute, type AdminPagesDeps, type AdminReplies } from './admin-replies.js';
@@ -57,7 +58,7 @@ export function peoplePages(app: FastifyInstance, deps: AdminPagesDeps, replies:
       }
       const created = await users.createUser(
         { email: field(body, 'email', 254), role, displayName: field(body, 'displayName', 80) || undefined },
-        request.principal!.userId,
+        requestActor(request),
       );
       const result = searchPeople(deps.snapshots, { page: 1 });
       return replies.page(
@@ -86,19 +87,19 @@ export function peoplePages(app: FastifyInstance, deps: AdminPagesDeps, replies:
     const t = replies.t(request, reply);
     const id = (request.params as { id: string }).id;
     const body = request.body as FormBody;
-    const actorId = request.principal!.userId;
+    const actor = requestActor(request);
     try {
       const action = field(body, 'action', 40);
       if (action === 'disable' || action === 'enable') {
-        await users.setDisabled(id, action === 'disable', actorId);
+        await users.setDisabled(id, action === 'disable', actor);
       } else if (action === 'role') {
         const role = field(body, 'role', 10);
         if (!isRole(role)) throw new TurnpikeError('TP_ERR_VALIDATION', `role must be one of ${ROLES.join(', ')}`);
-        await users.setRole(id, role, actorId);
+        await users.setRole(id, role, actor);
       } else if (action === 'reset-mfa') {
-        await users.updateUser(id, { resetMfa: true }, actorId);
+        await users.updateUser(id, { resetMfa: true }, actor);
       } else if (action === 'resend-verification') {
-        await flows.resendVerification(users.getUser(id).id, actorId, { ip: request.ip });
+        await flows.resendVerification(users.getUser(id).id, request.principal!.userId, { ip: request.ip });
         return personPage(request, reply, t.verificationSent);
       } else {
         throw new TurnpikeError('TP_ERR_VALIDATION', 'Unknown action');

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuditTrail } from '../../appliance/accounts/audit.js';
+import { requestActor } from '../auth/request-actor.js';
 import type { Logger } from '../../shared/logger.js';
 import { archivePlan, createPlan, listPlans, updatePlan, type PlanInput } from '../../appliance/plans/plans.js';
 import { TurnpikeError } from '../../shared/errors.js';
@@ -57,7 +57,6 @@ function formOf(plan: Plan | null): Record<string, string | boolean> {
 /** Plans: list, create, edit, retire (admin). Plans are never deleted: subscriptions point at them. */
 export function plansPages(app: FastifyInstance, deps: AdminPagesDeps & { logger: Logger }, replies: AdminReplies) {
   const { store, clock } = deps;
-  const audit = createAuditTrail(deps);
 
   function listPage(
     request: Parameters<AdminReplies['page']>[0],
@@ -79,14 +78,7 @@ export function plansPages(app: FastifyInstance, deps: AdminPagesDeps & { logger
     const t = replies.t(request, reply);
     const body = request.body as FormBody;
     try {
-      const plan = await createPlan(store, clock, planInputOf(body));
-      await audit({
-        action: 'plan.created',
-        actorId: request.principal!.userId,
-        target: plan.id,
-        ip: request.ip,
-        details: { after: plan },
-      });
+      await createPlan(store, clock, planInputOf(body), requestActor(request));
       return listPage(request, reply, t.planCreated);
     } catch (err) {
       const error = replies.failureText(request, reply, err);
@@ -115,15 +107,7 @@ export function plansPages(app: FastifyInstance, deps: AdminPagesDeps & { logger
     const t = replies.t(request, reply);
     const id = (request.params as { id: string }).id;
     try {
-      const before = planOf(id);
-      const after = await updatePlan(store, clock, id, planInputOf(request.body as FormBody));
-      await audit({
-        action: 'plan.updated',
-        actorId: request.principal!.userId,
-        target: id,
-        ip: request.ip,
-        details: { before, after },
-      });
+      await updatePlan(store, clock, id, planInputOf(request.body as FormBody), requestActor(request));
       return listPage(request, reply, t.saved);
     } catch (err) {
       return replies.fail(request, reply, err);
@@ -134,8 +118,7 @@ export function plansPages(app: FastifyInstance, deps: AdminPagesDeps & { logger
     const t = replies.t(request, reply);
     const id = (request.params as { id: string }).id;
     try {
-      const plan = await archivePlan(store, clock, id);
-      await audit({ action: 'plan.retired', actorId: request.principal!.userId, target: plan.id, ip: request.ip });
+      await archivePlan(store, clock, id, requestActor(request));
       return listPage(request, reply, t.retired);
     } catch (err) {
       return replies.fail(request, reply, err);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuditTrail } from '../../appliance/accounts/audit.js';
+import { requestActor } from '../auth/request-actor.js';
 import { liveSession, searchLiveSessions, type LiveSessionRow } from '../../appliance/console/live-sessions.js';
 import { sessionTimeline } from '../../appliance/console/session-timeline.js';
 import type { Role } from '../../appliance/domain/model.js';
@@ -21,7 +21,6 @@ export function sessionsPages(
   replies: AdminReplies,
 ): void {
   const { store, clock, enforcer } = deps;
-  const audit = createAuditTrail(deps);
 
   app.get('/admin/sessions', pageRoute(STAFF), async (request, reply) => {
     const t = replies.t(request, reply);
@@ -48,10 +47,7 @@ export function sessionsPages(
   async function sessionView(row: LiveSessionRow, role: Role) {
     const live = store.db.sessions[row.id];
     const timeline = live ? await sessionTimeline(store, live) : { events: [], truncated: false };
-    const events = timeline.events.map((event) =>
-      event.kind === 'staff' ? { ...event, detail: store.db.users[event.detail]?.email ?? event.detail } : event,
-    );
-    return { session: row, canExtend: role === 'admin', events, truncated: timeline.truncated };
+    return { session: row, canExtend: role === 'admin', events: timeline.events, truncated: timeline.truncated };
   }
 
   app.get('/admin/sessions/:id', pageRoute(STAFF), async (request, reply) => {
@@ -65,14 +61,7 @@ export function sessionsPages(
     const t = replies.t(request, reply);
     try {
       const session = sessionPage((request.params as { id: string }).id);
-      const outcome = await enforcer.kick(session.id);
-      await audit({
-        action: 'session.kicked',
-        actorId: request.principal!.userId,
-        target: session.ownerKey,
-        ip: request.ip,
-        details: { sessionId: session.id, nasId: session.nasId, mac: session.mac, outcome: outcome.result.outcome },
-      });
+      const outcome = await enforcer.kick(session.id, requestActor(request));
       const notice = t.kicked.replace('{outcome}', outcome.result.outcome);
       const left = liveSession(store.db, session.id, clock.now());
       if (!left) {
@@ -93,19 +82,13 @@ export function sessionsPages(
       if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > MAX_EXTEND_MINUTES) {
         throw new TurnpikeError('TP_ERR_VALIDATION', `minutes: 1–${MAX_EXTEND_MINUTES}`);
       }
-      const subscription = await extendSubscription(store, clock, session.subscriptionId, minutes * 60);
-      await audit({
-        action: 'subscription.extended',
-        actorId: request.principal!.userId,
-        target: subscription.userId ?? subscription.voucherCode,
-        ip: request.ip,
-        details: {
-          sessionId: session.id,
-          subscriptionId: subscription.id,
-          seconds: minutes * 60,
-          endsAt: subscription.endsAt,
-        },
-      });
+      const subscription = await extendSubscription(
+        store,
+        clock,
+        session.subscriptionId,
+        minutes * 60,
+        requestActor(request),
+      );
       // The extension is committed; a CoA failure must not report it as failed.
       await enforcer.refreshLimits(subscription.id).catch((err: unknown) => {
         deps.logger.error({ err, subscriptionId: subscription.id }, 'refreshing sessions after an extension failed');

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuditTrail } from '../../appliance/accounts/audit.js';
+import { requestActor } from '../auth/request-actor.js';
 import type { Settings } from '../../appliance/domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -53,21 +53,9 @@ function formOf(settings: Readonly<Settings>) {
   };
 }
 
-/** What an edit changed, field by field, as before/after pairs for the audit log. */
-function changesOf(before: Readonly<Settings>, after: Readonly<Settings>): Record<string, unknown> {
-  const changed: Record<string, unknown> = {};
-  for (const key of Object.keys(after) as Array<keyof Settings>) {
-    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
-      changed[key] = { before: before[key], after: after[key] };
-    }
-  }
-  return changed;
-}
-
 /** Branding and seller details (admin), with a preview of how the guest landing will greet people. */
 export function settingsPage(app: FastifyInstance, deps: AdminPagesDeps & { logger: Logger }, replies: AdminReplies) {
   const { store } = deps;
-  const audit = createAuditTrail(deps);
 
   function page(request: Request, reply: Reply, options: { notice?: string; error?: string } = {}) {
     const t = replies.t(request, reply);
@@ -88,15 +76,7 @@ export function settingsPage(app: FastifyInstance, deps: AdminPagesDeps & { logg
   app.post('/admin/settings', formRoute(app, ADMIN), async (request, reply) => {
     const t = replies.t(request, reply);
     try {
-      const before = structuredClone(store.db.settings);
-      const after = structuredClone(await updateSettings(store, patchOf(request.body as FormBody)));
-      await audit({
-        action: 'settings.updated',
-        actorId: request.principal!.userId,
-        target: 'settings',
-        ip: request.ip,
-        details: changesOf(before, after),
-      });
+      await updateSettings(store, deps.clock, patchOf(request.body as FormBody), requestActor(request));
       return page(request, reply, { notice: t.saved });
     } catch (err) {
       return page(request, reply, { error: replies.failureText(request, reply, err) });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuditTrail } from '../../appliance/accounts/audit.js';
+import { requestActor } from '../auth/request-actor.js';
 import { csvLine } from '../../appliance/console/csv.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -25,7 +25,6 @@ type Reply = Parameters<AdminReplies['page']>[1];
 /** Voucher batches: create, look up, print, export (front desk); revoke (admin). */
 export function vouchersPages(app: FastifyInstance, deps: AdminPagesDeps & { logger: Logger }, replies: AdminReplies) {
   const { store, clock } = deps;
-  const audit = createAuditTrail(deps);
 
   function listPage(request: Request, reply: Reply, options: { notice?: string; error?: string } = {}) {
     const t = replies.t(request, reply);
@@ -76,22 +75,20 @@ export function vouchersPages(app: FastifyInstance, deps: AdminPagesDeps & { log
         throw new TurnpikeError('TP_ERR_VALIDATION', 'validDays: 1–3650', { field: 'validDays' });
       }
       const now = clock.now();
-      const { batch } = await createVoucherBatch(store, clock, {
-        planId: field(body, 'planId', 64),
-        count: Number(field(body, 'count', 6)),
-        prefix: field(body, 'prefix', 8),
-        note: field(body, 'note', 200),
-        validFrom: now,
-        validUntil: now + days * 86_400_000,
-        createdBy: request.principal!.userId,
-      });
-      await audit({
-        action: 'voucher_batch.created',
-        actorId: request.principal!.userId,
-        target: batch.id,
-        ip: request.ip,
-        details: { planId: batch.planId, count: batch.count, prefix: batch.prefix },
-      });
+      const { batch } = await createVoucherBatch(
+        store,
+        clock,
+        {
+          planId: field(body, 'planId', 64),
+          count: Number(field(body, 'count', 6)),
+          prefix: field(body, 'prefix', 8),
+          note: field(body, 'note', 200),
+          validFrom: now,
+          validUntil: now + days * 86_400_000,
+          createdBy: request.principal!.userId,
+        },
+        requestActor(request),
+      );
       return batchPage(request, reply, batch.id, t.batchCreated);
     } catch (err) {
       return listPage(request, reply, { error: replies.failureText(request, reply, err) });
@@ -132,8 +129,7 @@ export function vouchersPages(app: FastifyInstance, deps: AdminPagesDeps & { log
     const t = replies.t(request, reply);
     const id = (request.params as { id: string }).id;
     try {
-      await revokeVoucherBatch(store, clock, id);
-      await audit({ action: 'voucher_batch.revoked', actorId: request.principal!.userId, target: id, ip: request.ip });
+      await revokeVoucherBatch(store, clock, id, requestActor(request));
       return batchPage(request, reply, id, t.batchRevoked);
     } catch (err) {
       return replies.fail(request, reply, err);
@@ -148,14 +144,7 @@ export function vouchersPages(app: FastifyInstance, deps: AdminPagesDeps & { log
       if (store.db.vouchers[normalizeCode(code)]?.batchId !== id) {
         throw new TurnpikeError('TP_ERR_NOT_FOUND', 'That code is not in this batch');
       }
-      const voucher = await revokeVoucher(store, clock, code);
-      await audit({
-        action: 'voucher.revoked',
-        actorId: request.principal!.userId,
-        target: voucher.code,
-        ip: request.ip,
-        details: { batchId: id },
-      });
+      await revokeVoucher(store, clock, code, requestActor(request));
       return batchPage(request, reply, id, t.codeRevoked);
     } catch (err) {
       return replies.fail(request, reply, err);

@@ -10,9 +10,23 @@ const entrySchema = {
   properties: {
     at: { type: 'integer', description: 'ms since the epoch' },
     action: { type: 'string' },
+    actor: {
+      type: 'object',
+      description: 'who: `user` (id, email, role, ip as they were), `anonymous`, `system` or `scheduler`',
+      required: ['kind'],
+      properties: {
+        kind: { type: 'string', enum: ['user', 'anonymous', 'system', 'scheduler'] },
+        id: { type: 'string' },
+        email: { type: 'string' },
+        role: { type: 'string' },
+        ip: { type: ['string', 'null'] },
+      },
+    },
     actorId: { type: ['string', 'null'] },
     target: { type: ['string', 'null'] },
     ip: { type: ['string', 'null'] },
+    before: { description: 'the object (or the fields that changed) before the change' },
+    after: { description: 'the object (or the fields that changed) after the change' },
     details: { type: 'object', additionalProperties: true },
   },
 } as const;

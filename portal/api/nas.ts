@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuditTrail } from '../../appliance/accounts/audit.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Dialect, NasClient } from '../../appliance/domain/model.js';
 import type { Logger } from '../../shared/logger.js';
@@ -15,6 +14,7 @@ import type { Store } from '../../appliance/store/store.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import { ADMIN, errorResponses } from './auth-schemas.js';
 import { jsonBodiesOnly } from './json-only.js';
+import { requestActor } from '../auth/request-actor.js';
 
 const nasSchema = {
   type: 'object',
@@ -75,7 +75,6 @@ function shown(client: NasClient) {
 export async function nasApi(app: FastifyInstance, deps: { store: Store; clock: Clock; logger: Logger }) {
   jsonBodiesOnly(app);
   const { store, clock } = deps;
-  const audit = createAuditTrail(deps);
   const tags = ['nas'];
 
   app.get(
@@ -141,14 +140,7 @@ export async function nasApi(app: FastifyInstance, deps: { store: Store; clock: 
       },
     },
     async (request, reply) => {
-      const client = await addNasClient(store, clock, request.body);
-      await audit({
-        action: 'nas.added',
-        actorId: request.principal!.userId,
-        target: client.id,
-        ip: request.ip,
-        details: { name: client.name, source: client.source, dialect: client.dialect },
-      });
+      const client = await addNasClient(store, clock, request.body, requestActor(request));
       return reply.status(201).send({ ...shown(client), secret: client.secret });
     },
   );
@@ -176,15 +168,7 @@ export async function nasApi(app: FastifyInstance, deps: { store: Store; clock: 
       },
     },
     async (request) => {
-      const { before, after } = await updateNasClient(store, request.params.id, request.body);
-      const { secret, ...changed } = request.body;
-      await audit({
-        action: 'nas.updated',
-        actorId: request.principal!.userId,
-        target: after.id,
-        ip: request.ip,
-        details: { before: shown(before), changed, secretChanged: secret !== undefined },
-      });
+      const { after } = await updateNasClient(store, clock, request.params.id, request.body, requestActor(request));
       return shown(after);
     },
   );
@@ -201,14 +185,7 @@ export async function nasApi(app: FastifyInstance, deps: { store: Store; clock: 
       },
     },
     async (request, reply) => {
-      const removed = await removeNasClient(store, request.params.id);
-      await audit({
-        action: 'nas.removed',
-        actorId: request.principal!.userId,
-        target: removed.id,
-        ip: request.ip,
-        details: { name: removed.name, source: removed.source },
-      });
+      await removeNasClient(store, clock, request.params.id, requestActor(request));
       return reply.status(204).send();
     },
   );

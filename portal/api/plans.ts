@@ -9,6 +9,7 @@ import {
   type PlanInput,
 } from '../../appliance/plans/plans.js';
 import type { Store } from '../../appliance/store/store.js';
+import { requestActor } from '../auth/request-actor.js';
 
 const nullableInt = { type: ['integer', 'null'], minimum: 1 } as const;
 
@@ -132,7 +133,12 @@ export async function plansApi(app: FastifyInstance, deps: { store: Store; clock
       },
     },
     async (request, reply) => {
-      const plan = await createPlan(store, clock, request.body as Partial<PlanInput> & { name: string });
+      const plan = await createPlan(
+        store,
+        clock,
+        request.body as Partial<PlanInput> & { name: string },
+        requestActor(request),
+      );
       return reply.status(201).send(plan);
     },
   );
@@ -150,7 +156,13 @@ export async function plansApi(app: FastifyInstance, deps: { store: Store; clock
       },
     },
     async (request) =>
-      updatePlan(store, clock, (request.params as { id: string }).id, request.body as Partial<PlanInput>),
+      updatePlan(
+        store,
+        clock,
+        (request.params as { id: string }).id,
+        request.body as Partial<PlanInput>,
+        requestActor(request),
+      ),
   );
 
   app.delete(
@@ -164,6 +176,6 @@ export async function plansApi(app: FastifyInstance, deps: { store: Store; clock
         response: { 200: planSchema, ...errors },
       },
     },
-    async (request) => archivePlan(store, clock, (request.params as { id: string }).id),
+    async (request) => archivePlan(store, clock, (request.params as { id: string }).id, requestActor(request)),
   );
 }

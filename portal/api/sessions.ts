@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuditTrail } from '../../appliance/accounts/audit.js';
 import type { Clock } from '../../shared/clock.js';
 import { entitlementOf } from '../../appliance/entitlements/entitlement.js';
 import { TurnpikeError } from '../../shared/errors.js';
@@ -8,6 +7,7 @@ import type { EnforcementOutcome, SessionEnforcer } from '../../appliance/sessio
 import type { Store } from '../../appliance/store/store.js';
 import { STAFF, errorResponses } from './auth-schemas.js';
 import { jsonBodiesOnly } from './json-only.js';
+import { requestActor } from '../auth/request-actor.js';
 
 export type StaffEnforcer = Pick<SessionEnforcer, 'kick' | 'refreshLimits'>;
 
@@ -68,7 +68,6 @@ const liveSessionSchema = {
 export async function sessionsApi(app: FastifyInstance, deps: StaffApiDeps): Promise<void> {
   jsonBodiesOnly(app);
   const { store, clock, enforcer } = deps;
-  const audit = createAuditTrail(deps);
   const tags = ['sessions'];
 
   app.get(
@@ -137,16 +136,8 @@ export async function sessionsApi(app: FastifyInstance, deps: StaffApiDeps): Pro
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const session = store.db.sessions[id];
-      if (!session) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no live session ${id}`);
-      const outcome = await enforcer.kick(id);
-      await audit({
-        action: 'session.kicked',
-        actorId: request.principal?.userId ?? null,
-        target: session.ownerKey,
-        ip: request.ip,
-        details: { sessionId: id, nasId: session.nasId, mac: session.mac, outcome: outcome.result.outcome },
-      });
+      if (!store.db.sessions[id]) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no live session ${id}`);
+      const outcome = await enforcer.kick(id, requestActor(request));
       return outcomeView(outcome);
     },
   );

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuditTrail } from '../../appliance/accounts/audit.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Settings } from '../../appliance/domain/model.js';
 import type { Logger } from '../../shared/logger.js';
@@ -7,6 +6,7 @@ import { getSettings, updateSettings, type SettingsPatch } from '../../appliance
 import type { Store } from '../../appliance/store/store.js';
 import { ADMIN, STAFF, errorResponses } from './auth-schemas.js';
 import { jsonBodiesOnly } from './json-only.js';
+import { requestActor } from '../auth/request-actor.js';
 
 const tags = ['settings'];
 
@@ -82,7 +82,6 @@ export async function settingsApi(
   deps: { store: Store; clock: Clock; logger: Logger },
 ): Promise<void> {
   jsonBodiesOnly(app);
-  const audit = createAuditTrail(deps);
 
   app.get(
     '/api/v1/settings',
@@ -108,18 +107,6 @@ export async function settingsApi(
         response: { 200: settingsSchema, ...errorResponses },
       },
     },
-    async (request): Promise<Settings> => {
-      const saved = await updateSettings(deps.store, request.body);
-      const { seller, ...branding } = request.body;
-      const fields = [...Object.keys(branding), ...Object.keys(seller ?? {}).map((key) => `seller.${key}`)];
-      await audit({
-        action: 'settings.updated',
-        actorId: request.principal?.userId ?? null,
-        target: 'settings',
-        ip: request.ip,
-        details: { fields },
-      });
-      return saved;
-    },
+    async (request): Promise<Settings> => updateSettings(deps.store, deps.clock, request.body, requestActor(request)),
   );
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { createAuditTrail } from '../../appliance/accounts/audit.js';
 import { extendSubscription, staffGrant, subscriptionsOf } from '../../appliance/subscriptions/subscriptions.js';
 import { ADMIN, STAFF, errorResponses } from './auth-schemas.js';
 import { jsonBodiesOnly } from './json-only.js';
+import { requestActor } from '../auth/request-actor.js';
 import { outcomeSchema, outcomeView, type StaffApiDeps } from './sessions.js';
 
 /** A year at a time: a typo in `seconds` should not hand out a decade. */
@@ -56,7 +56,6 @@ const idParams = {
 export async function subscriptionsApi(app: FastifyInstance, deps: StaffApiDeps): Promise<void> {
   jsonBodiesOnly(app);
   const { store, clock, enforcer, logger } = deps;
-  const audit = createAuditTrail(deps);
   const tags = ['subscriptions'];
 
   app.get(
@@ -110,14 +109,7 @@ export async function subscriptionsApi(app: FastifyInstance, deps: StaffApiDeps)
     async (request, reply) => {
       const { userId, planId } = request.body as { userId: string; planId: string };
       const staffUserId = request.principal!.userId;
-      const subscription = await staffGrant(store, clock, { userId, planId, staffUserId });
-      await audit({
-        action: 'subscription.granted',
-        actorId: staffUserId,
-        target: userId,
-        ip: request.ip,
-        details: { subscriptionId: subscription.id, planId },
-      });
+      const subscription = await staffGrant(store, clock, { userId, planId, staffUserId }, requestActor(request));
       return reply.status(201).send(subscription);
     },
   );
@@ -149,14 +141,7 @@ export async function subscriptionsApi(app: FastifyInstance, deps: StaffApiDeps)
     async (request) => {
       const { id } = request.params as { id: string };
       const { seconds } = request.body as { seconds: number };
-      const subscription = await extendSubscription(store, clock, id, seconds);
-      await audit({
-        action: 'subscription.extended',
-        actorId: request.principal?.userId ?? null,
-        target: subscription.userId ?? subscription.voucherCode,
-        ip: request.ip,
-        details: { subscriptionId: id, seconds, endsAt: subscription.endsAt },
-      });
+      const subscription = await extendSubscription(store, clock, id, seconds, requestActor(request));
       // The extension is committed; a CoA failure must not report it as failed.
       const outcomes = await enforcer.refreshLimits(id).catch((err: unknown) => {
         logger.error({ err, subscriptionId: id }, 'refreshing live sessions after an extension failed');

@@ -14,6 +14,7 @@ import {
   STAFF,
 } from './auth-schemas.js';
 import { jsonBodiesOnly } from './json-only.js';
+import { requestActor } from '../auth/request-actor.js';
 
 const idParams = {
   type: 'object',
@@ -81,7 +82,7 @@ export async function usersApi(app: FastifyInstance, options: { accounts: Accoun
       },
     },
     async (request, reply) => {
-      const created = await users.createUser(request.body, request.principal!.userId);
+      const created = await users.createUser(request.body, requestActor(request));
       return reply.status(201).send(created);
     },
   );
@@ -118,6 +119,6 @@ export async function usersApi(app: FastifyInstance, options: { accounts: Accoun
         response: { 200: publicUserSchema, ...errorResponses },
       },
     },
-    async (request) => users.updateUser(request.params.id, request.body, request.principal!.userId),
+    async (request) => users.updateUser(request.params.id, request.body, requestActor(request)),
   );
 }

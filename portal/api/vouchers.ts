@@ -16,6 +16,7 @@ import {
   vouchersOfBatch,
 } from '../../appliance/vouchers/index.js';
 import { formatBytes, formatDuration } from '../pages/formatting.js';
+import { requestActor } from '../auth/request-actor.js';
 import { MESSAGES } from '../i18n/messages.js';
 
 const errors = {
@@ -103,10 +104,12 @@ export async function vouchersApi(
     },
     async (request, reply) => {
       const body = request.body as Parameters<typeof createVoucherBatch>[2];
-      const { batch, codes } = await createVoucherBatch(store, clock, {
-        ...body,
-        createdBy: request.principal!.userId,
-      });
+      const { batch, codes } = await createVoucherBatch(
+        store,
+        clock,
+        { ...body, createdBy: request.principal!.userId },
+        requestActor(request),
+      );
       const summary = listVoucherBatches(store.db).find((b) => b.id === batch.id);
       return reply.status(201).send({ batch: summary, codes });
     },
@@ -164,7 +167,7 @@ export async function vouchersApi(
         response: { 200: batchSchema, ...errors },
       },
     },
-    async (request) => revokeVoucherBatch(store, clock, (request.params as { id: string }).id),
+    async (request) => revokeVoucherBatch(store, clock, (request.params as { id: string }).id, requestActor(request)),
   );
 
   app.post(
@@ -178,7 +181,7 @@ export async function vouchersApi(
         response: { 200: voucherSchema, ...errors },
       },
     },
-    async (request) => revokeVoucher(store, clock, (request.params as { code: string }).code),
+    async (request) => revokeVoucher(store, clock, (request.params as { code: string }).code, requestActor(request)),
   );
 
   app.get(

@@ -96,8 +96,8 @@ export async function startAuthHarness(
     ...(options.withGuestJourney
       ? {
           guest: guestJourney(auth, { store, clock, config, logger }),
-          staff: { store, clock, enforcer: recordingEnforcer() },
-          admin: { store, clock, accounts: auth.accounts, enforcer: recordingEnforcer() },
+          staff: { store, clock, enforcer: recordingEnforcer({ store, clock }) },
+          admin: { store, clock, accounts: auth.accounts, enforcer: recordingEnforcer({ store, clock }) },
         }
       : {}),
   });

@@ -5,6 +5,7 @@ import type { Invoice, Payment } from '../../appliance/payments/model.js';
 import type { Payments } from '../../appliance/payments/payments.js';
 import { ADMIN, ALL_ROLES, body, errorResponses } from '../api/auth-schemas.js';
 import { jsonBodiesOnly } from '../api/json-only.js';
+import { requestActor } from '../auth/request-actor.js';
 
 const tags = ['payments'];
 
@@ -138,7 +139,7 @@ export async function paymentsApi(
         response: { 200: paymentSchema, ...errorResponses },
       },
     },
-    async (request) => payments.refund(request.params.id),
+    async (request) => payments.refund(request.params.id, requestActor(request)),
   );
 
   app.post<{ Params: { id: string }; Body: { cancelAtPeriodEnd: boolean } }>(

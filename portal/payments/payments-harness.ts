@@ -144,7 +144,7 @@ export async function startPaymentsWorld(t: TestContext, options: WorldOptions =
       readiness: [],
       cookieSecret: 'test-cookie-secret-0123456789abcdef',
       guest,
-      admin: { store, clock, accounts, enforcer: recordingEnforcer(), payments },
+      admin: { store, clock, accounts, enforcer: recordingEnforcer({ store, clock }), payments },
     });
     let url = '';
     await app.register(paymentsRoutes, {

@@ -6,6 +6,7 @@ import { TurnpikeError } from '../../shared/errors.js';
 /** Who is calling, once their token or cookie has been verified. */
 export interface Principal {
   userId: string;
+  email: string;
   role: Role;
   /** False while a staff member still owes a second factor or MFA enrolment. */
   mfaSatisfied: boolean;

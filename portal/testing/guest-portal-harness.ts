@@ -20,6 +20,7 @@ import type { StaffEnforcer } from '../api/sessions.js';
 import { createSessionAuthenticator } from '../auth/authenticator.js';
 import { portalAccountsFrom } from '../pages/portal-accounts.js';
 import { buildPortal } from '../portal.js';
+import type { RecordingEnforcer } from './recording-enforcer.js';
 
 export interface GuestPortalHarness {
   app: FastifyInstance;
@@ -75,6 +76,8 @@ export async function startGuestPortal(t: TestContext, options: HarnessOptions =
     metrics,
   });
   const accessPort = new MemoryAccessPort({ clock });
+  if (options.enforcer && 'attach' in options.enforcer)
+    (options.enforcer as RecordingEnforcer).attach({ store, clock });
   const app = await buildPortal({
     config,
     logger: silentLogger,

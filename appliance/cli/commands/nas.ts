@@ -60,10 +60,10 @@ const removeNas: StoreCommand = {
   usage: 'nas remove NAME',
   summary: 'remove a NAS client',
   mutates: true,
-  async run({ store }, args) {
+  async run({ store, clock }, args) {
     const [name] = args;
     if (!name) throw new UsageError(`usage: turnpike ${this.usage}`);
-    const removed = await removeNasClient(store, name);
+    const removed = await removeNasClient(store, clock, name);
     return [`NAS ${removed.name} removed`];
   },
 };
