@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock.js';
 import type { Device, PortalCredential, Session } from '../domain/model.js';
-import { bindDeviceIn, assertDeviceAllowance } from '../devices/devices.js';
-import { activeEntitlementFor, normalizeMac, type Entitlement } from '../entitlements/entitlement.js';
+import { bindDeviceIn } from '../devices/devices.js';
+import { entitlementWith, normalizeMac, type Entitlement } from '../entitlements/entitlement.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { mintPortalCredential } from '../portal-credentials/portal-credentials.js';
@@ -10,6 +10,7 @@ import type { AccessPort } from '../provisioning/access-port.js';
 import { firewallGrantOf, sessionLimitsOf } from '../sessions/limits.js';
 import type { Store } from '../store/store.js';
 import { inSpan } from '../../shared/telemetry/tracing.js';
+import { bestSubscriptionAmong } from '../sessions/best-subscription.js';
 import { sessionIndexesOf } from '../sessions/session-indexes.js';
 
 export interface GuestAccessDeps {
@@ -57,15 +58,7 @@ export class GuestAccess {
       throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
     if (input.mode === 'gateway' && !input.ip)
       throw new TurnpikeError('TP_ERR_VALIDATION', 'the client address is unknown');
-    const found = activeEntitlementFor(store.db, input.ownerKey, clock.now());
-    if ('denial' in found) throw new TurnpikeError(found.denial);
-    const { entitlement } = found;
-    assertDeviceAllowance(store.db, {
-      ownerKey: input.ownerKey,
-      maxDevices: entitlement.plan.maxDevices,
-      mac,
-      ip: input.ip,
-    });
+    const entitlement = this.#admit(input.ownerKey, mac, input.ip);
 
     if (input.mode === 'controller') {
       const device = await store.update((db) =>
@@ -77,11 +70,42 @@ export class GuestAccess {
     return inSpan('gateway.open', { 'turnpike.mode': 'gateway' }, () => this.#openGateway(input, mac, entitlement));
   }
 
+  /**
+   * The owner's usable subscription with the most time left, and the device
+   * limit: the owner's sessions on other devices (the asking device, by MAC or
+   * address, does not count against itself). Through the store's indexes, so
+   * a crowd of guests arriving costs each one its own rows, not a walk of all.
+   */
+  #admit(ownerKey: string, mac: string | null, ip: string | null): Entitlement {
+    const { store, clock } = this.#deps;
+    const db = store.db;
+    const now = clock.now();
+    const indexes = sessionIndexesOf(store);
+    const found = bestSubscriptionAmong(db, indexes.subscriptionsByOwner.lookup(db, ownerKey), now);
+    if ('denial' in found) throw new TurnpikeError(found.denial);
+    let live = 0;
+    let others = 0;
+    for (const id of indexes.sessionsByOwner.lookup(db, ownerKey)) {
+      const session = db.sessions[id]!;
+      live += 1;
+      if (!(mac && session.mac === mac) && !(ip && session.ip === ip)) others += 1;
+    }
+    const entitlement = entitlementWith(db, found.subscription, now, live);
+    if (!entitlement) throw new TurnpikeError('TP_ERR_ENTITLEMENT_EXPIRED');
+    if (others >= entitlement.plan.maxDevices) {
+      throw new TurnpikeError('TP_ERR_DEVICE_LIMIT', undefined, {
+        maxDevices: entitlement.plan.maxDevices,
+        connected: others,
+      });
+    }
+    return entitlement;
+  }
+
   async #openGateway(input: ConnectInput, mac: string | null, entitlement: Entitlement): Promise<ConnectResult> {
     const { store, clock, accessPort } = this.#deps;
     if (!accessPort) throw new TurnpikeError('TP_ERR_UNAVAILABLE', 'gateway mode has no access port');
     const ip = input.ip!;
-    const devicesByMac = sessionIndexesOf(store).devicesByMac;
+    const { devicesByMac, gatewaySessionsByIp } = sessionIndexesOf(store);
     const { session, device } = await store.update((db) => {
       const now = clock.now();
       // The owner's device with this MAC, through the index: a crowd arriving must not walk every device each.
@@ -99,8 +123,8 @@ export class GuestAccess {
         byMac,
       );
       if (!mac && !device.mac) throw new TurnpikeError('TP_ERR_DEVICE_UNSEEN', undefined, { ip });
-      // Found on the plain view (the draft's base): scanning the draft would draft every live session.
-      const existingId = Object.values(store.db.sessions).find((s) => s.mode === 'gateway' && s.ip === ip)?.id;
+      // Found on the plain view (the draft's base): reading the draft would draft the sessions it touches.
+      const existingId = gatewaySessionsByIp.lookup(store.db, ip)[0];
       const existing = existingId === undefined ? undefined : db.sessions[existingId];
       const session: Session = {
         id: existing?.ownerKey === input.ownerKey ? existing.id : randomUUID(),
