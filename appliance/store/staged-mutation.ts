@@ -10,7 +10,7 @@ import {
   type Draft,
 } from 'immer';
 import type { RowChange } from './change-record.js';
-import type { HistoryLine, HistoryWriter } from './store.js';
+import type { HistoryLine, HistoryName, HistoryWriter } from './store.js';
 import { childPath, DOCUMENTS_TABLE, kindOf, valueAt, type PathKind } from './state-layout.js';
 
 // Rows leave a mutation as plain objects that readers share; freezing them would turn a stray
@@ -36,20 +36,29 @@ export function stageMutation<S extends object, T>(
   mutate: (draft: S, histories: HistoryWriter) => T,
 ): StagedMutation<T> {
   const transaction = new Transaction(state);
-  const lines: HistoryLine[] = [];
-  const histories: HistoryWriter = {
-    append: (name, line) => {
-      transaction.assertOpen();
-      lines.push({ name, line });
-    },
-  };
+  const histories = new StagedHistories(transaction);
   try {
     const result = materialize(mutate(transaction.namespace('') as S, histories), transaction);
     // Records may quote the mutation's drafts (a closed session): settle them like the result.
-    const settled = lines.map(({ name, line }) => ({ name, line: materialize(line, transaction) }));
+    const settled = histories.lines.map(({ name, line }) => ({ name, line: materialize(line, transaction) }));
     return { result, changes: transaction.finish(), histories: settled };
   } finally {
     transaction.close();
+  }
+}
+
+/** The history lines a mutation adds (a class: an object literal with a closure per mutation cost more). */
+class StagedHistories implements HistoryWriter {
+  readonly lines: HistoryLine[] = [];
+  readonly #transaction: Transaction;
+
+  constructor(transaction: Transaction) {
+    this.#transaction = transaction;
+  }
+
+  append(name: HistoryName, line: object): void {
+    this.#transaction.assertOpen();
+    this.lines.push({ name, line });
   }
 }
 
