@@ -165,6 +165,8 @@ export interface Subscription {
   bytesUsed: number;
   /** The start of the usage period `bytesUsed` counts (see `Plan.usagePeriod`); absent: `startedAt`. */
   usagePeriodStartedAt?: number;
+  /** Data bought on top of the plan's quota (top-ups) for the current usage period; gone at its reset. */
+  topUpBytes?: number;
   cancelAtPeriodEnd: boolean;
   createdAt: number;
   updatedAt: number;

@@ -23,15 +23,21 @@ export function ownerKeyOf(subscription: Pick<Subscription, 'userId' | 'voucherC
   return `voucher:${subscription.voucherCode ?? ''}`;
 }
 
+/** The data a subscription may use in its current period: the plan's quota plus any top-ups (null = no limit). */
+export function quotaOf(plan: Pick<Plan, 'quotaBytes'>, subscription: Pick<Subscription, 'topUpBytes'>): number | null {
+  return plan.quotaBytes === null ? null : plan.quotaBytes + (subscription.topUpBytes ?? 0);
+}
+
 /** Time and data left of a subscription (null = no limit): the one rule every door reads. */
 export function remainingOf(
   plan: Pick<Plan, 'quotaBytes'>,
-  subscription: Pick<Subscription, 'endsAt' | 'bytesUsed'>,
+  subscription: Pick<Subscription, 'endsAt' | 'bytesUsed' | 'topUpBytes'>,
   now: number,
 ): { secondsLeft: number | null; bytesLeft: number | null } {
+  const quota = quotaOf(plan, subscription);
   return {
     secondsLeft: subscription.endsAt === null ? null : Math.max(0, Math.floor((subscription.endsAt - now) / 1000)),
-    bytesLeft: plan.quotaBytes === null ? null : Math.max(0, plan.quotaBytes - subscription.bytesUsed),
+    bytesLeft: quota === null ? null : Math.max(0, quota - subscription.bytesUsed),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Db, Subscription } from '../domain/model.js';
 import { extendIn, grantIn } from '../subscriptions/subscriptions.js';
+import { topUpIn } from '../subscriptions/top-up.js';
 import { rollRefundIn } from '../reports/rollups.js';
 import { issueInvoiceIn } from './invoices.js';
 import { MAX_RECENT_EVENT_IDS, type Payment, type RecurringLink } from './model.js';
@@ -33,7 +34,14 @@ export function settleOneOffIn(
   payment.updatedAt = now;
   const changed: string[] = [];
   const plan = db.plans[payment.planId];
-  if (plan) {
+  // A top-up adds its data to the subscription it was bought for; if that ended meanwhile, the plan is granted.
+  const toppedUp = plan && payment.topUpOf ? topUpIn(db, now, payment.topUpOf, plan) : 0;
+  if (plan && toppedUp > 0) {
+    payment.subscriptionId = payment.topUpOf!;
+    payment.grantedSeconds = 0;
+    payment.grantedBytes = toppedUp;
+    changed.push(payment.subscriptionId);
+  } else if (plan) {
     const running = Object.values(db.subscriptions).find(
       (sub) =>
         sub.userId === payment.userId &&
@@ -235,8 +243,10 @@ export function recordRecurringInvoiceIn(
     payment.updatedAt = now;
     issueInvoiceIn(db, payment, now);
     const sub = db.subscriptions[link.subscriptionId];
-    if (sub && sub.bytesUsed > 0) {
+    if (sub && (sub.bytesUsed > 0 || sub.topUpBytes !== undefined)) {
       sub.bytesUsed = 0;
+      // Top-ups were data for the period just paid for.
+      if (sub.topUpBytes !== undefined) delete sub.topUpBytes;
       sub.usagePeriodStartedAt = now;
       sub.updatedAt = now;
       return [sub.id];
@@ -266,6 +276,9 @@ export function refundIn(db: Db, now: number, payment: Payment): string[] {
   if (payment.kind === 'recurring') {
     sub.status = 'cancelled';
     sub.endsAt = now;
+  } else if (payment.grantedBytes) {
+    // A refunded top-up takes back its data; the subscription it topped up runs on.
+    sub.topUpBytes = Math.max(0, (sub.topUpBytes ?? 0) - payment.grantedBytes);
   } else {
     const endsAt = (sub.endsAt ?? now) - payment.grantedSeconds * 1000;
     if (endsAt <= now) {

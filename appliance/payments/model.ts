@@ -26,6 +26,10 @@ export interface Payment {
   subscriptionId: string | null;
   /** Seconds of access this payment added (taken back on refund). */
   grantedSeconds: number;
+  /** A top-up: the running subscription whose data this payment adds to (not a new subscription). */
+  topUpOf?: string;
+  /** Bytes of data a top-up added (taken back on refund). */
+  grantedBytes?: number;
   invoiceNumber: string | null;
   failureMessage: string | null;
   createdAt: number;

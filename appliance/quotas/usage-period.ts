@@ -68,7 +68,10 @@ export function rollUsagePeriodIn(plan: Plan, subscription: Subscription, now: n
   const start = usagePeriodAt(plan.usagePeriod, subscription.startedAt, now, zone).startedAt;
   if ((subscription.usagePeriodStartedAt ?? subscription.startedAt) >= start) return false;
   subscription.usagePeriodStartedAt = start;
-  if (subscription.bytesUsed === 0) return false;
+  // A top-up is data for the period it was bought in; the new period starts from the plan's quota.
+  const toppedUp = (subscription.topUpBytes ?? 0) > 0;
+  if (subscription.topUpBytes !== undefined) delete subscription.topUpBytes;
+  if (subscription.bytesUsed === 0 && !toppedUp) return false;
   subscription.bytesUsed = 0;
   subscription.updatedAt = now;
   return true;

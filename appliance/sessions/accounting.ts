@@ -1,6 +1,6 @@
 import type { Clock } from '../../shared/clock.js';
 import type { Db, Session } from '../domain/model.js';
-import { denialAt, normalizeMac, ownerKeyOf } from '../entitlements/entitlement.js';
+import { denialAt, normalizeMac, ownerKeyOf, quotaOf } from '../entitlements/entitlement.js';
 import { rollUsagePeriodIn } from '../quotas/usage-period.js';
 import { rollUsageIn } from '../reports/rollups.js';
 import { priorCountersOf, usageFactOf } from '../reports/usage-fact.js';
@@ -167,7 +167,8 @@ function charge(
   const before = subscription.bytesUsed;
   subscription.bytesUsed += delta;
   subscription.updatedAt = now;
-  if (plan && plan.quotaBytes !== null && before < plan.quotaBytes && subscription.bytesUsed >= plan.quotaBytes) {
+  const quota = plan ? quotaOf(plan, subscription) : null;
+  if (plan && quota !== null && before < quota && subscription.bytesUsed >= quota) {
     // The quota is shared by every device of the owner: all of its sessions on this subscription react.
     // The owner's sessions from the index, and this one, which may have opened in this very event.
     const owned = indexes.sessionsByOwner.lookup(db, session.ownerKey);

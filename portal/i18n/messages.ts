@@ -56,6 +56,11 @@ const en = {
   forget: 'Forget',
   connect: 'Connect this device',
   extend: 'Buy or extend',
+  topUpTitle: 'Get full speed back',
+  topUpIntro:
+    'Your data allowance is used up, so you are online at reduced speed. Add data and full speed returns on this connection: no new login.',
+  topUpAdd: 'Add {data} for {price}',
+  topUpDone: 'Data added: full speed is back.',
   continueTo: 'Continue to',
   account: 'Your account',
   changePassword: 'Change password',
@@ -176,6 +181,11 @@ const de: Messages = {
   forget: 'Entfernen',
   connect: 'Dieses Gerät verbinden',
   extend: 'Kaufen oder verlängern',
+  topUpTitle: 'Wieder volle Geschwindigkeit',
+  topUpIntro:
+    'Ihr Datenvolumen ist aufgebraucht, deshalb surfen Sie gedrosselt. Buchen Sie Daten nach, und diese Verbindung läuft wieder mit voller Geschwindigkeit, ohne neue Anmeldung.',
+  topUpAdd: '{data} für {price} nachbuchen',
+  topUpDone: 'Daten nachgebucht: volle Geschwindigkeit ist zurück.',
   continueTo: 'Weiter zu',
   account: 'Ihr Konto',
   changePassword: 'Passwort ändern',

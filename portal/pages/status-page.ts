@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { sessionAt } from '../../appliance/guest-access/guest-access.js';
 import { nasLogoffUrl } from '../handoff/nas-login-url.js';
+import { topUpOfferFor } from '../../appliance/subscriptions/top-up.js';
+import { format } from '../i18n/messages.js';
 import { activePlanOf } from './active-plan.js';
+import { formatBytes, planCard } from './formatting.js';
 import { deviceListOf } from './device-list.js';
 import { forgetGuest, readContext, type GuestContext } from './guest-context.js';
 import { formSchema } from './guest-forms.js';
@@ -17,23 +20,51 @@ export function statusPage(app: FastifyInstance, deps: GuestPagesDeps, pages: Pa
     return Object.values(store.db.sessions).find((s) => s.mac === context.mac) ?? null;
   }
 
-  app.get('/portal/status', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
-    const context = readContext(deps, request, reply);
-    const db = store.db;
-    const session = sessionAt(db, context.handoff?.ip ?? context.ip) ?? sessionOfMac(context);
-    const connected = session !== null && session.ownerKey === context.ownerKey;
-    const handoff = context.handoff;
-    const continueUrl = handoff ? (handoff.kind === 'coovachilli' ? handoff.userurl : handoff.orig) : null;
-    return pages.page(reply, context, 'status', connected ? context.t.connected : context.t.status, {
-      connected,
-      active: activePlanOf(deps, context),
-      devices: deviceListOf(db, context),
-      continueUrl,
-      canLogOut: context.ownerKey !== null,
-      notice: null,
-      error: null,
-    });
-  });
+  /** Plans that add data, for a signed-in guest whose data is spent on a plan that throttles. */
+  function topUpOf(context: GuestContext) {
+    if (!context.userId || !context.ownerKey) return null;
+    const offer = topUpOfferFor(store.db, context.ownerKey, deps.clock.now());
+    if (!offer) return null;
+    return {
+      subscriptionId: offer.subscriptionId,
+      plans: offer.plans.map((plan) => ({
+        id: plan.id,
+        label: format(context.t.topUpAdd, {
+          data: formatBytes(plan.quotaBytes, context.t),
+          price: planCard(plan, context.lang, context.t).price,
+        }),
+      })),
+    };
+  }
+
+  app.get<{ Querystring: { done?: string } }>(
+    '/portal/status',
+    {
+      config: { public: true },
+      schema: {
+        hide: true,
+        querystring: { type: 'object', properties: { done: { type: 'string', maxLength: 20 } } },
+      },
+    },
+    async (request, reply) => {
+      const context = readContext(deps, request, reply);
+      const db = store.db;
+      const session = sessionAt(db, context.handoff?.ip ?? context.ip) ?? sessionOfMac(context);
+      const connected = session !== null && session.ownerKey === context.ownerKey;
+      const handoff = context.handoff;
+      const continueUrl = handoff ? (handoff.kind === 'coovachilli' ? handoff.userurl : handoff.orig) : null;
+      return pages.page(reply, context, 'status', connected ? context.t.connected : context.t.status, {
+        connected,
+        active: activePlanOf(deps, context),
+        devices: deviceListOf(db, context),
+        continueUrl,
+        canLogOut: context.ownerKey !== null,
+        topUp: topUpOf(context),
+        notice: request.query.done === 'top-up' ? context.t.topUpDone : null,
+        error: null,
+      });
+    },
+  );
 
   app.post(
     '/portal/logout',

@@ -41,9 +41,12 @@ export async function checkoutPages(app: FastifyInstance, options: CheckoutPages
     },
     async (request, reply) => {
       const planId = typeof request.body.planId === 'string' ? request.body.planId.slice(0, 64) : '';
+      // The status page's top-up form names the running subscription the data is for.
+      const topUp = typeof request.body.topUp === 'string' ? request.body.topUp.slice(0, 64) : '';
       const started = await payments.startCheckout({
         userId: request.principal!.userId,
         planId,
+        ...(topUp ? { topUpOf: topUp } : {}),
         successUrl: `${publicUrl()}/portal/checkout/return`,
         cancelUrl: `${publicUrl()}/portal`,
       });
@@ -65,6 +68,9 @@ export async function checkoutPages(app: FastifyInstance, options: CheckoutPages
       const sessionId = request.query.session_id ?? '';
       const payment = await payments.confirmCheckout(sessionId, principal.userId);
       if (payment.status !== 'paid') return reply.redirect('/portal/status', 303);
+      // A top-up changed the running session's limits in place: no new login, back to the status page.
+      if (payment.topUpOf !== undefined && payment.subscriptionId === payment.topUpOf)
+        return reply.redirect('/portal/status?done=top-up', 303);
       if (options.completeLogin) {
         await options.completeLogin(request, reply, `user:${principal.userId}`);
         return reply;
