@@ -1,5 +1,5 @@
 import type { Db } from '../domain/model.js';
-import { dayKeyOf, lastDays, lastHours } from '../reports/day-keys.js';
+import { dayKeyOf, hoursOfDay, lastDays, lastHours } from '../reports/day-keys.js';
 import type { RevenueRollup, UsageRollup } from '../reports/model.js';
 
 /**
@@ -17,7 +17,7 @@ export interface ReportRange {
 export interface UsagePoint {
   /** A day (`YYYY-MM-DD`) or a UTC hour (`YYYY-MM-DDTHH`). */
   period: string;
-  /** Seconds since the epoch of the period's start (UTC midnight of a day), for a chart's x axis. */
+  /** Seconds since the epoch of the period's start read as UTC (the venue's wall clock), for a chart's x axis. */
   x: number;
   sessions: number;
   inOctets: number;
@@ -100,15 +100,17 @@ export function reportRangeOf(query: { from?: unknown; to?: unknown }, now: numb
   return { from, to };
 }
 
-function point(db: Readonly<Db>, period: string, dim: 'all' | 'hour'): UsagePoint {
-  const row = db.reports.usage[`${period}|${dim}|`];
-  return {
-    period,
-    x: xOf(period),
-    sessions: row?.sessions ?? 0,
-    inOctets: row?.inOctets ?? 0,
-    outOctets: row?.outOctets ?? 0,
-  };
+/** A venue hour, or a venue day as the sum of its hours. */
+function point(db: Readonly<Db>, period: string): UsagePoint {
+  const total: UsagePoint = { period, x: xOf(period), sessions: 0, inOctets: 0, outOctets: 0 };
+  for (const hour of period.length === 10 ? hoursOfDay(period) : [period]) {
+    const row = db.reports.usage[`${hour}|hour|`];
+    if (!row) continue;
+    total.sessions += row.sessions;
+    total.inOctets += row.inOctets;
+    total.outOctets += row.outOctets;
+  }
+  return total;
 }
 
 function sharesOf(rows: UsageRollup[], nameOf: (id: string) => string): UsageShare[] {
@@ -176,7 +178,7 @@ export function reportsOf(db: Readonly<Db>, range: ReportRange, topDay?: string)
   }));
   return {
     range,
-    days: days.map((day) => point(db, day, 'all')),
+    days: days.map((day) => point(db, day)),
     byPlan: sharesOf(planRows, (id) => db.plans[id]?.name ?? id),
     byNas: sharesOf(nasRows, (id) => db.nasClients[id]?.name ?? id),
     revenue,
@@ -190,7 +192,7 @@ export function reportsOf(db: Readonly<Db>, range: ReportRange, topDay?: string)
 /** The dashboard's two charts: the last 24 hours, hour by hour, and the last 30 venue days. */
 export function usageTrends(db: Readonly<Db>, now: number): { hours: UsagePoint[]; days: UsagePoint[] } {
   return {
-    hours: lastHours(now, 24).map((hour) => point(db, hour, 'hour')),
-    days: lastDays(now, db.settings.timeZone, 30).map((day) => point(db, day, 'all')),
+    hours: lastHours(now, db.settings.timeZone, 24).map((hour) => point(db, hour)),
+    days: lastDays(now, db.settings.timeZone, 30).map((day) => point(db, day)),
   };
 }

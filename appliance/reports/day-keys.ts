@@ -1,14 +1,16 @@
 /**
- * Venue days for rollups. Accounting is the hottest write path, so a day key is computed once
- * per quarter hour and zone: every time zone's offset, and so every local midnight, falls on a
- * quarter hour of UTC.
+ * Venue days and hours for rollups. Accounting is the hottest write path, so the local hour is
+ * worked out once per quarter hour and zone: every time zone's offset, and so every local hour
+ * and midnight, falls on a quarter hour of UTC.
  */
 const QUARTER_HOUR_MS = 900_000;
+const HOUR_MS = 3_600_000;
 
 interface ZoneCache {
   format: Intl.DateTimeFormat;
   quarter: number;
-  day: string;
+  /** `YYYY-MM-DDTHH` of the cached quarter hour. */
+  hour: string;
 }
 
 const zones = new Map<string, ZoneCache>();
@@ -16,21 +18,28 @@ const zones = new Map<string, ZoneCache>();
 function cacheOf(zone: string): ZoneCache {
   let cache = zones.get(zone);
   if (!cache) {
-    // en-CA writes dates as YYYY-MM-DD.
     const format = new Intl.DateTimeFormat('en-CA', {
       timeZone: zone,
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
+      hour: '2-digit',
+      hourCycle: 'h23',
     });
-    cache = { format, quarter: Number.NaN, day: '' };
+    cache = { format, quarter: Number.NaN, hour: '' };
     zones.set(zone, cache);
   }
   return cache;
 }
 
-/** `YYYY-MM-DD` of the instant `ms` in `zone` (an IANA name; an unknown one reads as UTC). */
-export function dayKeyOf(ms: number, zone: string): string {
+function localHourOf(format: Intl.DateTimeFormat, ms: number): string {
+  const parts: Record<string, string> = {};
+  for (const part of format.formatToParts(ms)) parts[part.type] = part.value;
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}`;
+}
+
+/** `YYYY-MM-DDTHH`: the local hour of the instant `ms` in `zone` (an IANA name; an unknown one reads as UTC). */
+export function hourKeyOf(ms: number, zone: string): string {
   let cache: ZoneCache;
   try {
     cache = cacheOf(zone);
@@ -40,27 +49,24 @@ export function dayKeyOf(ms: number, zone: string): string {
   const quarter = Math.floor(ms / QUARTER_HOUR_MS);
   if (quarter !== cache.quarter) {
     cache.quarter = quarter;
-    cache.day = cache.format.format(ms);
+    cache.hour = localHourOf(cache.format, ms);
   }
-  return cache.day;
+  return cache.hour;
+}
+
+/** `YYYY-MM-DD` of the instant in `zone`. */
+export function dayKeyOf(ms: number, zone: string): string {
+  return hourKeyOf(ms, zone).slice(0, 10);
 }
 
 /** `YYYY-MM` of the instant in `zone`. */
 export function monthKeyOf(ms: number, zone: string): string {
-  return dayKeyOf(ms, zone).slice(0, 7);
+  return hourKeyOf(ms, zone).slice(0, 7);
 }
 
-let lastHour = Number.NaN;
-let lastHourKey = '';
-
-/** `YYYY-MM-DDTHH`: the UTC hour of the instant (the last one kept: accounting asks for it per update). */
-export function hourKeyOf(ms: number): string {
-  const hour = Math.floor(ms / 3_600_000);
-  if (hour !== lastHour) {
-    lastHourKey = new Date(hour * 3_600_000).toISOString().slice(0, 13);
-    lastHour = hour;
-  }
-  return lastHourKey;
+/** The hour keys of a venue day: `T00` to `T23` (a day of a clock change has one fewer or one twice). */
+export function hoursOfDay(day: string): string[] {
+  return Array.from({ length: 24 }, (_, hour) => `${day}T${String(hour).padStart(2, '0')}`);
 }
 
 /** The `count` venue days ending with the day of `now`, oldest first. */
@@ -75,9 +81,12 @@ export function lastDays(now: number, zone: string, count: number): string[] {
   return days;
 }
 
-/** The `count` UTC hours ending with the hour of `now`, oldest first. */
-export function lastHours(now: number, count: number): string[] {
+/** The local hours of the last `count` hours up to `now`, oldest first (an hour a clock change repeats, once). */
+export function lastHours(now: number, zone: string, count: number): string[] {
   const hours: string[] = [];
-  for (let back = count - 1; back >= 0; back -= 1) hours.push(hourKeyOf(now - back * 3_600_000));
+  for (let back = count - 1; back >= 0; back -= 1) {
+    const hour = hourKeyOf(now - back * HOUR_MS, zone);
+    if (hours.at(-1) !== hour) hours.push(hour);
+  }
   return hours;
 }

@@ -3,17 +3,20 @@
  * `db.reports` (schema v8) so that a report page reads a few small rows instead of a history.
  * They are written by the same store mutation as the fact they count (an accounting update, an
  * invoice, a redemption), so they cannot drift from it, and `turnpike reports rebuild` recomputes
- * them from the histories. Days and months are the venue's (`settings.timeZone`), hours are UTC.
+ * them from the histories. Hours, days and months are the venue's (`settings.timeZone`).
  */
 
-/** What a usage row counts: the whole box, one plan, one NAS, or one UTC hour of the whole box. */
-export type UsageDimension = 'all' | 'plan' | 'nas' | 'hour';
+/**
+ * What a usage row counts: the whole box in one venue hour (a day is the sum of its hours), or one
+ * plan or one NAS in one venue day.
+ */
+export type UsageDimension = 'hour' | 'plan' | 'nas';
 
 export interface UsageRollup {
-  /** `YYYY-MM-DD` (venue day), or `YYYY-MM-DDTHH` (UTC hour) for the `hour` dimension. */
+  /** `YYYY-MM-DD` (venue day), or `YYYY-MM-DDTHH` (venue hour) for the `hour` dimension. */
   period: string;
   dim: UsageDimension;
-  /** The plan or NAS id; empty for `all` and `hour`. */
+  /** The plan or NAS id; empty for `hour`. */
   key: string;
   inOctets: number;
   outOctets: number;

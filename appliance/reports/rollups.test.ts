@@ -10,6 +10,7 @@ import { tempStore } from '../testing/temp-store.js';
 import { createVoucherBatch } from '../vouchers/batches.js';
 import { redeemVoucher } from '../vouchers/redeem.js';
 import type { LowdbStore } from '../store/lowdb-store.js';
+import { reportsOf } from '../console/report-figures.js';
 import { computeReports, rebuildReports } from './rebuild.js';
 
 // 23:50 in Berlin on 14 March 2026: ten minutes later it is the 15th there, still the 14th in UTC.
@@ -60,7 +61,7 @@ function payment(id: string): Payment {
   };
 }
 
-function reportsOf(db: Readonly<Db>): unknown {
+function rollupsOf(db: Readonly<Db>): unknown {
   return JSON.parse(JSON.stringify(db.reports));
 }
 
@@ -78,17 +79,17 @@ test('usage, revenue and redemptions are counted by the writes that make them, b
   await recordAccounting(store, clock, event({ status: 'stop', inputOctets: 2_000, outputOctets: 9_500 }));
 
   const usage = store.db.reports.usage;
-  assert.deepEqual(usage['2026-03-14|all|'], {
-    period: '2026-03-14',
-    dim: 'all',
+  assert.deepEqual(usage['2026-03-14T23|hour|'], {
+    period: '2026-03-14T23',
+    dim: 'hour',
     key: '',
     inOctets: 1_000,
     outOctets: 4_000,
     sessions: 1,
   });
-  assert.deepEqual(usage['2026-03-15|all|'], {
-    period: '2026-03-15',
-    dim: 'all',
+  assert.deepEqual(usage['2026-03-15T00|hour|'], {
+    period: '2026-03-15T00',
+    dim: 'hour',
     key: '',
     inOctets: 1_000,
     outOctets: 5_500,
@@ -96,7 +97,16 @@ test('usage, revenue and redemptions are counted by the writes that make them, b
   });
   assert.equal(usage['2026-03-15|plan|day']?.outOctets, 5_500);
   assert.equal(usage['2026-03-14|nas|nas-lobby']?.sessions, 1);
-  assert.equal(usage['2026-03-14T22|hour|']?.inOctets, 1_000, 'hours are UTC');
+  assert.equal(Object.keys(usage).length, 6, 'an hour of the box, and a day of each plan and NAS');
+  const days = reportsOf(store.db, { from: '2026-03-14', to: '2026-03-15' }).days;
+  assert.deepEqual(
+    days.map((day) => [day.period, day.sessions, day.inOctets, day.outOctets]),
+    [
+      ['2026-03-14', 1, 1_000, 4_000],
+      ['2026-03-15', 0, 1_000, 5_500],
+    ],
+    'a day is the sum of its hours',
+  );
   assert.deepEqual(store.db.reports.topGuests['2026-03-15']?.guests, [
     { ownerKey: `voucher:${codes[0]}`, octets: 6_500 },
   ]);
@@ -157,7 +167,7 @@ test('turnpike reports rebuild recomputes from the histories the same figures th
     db.payments.payments.p1 = payment('p1');
     settleOneOffIn(db, clock.now(), db.payments.payments.p1, { paymentIntentId: 'pi', customerId: 'cu' });
   });
-  const live = reportsOf(store.db);
+  const live = rollupsOf(store.db);
   const { reports } = await computeReports(store);
   assert.deepEqual(JSON.parse(JSON.stringify(reports)), live);
 
@@ -165,9 +175,9 @@ test('turnpike reports rebuild recomputes from the histories the same figures th
   await store.update((db) => {
     for (const id of Object.keys(db.reports.usage)) delete db.reports.usage[id];
     db.reports.topGuests = {};
-    db.reports.usage['1999-01-01|all|'] = {
-      period: '1999-01-01',
-      dim: 'all',
+    db.reports.usage['1999-01-01T00|hour|'] = {
+      period: '1999-01-01T00',
+      dim: 'hour',
       key: '',
       inOctets: 1,
       outOctets: 1,
@@ -179,6 +189,6 @@ test('turnpike reports rebuild recomputes from the histories the same figures th
   assert.equal(result.redemptions, 2);
   assert.equal(result.invoices, 1);
   assert.ok(result.changedRows > 0);
-  assert.deepEqual(reportsOf(store.db), live);
+  assert.deepEqual(rollupsOf(store.db), live);
   assert.equal((await rebuildReports(store)).changedRows, 0, 'a second rebuild changes nothing');
 });

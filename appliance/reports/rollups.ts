@@ -5,7 +5,7 @@ import { TOP_GUESTS, type ReportsState, type TopGuest, type UsageDimension, type
  * The rollup rules, one per fact. Each adds one fact to a `ReportsState`: the store's draft
  * inside the mutation that writes the fact, or a plain object while `turnpike reports rebuild`
  * replays the histories — the same rule both times, so the two give the same figures. Each costs
- * a few row lookups, never a scan: an accounting update pays for at most six small rows.
+ * a few row lookups, never a scan: an accounting update pays for at most five small rows.
  */
 
 /** What one accounting update added, as recorded on its 'accounting' history line. */
@@ -55,11 +55,11 @@ export function isEmptyUsage(fact: UsageFact): boolean {
 
 export function rollUsageIn(reports: ReportsState, at: number, zone: string, nasId: string, fact: UsageFact): void {
   if (isEmptyUsage(fact)) return;
-  const day = dayKeyOf(at, zone);
-  addUsage(reports.usage, day, 'all', '', fact);
+  const hour = hourKeyOf(at, zone);
+  const day = hour.slice(0, 10);
+  addUsage(reports.usage, hour, 'hour', '', fact);
   if (fact.planId !== null) addUsage(reports.usage, day, 'plan', fact.planId, fact);
   addUsage(reports.usage, day, 'nas', nasId, fact);
-  addUsage(reports.usage, hourKeyOf(at), 'hour', '', fact);
   const octets = fact.inOctets + fact.outOctets;
   if (octets > 0) rollGuestIn(reports, day, fact.ownerKey, octets);
 }

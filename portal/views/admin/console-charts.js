@@ -88,7 +88,11 @@
     box.setAttribute('aria-label', (figure.querySelector('figcaption') || {}).textContent || '');
     figure.insertBefore(box, details || table);
     var width = Math.max(280, box.clientWidth || figure.clientWidth - 24);
-    new uPlot({ width: width, height: 220, series: series, axes: axes, scales: scales }, data, box);
+    // x values are the venue's wall clock written as UTC: read them back as UTC, whatever the browser's zone.
+    var tzDate = function (ts) {
+      return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC');
+    };
+    new uPlot({ width: width, height: 220, series: series, axes: axes, scales: scales, tzDate: tzDate }, data, box);
     // The chart now says it; the table stays one click away.
     if (details) details.open = false;
   }
