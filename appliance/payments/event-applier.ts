@@ -311,14 +311,14 @@ export class EventApplier {
       const payment = intentId
         ? Object.values(db.payments.payments).find((item) => item.stripe.paymentIntentId === intentId)
         : undefined;
-      const before = payment?.status;
       const now = this.#clock.now();
       const changed = payment && fully ? refundIn(db, now, payment) : [];
       if (payment && refundedBy) {
         auditIn(histories, now, refundedBy, {
           action: 'payment.refunded',
           target: payment.userId,
-          before: { status: before },
+          // The refund command starts only from a paid payment; `charge.refunded` may have landed first.
+          before: { status: 'paid' },
           after: { status: payment.status },
           details: { paymentId: payment.id, amountMinor: payment.amountMinor, currency: payment.currency },
         });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { AuditRecord } from '../../appliance/accounts/audit.js';
 import { systemClock } from '../../shared/clock.js';
 import { startPaymentsWorld } from '../payments/payments-harness.js';
 import { consoleStaff } from './console-test-kit.js';
@@ -39,4 +40,11 @@ test('payments and invoices in the console: the front desk lists them, an admin 
   assert.match(refunded.body, /Refunded; the access the payment bought is revoked/);
   assert.equal(world.appliance.store.db.payments.payments[paymentId]!.status, 'refunded');
   assert.match((await admin.browser.get('/admin/audit?action=payment')).body, /payment\.refunded/);
+  const entries = await world.appliance.store.history<AuditRecord>('audit').readAll();
+  const entry = entries.find((candidate) => candidate.action === 'payment.refunded');
+  assert.ok(entry, 'the refund command wrote its entry');
+  assert.deepEqual(entry.actor, { kind: 'user', id: admin.userId, email: admin.email, role: 'admin', ip: '127.0.0.1' });
+  assert.equal(entry.target, guest.userId);
+  assert.deepEqual([entry.before, entry.after], [{ status: 'paid' }, { status: 'refunded' }]);
+  assert.equal(entry.details?.paymentId, paymentId);
 });
