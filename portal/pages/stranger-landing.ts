@@ -40,13 +40,31 @@ export function createStrangerLanding(
       parts = html.split(MARKS).map((part) => (part === CSRF_MARK || part === NAS_MARK ? part : Buffer.from(part)));
       byLanguage.set(context.lang, parts);
     }
-    const csrf = Buffer.from(escapeAttribute(csrfToken(reply)));
-    const nas = Buffer.from(escapeAttribute(context.nasToken));
-    return sendHtml(
-      reply,
-      joinIntoSlab(parts.map((part) => (part === CSRF_MARK ? csrf : part === NAS_MARK ? nas : (part as Buffer)))),
-    );
+    const csrf = tokenBytes(csrfToken(reply));
+    const nas = tokenBytes(context.nasToken);
+    const pieces: Buffer[] = new Array<Buffer>(parts.length);
+    for (let i = 0; i < parts.length; i++) {
+      const part = parts[i]!;
+      pieces[i] = part === CSRF_MARK ? csrf : part === NAS_MARK ? nas : (part as Buffer);
+    }
+    return sendHtml(reply, joinIntoSlab(pieces));
   };
+}
+
+/**
+ * A token as the escaped bytes the page carries. A guest keeps one CSRF token
+ * (page-replies.ts caches it per cookie), and most arrive with the same, often
+ * empty, NAS token: the bytes are made once per token, not once per page.
+ */
+const tokenCache = new Map<string, Buffer>();
+function tokenBytes(token: string): Buffer {
+  let bytes = tokenCache.get(token);
+  if (bytes === undefined) {
+    bytes = Buffer.from(escapeAttribute(token));
+    if (tokenCache.size >= 10_000) tokenCache.clear();
+    tokenCache.set(token, bytes);
+  }
+  return bytes;
 }
 
 const changesLanding = ({ table, id }: RowChange): boolean =>
