@@ -74,7 +74,11 @@ export function replaceReports(store: Store, reports: ReportsState): Promise<num
   });
 }
 
-/** `turnpike reports rebuild`: recompute and store. */
+/**
+ * `turnpike reports rebuild`: recompute and store. An update counted while the histories are read
+ * but whose line lands after the read ends is missing from the result until the next rebuild: the
+ * figures are exact for a box whose NAS clients are quiet, and a second run settles a busy one.
+ */
 export async function rebuildReports(store: Store): Promise<RebuildCounts & { changedRows: number }> {
   const { reports, counts } = await computeReports(store);
   return { ...counts, changedRows: await replaceReports(store, reports) };
