@@ -76,8 +76,9 @@ export function replaceReports(store: Store, reports: ReportsState): Promise<num
 
 /**
  * `turnpike reports rebuild`: recompute and store. An update counted while the histories are read
- * but whose line lands after the read ends is missing from the result until the next rebuild: the
- * figures are exact for a box whose NAS clients are quiet, and a second run settles a busy one.
+ * but whose line lands after the read ends is missing from the result: the figures are exact when
+ * it runs while the NAS clients are quiet (after an upgrade, before traffic); on a busy box the
+ * updates of that moment may be off until a run at a quiet time.
  */
 export async function rebuildReports(store: Store): Promise<RebuildCounts & { changedRows: number }> {
   const { reports, counts } = await computeReports(store);
