@@ -5,6 +5,7 @@
 #   /lib/systemd/system      turnpike, turnpike-provisioner, turnpike-ftp units
 #   /etc/turnpike, /etc/pam.d, /etc/ssh/sshd_config.d   conffiles
 #   /var/lib/turnpike        state (created by postinst, removed on purge)
+#   /usr/share/turnpike/observability   Grafana dashboard, Prometheus rules, scrape example
 # TURNPIKE_VERSION overrides the version from package.json; TURNPIKE_DEB_OUT the
 # output directory; TURNPIKE_BUILD_DIR a compiled tree to package instead of
 # compiling one (the upgrade test packages a changed copy).
@@ -62,6 +63,7 @@ for unit in turnpike.service turnpike-provisioner.service turnpike-ftp.service; 
   install -m 0644 "$SRC/systemd/$unit" "$root/lib/systemd/system/$unit"
 done
 install -m 0644 "$HERE/provisioner.env" "$root/etc/turnpike/provisioner.env"
+install -m 0644 "$HERE/telemetry.env" "$root/etc/turnpike/telemetry.env"
 install -m 0644 "$SRC/systemd/host/vsftpd-turnpike.conf" "$root/etc/turnpike/vsftpd/vsftpd.conf"
 install -m 0644 "$SRC/systemd/host/pam-turnpike-vsftpd" "$root/etc/pam.d/turnpike-vsftpd"
 install -m 0644 "$SRC/systemd/host/sshd-turnpike.conf" "$root/etc/ssh/sshd_config.d/turnpike.conf"
@@ -70,6 +72,12 @@ install -m 0644 "$SRC/systemd/README.md" "$root/usr/share/doc/turnpike/systemd.m
 sed "s/@VERSION@/$VERSION/" "$HERE/changelog" | gzip -9n >"$root/usr/share/doc/turnpike/changelog.gz"
 chmod 0644 "$root/usr/share/doc/turnpike/changelog.gz"
 install -m 0644 "$HERE/lintian-overrides" "$root/usr/share/lintian/overrides/turnpike"
+# Grafana dashboard, Prometheus rules and scrape example, with the README that says how
+# to use them; not under /usr/share/doc, which minimal installs leave out.
+(cd "$SRC/observability" && find . -type f ! -name '*.test.*' -printf '%P\n') | while read -r file; do
+  install -D -m 0644 "$SRC/observability/$file" "$root/usr/share/turnpike/observability/$file"
+done
+find "$root/usr/share/turnpike" -type d -exec chmod 0755 {} +
 
 # --- control ------------------------------------------------------------------
 installed_size="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"

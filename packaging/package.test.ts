@@ -51,6 +51,7 @@ describe('npm run package: the Debian package', () => {
       '/etc/pam.d/turnpike-vsftpd',
       '/etc/ssh/sshd_config.d/turnpike.conf',
       '/etc/turnpike/provisioner.env',
+      '/etc/turnpike/telemetry.env',
       '/etc/turnpike/vsftpd/vsftpd.conf',
     ]);
     for (const script of ['preinst', 'postinst', 'prerm', 'postrm']) {
@@ -59,13 +60,15 @@ describe('npm run package: the Debian package', () => {
     }
   });
 
-  it('lays out compiled code, its run-time files, the CLI and the units; no TypeScript, no dev tools', async (t) => {
+  it('lays out compiled code, its run-time files, the CLI, the units and the dashboards; no TypeScript, no dev tools', async (t) => {
     if (!(await built(t))) return;
     for (const path of [
       '/usr/bin/turnpike',
       '/usr/lib/turnpike/package.json',
       '/usr/lib/turnpike/appliance/cli/turnpike.js',
       '/usr/lib/turnpike/provisioner/main.js',
+      '/usr/lib/turnpike/shared/errors.js',
+      '/usr/lib/turnpike/shared/telemetry/tracing.js',
       '/usr/lib/turnpike/proto/gen/turnpike/provisioner/v1/provisioner.js',
       '/usr/lib/turnpike/portal/views/layout.eta',
       '/usr/lib/turnpike/portal/views/portal.css',
@@ -78,14 +81,23 @@ describe('npm run package: the Debian package', () => {
       '/lib/systemd/system/turnpike-ftp.service',
       '/usr/share/doc/turnpike/copyright',
       '/usr/share/man/man1/turnpike.1.gz',
+      '/usr/share/turnpike/observability/README.md',
+      '/usr/share/turnpike/observability/grafana/turnpike-overview.json',
+      '/usr/share/turnpike/observability/prometheus/turnpike-rules.yml',
+      '/usr/share/turnpike/observability/prometheus/scrape-example.yml',
     ]) {
       assert.ok(files.includes(path), `${path} is in the package`);
     }
     const ours = files.filter((path) => path.startsWith('/usr/lib/turnpike/') && !path.includes('/node_modules/'));
     assert.deepEqual(
-      ours.filter((path) => /\.ts$|\.test\.js$|\/testing\//.test(path)),
+      ours.filter((path) => /\.ts$|\.test\.js$|\/testing\/|\/packet-tests\//.test(path)),
       [],
       'no sources, tests or test helpers',
+    );
+    assert.deepEqual(
+      files.filter((path) => path.startsWith('/usr/share/turnpike/') && /\.test\./.test(path)),
+      [],
+      'the observability tests stay in the checkout',
     );
     for (const dev of ['tsx', 'typescript', 'esbuild', 'eslint', 'prettier']) {
       assert.ok(!files.includes(`/usr/lib/turnpike/node_modules/${dev}/`), `${dev} (a dev dependency) is not shipped`);

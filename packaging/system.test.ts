@@ -21,6 +21,9 @@ const PORTAL = 42480;
 const AUTH = 42481;
 const ACCT = 42482;
 const PROVISIONER = 42483;
+/** An OTLP/HTTP sink inside the root: both daemons' spans go there once telemetry.env names it. */
+const OTLP_SINK = 27484;
+const OTLP_BODIES = '/root/otlp-bodies';
 const SECRET = 'testing123';
 /** systemd-analyze security --offline scores of the shipped units (systemd/units.test.ts prints them). */
 const EXPOSURE: Record<string, number> = { 'turnpike.service': 1.4, 'turnpike-provisioner.service': 2.6 };
@@ -117,9 +120,37 @@ describe('the .deb under a booted systemd', { timeout: 1_800_000 }, () => {
     }
   });
 
+  it('the turnpike command on PATH is the package alone: node on compiled JavaScript, no tsx, esbuild or TypeScript', async (t) => {
+    const root = needsBox(t);
+    if (!root) return;
+    assert.equal((await sh(root, 'command -v turnpike')).trim(), '/usr/bin/turnpike');
+    assert.match(await root.ok(['turnpike', 'help']), /turnpike — captive-portal access gateway/);
+    for (const dev of ['tsx', 'esbuild', '@esbuild', 'typescript', '.bin/tsc']) {
+      assert.notEqual((await root.exec(['test', '-e', `/usr/lib/turnpike/node_modules/${dev}`])).code, 0, dev);
+    }
+    for (const unit of UNITS) {
+      const exec = await show(root, unit, 'ExecStart');
+      assert.match(exec, /path=\/usr\/bin\/node ;/, `${unit} runs node itself`);
+      assert.doesNotMatch(exec, /tsx|\.ts\b/, `${unit} runs no TypeScript`);
+    }
+    await root.ok(['test', '-f', '/usr/share/turnpike/observability/grafana/turnpike-overview.json']);
+    await root.ok(['test', '-f', '/usr/share/turnpike/observability/prometheus/turnpike-rules.yml']);
+  });
+
   it('runs on the configured ports: the portal answers, the provisioner is reached over mTLS, RADIUS accepts', async (t) => {
     const root = needsBox(t);
     if (!root) return;
+    // Tracing for both units from the one file they read: a sink in the root receives the spans.
+    const sink =
+      `const { appendFileSync } = require('node:fs');` +
+      `require('node:http').createServer((q, s) => { const b = []; q.on('data', (c) => b.push(c));` +
+      ` q.on('end', () => { appendFileSync('${OTLP_BODIES}', Buffer.concat(b).toString() + '\\n'); s.setHeader('content-type', 'application/json'); s.end('{}'); }); })` +
+      `.listen(${OTLP_SINK}, '127.0.0.1');`;
+    await root.ok(['systemd-run', '--unit', 'otlp-sink', '/usr/bin/node', '-e', sink]);
+    await root.writeFile(
+      '/etc/turnpike/telemetry.env',
+      `${await root.readFile('/etc/turnpike/telemetry.env')}TURNPIKE_TELEMETRY_OTLP_ENDPOINT=http://127.0.0.1:${OTLP_SINK}/v1/traces\n`,
+    );
     // Operator edits, both of which the upgrade must keep: a conffile and the generated config.
     const env = await root.readFile('/etc/turnpike/provisioner.env');
     await root.writeFile(
@@ -187,6 +218,15 @@ describe('the .deb under a booted systemd', { timeout: 1_800_000 }, () => {
       `Acct-Status-Type = Start\nAcct-Session-Id = "upgrade-1"\nUser-Name = "${code}"\nClass = ${klass}\nCalling-Station-Id = "02-00-00-00-00-01"\nFramed-IP-Address = 10.1.0.9\n`,
     );
     assert.match(start, /Received Accounting-Response/, start);
+
+    // Both daemons trace: the appliance's RADIUS spans and the provisioner's gRPC spans (the
+    // reconcile loop calls it at start) reach the sink, each under its service name.
+    for (const service of ['turnpike', 'turnpike-provisioner']) {
+      await sh(
+        root,
+        `for i in $(seq 1 60); do grep -qF '"stringValue":"${service}"' ${OTLP_BODIES} 2>/dev/null && exit 0; sleep 0.5; done; exit 1`,
+      ).catch(() => assert.fail(`no span of service.name ${service} reached the OTLP sink`));
+    }
   });
 
   it('stops cleanly; the CLI run by root leaves the state to the service; sandbox scores hold', async (t) => {

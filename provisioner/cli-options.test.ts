@@ -30,4 +30,24 @@ describe('turnpike-provisioner command line', () => {
     ]);
     assert.equal(o.lanInterface, 'wlan0');
   });
+
+  it('traces where the appliance does: the telemetry environment both units read sets the defaults, flags win', () => {
+    const env = {
+      TURNPIKE_TELEMETRY_OTLP_ENDPOINT: 'http://127.0.0.1:4318/v1/traces',
+      TURNPIKE_TELEMETRY_SAMPLING_RATIO: '0.25',
+    };
+    const o = parseCliOptions(['--tls-dir', 'd'], env);
+    assert.equal(o.otlpEndpoint, 'http://127.0.0.1:4318/v1/traces');
+    assert.equal(o.traceSampling, 0.25);
+    const flagged = parseCliOptions(['--tls-dir', 'd', '--trace-sampling', '1', '--otlp-endpoint', ''], env);
+    assert.equal(flagged.otlpEndpoint, '', 'an explicit empty endpoint turns tracing off');
+    assert.equal(flagged.traceSampling, 1);
+    assert.throws(
+      () => parseCliOptions(['--tls-dir', 'd'], { TURNPIKE_TELEMETRY_SAMPLING_RATIO: '2' }),
+      /bad --trace-sampling/,
+    );
+    const off = parseCliOptions(['--tls-dir', 'd'], {});
+    assert.equal(off.otlpEndpoint, '', 'off unless configured');
+    assert.equal(off.traceSampling, 1);
+  });
 });

@@ -35,10 +35,17 @@ const USAGE = `turnpike-provisioner [options]
   --metrics-listen HOST:PORT  serve Prometheus text at /metrics (off by default)
   --log-level LEVEL           pino level (default info)
   --otlp-endpoint URL         send traces over OTLP/HTTP (e.g. http://127.0.0.1:4318/v1/traces; off by default)
-  --trace-sampling RATIO      0..1, for traces this daemon starts (default 1)`;
+  --trace-sampling RATIO      0..1, for traces this daemon starts (default 1)
+Environment: TURNPIKE_TELEMETRY_OTLP_ENDPOINT and TURNPIKE_TELEMETRY_SAMPLING_RATIO, the
+appliance's own names for these two (/etc/turnpike/telemetry.env sets them for both
+units), are the defaults of --otlp-endpoint and --trace-sampling.`;
 
-/** Parses and checks the command line; throws with the usage text on any mistake. */
-export function parseCliOptions(argv: string[]): ProvisionerCliOptions {
+/**
+ * Parses and checks the command line; throws with the usage text on any mistake.
+ * Tracing reads the appliance's environment names as defaults, so one file of
+ * settings traces both daemons alike.
+ */
+export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): ProvisionerCliOptions {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -56,8 +63,8 @@ export function parseCliOptions(argv: string[]): ProvisionerCliOptions {
       'garden-refresh-seconds': { type: 'string', default: '300' },
       'metrics-listen': { type: 'string', default: '' },
       'log-level': { type: 'string', default: 'info' },
-      'otlp-endpoint': { type: 'string', default: '' },
-      'trace-sampling': { type: 'string', default: '1' },
+      'otlp-endpoint': { type: 'string', default: env.TURNPIKE_TELEMETRY_OTLP_ENDPOINT ?? '' },
+      'trace-sampling': { type: 'string', default: env.TURNPIKE_TELEMETRY_SAMPLING_RATIO ?? '1' },
       help: { type: 'boolean', default: false },
     },
   });

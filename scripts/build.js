@@ -2,7 +2,7 @@
 // `npm run build`: compiles the appliance and the provisioner to JavaScript in
 // dist/ (production runs `node dist/…/*.js`, never tsx) and copies beside the
 // compiled modules the files they read at run time through import.meta.url:
-// views and CSS, RADIUS dictionaries, the common-password list. Tests, test
+// views and CSS, RADIUS dictionaries, the common-password list. Tests, test data (packet-tests), test
 // harnesses and benches stay out of dist/: tsconfig.build.json compiles what the
 // two entry points (the turnpike CLI, the provisioner daemon) import. `--out DIR` builds elsewhere (the
 // package and the tests build into their own directories).
@@ -14,14 +14,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const at = process.argv.indexOf('--out');
 const OUT = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : join(ROOT, 'dist');
-const SOURCES = ['appliance', 'portal', 'radius', 'provisioner', 'proto'];
+const SOURCES = ['appliance', 'portal', 'radius', 'provisioner', 'proto', 'shared'];
 /** Source-tree files that are not run-time data: code, docs, protobuf sources and build config. */
 const NOT_ASSETS = /\.(ts|md|proto|ya?ml)$/;
 
 function assets(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return ['testing', 'fixtures', 'node_modules'].includes(entry.name) ? [] : assets(path);
+    if (entry.isDirectory())
+      return ['testing', 'fixtures', 'packet-tests', 'node_modules'].includes(entry.name) ? [] : assets(path);
     return NOT_ASSETS.test(entry.name) ? [] : [path];
   });
 }

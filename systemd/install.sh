@@ -112,6 +112,9 @@ PROVISIONER_ARGS=--listen 127.0.0.1:50051 --driver memory --accounts host
 ENV
   chmod 0640 "$ETC_DIR/provisioner.env"
 fi
+if [ ! -e "$ETC_DIR/telemetry.env" ]; then
+  install -m 0640 "$SRC/packaging/debian/telemetry.env" "$ETC_DIR/telemetry.env"
+fi
 
 # --- configuration, secrets and certificates --------------------------------
 if [ "$RUN_INIT" = 1 ] && [ ! -e "$ETC_DIR/turnpike.json" ]; then
