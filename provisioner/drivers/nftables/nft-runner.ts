@@ -21,7 +21,7 @@ export class NftRunner {
       ...(options.nftPath ? { nftPath: options.nftPath } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     };
-    this.#changes = new NftSession(common);
+    this.#changes = new NftSession({ ...common, changesOnly: true });
     this.#reads = new NftSession({ ...common, flags: ['-j'] });
   }
 

@@ -71,6 +71,25 @@ describe('long-lived nft sessions in a network namespace', () => {
     await session.send(`flush set ${T} s`);
   });
 
+  it('a changes-only session answers from stderr alone: pipelined changes in order, a refusal naming its value', async (t) => {
+    if (!need(t)) return;
+    const s = new NftSession({ commandPrefix: prefix(), changesOnly: true });
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 20 }, (_, i) => s.send(`add element ${T} s { 10.9.0.${i + 1} }`)),
+      s.send(`add element ${T} s { 10.9.0.300 }`),
+      s.send(`delete element ${T} s { 10.9.0.1 }`),
+    ]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 21);
+    const refused = results[20] as PromiseRejectedResult;
+    assert.ok(refused.reason instanceof NftRefusal);
+    assert.deepEqual(refused.reason.offending, ['10.9.0.300']);
+    const vals = await listed(session);
+    assert.equal(vals.length, 19);
+    assert.ok(!vals.includes('10.9.0.1'), 'the delete ran after the add it followed');
+    s.close();
+    await session.send(`flush set ${T} s`);
+  });
+
   it('one line is one transaction: a refused element leaves the others of its line uncommitted', async (t) => {
     if (!need(t)) return;
     await session
