@@ -209,6 +209,8 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       accounts: portalAccountsFrom(services.accounts.flows, services.accounts.sshKeys),
       accessPort: provisioning.accessPort,
       secret: secrets.cookieSecret,
+      // A top-up redeemed on the status page lifts the throttle of the guest's live sessions at once.
+      limitsChanged: (subscriptionId: string) => enforcer.refreshLimits(subscriptionId),
     };
     const portal = await buildPortal({
       config,

@@ -34,6 +34,8 @@ export interface GuestPortalDeps {
   macOfAddress?: (ip: string) => string | null;
   guessLimits?: Partial<GuessLimiterOptions>;
   voucherRateLimitPerMinute?: number;
+  /** Tells a subscription's live sessions their new limits (the enforcer: CoA, or a new firewall rate). */
+  limitsChanged?: (subscriptionId: string) => Promise<unknown>;
 }
 
 /** Finishes a guest's login from any route (e.g. the payment return page): NAS hand-off or gateway allow. */
@@ -93,6 +95,7 @@ export async function registerGuestPortal(app: FastifyInstance, deps: GuestPorta
       ...(deps.voucherRateLimitPerMinute !== undefined
         ? { voucherRateLimitPerMinute: deps.voucherRateLimitPerMinute }
         : {}),
+      ...(deps.limitsChanged ? { limitsChanged: deps.limitsChanged } : {}),
     }),
   );
   await app.register(async (probes) => captiveProbes(probes, shared));

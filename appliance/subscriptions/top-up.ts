@@ -40,14 +40,15 @@ export interface TopUpOffer {
   plans: Plan[];
 }
 
-/** What the status page offers an owner whose data is spent and throttled; null when nothing to lift. */
+/**
+ * What the status page offers an owner whose data is spent and throttled (the plans to pay for,
+ * and a voucher always will do); null when nothing is throttled.
+ */
 export function topUpOfferFor(db: Readonly<Db>, ownerKey: string, now: number): TopUpOffer | null {
   const throttled = Object.values(db.subscriptions).find(
     (subscription) => ownerKeyOf(subscription) === ownerKey && isThrottled(db, subscription, now),
   );
-  if (!throttled) return null;
-  const plans = topUpPlansOf(db);
-  return plans.length === 0 ? null : { subscriptionId: throttled.id, plans };
+  return throttled ? { subscriptionId: throttled.id, plans: topUpPlansOf(db) } : null;
 }
 
 /** Checks a top-up before the guest pays for it: their own running subscription, a plan that adds data. */

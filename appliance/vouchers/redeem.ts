@@ -1,12 +1,13 @@
 import type { Clock } from '../../shared/clock.js';
 import type { Db, Subscription } from '../domain/model.js';
-import { normalizeMac } from '../entitlements/entitlement.js';
+import { normalizeMac, ownerKeyOf } from '../entitlements/entitlement.js';
 import { bindDeviceIn } from '../devices/devices.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import { rollRedemptionIn } from '../reports/rollups.js';
 import type { Store } from '../store/store.js';
 import { sessionIndexesOf, type SessionIndexes } from '../sessions/session-indexes.js';
 import { grantIn } from '../subscriptions/subscriptions.js';
+import { topUpIn } from '../subscriptions/top-up.js';
 import { normalizeCode } from './codes.js';
 
 export interface RedeemInput {
@@ -15,6 +16,8 @@ export interface RedeemInput {
   mac: string | null;
   /** The portal's device id from a signed cookie, when present. */
   deviceId?: string | null;
+  /** A top-up: the redeemer's running subscription the voucher's data is added to, instead of one of its own. */
+  topUpOf?: { subscriptionId: string; ownerKey: string };
 }
 
 /** The voucher's subscription, found through the store's index: a RADIUS login redeems, so this runs per packet. */
@@ -74,7 +77,15 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
     const byMac = mac === null ? undefined : deviceOf(db, ownerKey, mac);
     const knownDevice = (cookieDevice && cookieDevice.ownerKey === ownerKey) || byMac !== undefined;
     const bind = { ownerKey, mac, deviceId: input.deviceId ?? null };
-    if (existing && knownDevice) {
+    const topUp = input.topUpOf;
+    if (topUp) {
+      const target = db.subscriptions[topUp.subscriptionId];
+      if (!target || ownerKeyOf(target) !== topUp.ownerKey)
+        throw new TurnpikeError('TP_ERR_NOT_FOUND', `no subscription ${topUp.subscriptionId}`);
+      if (plan.quotaBytes === null || plan.recurring)
+        throw new TurnpikeError('TP_ERR_VALIDATION', 'That voucher adds no data to a running plan');
+    }
+    if (existing && knownDevice && !topUp) {
       bindDeviceIn(db, now, bind, byMac ?? null);
       return existing;
     }
@@ -87,6 +98,12 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
     // The audit line is the redemption's record, from which `turnpike reports rebuild` recounts it.
     histories.append('audit', redemptionAuditOf(now, code, batch.id, plan.id, mac));
     rollRedemptionIn(db.reports, now, db.settings.timeZone, batch.id, plan.id);
+    if (topUp) {
+      // Spent on the redeemer's own subscription: no device is bound to the voucher's owner.
+      if (topUpIn(db, now, topUp.subscriptionId, plan) === 0)
+        throw new TurnpikeError('TP_ERR_CONFLICT', 'The plan to add data to has ended');
+      return db.subscriptions[topUp.subscriptionId]!;
+    }
     bindDeviceIn(db, now, bind, byMac ?? null);
     return existing ?? grantIn(db, now, { userId: null, voucherCode: code, plan, source: 'voucher', sourceRef: code });
   });

@@ -19,6 +19,8 @@ export interface GuestPagesDeps extends JourneyDeps {
   guessLimiter: GuessLimiter;
   /** Voucher attempts per minute per address before the route refuses outright. */
   voucherRateLimitPerMinute?: number;
+  /** Tells a subscription's live sessions their new limits after a top-up; without it they learn at their next login. */
+  limitsChanged?: (subscriptionId: string) => Promise<unknown>;
 }
 
 /** The captive pages a guest walks through: landing, vouchers, free tier, sign-up, login, status, log out. */

@@ -1,13 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sessionAt } from '../../appliance/guest-access/guest-access.js';
 import { nasLogoffUrl } from '../handoff/nas-login-url.js';
-import { topUpOfferFor } from '../../appliance/subscriptions/top-up.js';
-import { format } from '../i18n/messages.js';
+import { isTurnpikeError, TurnpikeError } from '../../shared/errors.js';
+import { normalizeCode } from '../../appliance/vouchers/codes.js';
+import { redeemVoucher } from '../../appliance/vouchers/redeem.js';
 import { activePlanOf } from './active-plan.js';
-import { formatBytes, planCard } from './formatting.js';
+import { topUpOfferOf } from './top-up-offer.js';
 import { deviceListOf } from './device-list.js';
 import { forgetGuest, readContext, type GuestContext } from './guest-context.js';
-import { formSchema } from './guest-forms.js';
+import { field, formSchema, type FormBody } from './guest-forms.js';
 import type { GuestPagesDeps } from './guest-pages.js';
 import type { PageReplies } from './page-replies.js';
 
@@ -20,21 +21,22 @@ export function statusPage(app: FastifyInstance, deps: GuestPagesDeps, pages: Pa
     return Object.values(store.db.sessions).find((s) => s.mac === context.mac) ?? null;
   }
 
-  /** Plans that add data, for a signed-in guest whose data is spent on a plan that throttles. */
-  function topUpOf(context: GuestContext) {
-    if (!context.userId || !context.ownerKey) return null;
-    const offer = topUpOfferFor(store.db, context.ownerKey, deps.clock.now());
-    if (!offer) return null;
-    return {
-      subscriptionId: offer.subscriptionId,
-      plans: offer.plans.map((plan) => ({
-        id: plan.id,
-        label: format(context.t.topUpAdd, {
-          data: formatBytes(plan.quotaBytes, context.t),
-          price: planCard(plan, context.lang, context.t).price,
-        }),
-      })),
-    };
+  /** The status page, with a notice or the failure of a top-up on it. */
+  function statusOf(reply: FastifyReply, context: GuestContext, said: { notice: string | null; error: string | null }) {
+    const db = store.db;
+    const session = sessionAt(db, context.handoff?.ip ?? context.ip) ?? sessionOfMac(context);
+    const connected = session !== null && session.ownerKey === context.ownerKey;
+    const handoff = context.handoff;
+    const continueUrl = handoff ? (handoff.kind === 'coovachilli' ? handoff.userurl : handoff.orig) : null;
+    return pages.page(reply, context, 'status', connected ? context.t.connected : context.t.status, {
+      connected,
+      active: activePlanOf(deps, context),
+      topUp: topUpOfferOf(deps, context),
+      devices: deviceListOf(db, context),
+      continueUrl,
+      canLogOut: context.ownerKey !== null,
+      ...said,
+    });
   }
 
   app.get<{ Querystring: { done?: string } }>(
@@ -48,21 +50,45 @@ export function statusPage(app: FastifyInstance, deps: GuestPagesDeps, pages: Pa
     },
     async (request, reply) => {
       const context = readContext(deps, request, reply);
-      const db = store.db;
-      const session = sessionAt(db, context.handoff?.ip ?? context.ip) ?? sessionOfMac(context);
-      const connected = session !== null && session.ownerKey === context.ownerKey;
-      const handoff = context.handoff;
-      const continueUrl = handoff ? (handoff.kind === 'coovachilli' ? handoff.userurl : handoff.orig) : null;
-      return pages.page(reply, context, 'status', connected ? context.t.connected : context.t.status, {
-        connected,
-        active: activePlanOf(deps, context),
-        devices: deviceListOf(db, context),
-        continueUrl,
-        canLogOut: context.ownerKey !== null,
-        topUp: topUpOf(context),
-        notice: request.query.done === 'top-up' ? context.t.topUpDone : null,
-        error: null,
-      });
+      const notice = request.query.done === 'top-up' ? context.t.topUpDone : null;
+      return statusOf(reply, context, { notice, error: null });
+    },
+  );
+
+  // A voucher adds its data to the guest's throttled plan; wrong codes count like on the voucher page.
+  app.post(
+    '/portal/top-up',
+    {
+      config: { public: true, rateLimit: { max: deps.voucherRateLimitPerMinute ?? 20, timeWindow: 60_000 } },
+      schema: { hide: true, ...formSchema },
+      preHandler: app.csrfProtection,
+    },
+    async (request, reply) => {
+      const context = readContext(deps, request, reply);
+      const body = request.body as FormBody;
+      const keys = [`ip:${context.ip}`, ...(context.mac ? [`mac:${context.mac}`] : [])];
+      try {
+        if (!context.ownerKey) throw new TurnpikeError('TP_ERR_UNAUTHENTICATED');
+        const subscriptionId = field(body, 'topUp', 64);
+        deps.guessLimiter.assertAllowed(keys);
+        try {
+          await redeemVoucher(store, deps.clock, {
+            code: normalizeCode(field(body, 'code', 40)),
+            mac: context.mac,
+            deviceId: context.deviceId,
+            topUpOf: { subscriptionId, ownerKey: context.ownerKey },
+          });
+        } catch (err) {
+          if (isTurnpikeError(err, 'TP_ERR_VOUCHER_INVALID') || isTurnpikeError(err, 'TP_ERR_VOUCHER_USED'))
+            await deps.guessLimiter.recordFailure(keys);
+          throw err;
+        }
+        await deps.guessLimiter.recordSuccess(keys);
+        await deps.limitsChanged?.(subscriptionId);
+        return reply.redirect('/portal/status?done=top-up', 303);
+      } catch (err) {
+        return statusOf(reply, context, { notice: null, error: pages.failureText(reply, context, err) });
+      }
     },
   );
 

@@ -46,6 +46,8 @@ export interface HarnessOptions {
   payments?: (deps: { store: LowdbStore; clock: ManualClock; config: Config }) => Payments;
   /** Wires the staff session/subscription API (`buildPortal({ staff })`) around this enforcer. */
   enforcer?: StaffEnforcer;
+  /** What the portal calls after a top-up changed a subscription's limits (the appliance: the enforcer). */
+  limitsChanged?: (subscriptionId: string) => Promise<unknown>;
 }
 
 /** The whole portal (foundation, real accounts, guest journey) on a temp store; torn down after the test. */
@@ -96,6 +98,7 @@ export async function startGuestPortal(t: TestContext, options: HarnessOptions =
       accessPort,
       secret: 'test-handoff-secret',
       ...(options.macOfAddress ? { macOfAddress: options.macOfAddress } : {}),
+      ...(options.limitsChanged ? { limitsChanged: options.limitsChanged } : {}),
       ...(options.guessLimits ? { guessLimits: options.guessLimits } : {}),
       ...(options.voucherRateLimitPerMinute !== undefined
         ? { voucherRateLimitPerMinute: options.voucherRateLimitPerMinute }
