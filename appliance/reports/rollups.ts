@@ -1,3 +1,4 @@
+import { peekRow } from '../store/staged-mutation.js';
 import { dayKeyOf, hourKeyOf, monthKeyOf } from './day-keys.js';
 import { TOP_GUESTS, type ReportsState, type TopGuest, type UsageDimension, type UsageRollup } from './model.js';
 
@@ -19,16 +20,6 @@ export interface UsageFact {
   opened: boolean;
 }
 
-/**
- * A row as it stands, without drafting it. Inside a store mutation, reading a row drafts it (a
- * proxy per object reached); these rules replace a row whole instead of changing it, so they read
- * the row through its descriptor, which shows it undrafted (the store's overlay keeps it so for
- * listing keys). On a plain object (the rebuild) this is an ordinary read.
- */
-function peek<T>(rows: Record<string, T>, id: string): T | undefined {
-  return Object.getOwnPropertyDescriptor(rows, id)?.value as T | undefined;
-}
-
 function addUsage(
   rows: Record<string, UsageRollup>,
   period: string,
@@ -37,7 +28,7 @@ function addUsage(
   fact: UsageFact,
 ): void {
   const id = `${period}|${dim}|${key}`;
-  const row = peek(rows, id);
+  const row = peekRow(rows, id);
   rows[id] = {
     period,
     dim,
@@ -74,10 +65,10 @@ function heavierFirst(a: TopGuest, b: TopGuest): number {
  * passing it. The list is sorted, so the guest moves up to its place; no other entry changes.
  */
 function rollGuestIn(reports: ReportsState, day: string, ownerKey: string, octets: number): void {
-  const known = peek(reports.guestDays, ownerKey);
+  const known = peekRow(reports.guestDays, ownerKey);
   const total = known && known.day === day ? known.octets + octets : octets;
   reports.guestDays[ownerKey] = { ownerKey, day, octets: total };
-  const top = peek(reports.topGuests, day);
+  const top = peekRow(reports.topGuests, day);
   if (!top) {
     reports.topGuests[day] = { day, guests: [{ ownerKey, octets: total }] };
     return;

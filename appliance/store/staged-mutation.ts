@@ -62,6 +62,20 @@ class StagedHistories implements HistoryWriter {
   }
 }
 
+const PEEK = Symbol('peek-row');
+
+/**
+ * A collection's row as it stands, without drafting it: for a mutation that replaces the row whole
+ * rather than changing it in place (reading a row through the collection drafts it, a proxy per
+ * object reached). Inside a mutation it sees the mutation's own writes; on plain state it is an
+ * ordinary read. The value must not be changed in place.
+ */
+export function peekRow<T>(rows: Readonly<Record<string, T>>, id: string): T | undefined {
+  const overlay = (rows as { [PEEK]?: CollectionOverlay })[PEEK];
+  if (overlay) return overlay.peekRow(id) as T | undefined;
+  return Object.hasOwn(rows, id) ? rows[id] : undefined;
+}
+
 const DELETED = Symbol('deleted');
 type Staged = unknown | typeof DELETED;
 
@@ -249,7 +263,7 @@ class CollectionOverlay {
 
   static readonly #traps: ProxyHandler<CollectionOverlay> = {
     get: (overlay, key) => {
-      if (typeof key === 'symbol') return Reflect.get(overlay.#base, key);
+      if (typeof key === 'symbol') return key === PEEK ? overlay : Reflect.get(overlay.#base, key);
       overlay.#transaction.assertOpen();
       return overlay.#row(key);
     },
@@ -327,6 +341,12 @@ class CollectionOverlay {
     const written = this.#writes.get(id);
     if (written !== undefined || this.#writes.has(id)) return written !== DELETED;
     return Object.hasOwn(this.#base, id);
+  }
+
+  /** The row as the mutation would see it, without drafting it (`peekRow`). */
+  peekRow(id: string): unknown {
+    this.#transaction.assertOpen();
+    return this.#has(id) ? this.#peek(id) : undefined;
   }
 
   #peek(id: string): unknown {
