@@ -99,14 +99,25 @@ export async function paymentsApi(
     async (request) => ownOrStaff(request, payments.getPayment(request.params.id)),
   );
 
-  app.post<{ Body: { planId: string } }>(
+  app.post<{ Body: { planId: string; topUpOf?: string } }>(
     '/api/v1/payments/checkout',
     {
       config: { roles: ALL_ROLES },
       schema: {
         tags,
         summary: 'Start paying for a plan; send the browser to the returned hosted checkout URL',
-        body: body({ planId: { type: 'string', minLength: 1, maxLength: 64 } }, ['planId']),
+        body: body(
+          {
+            planId: { type: 'string', minLength: 1, maxLength: 64 },
+            topUpOf: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 64,
+              description: "a top-up: the caller's running subscription whose data the plan adds to",
+            },
+          },
+          ['planId'],
+        ),
         response: {
           201: {
             type: 'object',
@@ -122,6 +133,7 @@ export async function paymentsApi(
       const started = await payments.startCheckout({
         userId: actor.userId,
         planId: request.body.planId,
+        ...(request.body.topUpOf !== undefined ? { topUpOf: request.body.topUpOf } : {}),
         successUrl: `${options.publicUrl()}/portal/checkout/return`,
         cancelUrl: `${options.publicUrl()}/portal`,
       });
