@@ -62,7 +62,7 @@ const COMMIT_SLACK_MS = 5 * 60_000;
 /** Lines per chunk handed to the socket. */
 const CHUNK_LINES = 256;
 
-type ExportLine = AccountingLine & { usage?: UsageFact };
+type ExportLine = AccountingLine & { usage?: UsageFact | null };
 
 /**
  * Every accounting line of the range as CSV, produced while the history is read, a chunk at a

@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../shared/clock.js';
 import type { Db } from '../domain/model.js';
@@ -9,7 +12,7 @@ import { planRecord } from '../testing/plan-record.js';
 import { tempStore } from '../testing/temp-store.js';
 import { createVoucherBatch } from '../vouchers/batches.js';
 import { redeemVoucher } from '../vouchers/redeem.js';
-import type { LowdbStore } from '../store/lowdb-store.js';
+import { LowdbStore } from '../store/lowdb-store.js';
 import { reportsOf } from '../console/report-figures.js';
 import { computeReports, rebuildReports } from './rebuild.js';
 
@@ -115,7 +118,7 @@ test('usage, revenue and redemptions are counted by the writes that make them, b
   ]);
   const lines = await store.history<{ usage?: unknown }>('accounting').readAll();
   assert.equal(lines.length, 5);
-  assert.equal(lines[3]!.usage, undefined, 'an update without traffic adds nothing and writes no rollup');
+  assert.equal(lines[3]!.usage, null, 'an update without traffic adds nothing and writes no rollup');
 
   // A paid payment issues an invoice; a refund is set against the month it was issued in.
   await store.update((db) => {
@@ -171,12 +174,14 @@ test('turnpike reports rebuild recomputes from the histories the same figures th
   const { reports } = await computeReports(store);
   assert.deepEqual(JSON.parse(JSON.stringify(reports)), live);
 
-  // Rollups lost (an upgrade from before them, a hand edit) come back whole.
+  // Rollups lost or wrong (an upgrade from before them, a hand edit) come back whole.
+  const kept = Object.keys(store.db.reports.usage)[0]!;
   await store.update((db) => {
-    for (const id of Object.keys(db.reports.usage)) delete db.reports.usage[id];
+    for (const id of Object.keys(db.reports.usage)) if (id !== kept) delete db.reports.usage[id];
+    db.reports.usage[kept] = { ...db.reports.usage[kept]!, inOctets: 1 };
     db.reports.topGuests = {};
-    db.reports.usage['1999-01-01T00|hour|'] = {
-      period: '1999-01-01T00',
+    db.reports.usage['2026-03-15T05|hour|'] = {
+      period: '2026-03-15T05',
       dim: 'hour',
       key: '',
       inOctets: 1,
@@ -191,4 +196,63 @@ test('turnpike reports rebuild recomputes from the histories the same figures th
   assert.ok(result.changedRows > 0);
   assert.deepEqual(rollupsOf(store.db), live);
   assert.equal((await rebuildReports(store)).changedRows, 0, 'a second rebuild changes nothing');
+});
+
+test('a rebuild keeps the rollups of days the rotated histories no longer hold', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tp-h11r-'));
+  const store = await LowdbStore.open({ dir, history: { maxBytes: 4_000, keep: 1 } });
+  t.after(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const clock = new ManualClock(START);
+  const { codes } = await venue(store, clock);
+  const sub = await redeemVoucher(store, clock, { code: codes[0]!, mac: 'aa:bb:cc:dd:ee:01' });
+  for (let step = 0; step < 60; step += 1) {
+    clock.advance(2 * 3_600_000);
+    const status = step === 0 ? 'start' : 'interim';
+    await recordAccounting(
+      store,
+      clock,
+      event({ status, subscriptionId: sub.id, inputOctets: step, outputOctets: step }),
+    );
+  }
+  const live = rollupsOf(store.db) as { usage: Record<string, unknown> };
+  const result = await rebuildReports(store);
+  assert.ok(result.accountingLines < 60, `rotation dropped the oldest lines (${result.accountingLines} left)`);
+  assert.ok(result.usageFrom! > '2026-03-15', `the accounting history starts on ${result.usageFrom}`);
+  const after = rollupsOf(store.db) as { usage: Record<string, unknown> };
+  for (const [id, row] of Object.entries(live.usage)) {
+    if (id.slice(0, 10) < result.usageFrom!) assert.deepEqual(after.usage[id], row, `${id} is kept`);
+  }
+});
+
+test('accounting lines written before the rollups existed are counted from the sessions they report', async (t) => {
+  const store = await tempStore(t, 'tp-h11r-');
+  const clock = new ManualClock(START);
+  const { codes } = await venue(store, clock);
+  const sub = await redeemVoucher(store, clock, { code: codes[0]!, mac: 'aa:bb:cc:dd:ee:01' });
+  const old = (at: number, status: AccountingEvent['status'], octets: number) => ({
+    ...event({ status, subscriptionId: sub.id, inputOctets: octets, outputOctets: octets * 2 }),
+    at,
+    sessionId: 'nas-lobby/a1',
+  });
+  // As the accounting history of an earlier Turnpike has them: the report, with no usage fact.
+  const history = store.history('accounting');
+  await history.append(old(START - 3_600_000, 'start', 0));
+  await history.append(old(START - 1_800_000, 'interim', 100));
+  await history.append(old(START - 600_000, 'interim', 50)); // counters restarted: nothing added
+  await history.append(old(START - 300_000, 'stop', 80));
+  await rebuildReports(store);
+  assert.deepEqual(
+    reportsOf(store.db, { from: '2026-03-14', to: '2026-03-14' }).days.map((d) => [
+      d.sessions,
+      d.inOctets,
+      d.outOctets,
+    ]),
+    [[1, 130, 260]],
+  );
+  assert.deepEqual(store.db.reports.topGuests['2026-03-14']?.guests, [
+    { ownerKey: `voucher:${codes[0]}`, octets: 390 },
+  ]);
 });

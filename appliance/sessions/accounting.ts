@@ -8,7 +8,7 @@ import type { Store } from '../store/store.js';
 import { bestSubscriptionAmong } from './best-subscription.js';
 import { endReasonOf, type EndReason, type EnforcementAction } from './enforcement-decision.js';
 import {
-  ignoredDisconnectAudit,
+  auditIgnoredDisconnectIn,
   noteAccountingAfterAck,
   takeDueRetry,
   type IgnoredDisconnectReport,
@@ -286,14 +286,14 @@ export async function recordAccounting(
   return store.update((db, histories) => {
     const prior = priorCountersOf(db, line.sessionId);
     const applied = applyAccountingIn(db, line, line.at, context);
-    // The line carries what the update added, so that the rollups can be rebuilt from the history.
+    // The line carries what the update added (null: nothing), so the rollups can be rebuilt from the history.
     const usage = usageFactOf(db, line.sessionId, prior, applied);
-    histories.append('accounting', usage ? { ...line, usage } : line);
+    histories.append('accounting', { ...line, usage });
     if (usage) rollUsageIn(db.reports, line.at, db.settings.timeZone, line.nasId, usage);
     for (const closed of applied.closed) histories.append('closed-sessions', closed);
     if (applied.ignoredDisconnect) {
       const nasName = db.nasClients[applied.ignoredDisconnect.nasId]?.name ?? null;
-      histories.append('audit', ignoredDisconnectAudit(applied.ignoredDisconnect, nasName, line.at));
+      auditIgnoredDisconnectIn(histories, applied.ignoredDisconnect, nasName, line.at);
     }
     return applied;
   });

@@ -11,8 +11,13 @@ const rebuild: StoreCommand = {
     const { positionals } = parseFlags(args, []);
     if (positionals.length > 0) throw new UsageError(`usage: turnpike ${this.usage}`);
     const result = await rebuildReports(store);
+    const starts = [
+      result.usageFrom && `accounting ${result.usageFrom}`,
+      result.vouchersFrom && `audit ${result.vouchersFrom}`,
+    ].filter(Boolean);
     return [
       `read ${result.accountingLines} accounting lines, ${result.redemptions} voucher redemptions, ${result.invoices} invoices`,
+      ...(starts.length > 0 ? [`histories start: ${starts.join(', ')} (rollups of earlier days kept as stored)`] : []),
       result.changedRows === 0
         ? 'the rollups already matched the histories'
         : `${result.changedRows} rollup rows written or removed`,
