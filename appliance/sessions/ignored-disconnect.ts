@@ -1,5 +1,7 @@
 import type { Db, Session } from '../domain/model.js';
+import { auditIn, SYSTEM } from '../accounts/audit.js';
 import { nasTrustIn } from '../nas/nas-trust.js';
+import type { HistoryWriter } from '../store/store.js';
 import type { EndReason, EnforcementAction } from './enforcement-decision.js';
 
 /**
@@ -74,15 +76,16 @@ export function retryIsDue(session: Session, now: number): boolean {
   return next !== undefined && next !== null && next <= now;
 }
 
-/** The audit line for an ignored disconnect: the system saw it, the NAS is the object. */
-export function ignoredDisconnectAudit(report: IgnoredDisconnectReport, nasName: string | null, at: number) {
-  return {
-    at,
+/** The audit entry for an ignored disconnect, in the accounting write that saw it: the system saw it, the NAS is the object. */
+export function auditIgnoredDisconnectIn(
+  histories: HistoryWriter,
+  report: IgnoredDisconnectReport,
+  nasName: string | null,
+  at: number,
+): void {
+  auditIn(histories, at, SYSTEM, {
     action: 'nas.acks-but-keeps-forwarding',
-    actor: { kind: 'system' as const },
-    actorId: null,
     target: report.nasId,
-    ip: null,
     details: {
       nas: nasName,
       sessionId: report.sessionId,
@@ -90,5 +93,5 @@ export function ignoredDisconnectAudit(report: IgnoredDisconnectReport, nasName:
       ackedAt: report.ackedAt,
       runningAt: report.runningAt,
     },
-  };
+  });
 }
