@@ -158,6 +158,8 @@ export async function removeNasClient(
     const found = Object.values(db.nasClients).find((client) => client.id === idOrName || client.name === idOrName);
     if (!found) throw new TurnpikeError('TP_ERR_NOT_FOUND', `no NAS client ${idOrName}`);
     delete db.nasClients[found.id];
+    // What the NAS showed goes with it: a NAS added again under the same id starts afresh.
+    if (db.nasTrust?.[found.id]) delete db.nasTrust[found.id];
     auditIn(histories, clock.now(), actor, { action: 'nas.removed', target: found.id, before: auditedNas(found) });
     return found;
   });

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { ManualClock } from '../../shared/clock.js';
 import { LowdbStore } from '../store/lowdb-store.js';
 import { registerNasTrustMetrics } from '../telemetry/nas-trust-metrics.js';
-import { addNasClient } from './nas-clients.js';
+import { addNasClient, removeNasClient } from './nas-clients.js';
 import { NasObservations } from './nas-observations.js';
 import { flushNasTrust, medianOf, nasTrustFigures } from './nas-trust.js';
 
@@ -48,6 +48,9 @@ test('two appliances flush what each saw of a NAS into one shared row: counts ad
     unsignedAccessRequests: 1,
   });
   assert.equal(await flushNasTrust(store, clock, a), 0, 'nothing new: no write');
+
+  await removeNasClient(store, clock, nas.id);
+  assert.equal(store.db.nasTrust?.[nas.id], undefined, 'a removed NAS takes its figures along');
 });
 
 test('a flush that cannot write keeps the observations for the next one', async (t) => {
