@@ -6,7 +6,7 @@ import { sessionLimitsOf } from '../appliance/sessions/limits.js';
 import type { CompiledDialect } from './dialects.js';
 import { decryptUserPassword, verifyChap } from './protocol/authenticators.js';
 import { Attr, Code } from './protocol/constants.js';
-import { firstAttribute, type Frame } from './protocol/framing.js';
+import { firstAttribute, textAttribute, type Frame } from './protocol/framing.js';
 import { textTlv, type EncodedAttribute } from './protocol/encode.js';
 
 /** Class values Turnpike sets start with this, so that accounting finds the subscription. */
@@ -17,10 +17,6 @@ export interface AccessOutcome {
   attributes: EncodedAttribute[];
   /** Why a reject happened, for stats and logs. */
   reason: ErrorCode | null;
-}
-
-export function ipv4Of(value: Buffer | undefined): string | null {
-  return value && value.length === 4 ? `${value[0]}.${value[1]}.${value[2]}.${value[3]}` : null;
 }
 
 /** A CHAP response to test candidate passwords against: a class, where a closure per packet cost more. */
@@ -56,10 +52,29 @@ function proofOf(frame: Frame, secret: Buffer): CredentialProof | null {
 
 const macMemo = new Map<string, string | null>();
 
+/** The request's Calling-Station-Id normalised, read straight from the packet (no view made per request). */
+export function callingStationMac(frame: Frame): string | null {
+  for (const attribute of frame.attributes) {
+    if (attribute.type === Attr.CallingStationId)
+      return macOfText(frame.packet.toString('latin1', attribute.offset + 2, attribute.offset + attribute.length));
+  }
+  return null;
+}
+
+/** The request's Framed-IP-Address in dotted form, read straight from the packet; null when absent or malformed. */
+export function framedIpv4(frame: Frame): string | null {
+  for (const attribute of frame.attributes) {
+    if (attribute.type !== Attr.FramedIpAddress) continue;
+    if (attribute.length !== 6) return null;
+    const packet = frame.packet;
+    const at = attribute.offset + 2;
+    return `${packet[at]}.${packet[at + 1]}.${packet[at + 2]}.${packet[at + 3]}`;
+  }
+  return null;
+}
+
 /** Calling-Station-Id normalised; NAS send the same few thousand MACs over and over. */
-export function macOf(value: Buffer | undefined): string | null {
-  if (!value) return null;
-  const text = value.toString('latin1');
+function macOfText(text: string): string | null {
   let mac = macMemo.get(text);
   if (mac === undefined) {
     mac = normalizeMac(text);
@@ -112,14 +127,14 @@ export function handleAccessRequest(
     interimIntervalSeconds: number;
   },
 ): AccessOutcome | Promise<AccessOutcome> {
-  const userNameValue = firstAttribute(frame, Attr.UserName);
+  const userName = textAttribute(frame, Attr.UserName);
   const proof = proofOf(frame, secret);
-  if (!userNameValue || userNameValue.length === 0 || !proof) return reject('TP_ERR_INVALID_CREDENTIALS');
+  if (!userName || !proof) return reject('TP_ERR_INVALID_CREDENTIALS');
   const decision = context.policy.authorize({
-    userName: userNameValue.toString('utf8'),
+    userName,
     proof,
-    mac: macOf(firstAttribute(frame, Attr.CallingStationId)),
-    ip: ipv4Of(firstAttribute(frame, Attr.FramedIpAddress)),
+    mac: callingStationMac(frame),
+    ip: framedIpv4(frame),
   });
   return decision instanceof Promise
     ? decision.then((settled) => outcomeOf(settled, nas, context))

@@ -3,10 +3,10 @@ import type { NasClient } from '../appliance/domain/model.js';
 import { recordAccounting, type AccountingResult, type AccountingStatus } from '../appliance/sessions/accounting.js';
 import type { SessionCaps } from '../appliance/sessions/session-caps.js';
 import type { Store } from '../appliance/store/store.js';
-import { CLASS_PREFIX, ipv4Of, macOf } from './access-handler.js';
+import { CLASS_PREFIX, callingStationMac, framedIpv4 } from './access-handler.js';
 import { AcctStatus, Attr } from './protocol/constants.js';
 import { decodeIpv6Address, decodeIpv6Prefix } from './protocol/ipv6.js';
-import { allAttributes, firstAttribute, integerAttribute, type Frame } from './protocol/framing.js';
+import { allAttributes, firstAttribute, integerAttribute, valueOf, type Frame } from './protocol/framing.js';
 
 const STATUS: Record<number, AccountingStatus> = {
   [AcctStatus.Start]: 'start',
@@ -24,6 +24,21 @@ function subscriptionFromClass(frame: Frame): string | null {
     if (text.startsWith(CLASS_PREFIX)) return text.slice(CLASS_PREFIX.length);
   }
   return null;
+}
+
+const PREFIX_TYPES = [Attr.FramedIpv6Prefix, Attr.DelegatedIpv6Prefix] as const;
+
+/** Framed-IPv6-Prefix values, then Delegated-IPv6-Prefix values; most requests carry none, and build no arrays. */
+function ipv6PrefixesOf(frame: Frame): string[] {
+  const prefixes: string[] = [];
+  for (const type of PREFIX_TYPES) {
+    for (const attribute of frame.attributes) {
+      if (attribute.type !== type) continue;
+      const prefix = decodeIpv6Prefix(valueOf(frame, attribute));
+      if (prefix) prefixes.push(prefix);
+    }
+  }
+  return prefixes;
 }
 
 /**
@@ -51,14 +66,9 @@ export async function handleAccountingRequest(
     status,
     acctSessionId: sessionId && sessionId.length > 0 ? sessionId.toString('utf8') : null,
     subscriptionId: subscriptionFromClass(frame),
-    mac: macOf(firstAttribute(frame, Attr.CallingStationId)),
-    ip:
-      ipv4Of(firstAttribute(frame, Attr.FramedIpAddress)) ??
-      decodeIpv6Address(firstAttribute(frame, Attr.FramedIpv6Address)),
-    ipv6Prefixes: [
-      ...allAttributes(frame, Attr.FramedIpv6Prefix),
-      ...allAttributes(frame, Attr.DelegatedIpv6Prefix),
-    ].flatMap((value) => decodeIpv6Prefix(value) ?? []),
+    mac: callingStationMac(frame),
+    ip: framedIpv4(frame) ?? decodeIpv6Address(firstAttribute(frame, Attr.FramedIpv6Address)),
+    ipv6Prefixes: ipv6PrefixesOf(frame),
     inputOctets: input,
     outputOctets: output,
     sessionTime: integerAttribute(frame, Attr.AcctSessionTime) ?? null,
