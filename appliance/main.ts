@@ -222,7 +222,7 @@ export async function startAppliance(options: StartApplianceOptions): Promise<Ru
       authRoutes: auth.routes,
       guest,
       staff: { store, clock, enforcer },
-      admin: { store, clock, enforcer, accounts: services.accounts },
+      admin: { store, clock, enforcer, accounts: services.accounts, provisioners: () => provisioning.sites() },
       ...(payments ? { payments: payments.payments } : {}),
     });
     tolerateDeniedInterfaceList();

@@ -6,6 +6,7 @@ import type { Logger } from '../../shared/logger.js';
 import { loadClientTls, loadJwtSigningKey } from '../pki/pki-store.js';
 import { GrpcAccessPort } from './grpc-access-port.js';
 import { ProvisionerClient } from './provisioner-client.js';
+import { ProvisionerHealth } from './provisioner-health.js';
 import { ProvisionerRouter, type ProvisionerTarget } from './provisioner-router.js';
 import { ProvisioningReconciler } from './reconciler.js';
 
@@ -13,6 +14,8 @@ export interface Provisioning {
   router: ProvisionerRouter;
   accessPort: GrpcAccessPort;
   reconciler: ProvisioningReconciler;
+  /** Each site's reachability, last call, last error, certificate expiry and last round, for the console. */
+  health: ProvisionerHealth;
   /** Starts health probes and the reconcile loop. */
   start(): void;
   stop(): Promise<void>;
@@ -64,6 +67,7 @@ export async function createProvisioning(options: {
     router,
     accessPort: new GrpcAccessPort(router),
     reconciler,
+    health: new ProvisionerHealth({ router, reconciler, tls }),
     start() {
       router.start();
       reconciler.start();

@@ -83,6 +83,8 @@ export class ProvisionerClient {
   #failures = 0;
   #closed = false;
   #token: { value: string; until: number } | undefined;
+  #lastOkAt: number | null = null;
+  #lastError: { at: number; message: string } | null = null;
 
   constructor(o: ProvisionerClientOptions) {
     this.address = o.address;
@@ -102,6 +104,22 @@ export class ProvisionerClient {
 
   get healthy(): boolean {
     return this.#healthy;
+  }
+
+  /** When a call or health probe last succeeded (ms), for the console; null before the first. */
+  get lastOkAt(): number | null {
+    return this.#lastOkAt;
+  }
+
+  /** The newest failed call or probe and why; it stays after later successes, which `lastOkAt` shows. */
+  get lastError(): { at: number; message: string } | null {
+    return this.#lastError;
+  }
+
+  #heard(error: string | null): void {
+    const at = this.#clock.now();
+    if (error === null) this.#lastOkAt = at;
+    else this.#lastError = { at, message: error };
   }
 
   /** Probes now, then keeps probing: every `healthIntervalMs` while up, with growing back-off while down. */
@@ -130,7 +148,11 @@ export class ProvisionerClient {
         { service: PROVISIONER_SERVICE },
         new Metadata(),
         { deadline: Date.now() + (this.#o.callTimeoutMs ?? 5_000) },
-        (err, res) => resolve(!err && res.status === HealthCheckResponse_ServingStatus.SERVING),
+        (err, res) => {
+          const serving = !err && res.status === HealthCheckResponse_ServingStatus.SERVING;
+          this.#heard(serving ? null : `health check: ${err ? err.details || err.message : 'not serving'}`);
+          resolve(serving);
+        },
       );
     });
     this.#healthy = ok;
@@ -199,7 +221,16 @@ export class ProvisionerClient {
         req,
         metadata,
         { deadline: Date.now() + (this.#o.callTimeoutMs ?? 5_000) },
-        (err: ServiceError | null, res: Res) => (err ? reject(toTurnpikeError(err, method)) : resolve(res)),
+        (err: ServiceError | null, res: Res) => {
+          if (!err) {
+            this.#heard(null);
+            resolve(res);
+            return;
+          }
+          const failure = toTurnpikeError(err, method);
+          this.#heard(failure.message);
+          reject(failure);
+        },
       );
     });
   }

@@ -7,6 +7,7 @@ import { paymentWalledGarden } from '../payments/walled-garden.js';
 import type { AccessPort } from './access-port.js';
 import { createProvisioning, tlsDirOf } from './create-provisioning.js';
 import { startEmbeddedProvisioner } from './embedded-provisioner.js';
+import type { SiteHealth } from './provisioner-health.js';
 import type { ReconcileReport } from './reconciler.js';
 
 export interface Provisioning {
@@ -16,6 +17,8 @@ export interface Provisioning {
   readiness: Array<{ name: string; check(): Promise<boolean> }>;
   /** Starts a reconcile round now (an entitlement changed); a no-op without provisioners. */
   reconcileSoon(): void;
+  /** Per-site provisioner health for the console's dashboard; empty without provisioners. */
+  sites(): SiteHealth[];
   stop(): Promise<void>;
 }
 
@@ -45,6 +48,7 @@ export async function startProvisioning(options: {
       accessPort: null,
       readiness: [],
       reconcileSoon: () => undefined,
+      sites: () => [],
       stop: async () => undefined,
     };
   }
@@ -74,6 +78,7 @@ export async function startProvisioning(options: {
         },
       ],
       reconcileSoon: () => provisioning.reconciler.kick(),
+      sites: () => provisioning.health.sites(),
       async stop() {
         await provisioning.stop();
         await embedded?.stop();

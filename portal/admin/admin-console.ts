@@ -7,6 +7,7 @@ import { CollectionSnapshots } from '../../appliance/console/collection-snapshot
 import { createSystemHealth, type SystemHealthReader } from '../../appliance/console/system-health.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Payments } from '../../appliance/payments/payments.js';
+import type { SiteHealth } from '../../appliance/provisioning/provisioner-health.js';
 import type { Store } from '../../appliance/store/store.js';
 import type { StaffEnforcer } from '../api/sessions.js';
 import { adminErrorHandler, createAdminReplies } from './admin-replies.js';
@@ -38,6 +39,8 @@ export interface AdminConsoleDeps {
   registry?: Registry;
   /** The box's health for the dashboard; defaults to systeminformation on `config.dataDir`. */
   health?: SystemHealthReader;
+  /** Each site's provisioner as the appliance sees it (dashboard); absent where none runs. */
+  provisioners?: () => SiteHealth[];
 }
 
 /**

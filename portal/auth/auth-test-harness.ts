@@ -10,6 +10,7 @@ import type { Config } from '../../appliance/config/schema.js';
 import type { MailMessage, MailPort } from '../../appliance/mail/mail-port.js';
 import { createMetrics, type Metrics } from '../../appliance/metrics.js';
 import { LowdbStore } from '../../appliance/store/lowdb-store.js';
+import type { SiteHealth } from '../../appliance/provisioning/provisioner-health.js';
 import { recordingEnforcer } from '../testing/recording-enforcer.js';
 import { buildPortal, type PortalDeps } from '../portal.js';
 import { createAuthentication, type Authentication } from './create-authentication.js';
@@ -66,7 +67,13 @@ export const TEST_PASSWORD = 'correct horse battery staple';
  * starts at the real time so that the real-time rate limiter and jose agree.
  */
 export async function startAuthHarness(
-  options: { overrides?: Record<string, unknown>; logger?: Logger; withGuestJourney?: boolean } = {},
+  options: {
+    overrides?: Record<string, unknown>;
+    logger?: Logger;
+    withGuestJourney?: boolean;
+    /** The dashboard's provisioner sites (with the guest journey's console). */
+    provisioners?: () => SiteHealth[];
+  } = {},
 ): Promise<AuthHarness> {
   const dir = await mkdtemp(join(tmpdir(), 'turnpike-auth-'));
   const config = validateConfig(
@@ -97,7 +104,13 @@ export async function startAuthHarness(
       ? {
           guest: guestJourney(auth, { store, clock, config, logger }),
           staff: { store, clock, enforcer: recordingEnforcer({ store, clock }) },
-          admin: { store, clock, accounts: auth.accounts, enforcer: recordingEnforcer({ store, clock }) },
+          admin: {
+            store,
+            clock,
+            accounts: auth.accounts,
+            enforcer: recordingEnforcer({ store, clock }),
+            ...(options.provisioners ? { provisioners: options.provisioners } : {}),
+          },
         }
       : {}),
   });
