@@ -120,3 +120,25 @@ test('exclusive runs on two appliances never overlap and each one completes', as
   assert.equal(order.length, 10);
   assert.equal(store.db.leases['payments:applier'], undefined, 'released after the last run');
 });
+
+test('a job about an appliance’s own memory runs on every appliance, holding no lease', async (t) => {
+  const store = await tempStore(t, 'tp-h13n-sched-');
+  const runs = { a: 0, b: 0 };
+  const schedulers = (['a', 'b'] as const).map((box) => {
+    const scheduler = new Scheduler(silentLogger, {
+      leases: new Leases({ store, clock: systemClock, holder: box }),
+      leaseTtlMs: TTL_MS,
+    });
+    scheduler.add({
+      name: 'flush NAS trust figures',
+      everyMs: 20,
+      everyAppliance: true,
+      run: async () => void runs[box]++,
+    });
+    return scheduler;
+  });
+  t.after(() => Promise.all(schedulers.map((scheduler) => scheduler.stop())));
+
+  await until(() => runs.a > 2 && runs.b > 2, 2_000);
+  assert.equal(store.db.leases[jobLeaseName({ name: 'flush NAS trust figures' })], undefined);
+});
