@@ -70,7 +70,8 @@ type ExportLine = AccountingLine & { usage?: UsageFact | null };
  * Every cell that came from a NAS or a guest goes through `csvCell`, so none can become a formula.
  */
 export async function* accountingCsv(store: Store, fromMs: number, toMs: number): AsyncGenerator<string> {
-  let chunk = csvLine([
+  // The header leaves at once: the download starts while the history is searched for the range.
+  yield csvLine([
     'at',
     'nas',
     'status',
@@ -86,6 +87,7 @@ export async function* accountingCsv(store: Store, fromMs: number, toMs: number)
     'input_added',
     'output_added',
   ]);
+  let chunk = '';
   let inChunk = 0;
   for await (const line of store.history<ExportLine>('accounting').stream()) {
     if (typeof line.at !== 'number' || line.at < fromMs) continue;
