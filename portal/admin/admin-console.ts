@@ -15,6 +15,7 @@ import { AdminRenderer } from './admin-renderer.js';
 import { auditPage } from './audit-page.js';
 import { dashboardPage } from './dashboard-page.js';
 import { nasPages } from './nas-pages.js';
+import { notFoundPage } from './not-found-page.js';
 import { paymentsPages } from './payments-pages.js';
 import { peoplePages } from './people-pages.js';
 import { plansPages } from './plans-pages.js';
@@ -67,4 +68,5 @@ export async function adminConsole(app: FastifyInstance, options: AdminConsoleDe
   paymentsPages(app, deps, replies);
   reportsPages(app, deps, replies);
   settingsPage(app, deps, replies);
+  notFoundPage(app, replies);
 }
