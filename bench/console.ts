@@ -19,6 +19,8 @@ import { validateConfig } from '../appliance/config/load-config.js';
 import type { NasClient, Session, Subscription } from '../appliance/domain/model.js';
 import { silentLogger } from '../shared/logger.js';
 import { createMetrics } from '../appliance/metrics.js';
+import { accountingCsv, instantsOf } from '../appliance/console/report-csv.js';
+import { dayKeyOf } from '../appliance/reports/day-keys.js';
 import { rebuildReports } from '../appliance/reports/rebuild.js';
 import type { UsageFact } from '../appliance/reports/rollups.js';
 import type { AccountingLine } from '../appliance/sessions/accounting.js';
@@ -280,6 +282,21 @@ async function main(): Promise<void> {
         `| ${row.page} | ${row.p50.toFixed(1)} | ${row.p99.toFixed(1)} | ${row.kb.toFixed(1)} | ${ok ? 'yes' : 'NO'} |`,
       );
     }
+    // The raw export streams the history from its oldest line: its first bytes and its whole, for the last day.
+    const exporting = performance.now();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let firstByteMs = 0;
+    let exported = 0;
+    let heapPeak = 0;
+    const { fromMs, toMs } = instantsOf({ from: dayKeyOf(Date.now(), 'UTC'), to: dayKeyOf(Date.now(), 'UTC') }, 'UTC');
+    for await (const chunk of accountingCsv(store, fromMs, toMs)) {
+      if (exported === 0) firstByteMs = performance.now() - exporting;
+      exported += chunk.length;
+      heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed - heapBefore);
+    }
+    console.log(
+      `\nraw accounting CSV of today: ${Math.round(exported / 1024)} KB, header after ${firstByteMs.toFixed(1)} ms, whole after ${Math.round(performance.now() - exporting)} ms, heap grew at most ${Math.round(heapPeak / 1e6)} MB`,
+    );
   } finally {
     await app.close();
     await auth.accounts.close();
