@@ -89,7 +89,8 @@ export async function* accountingCsv(store: Store, fromMs: number, toMs: number)
   ]);
   let chunk = '';
   let inChunk = 0;
-  for await (const line of store.history<ExportLine>('accounting').stream()) {
+  const before = (line: ExportLine) => typeof line.at === 'number' && line.at < fromMs - COMMIT_SLACK_MS;
+  for await (const line of store.history<ExportLine>('accounting').stream(before)) {
     if (typeof line.at !== 'number' || line.at < fromMs) continue;
     if (line.at > toMs) {
       if (line.at > toMs + COMMIT_SLACK_MS) break;

@@ -50,10 +50,20 @@ export class HistoryLog<T extends object = Record<string, unknown>> implements H
     return records;
   }
 
-  /** Records oldest first, a line at a time from each file in turn. */
-  async *stream(): AsyncGenerator<T> {
+  /** Records oldest first, a line at a time from each file in turn; rotated files wholly `before` are skipped. */
+  async *stream(before?: (record: T) => boolean): AsyncGenerator<T> {
     await this.#commit.drain();
-    for (const file of [...(await this.rotatedFiles()), this.path]) yield* recordsOldestFirst<T>(file);
+    const files = [...(await this.rotatedFiles()), this.path];
+    let first = 0;
+    if (before) {
+      // The newest record of each rotated file, read from its end, says whether the whole file is before.
+      while (first < files.length - 1) {
+        const newest = await lastRecord(recordsNewestFirst<T>(files[first]!), () => true);
+        if (newest === undefined || !before(newest)) break;
+        first += 1;
+      }
+    }
+    for (const file of files.slice(first)) yield* recordsOldestFirst<T>(file);
   }
 
   /**

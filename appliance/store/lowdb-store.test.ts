@@ -178,6 +178,26 @@ test('histories are append-only JSON lines beside db.json and rotate past their 
     await store.close();
   }));
 
+test('a history streamed from a point skips the rotated files wholly before it', () =>
+  withDir(async (dir) => {
+    const store = await LowdbStore.open({ dir, history: { maxBytes: 60, keep: 100 } });
+    const audit = store.history<{ n: number }>('audit');
+    for (let n = 0; n < 40; n += 1) await audit.append({ n });
+    const all: number[] = [];
+    for await (const record of audit.stream()) all.push(record.n);
+    assert.deepEqual(
+      all,
+      Array.from({ length: 40 }, (_, n) => n),
+    );
+    const asked: number[] = [];
+    const tail: number[] = [];
+    for await (const record of audit.stream((r) => (asked.push(r.n), r.n < 30))) tail.push(record.n);
+    assert.ok(tail[0]! > 0 && tail[0]! <= 30, `whole files before 30 are left out (from ${tail[0]})`);
+    assert.deepEqual(tail, all.slice(tail[0]), 'and everything after comes, in order');
+    assert.ok(asked.length < 40, 'the skipped files are judged by their newest record, not read');
+    await store.close();
+  }));
+
 /** A store that is never closed and never checkpoints on its own: what a crash leaves behind. */
 const crashingStore = (dir: string): Promise<LowdbStore> =>
   LowdbStore.open({ dir, checkpoint: { intervalMs: 3_600_000, maxLogBytes: Number.MAX_SAFE_INTEGER } });

@@ -174,6 +174,10 @@ export function storeContract(driver: string, fresh: (t: TestContext) => Promise
     const streamed: typeof all = [];
     for await (const r of audit.stream()) streamed.push(r);
     assert.deepEqual(streamed, all, 'a stream gives what readAll does, in the same order');
+    const tail: typeof all = [];
+    for await (const r of audit.stream((r) => r.n < 1000)) tail.push(r);
+    assert.deepEqual(tail, all.slice(all.length - tail.length), 'a stream from a point gives a tail');
+    assert.ok(tail.length >= 200, 'holding every record not before it');
     await store.close();
     const again = await reopen();
     try {

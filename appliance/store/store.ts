@@ -20,8 +20,12 @@ export interface History<T extends object = Record<string, unknown>> {
   append(record: T): Promise<void>;
   /** Every record, oldest first. */
   readAll(): Promise<T[]>;
-  /** Every record, oldest first, read a chunk at a time: a long history is never held whole. */
-  stream(): AsyncIterable<T>;
+  /**
+   * Every record, oldest first, read a chunk at a time: a long history is never held whole. With
+   * `before`, a driver may leave out records that `before` accepts, as long as each it leaves out
+   * is older than every record it gives (the rotated files wholly before a time range).
+   */
+  stream(before?: (record: T) => boolean): AsyncIterable<T>;
   /** The records after the newest one that `reached` accepts, oldest first, read from the newest end. */
   readSince(reached: (record: T) => boolean): Promise<T[]>;
   /** The newest record that `matches` accepts. */
