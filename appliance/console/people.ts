@@ -1,31 +1,70 @@
 import { publicUser, type PublicUser } from '../accounts/users.js';
-import type { Db, Device, Role, Subscription } from '../domain/model.js';
+import type { Db, Device, Role, Subscription, User } from '../domain/model.js';
 import { remainingOf } from '../entitlements/entitlement.js';
 import type { Payment } from '../payments/model.js';
 import type { CollectionSnapshots } from './collection-snapshots.js';
 import { liveSessionsOf, type LiveSessionRow } from './live-sessions.js';
-import { pageOf, type Page } from './paging.js';
+import { pageOf, PER_PAGE, type Page } from './paging.js';
+import { PeopleIndex, wordsOf } from './people-index.js';
 
 export interface PeopleFilter {
-  /** Searched in email and display name. */
+  /** Words that start words of the email or display name (`ada love` finds ada.lovelace@…). */
   q?: string;
   role?: Role;
   page?: number;
 }
 
-/** Accounts, newest first; secrets (hashes, TOTP) never leave through `publicUser`. */
-export function searchPeople(snapshots: CollectionSnapshots, filter: PeopleFilter): Page<PublicUser> {
-  const q = (filter.q ?? '').trim().toLowerCase();
-  const all = snapshots.list('users');
-  const texts = snapshots.derived('users', 'search', (rows) =>
-    rows.map((user) => `${user.email}\n${user.displayName}`.toLowerCase()),
-  );
-  const matching =
-    q === '' && !filter.role
-      ? all
-      : all.filter((user, i) => (!filter.role || user.role === filter.role) && texts[i]!.includes(q));
-  const page = pageOf(matching, filter.page ?? 1);
-  return { ...page, items: page.items.map(publicUser) };
+/** A page of people; a search whose words are common is not counted to its end, so it says only whether more follow. */
+export type PeoplePage = Page<PublicUser> | { items: PublicUser[]; page: number; hasMore: boolean };
+
+const newestFirst = (a: User, b: User): number => b.createdAt - a.createdAt || a.id.localeCompare(b.id);
+
+/**
+ * Accounts, newest first; secrets (hashes, TOTP) never leave through `publicUser`. A search reads
+ * only the accounts behind its rarest word (the index), or, when every word is common, walks the
+ * newest accounts until the page is full: it never tests all 100k accounts for one page.
+ */
+export function searchPeople(
+  db: Readonly<Db>,
+  snapshots: CollectionSnapshots,
+  index: PeopleIndex,
+  filter: PeopleFilter,
+): PeoplePage {
+  const q = (filter.q ?? '').trim();
+  const role = filter.role;
+  const pageNumber = Math.max(1, filter.page ?? 1);
+  if (q === '') {
+    const all = snapshots.list('users');
+    const page = pageOf(role ? all.filter((user) => user.role === role) : all, pageNumber);
+    return { ...page, items: page.items.map(publicUser) };
+  }
+  const answer = index.find(q);
+  if (answer.kind === 'ids') {
+    const found = answer.ids
+      .map((id) => db.users[id])
+      .filter((user): user is User => user !== undefined && (!role || user.role === role))
+      .sort(newestFirst);
+    const page = pageOf(found, pageNumber);
+    return { ...page, items: page.items.map(publicUser) };
+  }
+  const words = wordsOf(q);
+  const lowered = q.toLowerCase();
+  const matches =
+    answer.kind === 'common'
+      ? (user: User) => PeopleIndex.matches(index.wordsOf(user.id), words)
+      : (user: User) => `${user.email}\n${user.displayName}`.toLowerCase().includes(lowered);
+  const wanted = pageNumber * PER_PAGE + 1;
+  const found: User[] = [];
+  for (const user of snapshots.list('users')) {
+    if ((!role || user.role === role) && matches(user)) found.push(user);
+    if (found.length >= wanted) break;
+  }
+  const start = (pageNumber - 1) * PER_PAGE;
+  return {
+    items: found.slice(start, start + PER_PAGE).map(publicUser),
+    page: pageNumber,
+    hasMore: found.length > start + PER_PAGE,
+  };
 }
 
 /** A subscription as the front desk reads it. */

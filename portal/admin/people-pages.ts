@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { PeopleIndex } from '../../appliance/console/people-index.js';
 import { personOverview, searchPeople } from '../../appliance/console/people.js';
 import { ROLES, type Role } from '../../appliance/domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
@@ -14,13 +15,14 @@ const isRole = (value: string): value is Role => (ROLES as readonly string[]).in
 export function peoplePages(app: FastifyInstance, deps: AdminPagesDeps, replies: AdminReplies): void {
   const { store, clock } = deps;
   const { users, flows } = deps.accounts;
+  const index = new PeopleIndex(store);
 
   app.get('/admin/people', pageRoute(STAFF), async (request, reply) => {
     const t = replies.t(request, reply);
     const query = request.query as Record<string, unknown>;
     const role = queryText(query.role, 10);
     const filter = { q: queryText(query.q, 100), role: isRole(role) ? role : '' };
-    const result = searchPeople(deps.snapshots, {
+    const result = searchPeople(store.db, deps.snapshots, index, {
       q: filter.q,
       ...(isRole(role) ? { role } : {}),
       page: queryPage(query.page),
@@ -60,7 +62,7 @@ export function peoplePages(app: FastifyInstance, deps: AdminPagesDeps, replies:
         { email: field(body, 'email', 254), role, displayName: field(body, 'displayName', 80) || undefined },
         requestActor(request),
       );
-      const result = searchPeople(deps.snapshots, { page: 1 });
+      const result = searchPeople(store.db, deps.snapshots, index, { page: 1 });
       return replies.page(
         request,
         reply,
