@@ -4,6 +4,7 @@ import { TurnpikeError } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
 import { withoutNested } from '../../validation.js';
 import type { ClientEntry, ClientRef, ClientRule, FirewallDriver, FirewallState, WalledGarden } from '../driver.js';
+import { ListingParser, type SetElement } from './listing-parser.js';
 import { NftRunner } from './nft-runner.js';
 import { NftRefusal } from './nft-session.js';
 import {
@@ -54,6 +55,25 @@ interface Known {
   bytes: number;
 }
 
+/** Elements of a kernel read turned into view entries between two pauses for other work. */
+const READ_SLICE = 1_000;
+
+function remember(known: Map<string, Known>, byMac: Map<string, Set<string>>, ip: string, entry: Known): void {
+  known.set(ip, entry);
+  const ips = byMac.get(entry.mac) ?? new Set<string>();
+  ips.add(ip);
+  byMac.set(entry.mac, ips);
+}
+
+function forget(known: Map<string, Known>, byMac: Map<string, Set<string>>, ip: string): void {
+  const old = known.get(ip);
+  if (!old) return;
+  known.delete(ip);
+  const ips = byMac.get(old.mac);
+  ips?.delete(ip);
+  if (ips?.size === 0) byMac.delete(old.mac);
+}
+
 async function systemResolve(domain: string): Promise<string[]> {
   return (await lookup(domain, { all: true })).map((a) => a.address);
 }
@@ -70,6 +90,7 @@ async function systemResolve(domain: string): Promise<string[]> {
 export class NftablesDriver implements FirewallDriver {
   readonly #o: NftablesDriverOptions;
   readonly #nft: NftRunner;
+  readonly #listings = new ListingParser();
   readonly #clock: Clock;
   readonly #resolve: (domain: string) => Promise<string[]>;
   #known = new Map<string, Known>();
@@ -210,10 +231,13 @@ export class NftablesDriver implements FirewallDriver {
     this.#changedDuringRead = changed;
     try {
       const sets = await Promise.all([this.#elements('allowed_v4'), this.#elements('allowed_v6')]);
-      const next = new Map<string, Known>();
+      // The new view is built aside, a slice at a time, so changes and calls go on meanwhile.
+      const known = new Map<string, Known>();
+      const byMac = new Map<string, Set<string>>();
+      let done = 0;
       for (const elem of sets.flat()) {
         const meta = decodeComment(elem.comment);
-        next.set(elem.val, {
+        remember(known, byMac, elem.val, {
           mac: meta.mac,
           sessionId: meta.sessionId,
           upKbps: meta.upKbps,
@@ -222,14 +246,15 @@ export class NftablesDriver implements FirewallDriver {
           packets: elem.packets,
           bytes: elem.bytes,
         });
+        if (++done % READ_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
       }
+      // From here on without a pause: what was committed during the read wins over what the read found.
       for (const [ip, k] of changed) {
-        if (k) next.set(ip, k);
-        else next.delete(ip);
+        forget(known, byMac, ip);
+        if (k) remember(known, byMac, ip, k);
       }
-      this.#known = new Map();
-      this.#byMac = new Map();
-      for (const [ip, k] of next) this.#remember(ip, k);
+      this.#known = known;
+      this.#byMac = byMac;
       this.#readAt = started;
     } finally {
       this.#changedDuringRead = undefined;
@@ -249,6 +274,7 @@ export class NftablesDriver implements FirewallDriver {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#nft.close();
+    this.#listings.close();
   }
 
   async #applyGarden(garden: WalledGarden): Promise<void> {
@@ -292,19 +318,11 @@ export class NftablesDriver implements FirewallDriver {
   }
 
   #remember(ip: string, entry: Known): void {
-    this.#known.set(ip, entry);
-    const ips = this.#byMac.get(entry.mac) ?? new Set<string>();
-    ips.add(ip);
-    this.#byMac.set(entry.mac, ips);
+    remember(this.#known, this.#byMac, ip, entry);
   }
 
   #forget(ip: string): void {
-    const old = this.#known.get(ip);
-    if (!old) return;
-    this.#known.delete(ip);
-    const ips = this.#byMac.get(old.mac);
-    ips?.delete(ip);
-    if (ips?.size === 0) this.#byMac.delete(old.mac);
+    forget(this.#known, this.#byMac, ip);
   }
 
   /** The live entry at `ip`; a lapsed one is dropped (the kernel has dropped it too). */
@@ -335,31 +353,8 @@ export class NftablesDriver implements FirewallDriver {
     }
   }
 
-  async #elements(
-    set: string,
-  ): Promise<Array<{ val: string; expires: number; comment?: string; packets: number; bytes: number }>> {
-    const [entry] = await this.#nft.json(['list', 'set', ...TABLE.split(' '), set]);
-    const elems = ((entry?.set as { elem?: unknown[] } | undefined)?.elem ?? []) as unknown[];
-    return elems.map((raw) => {
-      const e = (typeof raw === 'object' && raw !== null && 'elem' in raw ? raw.elem : { val: raw }) as {
-        val: unknown;
-        expires?: number;
-        comment?: string;
-        counter?: { packets: number; bytes: number };
-      };
-      const val =
-        typeof e.val === 'string'
-          ? e.val
-          : typeof e.val === 'object' && e.val !== null && 'prefix' in e.val
-            ? `${(e.val.prefix as { addr: string; len: number }).addr}/${(e.val.prefix as { addr: string; len: number }).len}`
-            : String(e.val);
-      return {
-        val,
-        expires: e.expires ?? 0,
-        ...(e.comment === undefined ? {} : { comment: e.comment }),
-        packets: e.counter?.packets ?? 0,
-        bytes: e.counter?.bytes ?? 0,
-      };
-    });
+  /** A set's elements; the listing is parsed off the event loop (listing-parser.ts). */
+  async #elements(set: string): Promise<SetElement[]> {
+    return this.#listings.parse(await this.#nft.run(['list', 'set', ...TABLE.split(' '), set]));
   }
 }
