@@ -3,6 +3,7 @@ import type { Config } from '../appliance/config/schema.js';
 import type { Logger } from '../shared/logger.js';
 import type { Metrics } from '../appliance/metrics.js';
 import { accessControl, type Authenticator } from './plugins/access-control.js';
+import { deferredSchemas } from './plugins/deferred-schemas.js';
 import { errorShape } from './plugins/error-shape.js';
 import { httpTracing, requestIdFromContext, tracedServerFactory } from './plugins/http-tracing.js';
 import { observability, type ReadinessCheck } from './plugins/observability.js';
@@ -26,6 +27,8 @@ export interface PortalFoundation {
  * Feature routes are registered on it by `portal/portal.ts`.
  */
 export async function buildPortalFoundation(deps: PortalFoundation): Promise<FastifyInstance> {
+  // Route schemas compile at first use (or in the background once listening), not before the portal answers.
+  const schemas = deferredSchemas();
   const app = Fastify({
     // Route patterns and redacted queries only: URLs carry emailed tokens and NAS credentials.
     loggerInstance: deps.logger.child(
@@ -37,7 +40,9 @@ export async function buildPortalFoundation(deps: PortalFoundation): Promise<Fas
     genReqId: requestIdFromContext,
     serverFactory: tracedServerFactory,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    schemaController: { compilersFactory: schemas.compilersFactory },
   });
+  app.addHook('onListen', async () => schemas.compileRest(app.log));
   await app.register(httpTracing);
   await app.register(errorShape);
   await app.register(openapi);
