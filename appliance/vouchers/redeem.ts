@@ -4,7 +4,8 @@ import { normalizeMac, ownerKeyOf } from '../entitlements/entitlement.js';
 import { bindDeviceIn } from '../devices/devices.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import { rollRedemptionIn } from '../reports/rollups.js';
-import type { Store } from '../store/store.js';
+import type { HistoryWriter, Store } from '../store/store.js';
+import { auditIn } from '../accounts/audit.js';
 import { sessionIndexesOf, type SessionIndexes } from '../sessions/session-indexes.js';
 import { grantIn } from '../subscriptions/subscriptions.js';
 import { topUpIn } from '../subscriptions/top-up.js';
@@ -38,10 +39,14 @@ export interface RedemptionDetails {
   mac: string | null;
 }
 
-function redemptionAuditOf(at: number, code: string, batchId: string, planId: string, mac: string | null) {
-  const details: RedemptionDetails = { batchId, planId, mac };
-  const actor = { kind: 'anonymous', ip: null };
-  return { at, action: VOUCHER_REDEEMED, actor, actorId: null, target: code, ip: null, details };
+/** A redemption is the guest's own act, anonymous until the code is theirs; its entry goes with the redemption's write. */
+function auditRedemptionIn(histories: HistoryWriter, at: number, code: string, details: RedemptionDetails): void {
+  auditIn(
+    histories,
+    at,
+    { kind: 'anonymous', ip: null },
+    { action: VOUCHER_REDEEMED, target: code, details: { ...details } },
+  );
 }
 
 /**
@@ -96,7 +101,7 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
     if (limit !== null && voucher.uses >= limit) throw new TurnpikeError('TP_ERR_VOUCHER_USED');
     db.vouchers[code] = { ...voucher, uses: voucher.uses + 1, firstUsedAt: voucher.firstUsedAt ?? now };
     // The audit line is the redemption's record, from which `turnpike reports rebuild` recounts it.
-    histories.append('audit', redemptionAuditOf(now, code, batch.id, plan.id, mac));
+    auditRedemptionIn(histories, now, code, { batchId: batch.id, planId: plan.id, mac });
     rollRedemptionIn(db.reports, now, db.settings.timeZone, batch.id, plan.id);
     if (topUp) {
       // Spent on the redeemer's own subscription: no device is bound to the voucher's owner.
