@@ -113,14 +113,19 @@ function point(db: Readonly<Db>, period: string): UsagePoint {
   return total;
 }
 
-function sharesOf(rows: UsageRollup[], nameOf: (id: string) => string): UsageShare[] {
+function sharesOf(
+  rows: UsageRollup[],
+  keyOf: (row: UsageRollup) => string,
+  nameOf: (id: string) => string,
+): UsageShare[] {
   const byKey = new Map<string, UsageShare>();
   for (const row of rows) {
-    const share = byKey.get(row.key) ?? { id: row.key, name: nameOf(row.key), sessions: 0, inOctets: 0, outOctets: 0 };
+    const key = keyOf(row);
+    const share = byKey.get(key) ?? { id: key, name: nameOf(key), sessions: 0, inOctets: 0, outOctets: 0 };
     share.sessions += row.sessions;
     share.inOctets += row.inOctets;
     share.outOctets += row.outOctets;
-    byKey.set(row.key, share);
+    byKey.set(key, share);
   }
   return [...byKey.values()].sort((a, b) => b.inOctets + b.outOctets - (a.inOctets + a.outOctets));
 }
@@ -135,12 +140,9 @@ function guestOf(db: Readonly<Db>, ownerKey: string): { label: string; userId: s
 
 export function reportsOf(db: Readonly<Db>, range: ReportRange, topDay?: string): Reports {
   const days = daysOf(range);
-  const planRows: UsageRollup[] = [];
-  const nasRows: UsageRollup[] = [];
+  const splitRows: UsageRollup[] = [];
   for (const row of Object.values(db.reports.usage)) {
-    if (row.period < range.from || row.period > range.to || row.period.length !== 10) continue;
-    if (row.dim === 'plan') planRows.push(row);
-    else if (row.dim === 'nas') nasRows.push(row);
+    if (row.dim === 'split' && row.period >= range.from && row.period <= range.to) splitRows.push(row);
   }
   const fromMonth = range.from.slice(0, 7);
   const toMonth = range.to.slice(0, 7);
@@ -179,8 +181,16 @@ export function reportsOf(db: Readonly<Db>, range: ReportRange, topDay?: string)
   return {
     range,
     days: days.map((day) => point(db, day)),
-    byPlan: sharesOf(planRows, (id) => db.plans[id]?.name ?? id),
-    byNas: sharesOf(nasRows, (id) => db.nasClients[id]?.name ?? id),
+    byPlan: sharesOf(
+      splitRows.filter((row) => row.planId),
+      (row) => row.planId!,
+      (id) => db.plans[id]?.name ?? id,
+    ),
+    byNas: sharesOf(
+      splitRows,
+      (row) => row.nasId ?? '',
+      (id) => db.nasClients[id]?.name ?? id,
+    ),
     revenue,
     redemptions,
     redemptionsByDay: days.map((day) => ({ day, x: xOf(day), redemptions: perDay.get(day) ?? 0 })),

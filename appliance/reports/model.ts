@@ -8,16 +8,19 @@
 
 /**
  * What a usage row counts: the whole box in one venue hour (a day is the sum of its hours), or one
- * plan or one NAS in one venue day.
+ * plan on one NAS in one venue day (usage by plan, or by NAS, is the sum of those rows).
  */
-export type UsageDimension = 'hour' | 'plan' | 'nas';
+export type UsageDimension = 'hour' | 'split';
 
 export interface UsageRollup {
   /** `YYYY-MM-DD` (venue day), or `YYYY-MM-DDTHH` (venue hour) for the `hour` dimension. */
   period: string;
   dim: UsageDimension;
-  /** The plan or NAS id; empty for `hour`. */
+  /** `planId|nasId` for `split`; empty for `hour`. */
   key: string;
+  /** The plan (empty: a session bound to no plan) and the NAS of a `split` row. */
+  planId?: string;
+  nasId?: string;
   inOctets: number;
   outOctets: number;
   /** Sessions that started (opened) in the period. */

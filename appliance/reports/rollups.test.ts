@@ -98,9 +98,23 @@ test('usage, revenue and redemptions are counted by the writes that make them, b
     outOctets: 5_500,
     sessions: 0,
   });
-  assert.equal(usage['2026-03-15|plan|day']?.outOctets, 5_500);
-  assert.equal(usage['2026-03-14|nas|nas-lobby']?.sessions, 1);
-  assert.equal(Object.keys(usage).length, 6, 'an hour of the box, and a day of each plan and NAS');
+  assert.deepEqual(usage['2026-03-15|split|day|nas-lobby'], {
+    period: '2026-03-15',
+    dim: 'split',
+    key: 'day|nas-lobby',
+    planId: 'day',
+    nasId: 'nas-lobby',
+    inOctets: 1_000,
+    outOctets: 5_500,
+    sessions: 0,
+  });
+  assert.equal(usage['2026-03-14|split|day|nas-lobby']?.sessions, 1);
+  assert.equal(Object.keys(usage).length, 4, 'an hour of the box, and a day of each plan on each NAS');
+  const split = reportsOf(store.db, { from: '2026-03-15', to: '2026-03-15' });
+  assert.deepEqual(split.byPlan, [{ id: 'day', name: 'day', sessions: 0, inOctets: 1_000, outOctets: 5_500 }]);
+  assert.deepEqual(split.byNas, [
+    { id: 'nas-lobby', name: 'nas-lobby', sessions: 0, inOctets: 1_000, outOctets: 5_500 },
+  ]);
   const days = reportsOf(store.db, { from: '2026-03-14', to: '2026-03-15' }).days;
   assert.deepEqual(
     days.map((day) => [day.period, day.sessions, day.inOctets, day.outOctets]),

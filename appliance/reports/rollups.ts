@@ -6,7 +6,7 @@ import { TOP_GUESTS, type ReportsState, type TopGuest, type UsageDimension, type
  * The rollup rules, one per fact. Each adds one fact to a `ReportsState`: the store's draft
  * inside the mutation that writes the fact, or a plain object while `turnpike reports rebuild`
  * replays the histories — the same rule both times, so the two give the same figures. Each costs
- * a few row lookups, never a scan: an accounting update pays for at most five small rows.
+ * a few row lookups, never a scan: an accounting update pays for at most four small rows.
  */
 
 /** What one accounting update added, as recorded on its 'accounting' history line. */
@@ -26,6 +26,7 @@ function addUsage(
   dim: UsageDimension,
   key: string,
   fact: UsageFact,
+  split?: { planId: string; nasId: string },
 ): void {
   const id = `${period}|${dim}|${key}`;
   const row = peekRow(rows, id);
@@ -33,6 +34,7 @@ function addUsage(
     period,
     dim,
     key,
+    ...split,
     inOctets: (row?.inOctets ?? 0) + fact.inOctets,
     outOctets: (row?.outOctets ?? 0) + fact.outOctets,
     sessions: (row?.sessions ?? 0) + (fact.opened ? 1 : 0),
@@ -49,8 +51,8 @@ export function rollUsageIn(reports: ReportsState, at: number, zone: string, nas
   const hour = hourKeyOf(at, zone);
   const day = hour.slice(0, 10);
   addUsage(reports.usage, hour, 'hour', '', fact);
-  if (fact.planId !== null) addUsage(reports.usage, day, 'plan', fact.planId, fact);
-  addUsage(reports.usage, day, 'nas', nasId, fact);
+  const planId = fact.planId ?? '';
+  addUsage(reports.usage, day, 'split', `${planId}|${nasId}`, fact, { planId, nasId });
   const octets = fact.inOctets + fact.outOctets;
   if (octets > 0) rollGuestIn(reports, day, fact.ownerKey, octets);
 }
