@@ -58,7 +58,7 @@ export class HistoryLog<T extends object = Record<string, unknown>> implements H
     if (before) {
       // The newest record of each rotated file, read from its end, says whether the whole file is before.
       while (first < files.length - 1) {
-        const newest = await lastRecord(recordsNewestFirst<T>(files[first]!), () => true);
+        const newest = await lastRecord(pagesNewestFirst<T>(files[first]!), () => true);
         if (newest === undefined || !before(newest)) break;
         first += 1;
       }
@@ -79,10 +79,10 @@ export class HistoryLog<T extends object = Record<string, unknown>> implements H
     return lastRecord(this.#newestFirst(), matches);
   }
 
-  async *#newestFirst(): AsyncGenerator<T> {
+  async *#newestFirst(): AsyncGenerator<T[]> {
     await this.#commit.drain();
     const files = [...(await this.rotatedFiles()), this.path];
-    for (let index = files.length - 1; index >= 0; index -= 1) yield* recordsNewestFirst<T>(files[index]!);
+    for (let index = files.length - 1; index >= 0; index -= 1) yield* pagesNewestFirst<T>(files[index]!);
   }
 
   async rotatedFiles(): Promise<string[]> {
@@ -168,8 +168,8 @@ async function* recordsOldestFirst<T>(file: string): AsyncGenerator<T> {
 
 const BACKWARD_CHUNK = 64 * 1024;
 
-/** The records of `file`, newest first, read from its end in chunks so that a search can stop early. */
-async function* recordsNewestFirst<T>(file: string): AsyncGenerator<T> {
+/** The records of `file`, newest first, a chunk's worth per page, read from its end so that a search can stop early. */
+async function* pagesNewestFirst<T>(file: string): AsyncGenerator<T[]> {
   const handle = await open(file, 'r').catch(() => null);
   if (!handle) return;
   try {
@@ -182,18 +182,20 @@ async function* recordsNewestFirst<T>(file: string): AsyncGenerator<T> {
       const chunk = Buffer.allocUnsafe(length);
       await handle.read(chunk, 0, length, position);
       const data = Buffer.concat([chunk, rest]);
+      const page: T[] = [];
       // A newline byte never occurs inside a multi-byte UTF-8 character, so splitting bytes is safe.
       let end = data.length;
       for (let at = data.lastIndexOf(0x0a, end - 1); at >= 0; at = data.lastIndexOf(0x0a, end - 1)) {
         const record = parseLine<T>(data.toString('utf8', at + 1, end));
-        if (record !== null) yield record;
+        if (record !== null) page.push(record);
         end = at;
         if (end === 0) break;
       }
+      if (page.length > 0) yield page;
       rest = data.subarray(0, end);
     }
     const first = parseLine<T>(rest.toString('utf8'));
-    if (first !== null) yield first;
+    if (first !== null) yield [first];
   } finally {
     await handle.close();
   }

@@ -74,7 +74,7 @@ export class PgHistory<T extends object = Record<string, unknown>> implements Hi
     return lastRecord(this.#newestFirst(), matches);
   }
 
-  async *#newestFirst(): AsyncGenerator<T> {
+  async *#newestFirst(): AsyncGenerator<T[]> {
     await this.drain();
     let below: string | null = null;
     for (;;) {
@@ -82,7 +82,7 @@ export class PgHistory<T extends object = Record<string, unknown>> implements Hi
         `SELECT seq, data FROM ${this.#table} WHERE $1::bigint IS NULL OR seq < $1::bigint ORDER BY seq DESC LIMIT ${PAGE}`,
         [below],
       );
-      for (const row of rows) yield row.data;
+      yield rows.map((row) => row.data);
       if (rows.length < PAGE) return;
       below = rows.at(-1)!.seq;
     }
