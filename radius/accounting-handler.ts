@@ -61,13 +61,16 @@ export async function handleAccountingRequest(
   const output =
     (integerAttribute(frame, Attr.AcctOutputOctets) ?? 0) +
     (integerAttribute(frame, Attr.AcctOutputGigawords) ?? 0) * GIGAWORD;
+  const ipv4 = framedIpv4(frame);
+  const ipv6 = decodeIpv6Address(firstAttribute(frame, Attr.FramedIpv6Address));
   const event = {
     nasId: nas.id,
     status,
     acctSessionId: sessionId && sessionId.length > 0 ? sessionId.toString('utf8') : null,
     subscriptionId: subscriptionFromClass(frame),
     mac: callingStationMac(frame),
-    ip: framedIpv4(frame) ?? decodeIpv6Address(firstAttribute(frame, Attr.FramedIpv6Address)),
+    ip: ipv4 ?? ipv6,
+    ipv6Address: ipv4 ? ipv6 : null,
     ipv6Prefixes: ipv6PrefixesOf(frame),
     inputOctets: input,
     outputOctets: output,

@@ -51,8 +51,10 @@ function sessionIdentification(target: DynamicAuthorizationTarget): EncodedAttri
   if (session.acctSessionId) attributes.push(textTlv(Attr.AcctSessionId, session.acctSessionId));
   if (session.ip && isIPv4(session.ip))
     attributes.push(tlv(Attr.FramedIpAddress, Buffer.from(session.ip.split('.').map(Number))));
-  // An IPv6-only client is named by its IPv6 address and prefixes (RFC 5176 §3, RFC 6911).
-  const ipv6 = session.ip && isIPv6(session.ip) ? encodeIpv6Address(session.ip) : null;
+  // A client is named by its IPv6 address and prefixes too (RFC 5176 §3, RFC 6911): an IPv6-only
+  // client has no other address, and a dual-stack NAS may key the session by either.
+  const ipv6Text = session.ip && isIPv6(session.ip) ? session.ip : session.ipv6Address;
+  const ipv6 = ipv6Text ? encodeIpv6Address(ipv6Text) : null;
   if (ipv6) attributes.push(tlv(Attr.FramedIpv6Address, ipv6));
   for (const prefix of session.ipv6Prefixes ?? []) {
     const encoded = encodeIpv6Prefix(prefix);

@@ -246,6 +246,8 @@ export interface Session {
   mac: string;
   /** The client's IPv4 address, or its IPv6 address when it has none (an IPv6-only client). */
   ip: string | null;
+  /** A dual-stack client's IPv6 address (Framed-IPv6-Address) beside the IPv4 one in `ip`. */
+  ipv6Address?: string;
   /** IPv6 prefixes the NAS reported for the client (Framed-IPv6-Prefix, Delegated-IPv6-Prefix). */
   ipv6Prefixes?: string[];
   startedAt: number;

@@ -28,6 +28,8 @@ export interface AccountingEvent {
   mac: string | null;
   /** IPv4 address, else the IPv6 address (Framed-IPv6-Address). */
   ip: string | null;
+  /** Framed-IPv6-Address when the client also has an IPv4 address (dual stack). */
+  ipv6Address?: string | null;
   /** Framed-IPv6-Prefix and Delegated-IPv6-Prefix, when the NAS sends them. */
   ipv6Prefixes?: string[];
   /** Totals since the session began, Gigawords already folded in. */
@@ -128,6 +130,7 @@ function openSession(
     mode: 'controller',
     mac: event.mac ?? '',
     ip: event.ip,
+    ...(event.ipv6Address ? { ipv6Address: event.ipv6Address } : {}),
     ...(event.ipv6Prefixes?.length ? { ipv6Prefixes: event.ipv6Prefixes } : {}),
     startedAt: now - (event.sessionTime ?? 0) * 1000,
     lastUpdateAt: now,
@@ -155,6 +158,7 @@ function charge(
   session.outputOctets = event.outputOctets;
   session.lastUpdateAt = now;
   if (event.ip) session.ip = event.ip;
+  if (event.ipv6Address) session.ipv6Address = event.ipv6Address;
   if (event.ipv6Prefixes?.length) session.ipv6Prefixes = event.ipv6Prefixes;
   const delta = total - session.chargedOctets;
   // A NAS whose counters restarted (reboot without Accounting-On) is re-based, never refunded.

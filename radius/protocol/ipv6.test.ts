@@ -1,9 +1,10 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { ManualClock } from '../../shared/clock.js';
-import type { NasClient, Session } from '../../appliance/domain/model.js';
+import type { Session } from '../../appliance/domain/model.js';
+import { nasClientRecord } from '../../appliance/testing/nas-client-record.js';
 import { silentLogger } from '../../shared/logger.js';
 import { createDynamicAuthorizationClient } from '../dynamic-authorization-client.js';
 import { Attr } from './constants.js';
@@ -23,7 +24,8 @@ test('IPv6 addresses and prefixes encode as RFC 3162 says and decode to their ca
   assert.equal(encodeIpv6Address('10.0.0.1'), null);
 });
 
-test('a Disconnect-Request names an IPv6-only session by its IPv6 address and prefix', async (t) => {
+/** The Disconnect-Request the client sends for `session`, as the NAS receives it. */
+async function disconnectRequestFor(t: TestContext, session: Partial<Session>) {
   const nasSocket = createSocket('udp4');
   await new Promise<void>((resolve) => nasSocket.bind(0, '127.0.0.1', resolve));
   t.after(() => nasSocket.close());
@@ -35,31 +37,26 @@ test('a Disconnect-Request names an IPv6-only session by its IPv6 address and pr
     retries: 0,
   });
   t.after(() => client.close());
-  const nas = {
-    id: 'nas',
-    name: 'nas',
-    source: '127.0.0.1',
-    secret: 'a-long-secret',
-    dialect: 'generic',
-    coaPort: (nasSocket.address() as AddressInfo).port,
-    requireMessageAuthenticator: true,
-    createdAt: 0,
-  } as NasClient;
-  const session = {
-    id: 'nas/v6',
-    acctSessionId: 'v6',
-    ip: '2001:db8::5',
-    ipv6Prefixes: ['2001:db8:1::/64'],
-    startedAt: 0,
-    inputOctets: 0,
-    outputOctets: 0,
-  } as Session;
-  const answered = client.disconnect({ session, nas });
+  const nas = nasClientRecord({ id: 'nas', coaPort: (nasSocket.address() as AddressInfo).port });
+  const answered = client.disconnect({
+    session: { id: 'nas/s', acctSessionId: 's', startedAt: 0, inputOctets: 0, outputOctets: 0, ...session } as Session,
+    nas,
+  });
   const frame = parseFrame(await received);
-  assert.notEqual(typeof frame, 'string');
-  if (typeof frame === 'string') return;
+  if (typeof frame === 'string') throw new Error(`unparsable Disconnect-Request: ${frame}`);
+  assert.equal((await answered).outcome, 'timeout');
+  return frame;
+}
+
+test('a Disconnect-Request names an IPv6-only session by its IPv6 address and prefix', async (t) => {
+  const frame = await disconnectRequestFor(t, { ip: '2001:db8::5', ipv6Prefixes: ['2001:db8:1::/64'] });
   assert.equal(decodeIpv6Address(firstAttribute(frame, Attr.FramedIpv6Address)), '2001:db8::5');
   assert.deepEqual(allAttributes(frame, Attr.FramedIpv6Prefix).map(decodeIpv6Prefix), ['2001:db8:1::/64']);
   assert.equal(firstAttribute(frame, Attr.FramedIpAddress), undefined);
-  assert.equal((await answered).outcome, 'timeout');
+});
+
+test('a Disconnect-Request names a dual-stack session by both its addresses', async (t) => {
+  const frame = await disconnectRequestFor(t, { ip: '10.1.0.7', ipv6Address: '2001:db8::7' });
+  assert.equal(firstAttribute(frame, Attr.FramedIpAddress)?.join('.'), '10.1.0.7');
+  assert.equal(decodeIpv6Address(firstAttribute(frame, Attr.FramedIpv6Address)), '2001:db8::7');
 });
