@@ -1,4 +1,6 @@
+import { DateTime } from 'luxon';
 import type { Db } from '../domain/model.js';
+import { dayKeyOf } from '../reports/day-keys.js';
 import type { CollectionSnapshots } from './collection-snapshots.js';
 
 export interface NasRow {
@@ -9,7 +11,7 @@ export interface NasRow {
   lastSeenAt: number | null;
 }
 
-/** The day's figures the dashboard opens with; "today" is the box's local day. */
+/** The day's figures the dashboard opens with; "today" is the venue's day (`settings.timeZone`), as in the reports. */
 export interface DashboardFigures {
   liveSessions: number;
   signUpsToday: number;
@@ -19,15 +21,14 @@ export interface DashboardFigures {
   nas: NasRow[];
 }
 
-export function startOfLocalDay(now: number): number {
-  const day = new Date(now);
-  day.setHours(0, 0, 0, 0);
-  return day.getTime();
+function startOfVenueDay(now: number, zone: string): number {
+  const local = DateTime.fromMillis(now, { zone });
+  return (local.isValid ? local : DateTime.fromMillis(now, { zone: 'UTC' })).startOf('day').toMillis();
 }
 
 /**
- * NAS clients with their live sessions. "Last seen" is the newest accounting update among its
- * live sessions: the store keeps no per-NAS packet clock, so a NAS without a live session shows none.
+ * NAS clients with their live sessions. "Last seen" is the NAS's last authenticated packet, by any
+ * appliance (its trust figures), or else the newest accounting update among its live sessions.
  */
 export function nasRows(db: Readonly<Db>, snapshots: CollectionSnapshots): NasRow[] {
   const perNas = new Map<string, { live: number; last: number }>();
@@ -45,22 +46,22 @@ export function nasRows(db: Readonly<Db>, snapshots: CollectionSnapshots): NasRo
       name: nas.name,
       source: nas.source,
       liveSessions: perNas.get(nas.id)?.live ?? 0,
-      lastSeenAt: perNas.get(nas.id)?.last ?? null,
+      lastSeenAt: db.nasTrust?.[nas.id]?.lastSeenAt ?? perNas.get(nas.id)?.last ?? null,
     }));
 }
 
 export function dashboardFigures(db: Readonly<Db>, snapshots: CollectionSnapshots, now: number): DashboardFigures {
-  const since = startOfLocalDay(now);
+  const since = startOfVenueDay(now, db.settings.timeZone);
+  const today = dayKeyOf(now, db.settings.timeZone);
   let signUpsToday = 0;
   // Newest first: the walk stops at the first account made before today.
   for (const user of snapshots.list('users')) {
     if (user.createdAt < since) break;
     if (user.role === 'guest') signUpsToday += 1;
   }
+  // From the daily rollups (a row per batch and day), not a walk of every code ever printed.
   let vouchersRedeemedToday = 0;
-  for (const voucher of snapshots.list('vouchers')) {
-    if (voucher.firstUsedAt !== null && voucher.firstUsedAt >= since) vouchersRedeemedToday += 1;
-  }
+  for (const row of Object.values(db.reports.vouchers)) if (row.day === today) vouchersRedeemedToday += row.redemptions;
   const revenue = new Map<string, number>();
   for (const payment of Object.values(db.payments.payments)) {
     if (payment.status === 'paid' && payment.updatedAt >= since) {
