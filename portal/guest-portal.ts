@@ -64,6 +64,8 @@ export function createCompleteLogin(deps: GuestPortalDeps): CompleteLogin {
     clock: deps.clock,
     config: deps.config,
     secret: deps.secret,
+    // A guest back from the payment provider is found on the LAN like one who never left.
+    macOfAddress: macLookupOf(deps),
     guestAccess: guestAccessOf(deps),
   };
   return async (request, reply, ownerKey) => {

@@ -39,5 +39,11 @@ test('a guest picks a paid plan, is declined with a clear message, retries with 
   const db = world.appliance.store.db;
   const [payment] = Object.values(db.payments.payments);
   assert.equal(payment?.status, 'paid');
-  assert.equal(Object.values(db.sessions).length, 1, 'the gateway let the paying device through');
+  const sessions = Object.values(db.sessions);
+  assert.equal(sessions.length, 1, 'the gateway let the paying device through');
+  assert.equal(
+    sessions[0]?.mac,
+    '02:00:00:00:00:42',
+    'found by its MAC on the LAN after the round trip to the provider',
+  );
 });

@@ -134,6 +134,8 @@ export async function startPaymentsWorld(t: TestContext, options: WorldOptions =
         clearSessionCookies,
       },
       accessPort,
+      // The browser is the one device on this guest LAN; the box's ARP table would name its MAC.
+      macOfAddress: () => '02:00:00:00:00:42',
       secret: 'test-handoff-secret',
     };
     const app = await buildPortal({
