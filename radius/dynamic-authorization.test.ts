@@ -10,48 +10,10 @@ import { compileDialects } from './dialects.js';
 import { Attr } from './protocol/constants.js';
 import { hasTool, requireSystem } from '../appliance/testing/system-tools.js';
 import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from './dynamic-authorization-client.js';
-import { baseConfig, freeUdpPort, startFreeRadius, type RunningFreeRadius } from './freeradius-harness.js';
+import { coaNasConfig, freeUdpPort, startFreeRadius, type RunningFreeRadius } from './freeradius-harness.js';
 import { attributeOf, radclient } from './radclient-driver.js';
 import type { RadiusServer } from './server.js';
 import { createFixture, startFixtureServer, GIB, PASSWORD, SECRET, type Fixture } from './test-fixtures.js';
-
-/** A NAS stand-in: FreeRADIUS listening for CoA/Disconnect, NAKing a session it does not know. */
-function nasConfig(dir: string, port: number): string {
-  return `${baseConfig(dir)}
-client turnpike {
-  ipaddr = 127.0.0.1
-  secret = ${SECRET}
-  require_message_authenticator = yes
-}
-modules {
-  always reject {
-    rcode = reject
-  }
-  always ok {
-    rcode = ok
-  }
-}
-server nas-coa {
-  listen {
-    type = coa
-    ipaddr = 127.0.0.1
-    port = ${port}
-  }
-  recv-coa {
-    if (&Acct-Session-Id == "gone") {
-      update reply {
-        &Error-Cause := Session-Context-Not-Found
-      }
-      reject
-    }
-    ok
-  }
-  send-coa {
-    ok
-  }
-}
-`;
-}
 
 interface CoaRecord {
   kind: string;
@@ -91,7 +53,21 @@ describe('dynamic authorization (RFC 5176) against a FreeRADIUS NAS stand-in', (
     if (!hasTool('freeradius') || !hasTool('radclient')) return;
     dir = await mkdtemp(join(tmpdir(), 'turnpike-nas-'));
     coaPort = await freeUdpPort();
-    nas = await startFreeRadius(dir, nasConfig(dir, coaPort));
+    nas = await startFreeRadius(
+      dir,
+      coaNasConfig(dir, {
+        port: coaPort,
+        secret: SECRET,
+        requireMessageAuthenticator: true,
+        // A session the NAS no longer knows is NAKed with the Error-Cause RFC 5176 names for it.
+        recvCoa: `    if (&Acct-Session-Id == "gone") {
+      update reply {
+        &Error-Cause := Session-Context-Not-Found
+      }
+      reject
+    }`,
+      }),
+    );
     // FreeRADIUS 3.2.1 signs none of its replies: as a NAS it must be one not held to Message-Authenticator.
     fixture = await createFixture({
       dialect: 'coovachilli',

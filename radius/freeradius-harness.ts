@@ -54,6 +54,46 @@ thread pool {
 `;
 }
 
+/**
+ * FreeRADIUS as the dynamic-authorization side of a NAS (RFC 5176): it takes CoA and
+ * Disconnect-Requests from the appliance on `port` and ACKs them, unless `recvCoa` (unlang, run
+ * first) decides otherwise. It never ends a session itself, so a test's accounting may carry on.
+ */
+export function coaNasConfig(
+  dir: string,
+  options: { port: number; secret: string; requireMessageAuthenticator?: boolean; recvCoa?: string },
+): string {
+  return `${baseConfig(dir)}
+client turnpike {
+  ipaddr = 127.0.0.1
+  secret = ${options.secret}
+  require_message_authenticator = ${options.requireMessageAuthenticator ? 'yes' : 'no'}
+}
+modules {
+  always reject {
+    rcode = reject
+  }
+  always ok {
+    rcode = ok
+  }
+}
+server nas-coa {
+  listen {
+    type = coa
+    ipaddr = 127.0.0.1
+    port = ${options.port}
+  }
+  recv-coa {
+${options.recvCoa ?? ''}
+    ok
+  }
+  send-coa {
+    ok
+  }
+}
+`;
+}
+
 export interface RunningFreeRadius {
   child: ChildProcess;
   /** Everything the daemon printed so far (with -X: every packet it received and sent). */

@@ -12,39 +12,11 @@ import { MAX_DISCONNECT_RETRIES, RETRY_BACKOFF_MS } from '../appliance/sessions/
 import { sweepSessions } from '../appliance/sessions/sweeper.js';
 import { hasTool, requireSystem } from '../appliance/testing/system-tools.js';
 import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from './dynamic-authorization-client.js';
-import { baseConfig, freeUdpPort, startFreeRadius, type RunningFreeRadius } from './freeradius-harness.js';
+import { coaNasConfig, freeUdpPort, startFreeRadius, type RunningFreeRadius } from './freeradius-harness.js';
 import { radclient } from './radclient-driver.js';
 import { createRadiusMetrics } from './radius-metrics.js';
 import { startRadiusServer, type RadiusServer } from './server.js';
 import { createFixture, PASSWORD, SECRET, type Fixture } from './test-fixtures.js';
-
-/** A NAS stand-in that ACKs every Disconnect-Request, whether or not it then ends the session. */
-function nasConfig(dir: string, port: number): string {
-  return `${baseConfig(dir)}
-client turnpike {
-  ipaddr = 127.0.0.1
-  secret = ${SECRET}
-}
-modules {
-  always ok {
-    rcode = ok
-  }
-}
-server nas-coa {
-  listen {
-    type = coa
-    ipaddr = 127.0.0.1
-    port = ${port}
-  }
-  recv-coa {
-    ok
-  }
-  send-coa {
-    ok
-  }
-}
-`;
-}
 
 interface CoaRecord {
   kind: string;
@@ -76,7 +48,7 @@ describe('a NAS that acks a disconnect but keeps forwarding (FreeRADIUS NAS stan
     if (!hasTool('freeradius') || !hasTool('radclient')) return;
     dir = await mkdtemp(join(tmpdir(), 'tp-h13n-nas-'));
     const coaPort = await freeUdpPort();
-    nas = await startFreeRadius(dir, nasConfig(dir, coaPort));
+    nas = await startFreeRadius(dir, coaNasConfig(dir, { port: coaPort, secret: SECRET }));
     // FreeRADIUS 3.2.1 signs none of its replies: as a NAS it must be one not held to Message-Authenticator.
     fixture = await createFixture({
       dialect: 'coovachilli',

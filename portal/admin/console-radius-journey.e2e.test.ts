@@ -8,39 +8,10 @@ import { findPlan } from '../../appliance/plans/plans.js';
 import { requireSystem } from '../../appliance/testing/system-tools.js';
 import { createVoucherBatch } from '../../appliance/vouchers/batches.js';
 import { systemClock } from '../../shared/clock.js';
-import { baseConfig, freeUdpPort, startFreeRadius } from '../../radius/freeradius-harness.js';
+import { coaNasConfig, freeUdpPort, startFreeRadius } from '../../radius/freeradius-harness.js';
 import { attributeOf, radclient } from '../../radius/radclient-driver.js';
 import { openChromium } from '../testing/chromium.js';
 import { startEmbeddedAppliance } from '../../appliance/testing/embedded-appliance.js';
-
-/** The NAS stand-in: FreeRADIUS accepting CoA and Disconnect-Requests from the appliance. */
-function nasStandIn(dir: string, port: number, secret: string): string {
-  return `${baseConfig(dir)}
-client turnpike {
-  ipaddr = 127.0.0.1
-  secret = ${secret}
-  require_message_authenticator = yes
-}
-modules {
-  always ok {
-    rcode = ok
-  }
-}
-server nas-coa {
-  listen {
-    type = coa
-    ipaddr = 127.0.0.1
-    port = ${port}
-  }
-  recv-coa {
-    ok
-  }
-  send-coa {
-    ok
-  }
-}
-`;
-}
 
 test('a guest redeems a voucher over RADIUS, the session shows live in the console, the operator disconnects it, the NAS receives the Disconnect-Request and the audit log names the operator', async (t) => {
   if (!requireSystem(t, { tools: ['chromium', 'freeradius', 'radclient'] })) return;
@@ -51,7 +22,10 @@ test('a guest redeems a voucher over RADIUS, the session shows live in the conso
   const coaPort = await freeUdpPort();
   const nasDir = join(dir, 'nas');
   await mkdir(nasDir);
-  const nas = await startFreeRadius(nasDir, nasStandIn(nasDir, coaPort, secret));
+  const nas = await startFreeRadius(
+    nasDir,
+    coaNasConfig(nasDir, { port: coaPort, secret, requireMessageAuthenticator: true }),
+  );
   t.after(() => nas.stop());
   await appliance.store.update((db) => {
     const local = Object.values(db.nasClients).find((client) => client.name === 'local')!;

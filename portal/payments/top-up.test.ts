@@ -13,7 +13,7 @@ import { SessionEnforcer } from '../../appliance/sessions/enforcer.js';
 import { grantSubscription } from '../../appliance/subscriptions/subscriptions.js';
 import { requireSystem } from '../../appliance/testing/system-tools.js';
 import { createDynamicAuthorizationClient } from '../../radius/dynamic-authorization-client.js';
-import { baseConfig, freeUdpPort, startFreeRadius } from '../../radius/freeradius-harness.js';
+import { coaNasConfig, freeUdpPort, startFreeRadius } from '../../radius/freeradius-harness.js';
 import { radclient } from '../../radius/radclient-driver.js';
 import { startRadiusServer } from '../../radius/server.js';
 import { TEST_CARDS } from '../stripe-fake/fake-cards.js';
@@ -23,34 +23,6 @@ import { startPaymentsWorld } from './payments-harness.js';
 const SECRET = 'radius-secret-for-top-ups';
 const GIB = 2 ** 30;
 const DAY = 86_400;
-
-/** A NAS stand-in that ACKs every CoA-Request and prints what it received. */
-function nasConfig(dir: string, port: number): string {
-  return `${baseConfig(dir)}
-client turnpike {
-  ipaddr = 127.0.0.1
-  secret = ${SECRET}
-}
-modules {
-  always ok {
-    rcode = ok
-  }
-}
-server nas-coa {
-  listen {
-    type = coa
-    ipaddr = 127.0.0.1
-    port = ${port}
-  }
-  recv-coa {
-    ok
-  }
-  send-coa {
-    ok
-  }
-}
-`;
-}
 
 interface CoaRecord {
   kind: string;
@@ -74,7 +46,7 @@ test('a throttled guest buys a top-up on the status page: the NAS gets a CoA wit
   const clock = systemClock;
   const dir = await mkdtemp(join(tmpdir(), 'tp-h13n-topup-'));
   const coaPort = await freeUdpPort();
-  const nas = await startFreeRadius(dir, nasConfig(dir, coaPort));
+  const nas = await startFreeRadius(dir, coaNasConfig(dir, { port: coaPort, secret: SECRET }));
   // FreeRADIUS 3.2.1 signs none of its replies: as a NAS it must be one not held to Message-Authenticator.
   await addNasClient(store, clock, {
     name: 'lobby',
