@@ -16,6 +16,7 @@ import type { SessionEnforcer } from '../appliance/sessions/enforcer.js';
 import { after, before } from 'node:test';
 import { startRadiusServer, type RadiusServer } from './server.js';
 import { TestClient } from './test-packets.js';
+import { subscriptionRecord } from '../appliance/testing/subscription-record.js';
 import { userRecord } from '../appliance/testing/user-record.js';
 
 export const SECRET = 'testing123-secret';
@@ -82,21 +83,7 @@ export async function createFixture(
   await store.update((db) => {
     db.plans['plan-day'] = planFixture(options.plan);
     db.users['u1'] = userRecord({ id: 'u1', email: 'guest@example.org', displayName: 'Guest', passwordHash }, now);
-    db.subscriptions['sub-user'] = {
-      id: 'sub-user',
-      userId: 'u1',
-      voucherCode: null,
-      planId: 'plan-day',
-      source: 'payment',
-      sourceRef: null,
-      status: 'active',
-      startedAt: now,
-      endsAt: now + 3_600_000,
-      bytesUsed: 0,
-      cancelAtPeriodEnd: false,
-      createdAt: now,
-      updatedAt: now,
-    };
+    db.subscriptions['sub-user'] = subscriptionRecord({ id: 'sub-user', planId: 'plan-day' }, now);
     db.devices['dev1'] = {
       id: 'dev1',
       ownerKey: 'user:u1',
