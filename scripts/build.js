@@ -36,7 +36,12 @@ const tsc = spawnSync(
     stdio: 'inherit',
   },
 );
-if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+if (tsc.status !== 0) {
+  // tsc emits what it can even on type errors; half a build without its views starts and then crashes.
+  rmSync(OUT, { recursive: true, force: true });
+  console.error(`build: failed, ${OUT} removed; fix the errors above and run the build again`);
+  process.exit(tsc.status ?? 1);
+}
 const copied = SOURCES.flatMap((source) => assets(join(ROOT, source)));
 for (const file of copied) cpSync(file, join(OUT, relative(ROOT, file)));
 console.log(`build: ${OUT} compiled, ${copied.length} run-time files copied`);
