@@ -3,17 +3,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
-import { silentLogger } from '../shared/logger.js';
-import { SessionEnforcer } from '../appliance/sessions/enforcer.js';
+import { type SessionEnforcer } from '../appliance/sessions/enforcer.js';
 import { throttleLimits } from '../appliance/sessions/limits.js';
 import { compileDialects } from './dialects.js';
 import { Attr } from './protocol/constants.js';
 import { hasTool, requireSystem } from '../appliance/testing/system-tools.js';
-import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from './dynamic-authorization-client.js';
+import { type DynamicAuthorizationClient } from './dynamic-authorization-client.js';
 import { coaNasConfig, freeUdpPort, startFreeRadius, type RunningFreeRadius } from './freeradius-harness.js';
 import { attributeOf, radclient } from './radclient-driver.js';
 import type { RadiusServer } from './server.js';
-import { createFixture, startFixtureServer, GIB, PASSWORD, SECRET, type Fixture } from './test-fixtures.js';
+import { createFixture, startFixtureServer, GIB, PASSWORD, reachNasAt, SECRET, type Fixture } from './test-fixtures.js';
 
 interface CoaRecord {
   kind: string;
@@ -74,17 +73,7 @@ describe('dynamic authorization (RFC 5176) against a FreeRADIUS NAS stand-in', (
       requireMessageAuthenticator: false,
       radius: { coaTimeoutMs: 100, coaRetries: 1 },
     });
-    await fixture.store.update((db) => {
-      db.nasClients[fixture.nasId]!.source = '127.0.0.1';
-      db.nasClients[fixture.nasId]!.coaPort = coaPort;
-    });
-    client = createDynamicAuthorizationClient({
-      clock: fixture.clock,
-      logger: silentLogger,
-      timeoutMs: fixture.config.coaTimeoutMs,
-      retries: fixture.config.coaRetries,
-    });
-    enforcer = new SessionEnforcer({ store: fixture.store, clock: fixture.clock, port: client, logger: silentLogger });
+    ({ client, enforcer } = await reachNasAt(fixture, coaPort));
     server = await startFixtureServer(fixture, enforcer);
     acct = `127.0.0.1:${server.acctPort}`;
   });

@@ -7,16 +7,16 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../shared/logger.js';
 import { NasObservations } from '../appliance/nas/nas-observations.js';
 import { flushNasTrust, nasTrustFigures } from '../appliance/nas/nas-trust.js';
-import { SessionEnforcer } from '../appliance/sessions/enforcer.js';
+import { type SessionEnforcer } from '../appliance/sessions/enforcer.js';
 import { MAX_DISCONNECT_RETRIES, RETRY_BACKOFF_MS } from '../appliance/sessions/ignored-disconnect.js';
 import { sweepSessions } from '../appliance/sessions/sweeper.js';
 import { hasTool, requireSystem } from '../appliance/testing/system-tools.js';
-import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from './dynamic-authorization-client.js';
+import { type DynamicAuthorizationClient } from './dynamic-authorization-client.js';
 import { coaNasConfig, freeUdpPort, startFreeRadius, type RunningFreeRadius } from './freeradius-harness.js';
 import { radclient } from './radclient-driver.js';
 import { createRadiusMetrics } from './radius-metrics.js';
 import { startRadiusServer, type RadiusServer } from './server.js';
-import { createFixture, PASSWORD, SECRET, type Fixture } from './test-fixtures.js';
+import { createFixture, PASSWORD, reachNasAt, SECRET, type Fixture } from './test-fixtures.js';
 
 interface CoaRecord {
   kind: string;
@@ -55,17 +55,7 @@ describe('a NAS that acks a disconnect but keeps forwarding (FreeRADIUS NAS stan
       requireMessageAuthenticator: false,
       radius: { coaTimeoutMs: 200, coaRetries: 1 },
     });
-    await fixture.store.update((db) => {
-      db.nasClients[fixture.nasId]!.source = '127.0.0.1';
-      db.nasClients[fixture.nasId]!.coaPort = coaPort;
-    });
-    client = createDynamicAuthorizationClient({
-      clock: fixture.clock,
-      logger: silentLogger,
-      timeoutMs: fixture.config.coaTimeoutMs,
-      retries: fixture.config.coaRetries,
-    });
-    enforcer = new SessionEnforcer({ store: fixture.store, clock: fixture.clock, port: client, logger: silentLogger });
+    ({ client, enforcer } = await reachNasAt(fixture, coaPort));
     server = await startRadiusServer({
       config: fixture.config,
       store: fixture.store,

@@ -12,8 +12,9 @@ import { StoreAccessPolicy } from '../appliance/sessions/access-policy.js';
 import { openStore } from '../appliance/open-store.js';
 import type { LowdbStore } from '../appliance/store/lowdb-store.js';
 import { silentLogger } from '../shared/logger.js';
-import type { SessionEnforcer } from '../appliance/sessions/enforcer.js';
+import { SessionEnforcer } from '../appliance/sessions/enforcer.js';
 import { after, before } from 'node:test';
+import { createDynamicAuthorizationClient, type DynamicAuthorizationClient } from './dynamic-authorization-client.js';
 import { startRadiusServer, type RadiusServer } from './server.js';
 import { TestClient } from './test-packets.js';
 import { subscriptionRecord } from '../appliance/testing/subscription-record.js';
@@ -159,6 +160,33 @@ export function startFixtureServer(fixture: Fixture, enforcer?: SessionEnforcer)
     policy: fixture.policy,
     ...(enforcer ? { enforcer } : {}),
   });
+}
+
+/**
+ * Points the fixture's NAS at a stand-in taking CoA and Disconnect-Requests on loopback `coaPort`,
+ * and returns the dynamic-authorization client and the enforcer that reach it (close the client).
+ */
+export async function reachNasAt(
+  fixture: Fixture,
+  coaPort: number,
+): Promise<{ client: DynamicAuthorizationClient; enforcer: SessionEnforcer }> {
+  await fixture.store.update((db) => {
+    db.nasClients[fixture.nasId]!.source = '127.0.0.1';
+    db.nasClients[fixture.nasId]!.coaPort = coaPort;
+  });
+  const client = createDynamicAuthorizationClient({
+    clock: fixture.clock,
+    logger: silentLogger,
+    timeoutMs: fixture.config.coaTimeoutMs,
+    retries: fixture.config.coaRetries,
+  });
+  const enforcer = new SessionEnforcer({
+    store: fixture.store,
+    clock: fixture.clock,
+    port: client,
+    logger: silentLogger,
+  });
+  return { client, enforcer };
 }
 
 export interface RunningFixture {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../shared/clock.js';
+import { emptyNasTrust } from '../nas/nas-trust.js';
 import { createPlan } from '../plans/plans.js';
 import { nasClientRecord } from '../testing/nas-client-record.js';
 import { tempStore } from '../testing/temp-store.js';
@@ -31,21 +32,7 @@ test('a NAS is last seen at its last authenticated packet, even with no live ses
   const clock = new ManualClock();
   await store.update((db) => {
     db.nasClients.lobby = nasClientRecord({ id: 'lobby' });
-    db.nasTrust = {
-      lobby: {
-        nasId: 'lobby',
-        lastSeenAt: clock.now() - 5_000,
-        interimGapsSeconds: [],
-        configuredInterimSeconds: null,
-        missingStops: 0,
-        accessRequestsSigned: 0,
-        accessRequestsUnsigned: 0,
-        lastAccessRequestSigned: null,
-        lastAccessRequestAt: null,
-        acksButKeepsForwarding: 0,
-        updatedAt: clock.now() - 5_000,
-      },
-    };
+    db.nasTrust = { lobby: { ...emptyNasTrust('lobby', clock.now()), lastSeenAt: clock.now() - 5_000 } };
   });
   const [lobby] = dashboardFigures(store.db, new CollectionSnapshots(store), clock.now()).nas;
   assert.deepEqual([lobby?.liveSessions, lobby?.lastSeenAt], [0, clock.now() - 5_000]);
