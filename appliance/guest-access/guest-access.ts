@@ -160,9 +160,10 @@ export class GuestAccess {
   /** Ends the gateway session of the client at `ip` (log out). Controller sessions end at their NAS. */
   async disconnect(input: { ownerKey: string; ip: string }): Promise<Session | null> {
     const { store, clock, accessPort, logger } = this.#deps;
-    const session = Object.values(store.db.sessions).find(
-      (s) => s.mode === 'gateway' && s.ip === input.ip && s.ownerKey === input.ownerKey,
-    );
+    const session = sessionIndexesOf(store)
+      .gatewaySessionsByIp.lookup(store.db, input.ip)
+      .map((id) => store.db.sessions[id])
+      .find((s) => s?.ownerKey === input.ownerKey);
     if (!session) return null;
     await store.update((db) => {
       delete db.sessions[session.id];
