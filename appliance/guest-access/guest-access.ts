@@ -12,6 +12,7 @@ import type { Store } from '../store/store.js';
 import { inSpan } from '../../shared/telemetry/tracing.js';
 import { bestSubscriptionAmong } from '../sessions/best-subscription.js';
 import { sessionIndexesOf } from '../sessions/session-indexes.js';
+import type { IndexSource } from '../sessions/collection-index.js';
 
 export interface GuestAccessDeps {
   store: Store;
@@ -105,7 +106,7 @@ export class GuestAccess {
     const { store, clock, accessPort } = this.#deps;
     if (!accessPort) throw new TurnpikeError('TP_ERR_UNAVAILABLE', 'gateway mode has no access port');
     const ip = input.ip!;
-    const { devicesByMac, gatewaySessionsByIp } = sessionIndexesOf(store);
+    const { devicesByMac } = sessionIndexesOf(store);
     const { session, device } = await store.update((db) => {
       const now = clock.now();
       // The owner's device with this MAC, through the index: a crowd arriving must not walk every device each.
@@ -124,7 +125,7 @@ export class GuestAccess {
       );
       if (!mac && !device.mac) throw new TurnpikeError('TP_ERR_DEVICE_UNSEEN', undefined, { ip });
       // Found on the plain view (the draft's base): reading the draft would draft the sessions it touches.
-      const existingId = gatewaySessionsByIp.lookup(store.db, ip)[0];
+      const existingId = gatewaySessionAt(store, ip)?.id;
       const existing = existingId === undefined ? undefined : db.sessions[existingId];
       const session: Session = {
         id: existing?.ownerKey === input.ownerKey ? existing.id : randomUUID(),
@@ -160,10 +161,8 @@ export class GuestAccess {
   /** Ends the gateway session of the client at `ip` (log out). Controller sessions end at their NAS. */
   async disconnect(input: { ownerKey: string; ip: string }): Promise<Session | null> {
     const { store, clock, accessPort, logger } = this.#deps;
-    const session = sessionIndexesOf(store)
-      .gatewaySessionsByIp.lookup(store.db, input.ip)
-      .map((id) => store.db.sessions[id])
-      .find((s) => s?.ownerKey === input.ownerKey);
+    const found = gatewaySessionAt(store, input.ip);
+    const session = found?.ownerKey === input.ownerKey ? found : undefined;
     if (!session) return null;
     await store.update((db) => {
       delete db.sessions[session.id];
@@ -184,6 +183,15 @@ function labelOf(input: ConnectInput): { label?: string } {
 }
 
 /** The live session of whoever is at `ip`, for the status page and the captive API. */
-export function sessionAt(db: Readonly<{ sessions: Record<string, Session> }>, ip: string): Session | null {
-  return Object.values(db.sessions).find((s) => s.ip === ip) ?? null;
+export function sessionAt(source: IndexSource, ip: string): Session | null {
+  const id = sessionIndexesOf(source).sessionsByIp.lookup(source.db, ip)[0];
+  return id === undefined ? null : (source.db.sessions[id] ?? null);
+}
+
+function gatewaySessionAt(source: IndexSource, ip: string): Session | null {
+  for (const id of sessionIndexesOf(source).sessionsByIp.lookup(source.db, ip)) {
+    const session = source.db.sessions[id];
+    if (session?.mode === 'gateway') return session;
+  }
+  return null;
 }

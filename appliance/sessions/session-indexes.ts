@@ -10,8 +10,8 @@ export class SessionIndexes {
   readonly subscriptionsByOwner: CollectionIndex<Subscription>;
   readonly sessionsByOwner: CollectionIndex<Session>;
   readonly sessionsByNas: CollectionIndex<Session>;
-  /** Gateway-mode sessions by client address (the portal's connect finds the address's previous session). */
-  readonly gatewaySessionsByIp: CollectionIndex<Session>;
+  /** Live sessions by client address: the portal's connect, log-out, status page and captive probes. */
+  readonly sessionsByIp: CollectionIndex<Session>;
 
   constructor(source: IndexSource) {
     this.usersByEmail = new CollectionIndex<User>(source, 'users', (user) => normaliseEmail(user.email));
@@ -21,9 +21,7 @@ export class SessionIndexes {
     );
     this.sessionsByOwner = new CollectionIndex<Session>(source, 'sessions', (session) => session.ownerKey);
     this.sessionsByNas = new CollectionIndex<Session>(source, 'sessions', (session) => session.nasId);
-    this.gatewaySessionsByIp = new CollectionIndex<Session>(source, 'sessions', (session) =>
-      session.mode === 'gateway' ? session.ip : null,
-    );
+    this.sessionsByIp = new CollectionIndex<Session>(source, 'sessions', (session) => session.ip);
   }
 }
 

@@ -18,7 +18,7 @@ export async function captiveApi(
   const base = deps.config.portal.publicUrl.replace(/\/$/, '');
   app.get(CAPTIVE_API_PATH, { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
     const db = deps.store.db;
-    const entitlement = clientEntitlement(db, request.ip, deps.clock.now());
+    const entitlement = clientEntitlement(deps.store, request.ip, deps.clock.now());
     const canBuy = visiblePlans(db).some((plan) => plan.priceMinor > 0);
     const body: Record<string, unknown> = {
       captive: entitlement === null,

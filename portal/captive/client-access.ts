@@ -1,14 +1,15 @@
-import type { Db } from '../../appliance/domain/model.js';
 import { denialOf, entitlementOf, type Entitlement } from '../../appliance/entitlements/entitlement.js';
 import { sessionAt } from '../../appliance/guest-access/guest-access.js';
+import type { IndexSource } from '../../appliance/sessions/collection-index.js';
 
 /**
  * Whether the client at `ip` may use the network right now: a live session
  * at that address whose subscription still carries it. OS probes and the
  * RFC 8908 API both read this, so they always agree.
  */
-export function clientEntitlement(db: Readonly<Db>, ip: string, now: number): Entitlement | null {
-  const session = sessionAt(db, ip);
+export function clientEntitlement(store: IndexSource, ip: string, now: number): Entitlement | null {
+  const db = store.db;
+  const session = sessionAt(store, ip);
   if (!session || session.disconnectPendingSince !== null) return null;
   const subscription = db.subscriptions[session.subscriptionId];
   if (!subscription) return null;

@@ -84,7 +84,7 @@ export async function captiveProbes(
   for (const probe of PROBES) {
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       void reply.header('cache-control', 'no-cache, no-store, must-revalidate');
-      if (!clientEntitlement(deps.store.db, request.ip, deps.clock.now())) return reply.redirect(portalUrl, 302);
+      if (!clientEntitlement(deps.store, request.ip, deps.clock.now())) return reply.redirect(portalUrl, 302);
       void reply.status(probe.status);
       if (probe.contentType) void reply.type(probe.contentType);
       return reply.send(probe.body);

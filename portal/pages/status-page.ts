@@ -24,7 +24,7 @@ export function statusPage(app: FastifyInstance, deps: GuestPagesDeps, pages: Pa
   /** The status page, with a notice or the failure of a top-up on it. */
   function statusOf(reply: FastifyReply, context: GuestContext, said: { notice: string | null; error: string | null }) {
     const db = store.db;
-    const session = sessionAt(db, context.handoff?.ip ?? context.ip) ?? sessionOfMac(context);
+    const session = sessionAt(store, context.handoff?.ip ?? context.ip) ?? sessionOfMac(context);
     const connected = session !== null && session.ownerKey === context.ownerKey;
     const handoff = context.handoff;
     const continueUrl = handoff ? (handoff.kind === 'coovachilli' ? handoff.userurl : handoff.orig) : null;
