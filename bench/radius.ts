@@ -2,7 +2,8 @@
  * bench:radius — Debian FreeRADIUS 3.2 (files backend) and Turnpike side by side on this machine.
  * Each server runs pinned to core 0, the load generator to core 1; both get the same pre-encoded
  * requests (deterministic authenticators), 256 outstanding over 4 sockets, Message-Authenticator
- * required. Prints req/s, p50/p99 and the ratio Turnpike/FreeRADIUS for PAP, CHAP and accounting.
+ * required. Prints req/s, p50/p99 and the ratio Turnpike/FreeRADIUS for PAP, CHAP and accounting,
+ * and beside them the runtime floor: a bare Node dgram echo (bench/radius-echo.ts) under the same load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -164,24 +165,27 @@ function loadOptions(scenario: Scenario, authPort: number, acctPort: number): Lo
   };
 }
 
-async function startTurnpike(dir: string): Promise<{ child: ChildProcess; authPort: number; acctPort: number }> {
-  const child = spawn(
-    'taskset',
-    ['-c', SERVER_CORE, process.execPath, '--import', 'tsx', 'bench/radius-turnpike.ts', dir, SECRET, String(USERS)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const ports = await new Promise<{ authPort: number; acctPort: number }>((resolve, reject) => {
+/** Starts a Node process pinned to the server core and waits for the JSON line naming its ports. */
+async function startPinned<T>(args: string[]): Promise<{ child: ChildProcess; ports: T }> {
+  const child = spawn('taskset', ['-c', SERVER_CORE, process.execPath, '--import', 'tsx', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ports = await new Promise<T>((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const line = output.split('\n').find((candidate) => candidate.startsWith('{'));
-      if (line) resolve(JSON.parse(line) as { authPort: number; acctPort: number });
+      if (line) resolve(JSON.parse(line) as T);
     });
-    child.once('exit', (code) => reject(new Error(`Turnpike exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
   });
-  return { child, ...ports };
+  return { child, ports };
+}
+
+async function stopPinned(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 const format = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toFixed(digits) : '-');
@@ -200,7 +204,7 @@ async function settle(pids: number[]): Promise<void> {
     if (pids.reduce((sum, pid) => sum + cpuTicks(pid), 0) - before <= 2) return;
   }
 }
-type Server = 'freeradius' | 'turnpike';
+type Server = 'freeradius' | 'turnpike' | 'echo';
 
 /** The run with the most requests/s stands for a server: other work on the machine only slows runs down. */
 function best(runs: Measured[]): Measured {
@@ -218,9 +222,9 @@ async function main(): Promise<void> {
   }
   const root = await mkdtemp(join(tmpdir(), 'turnpike-bench-radius-'));
   const runs: Record<Scenario, Record<Server, Measured[]>> = {
-    pap: { freeradius: [], turnpike: [] },
-    chap: { freeradius: [], turnpike: [] },
-    acct: { freeradius: [], turnpike: [] },
+    pap: { freeradius: [], turnpike: [], echo: [] },
+    chap: { freeradius: [], turnpike: [], echo: [] },
+    acct: { freeradius: [], turnpike: [], echo: [] },
   };
   const frDir = join(root, 'freeradius');
   await mkdir(frDir);
@@ -232,28 +236,37 @@ async function main(): Promise<void> {
     debug: false,
     prefix: ['taskset', '-c', SERVER_CORE],
   });
-  const turnpike = await startTurnpike(join(root, 'turnpike'));
+  const turnpike = await startPinned<{ authPort: number; acctPort: number }>([
+    'bench/radius-turnpike.ts',
+    join(root, 'turnpike'),
+    SECRET,
+    String(USERS),
+  ]);
+  const echo = await startPinned<{ port: number }>(['bench/radius-echo.ts']);
   try {
     // Alternate the two servers run by run so that both see the same background load.
     for (let round = 1; round <= ROUNDS; round++) {
       for (const scenario of SCENARIOS) {
-        const pids = [freeradius.child.pid!, turnpike.child.pid!];
+        const pids = [freeradius.child.pid!, turnpike.child.pid!, echo.child.pid!];
         await settle(pids);
         const fr = await runLoad(loadOptions(scenario, authPort, acctPort), freeradius.child.pid!);
         runs[scenario].freeradius.push(fr);
         await settle(pids);
-        const tp = await runLoad(loadOptions(scenario, turnpike.authPort, turnpike.acctPort), turnpike.child.pid!);
+        const { authPort: tpAuth, acctPort: tpAcct } = turnpike.ports;
+        const tp = await runLoad(loadOptions(scenario, tpAuth, tpAcct), turnpike.child.pid!);
         runs[scenario].turnpike.push(tp);
+        await settle(pids);
+        const floor = await runLoad(loadOptions(scenario, echo.ports.port, echo.ports.port), echo.child.pid!);
+        runs[scenario].echo.push(floor);
         console.error(
-          `round ${round} ${scenario}: FreeRADIUS ${fr.requestsPerSecond.toFixed(0)}/s ${fr.cpuMicrosPerRequest.toFixed(1)} µs CPU; Turnpike ${tp.requestsPerSecond.toFixed(0)}/s ${tp.cpuMicrosPerRequest.toFixed(1)} µs CPU`,
+          `round ${round} ${scenario}: FreeRADIUS ${fr.requestsPerSecond.toFixed(0)}/s ${fr.cpuMicrosPerRequest.toFixed(1)} µs CPU; Turnpike ${tp.requestsPerSecond.toFixed(0)}/s ${tp.cpuMicrosPerRequest.toFixed(1)} µs CPU; Node echo ${floor.requestsPerSecond.toFixed(0)}/s ${floor.cpuMicrosPerRequest.toFixed(1)} µs CPU`,
         );
       }
     }
   } finally {
     await freeradius.stop();
-    const exited = new Promise((resolve) => turnpike.child.once('exit', resolve));
-    turnpike.child.kill('SIGTERM');
-    await exited;
+    await stopPinned(turnpike.child);
+    await stopPinned(echo.child);
     await rm(root, { recursive: true, force: true });
   }
   const label: Record<Scenario, string> = {
@@ -265,26 +278,30 @@ async function main(): Promise<void> {
     `\nRADIUS bench: ${USERS} users, 256 outstanding over 4 sockets, ${DURATION_MS} ms × ${ROUNDS} alternating rounds; servers on core ${SERVER_CORE}, generator on core ${LOAD_CORE}.`,
   );
   console.log(
-    "req/s and p50/p99 are from each server's best round; CPU µs/request is the median server CPU time per answered request; the round ratio is the median of the rounds' Turnpike/FreeRADIUS req/s, each pair run back to back.\n",
+    "req/s and p50/p99 are from each server's best round; CPU µs/request is the median server CPU time per answered request; the round ratio is the median of the rounds' Turnpike/FreeRADIUS req/s, each pair run back to back. Node echo is a bare dgram server answering each datagram at once: what Node spends per request before any RADIUS work (it never saturates its core, so under saturation the floor is a little higher).\n",
   );
   console.log(
-    '| scenario | FreeRADIUS req/s | p50 ms | p99 ms | CPU µs/req | Turnpike req/s | p50 ms | p99 ms | CPU µs/req | ratio req/s | median round ratio | ratio CPU efficiency |',
+    '| scenario | FreeRADIUS req/s | p50 ms | p99 ms | CPU µs/req | Turnpike req/s | p50 ms | p99 ms | CPU µs/req | ratio req/s | median round ratio | ratio CPU efficiency | Node echo CPU µs/req |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const scenario of SCENARIOS) {
     const fr = best(runs[scenario].freeradius);
     const tp = best(runs[scenario].turnpike);
     const frCpu = median(runs[scenario].freeradius.map((run) => run.cpuMicrosPerRequest));
     const tpCpu = median(runs[scenario].turnpike.map((run) => run.cpuMicrosPerRequest));
+    const echoCpu = median(runs[scenario].echo.map((run) => run.cpuMicrosPerRequest));
     const roundRatio = median(
       runs[scenario].turnpike.map(
         (run, round) => run.requestsPerSecond / runs[scenario].freeradius[round]!.requestsPerSecond,
       ),
     );
     console.log(
-      `| ${label[scenario]} | ${format(fr.requestsPerSecond)} | ${format(fr.p50Ms, 2)} | ${format(fr.p99Ms, 2)} | ${format(frCpu, 1)} | ${format(tp.requestsPerSecond)} | ${format(tp.p50Ms, 2)} | ${format(tp.p99Ms, 2)} | ${format(tpCpu, 1)} | ${format(tp.requestsPerSecond / fr.requestsPerSecond, 2)}× | ${format(roundRatio, 2)}× | ${format(frCpu / tpCpu, 2)}× |`,
+      `| ${label[scenario]} | ${format(fr.requestsPerSecond)} | ${format(fr.p50Ms, 2)} | ${format(fr.p99Ms, 2)} | ${format(frCpu, 1)} | ${format(tp.requestsPerSecond)} | ${format(tp.p50Ms, 2)} | ${format(tp.p99Ms, 2)} | ${format(tpCpu, 1)} | ${format(tp.requestsPerSecond / fr.requestsPerSecond, 2)}× | ${format(roundRatio, 2)}× | ${format(frCpu / tpCpu, 2)}× | ${format(echoCpu, 1)} |`,
     );
-    const lost = [...runs[scenario].freeradius, ...runs[scenario].turnpike].reduce((sum, run) => sum + run.lost, 0);
+    const lost = [...runs[scenario].freeradius, ...runs[scenario].turnpike, ...runs[scenario].echo].reduce(
+      (sum, run) => sum + run.lost,
+      0,
+    );
     if (lost > 0) console.log(`(${scenario}: ${lost} requests unanswered within 1 s across all runs)`);
   }
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
