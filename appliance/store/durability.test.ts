@@ -43,8 +43,12 @@ test('every acknowledged write is back after SIGKILL at a random moment (mid-wri
       if ((await readdir(dir)).some((name) => name.startsWith('.db.json.'))) checkpoints += 1;
       const store = await LowdbStore.open({ dir });
       const missing = [...acknowledged].filter((id) => store.db.sequences[id] === undefined);
+      // The row every write patched counts exactly the writes the store kept, no more, no fewer.
+      const kept = Object.keys(store.db.sequences).filter((id) => id.startsWith('ack-')).length;
+      const tally = store.db.attempts?.tally?.count;
       await store.close();
       assert.deepEqual(missing, [], `round ${round}: acknowledged writes lost`);
+      assert.equal(tally, kept, `round ${round}: the patched row disagrees with the writes kept`);
     }
     assert.ok(acknowledged.size > 20, `expected many acknowledged writes, got ${acknowledged.size}`);
     // A kill during a checkpoint leaves its temporary file behind: some rounds must have hit one.

@@ -4,7 +4,10 @@ import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isTurnpikeError } from '../../shared/errors.js';
+import type { Db } from '../domain/model.js';
+import { subscriptionRecord } from '../testing/subscription-record.js';
 import { userRecord } from '../testing/user-record.js';
+import { CHECKPOINT_SEQ_FIELD } from './checkpoint-file.js';
 import { backupStore, LowdbStore, restoreStore } from './lowdb-store.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
 import type { StoreWriteStats } from './store.js';
@@ -241,6 +244,100 @@ test('a write costs the rows it changes, not the size of the store', () =>
     assert.ok(line.length < 1024, `one renamed user logged ${line.length} bytes`);
     assert.match(line, /"table":"users","id":"u42"/);
     assert.equal(store.db.users.u42!.displayName, 'Renamed');
+  }));
+
+test('an update of a row logs only the fields it set and removed, and the log replays to the same row', () =>
+  withDir(async (dir) => {
+    const store = await crashingStore(dir);
+    await store.update((db) => {
+      db.subscriptions.s1 = subscriptionRecord({ id: 's1', planId: 'p', topUpBytes: 500 });
+    });
+    const logged = (await logText(dir)).length;
+    await store.update((db) => {
+      const subscription = db.subscriptions.s1!;
+      subscription.bytesUsed = 1234;
+      delete subscription.topUpBytes;
+    });
+    assert.deepEqual(JSON.parse((await logText(dir)).slice(logged)), {
+      seq: 2,
+      changes: [{ table: 'subscriptions', id: 's1', set: { bytesUsed: 1234 }, unset: ['topUpBytes'] }],
+    });
+    const reopened = await LowdbStore.open({ dir, readOnly: true });
+    assert.deepEqual(reopened.db.subscriptions, store.db.subscriptions);
+  }));
+
+test('a log of whole rows, as written before updates were logged as patches, still replays', () =>
+  withDir(async (dir) => {
+    const first = await LowdbStore.open({ dir });
+    await first.close();
+    const row = subscriptionRecord({ id: 's1', planId: 'p' });
+    const lines = [
+      { seq: 1, changes: [{ table: 'subscriptions', id: 's1', value: row }] },
+      { seq: 2, changes: [{ table: 'subscriptions', id: 's1', value: { ...row, bytesUsed: 9 } }] },
+    ];
+    await writeFile(join(dir, 'wal.0000000000000001.jsonl'), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+    const store = await LowdbStore.open({ dir });
+    assert.deepEqual(store.db.subscriptions.s1, { ...row, bytesUsed: 9 });
+    await store.update((db) => {
+      db.subscriptions.s1!.bytesUsed = 10;
+    });
+    await store.close();
+    const again = await LowdbStore.open({ dir, readOnly: true });
+    assert.deepEqual(again.db.subscriptions.s1, { ...row, bytesUsed: 10 });
+  }));
+
+test('patches replayed over a checkpoint that already holds later changes, even a later delete, end at the last state', () =>
+  withDir(async (dir) => {
+    const store = await crashingStore(dir);
+    const mutations: Array<(db: Db) => void> = [
+      (db) => {
+        db.subscriptions.s1 = subscriptionRecord({ id: 's1', planId: 'p', topUpBytes: 5 });
+      },
+      (db) => {
+        db.subscriptions.s1!.bytesUsed = 100;
+        db.settings.timeZone = 'Europe/Paris';
+      },
+      (db) => {
+        delete db.subscriptions.s1!.topUpBytes;
+        db.subscriptions.s2 = subscriptionRecord({ id: 's2', planId: 'p' });
+      },
+      (db) => {
+        delete db.subscriptions.s1;
+      },
+      (db) => {
+        db.subscriptions.s1 = subscriptionRecord({ id: 's1', planId: 'q' });
+        db.subscriptions.s2!.status = 'expired';
+      },
+      (db) => {
+        db.subscriptions.s1!.bytesUsed = 7;
+      },
+    ];
+    // states[n]: the state once change record n is written (0: at open).
+    const states = [structuredClone(store.db)];
+    for (const mutate of mutations) {
+      await store.update(mutate);
+      states.push(structuredClone(store.db));
+    }
+    assert.match(await logText(dir), /"set":\{"bytesUsed":100\}/, 'updates are logged as patches');
+    // A checkpoint stamped with record n is written while writes go on: it may hold any later state.
+    for (let stamp = 0; stamp < states.length; stamp += 1) {
+      for (let held = stamp; held < states.length; held += 1) {
+        await writeFile(join(dir, 'db.json'), JSON.stringify({ [CHECKPOINT_SEQ_FIELD]: stamp, ...states[held] }));
+        const replayed = await LowdbStore.open({ dir, readOnly: true });
+        assert.deepEqual(replayed.db, states.at(-1), `checkpoint stamped ${stamp}, holding the state after ${held}`);
+      }
+    }
+    // A kill mid-append leaves a torn patch line: it was never acknowledged and is dropped.
+    const [segment] = await logFiles(dir);
+    await writeFile(
+      join(dir, segment!),
+      `${await logText(dir)}{"seq":7,"changes":[{"table":"subscriptions","id":"s1","set":{"byt`,
+    );
+    const warnings: string[] = [];
+    const reopened = await LowdbStore.open({ dir, onWarning: (message) => warnings.push(message) });
+    assert.deepEqual(reopened.db, states.at(-1));
+    assert.equal(warnings.length, 1);
+    await reopened.close();
   }));
 
 test('a mutation that throws changes nothing, and one that changes nothing writes nothing', () =>

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { Db } from '../domain/model.js';
-import { applyChanges, type ChangeRecord } from './change-record.js';
+import { applyChanges, loggedChangesOf, type ChangeRecord } from './change-record.js';
 import { CHECKPOINT_SEQ_FIELD, writeCheckpoint } from './checkpoint-file.js';
 import { ensurePrivateDir, FILE_MODE, readFileIfExists, writeFileDurably } from './durable-file.js';
 import { HistoryLog } from './history-log.js';
@@ -217,9 +217,10 @@ export class LowdbStore implements Store {
       await Promise.all([wal.durable(), ...appended]);
       return result;
     }
+    // The log line is worked out before the changes are applied: it patches the rows as they were.
+    const { seq, durable } = wal.append(loggedChangesOf(this.#low.data, changes));
     applyChanges(this.#low.data, changes);
     this.#rowIds.apply(changes);
-    const { seq, durable } = wal.append(changes);
     for (const listener of this.#changeListeners) listener({ seq, changes });
     this.#checkpointSoon(wal);
     await Promise.all([durable, ...appended]);

@@ -1,7 +1,7 @@
 import { open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TurnpikeError } from '../../shared/errors.js';
-import { isChangeRecord, type ChangeRecord, type RowChange } from './change-record.js';
+import { isLoggedRecord, type LoggedChange, type LoggedRecord } from './change-record.js';
 import { FILE_MODE, syncDirectory } from './durable-file.js';
 import { GroupCommit } from './group-commit.js';
 
@@ -15,7 +15,7 @@ interface Segment {
 
 export interface LogTail {
   /** Change records past the checkpoint, oldest first. */
-  records: ChangeRecord[];
+  records: LoggedRecord[];
   /** The sequence number of the newest record in the log (or the checkpoint's when none is newer). */
   lastSeq: number;
   segments: Segment[];
@@ -36,7 +36,7 @@ export interface ReadLogOptions {
 export async function readLog(dir: string, checkpoint: number | null, options: ReadLogOptions): Promise<LogTail> {
   const checkpointSeq = checkpoint ?? 0;
   const names = (await readdir(dir)).filter((name) => SEGMENT.test(name)).sort();
-  const records: ChangeRecord[] = [];
+  const records: LoggedRecord[] = [];
   const segments: Segment[] = [];
   let lastSeq: number | null = null;
   let torn: { path: string; offset: number } | null = null;
@@ -75,10 +75,10 @@ export async function readLog(dir: string, checkpoint: number | null, options: R
   return { records, lastSeq: Math.max(lastSeq ?? 0, checkpointSeq), segments };
 }
 
-function parseRecord(line: string): ChangeRecord | null {
+function parseRecord(line: string): LoggedRecord | null {
   try {
     const parsed: unknown = JSON.parse(line);
-    return isChangeRecord(parsed) ? parsed : null;
+    return isLoggedRecord(parsed) ? parsed : null;
   } catch {
     return null;
   }
@@ -93,10 +93,10 @@ function corruptLog(path: string, offset: number, reason: string): TurnpikeError
 }
 
 /**
- * The write-ahead log: each change record is one JSON line, and `append` resolves once its line is
- * fsynced (concurrent appends share one fsync). The log is cut into segments; a checkpoint starts a
- * new one (`roll`) and, once `db.json` holds everything up to a sequence number, the segments
- * before it are deleted (`dropThrough`).
+ * The write-ahead log: each change record is one JSON line (rows that existed as patches, see
+ * `loggedChangesOf`), and `append` resolves once its line is fsynced (concurrent appends share one
+ * fsync). The log is cut into segments; a checkpoint starts a new one (`roll`) and, once `db.json`
+ * holds everything up to a sequence number, the segments before it are deleted (`dropThrough`).
  */
 export class WriteAheadLog {
   readonly #dir: string;
@@ -126,7 +126,7 @@ export class WriteAheadLog {
     return this.#bytesSinceRoll;
   }
 
-  append(changes: RowChange[]): { seq: number; durable: Promise<void> } {
+  append(changes: LoggedChange[]): { seq: number; durable: Promise<void> } {
     const seq = this.#nextSeq++;
     const line = `${JSON.stringify({ seq, changes })}\n`;
     this.#buffer.push(line);
