@@ -7,6 +7,7 @@ import { systemClock } from '../shared/clock.js';
 import { loadConfig } from '../appliance/config/load-config.js';
 import { createLogger } from '../shared/logger.js';
 import { addNasClient } from '../appliance/nas/nas-clients.js';
+import { NasObservations } from '../appliance/nas/nas-observations.js';
 import { PasswordHasher } from '../appliance/accounts/password-hasher.js';
 import { StoreAccessPolicy } from '../appliance/sessions/access-policy.js';
 import { openStore } from '../appliance/open-store.js';
@@ -112,6 +113,8 @@ const server = await startRadiusServer({
   policy,
   // As in production, every request is counted and timed; BENCH_RADIUS_METRICS=0 measures without.
   ...(process.env.BENCH_RADIUS_METRICS === '0' ? {} : { metrics: createRadiusMetrics(new Registry()) }),
+  // As in production, every packet also updates the NAS's trust observations (flushed by a job, not run here).
+  observations: new NasObservations(),
 });
 process.stdout.write(`${JSON.stringify({ authPort: server.authPort, acctPort: server.acctPort })}\n`);
 process.on('SIGTERM', () => {
