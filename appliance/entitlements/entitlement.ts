@@ -1,5 +1,6 @@
 import type { Db, Plan, Subscription } from '../domain/model.js';
 import type { ErrorCode } from '../../shared/errors.js';
+import { peekRow } from '../store/staged-mutation.js';
 
 /**
  * What a guest may use right now. Every door (portal status page, RADIUS
@@ -102,7 +103,8 @@ export function entitlementWith(
   now: number,
   liveSessions: number,
 ): Entitlement | null {
-  const plan = db.plans[subscription.planId];
+  // Peeked: inside a mutation (accounting, on every update) a plan is only read, never drafted.
+  const plan = peekRow(db.plans, subscription.planId);
   if (!plan) return null;
   return {
     subscription,

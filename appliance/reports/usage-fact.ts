@@ -1,5 +1,6 @@
 import type { Db, Session } from '../domain/model.js';
 import type { AccountingResult } from '../sessions/accounting.js';
+import { peekRow } from '../store/staged-mutation.js';
 import { isEmptyUsage, type UsageFact } from './rollups.js';
 
 /** A live session's counters just before an accounting update is applied. */
@@ -9,7 +10,7 @@ export interface PriorCounters {
 }
 
 export function priorCountersOf(db: Readonly<Db>, sessionId: string | null): PriorCounters | null {
-  const session = sessionId === null ? undefined : db.sessions[sessionId];
+  const session = sessionId === null ? undefined : peekRow(db.sessions, sessionId);
   return session ? { inputOctets: session.inputOctets, outputOctets: session.outputOctets } : null;
 }
 
@@ -39,7 +40,7 @@ export function usageFactOf(
   const fact: UsageFact = {
     inOctets: Math.max(0, after.inputOctets - (base?.inputOctets ?? 0)),
     outOctets: Math.max(0, after.outputOctets - (base?.outputOctets ?? 0)),
-    planId: db.subscriptions[after.subscriptionId]?.planId ?? null,
+    planId: peekRow(db.subscriptions, after.subscriptionId)?.planId ?? null,
     ownerKey: after.ownerKey,
     opened: base === null,
   };

@@ -4,6 +4,7 @@ import { denialAt, normalizeMac, ownerKeyOf, quotaOf } from '../entitlements/ent
 import { rollUsagePeriodIn } from '../quotas/usage-period.js';
 import { rollUsageIn } from '../reports/rollups.js';
 import { priorCountersOf, usageFactOf } from '../reports/usage-fact.js';
+import { peekDocument, peekRow, rowToChange } from '../store/staged-mutation.js';
 import type { Store } from '../store/store.js';
 import { bestSubscriptionAmong } from './best-subscription.js';
 import { endReasonOf, type EndReason, type EnforcementAction } from './enforcement-decision.js';
@@ -88,7 +89,7 @@ function bindSubscription(
   event: AccountingEvent,
   now: number,
 ): { subscriptionId: string; ownerKey: string } | null {
-  const fromClass = event.subscriptionId ? db.subscriptions[event.subscriptionId] : undefined;
+  const fromClass = event.subscriptionId ? peekRow(db.subscriptions, event.subscriptionId) : undefined;
   if (fromClass) return { subscriptionId: fromClass.id, ownerKey: ownerKeyOf(fromClass) };
   if (!event.mac) return null;
   let device: Db['devices'][string] | undefined;
@@ -144,7 +145,10 @@ function openSession(
   return session;
 }
 
-/** Charges the growth of the session's counters to its subscription; returns bytes charged. */
+/**
+ * Charges the growth of the session's counters to its subscription; returns bytes charged. The
+ * session is the one this update writes; the subscription is changed as a copy (`rowToChange`).
+ */
 function charge(
   db: Db,
   session: Session,
@@ -163,11 +167,12 @@ function charge(
   const delta = total - session.chargedOctets;
   // A NAS whose counters restarted (reboot without Accounting-On) is re-based, never refunded.
   session.chargedOctets = total;
-  const subscription = db.subscriptions[session.subscriptionId];
-  if (!subscription || delta <= 0) return 0;
-  const plan = db.plans[subscription.planId];
+  if (delta <= 0) return 0;
+  const subscription = rowToChange(db.subscriptions, session.subscriptionId);
+  if (!subscription) return 0;
+  const plan = peekRow(db.plans, subscription.planId);
   // Bytes of a new usage period count against that period, even before the reset job has run.
-  if (plan) rollUsagePeriodIn(plan, subscription, now, db.settings.timeZone);
+  if (plan) rollUsagePeriodIn(plan, subscription, now, peekDocument(db, 'settings').timeZone);
   const before = subscription.bytesUsed;
   subscription.bytesUsed += delta;
   subscription.updatedAt = now;
@@ -223,7 +228,7 @@ export function applyAccountingIn(
   }
   if (event.acctSessionId === null) return result;
   const id = sessionIdOf(event.nasId, event.acctSessionId);
-  let existing = db.sessions[id];
+  let existing = peekRow(db.sessions, id);
   if (existing && event.status === 'start' && !sameGuest(existing, event)) {
     // A NAS that rebooted without Accounting-On numbers sessions afresh: this Start is another
     // guest's session under a used id. The old one ends here; the two are never merged.
@@ -231,7 +236,12 @@ export function applyAccountingIn(
     existing = undefined;
   }
   // A Stop for a session already closed (stale, or the NAS said it was gone) charges nothing twice.
-  const session = existing ?? (event.status === 'stop' ? null : openSession(db, id, event, now, context, result));
+  // Every update changes the session it finds: as a copy, cheaper than a draft on the busiest path.
+  const session = existing
+    ? rowToChange(db.sessions, id)!
+    : event.status === 'stop'
+      ? null
+      : openSession(db, id, event, now, context, result);
   if (!session) return result;
   if (existing && event.status === 'interim') result.sinceLastUpdateMs = now - existing.lastUpdateAt;
   if (session.disconnectAcked) {
@@ -251,7 +261,7 @@ export function applyAccountingIn(
     if (retry && !result.actions.some((action) => action.sessionId === session.id)) result.actions.push(retry);
     return result;
   }
-  const subscription = db.subscriptions[session.subscriptionId];
+  const subscription = peekRow(db.subscriptions, session.subscriptionId);
   const denial = subscription ? denialAt(db, subscription, now) : 'TP_ERR_ENTITLEMENT_EXPIRED';
   const alreadyActing = result.actions.some((action) => action.sessionId === session.id);
   if (!alreadyActing && (denial !== null || session.disconnectPendingSince !== null)) {
@@ -293,7 +303,7 @@ export async function recordAccounting(
     // The line carries what the update added (null: nothing), so the rollups can be rebuilt from the history.
     const usage = usageFactOf(db, line.sessionId, prior, applied);
     histories.append('accounting', { ...line, usage });
-    if (usage) rollUsageIn(db.reports, line.at, db.settings.timeZone, line.nasId, usage);
+    if (usage) rollUsageIn(db.reports, line.at, peekDocument(db, 'settings').timeZone, line.nasId, usage);
     for (const closed of applied.closed) histories.append('closed-sessions', closed);
     if (applied.ignoredDisconnect) {
       const nasName = db.nasClients[applied.ignoredDisconnect.nasId]?.name ?? null;

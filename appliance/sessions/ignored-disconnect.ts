@@ -64,9 +64,13 @@ export function noteAccountingAfterAck(
 export function takeDueRetry(session: Session, now: number): EnforcementAction | null {
   const ignored = session.ignoredDisconnect;
   if (!ignored || ignored.nextRetryAt === null || ignored.nextRetryAt > now) return null;
-  ignored.retries += 1;
-  ignored.nextRetryAt =
-    ignored.retries >= MAX_DISCONNECT_RETRIES ? null : now + RETRY_BACKOFF_MS * 2 ** (ignored.retries - 1);
+  const retries = ignored.retries + 1;
+  // Replaced rather than changed in place: accounting changes the session as a copy (`rowToChange`).
+  session.ignoredDisconnect = {
+    ...ignored,
+    retries,
+    nextRetryAt: retries >= MAX_DISCONNECT_RETRIES ? null : now + RETRY_BACKOFF_MS * 2 ** (retries - 1),
+  };
   return { action: 'disconnect', sessionId: session.id, reason: ignored.reason as EndReason };
 }
 

@@ -8,6 +8,7 @@ import type { Db } from '../domain/model.js';
 import { subscriptionRecord } from '../testing/subscription-record.js';
 import { userRecord } from '../testing/user-record.js';
 import { CHECKPOINT_SEQ_FIELD } from './checkpoint-file.js';
+import { peekDocument, rowToChange } from './staged-mutation.js';
 import { backupStore, LowdbStore, restoreStore } from './lowdb-store.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
 import type { StoreWriteStats } from './store.js';
@@ -397,6 +398,38 @@ test('a mutation may return a row it deleted or replaced: the caller gets it as 
     assert.equal(replaced.displayName, 'b');
     assert.equal(store.db.users.a, undefined);
     assert.equal(store.db.users.b!.displayName, 'New');
+  }));
+
+test("a row changed as a copy and a peeked document see the mutation's own writes; readers keep the row as it was", () =>
+  withDir(async (dir) => {
+    const store = await crashingStore(dir);
+    await store.update((db) => {
+      db.subscriptions.s1 = subscriptionRecord({ id: 's1', planId: 'p' });
+    });
+    const before = store.db.subscriptions.s1!;
+    const zone = store.db.settings.timeZone;
+    const seen = await store.update((db) => {
+      const subscription = rowToChange(db.subscriptions, 's1')!;
+      subscription.bytesUsed = 42;
+      const peekedZone = peekDocument(db, 'settings').timeZone;
+      db.settings.timeZone = 'Europe/Paris';
+      return {
+        missing: rowToChange(db.subscriptions, 'nobody'),
+        bytesUsed: db.subscriptions.s1!.bytesUsed,
+        zones: [peekedZone, peekDocument(db, 'settings').timeZone],
+        subscription,
+      };
+    });
+    assert.deepEqual(seen, {
+      missing: null,
+      bytesUsed: 42,
+      zones: [zone, 'Europe/Paris'],
+      subscription: { ...before, bytesUsed: 42 },
+    });
+    assert.equal(before.bytesUsed, 0, 'the row as it was is not changed in place');
+    assert.equal(store.db.subscriptions.s1!.bytesUsed, 42);
+    const reopened = await LowdbStore.open({ dir, readOnly: true });
+    assert.deepEqual(reopened.db.subscriptions, store.db.subscriptions);
   }));
 
 test('the log past the checkpoint is replayed at open, and a checkpoint retires the log before it', () =>

@@ -76,6 +76,25 @@ export function peekRow<T>(rows: Readonly<Record<string, T>>, id: string): T | u
   return Object.hasOwn(rows, id) ? rows[id] : undefined;
 }
 
+/** A document (`settings`) as it stands, without drafting it: `peekRow` for a value that is read only. */
+export function peekDocument<S extends object, K extends keyof S & string>(namespace: S, key: K): Readonly<S[K]> {
+  const view = (namespace as { [PEEK]?: NamespaceView })[PEEK];
+  return view ? (view.peekDocument(key) as S[K]) : namespace[key];
+}
+
+/**
+ * A collection's row to change, as a copy written back in its place (null when there is none): a
+ * mutation that sets a few top-level fields pays for a spread rather than a draft. Nested values
+ * are shared with the row as it was; replace them, never change them in place.
+ */
+export function rowToChange<T extends object>(rows: Record<string, T>, id: string): T | null {
+  const row = peekRow(rows, id);
+  if (row === undefined) return null;
+  const copy = { ...row };
+  rows[id] = copy;
+  return copy;
+}
+
 const DELETED = Symbol('deleted');
 type Staged = unknown | typeof DELETED;
 
@@ -106,6 +125,8 @@ class Transaction {
   readonly documents = new Map<string, { draft: Draft<object> } | { value: Staged }>();
   /** Which collection row each row draft is, so a returned row can be finished instead of copied. */
   readonly #rowDrafts = new WeakMap<object, { overlay: CollectionOverlay; id: string }>();
+  /** Whether any draft was made: a mutation that only peeked and wrote rows whole has none to settle. */
+  drafted = false;
   #closed = false;
 
   constructor(state: object) {
@@ -139,6 +160,7 @@ class Transaction {
   }
 
   rowDraftCreated(draft: object, overlay: CollectionOverlay, id: string): void {
+    this.drafted = true;
     this.#rowDrafts.set(draft, { overlay, id });
   }
 
@@ -178,14 +200,26 @@ class Transaction {
 
   document(path: string, base: Record<string, unknown>, key: string): unknown {
     const staged = this.documents.get(path);
-    if (staged) return 'draft' in staged ? staged.draft : staged.value === DELETED ? undefined : staged.value;
+    if (staged) return stagedDocument(staged);
     if (!Object.hasOwn(base, key)) return Reflect.get(base, key);
     const value = base[key];
     if (!isDraftable(value)) return value;
     const draft = createDraft(value as object);
+    this.drafted = true;
     this.documents.set(path, { draft });
     return draft;
   }
+
+  /** A document as the mutation sees it, without drafting it. */
+  peekDocument(path: string, base: Record<string, unknown>, key: string): unknown {
+    const staged = this.documents.get(path);
+    return staged ? stagedDocument(staged) : base[key];
+  }
+}
+
+function stagedDocument(staged: { draft: Draft<object> } | { value: Staged }): unknown {
+  if ('draft' in staged) return staged.draft;
+  return staged.value === DELETED ? undefined : staged.value;
 }
 
 /** The root (or `payments`) as a mutation sees it: collections, nested namespaces and documents. */
@@ -203,6 +237,13 @@ class NamespaceView {
     const staged = this.transaction.documents.get(child.path);
     if (staged && 'value' in staged) return staged.value !== DELETED;
     return Object.hasOwn(this.transaction.base(this.path), key) || child.kind !== 'document';
+  }
+
+  peekDocument(key: string): unknown {
+    this.transaction.assertOpen();
+    const child = childOf(this.path, key);
+    if (child.kind !== 'document') return this.get(key);
+    return this.transaction.peekDocument(child.path, this.transaction.base(this.path), key);
   }
 
   get(key: string): unknown {
@@ -238,7 +279,10 @@ class NamespaceView {
 }
 
 const NAMESPACE_TRAPS: ProxyHandler<NamespaceView> = {
-  get: (view, key) => (typeof key === 'symbol' ? Reflect.get(view.transaction.base(view.path), key) : view.get(key)),
+  get: (view, key) => {
+    if (typeof key === 'string') return view.get(key);
+    return key === PEEK ? view : Reflect.get(view.transaction.base(view.path), key);
+  },
   set: (view, key, value) => typeof key === 'string' && view.assign(key, value),
   deleteProperty: (view, key) => typeof key === 'string' && view.assign(key, DELETED),
   has: (view, key) => typeof key === 'string' && view.has(key),
@@ -399,6 +443,7 @@ const MAX_DEPTH = 16;
  * revokes every draft inside them) and put in place without a copy.
  */
 function materialize<T>(value: T, transaction: Transaction): T {
+  if (!transaction.drafted) return value;
   // Most values hold no draft at all (rows written whole, history lines): one walk that copies
   // nothing settles them; the two copying passes run only for a value that needs them.
   if (!containsDraft(value, transaction, 0)) return value;
