@@ -68,7 +68,7 @@ export interface AdminFrame {
 function formattersOf(lang: Language): Formatters {
   const t = MESSAGES[lang];
   // Staff read when things happened to the minute; guests' pages show dates only.
-  const dateTime = new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', {
+  const dateTime = new Intl.DateTimeFormat(t.locale, {
     dateStyle: 'medium',
     timeStyle: 'medium',
   });

@@ -1,6 +1,8 @@
 /** Every string a guest reads, per language. German is the second language; add one by adding a table. */
 const en = {
   langName: 'English',
+  /** The BCP 47 tag numbers, money and dates are written in. */
+  locale: 'en-GB',
   skip: 'Skip to content',
   language: 'Language',
   plans: 'Plans',
@@ -128,6 +130,7 @@ export type Messages = Readonly<Record<MessageKey, string>>;
 
 const de: Messages = {
   langName: 'Deutsch',
+  locale: 'de-DE',
   skip: 'Zum Inhalt springen',
   language: 'Sprache',
   plans: 'Tarife',

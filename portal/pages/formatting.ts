@@ -1,6 +1,6 @@
 import type { Plan } from '../../appliance/domain/model.js';
 import { durationParts } from '../../appliance/plans/plan-duration.js';
-import { format, type Language, type Messages } from '../i18n/messages.js';
+import { format, MESSAGES, type Language, type Messages } from '../i18n/messages.js';
 
 const money = new Map<string, Intl.NumberFormat>();
 
@@ -8,7 +8,7 @@ function moneyFormat(lang: Language, currency: string): Intl.NumberFormat {
   const key = `${lang}|${currency}`;
   let formatter = money.get(key);
   if (!formatter) {
-    formatter = new Intl.NumberFormat(lang === 'de' ? 'de-DE' : 'en-GB', { style: 'currency', currency });
+    formatter = new Intl.NumberFormat(MESSAGES[lang].locale, { style: 'currency', currency });
     money.set(key, formatter);
   }
   return formatter;
@@ -22,6 +22,19 @@ export function formatDuration(seconds: number | null, t: Messages): string {
     .join(' ');
 }
 
+const amounts = new Map<string, Intl.NumberFormat>();
+
+/** Whole numbers from 10 up, one decimal below: "1.5 GB", "1,5 GB" in German. */
+function amountFormat(locale: string, decimals: number): Intl.NumberFormat {
+  const key = `${locale}|${decimals}`;
+  let formatter = amounts.get(key);
+  if (!formatter) {
+    formatter = new Intl.NumberFormat(locale, { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+    amounts.set(key, formatter);
+  }
+  return formatter;
+}
+
 export function formatBytes(bytes: number | null, t: Messages): string {
   if (bytes === null) return t.unlimited;
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -31,7 +44,8 @@ export function formatBytes(bytes: number | null, t: Messages): string {
     value /= 1024;
     unit += 1;
   }
-  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+  const decimals = value >= 10 || unit === 0 ? 0 : 1;
+  return `${amountFormat(t.locale, decimals).format(value)} ${units[unit]}`;
 }
 
 export interface PlanCard {
@@ -74,7 +88,7 @@ const dates = new Map<Language, Intl.DateTimeFormat>();
 export function formatDate(ms: number, lang: Language): string {
   let formatter = dates.get(lang);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium' });
+    formatter = new Intl.DateTimeFormat(MESSAGES[lang].locale, { dateStyle: 'medium' });
     dates.set(lang, formatter);
   }
   return formatter.format(ms);
@@ -82,7 +96,7 @@ export function formatDate(ms: number, lang: Language): string {
 
 /** A date and time in the venue's time zone, e.g. when a quota comes back. */
 export function formatMoment(ms: number, lang: Language, timeZone: string): string {
-  return new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', {
+  return new Intl.DateTimeFormat(MESSAGES[lang].locale, {
     dateStyle: 'medium',
     timeStyle: 'short',
     timeZone,

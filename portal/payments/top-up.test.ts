@@ -132,7 +132,7 @@ test('a throttled guest buys a top-up on the status page: the NAS gets a CoA wit
   assert.equal(login.statusCode, 303, login.body);
   const german = await browser.get('/portal/status?lang=de');
   assert.match(german.body, /Wieder volle Geschwindigkeit/);
-  assert.match(german.body, /2\.0 GB für 3,00\s€ nachbuchen/);
+  assert.match(german.body, /2,0 GB für 3,00\s€ nachbuchen/);
   const throttled = await browser.get('/portal/status?lang=en');
   assert.match(throttled.body, /<b id="data-left">0 B<\/b>/);
   assert.match(throttled.body, /Get full speed back/);
