@@ -62,6 +62,7 @@ test('the first admin signs in with the one-time password, chooses a password, e
     assert.equal(home.statusCode, 200);
     assert.match(home.body, /Live sessions/);
     assert.match(home.body, /System health/);
+    assert.match(home.body, /of [\d.]+ [KMGT]?B on \/[^<]*</, 'the data disk card names its size and mount point');
 
     // Next time: password, then a code from the app (or a recovery code).
     await browser.post('/admin/logout', {});
