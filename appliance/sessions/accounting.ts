@@ -2,7 +2,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Db, Session } from '../domain/model.js';
 import { denialAt, normalizeMac, ownerKeyOf, quotaOf } from '../entitlements/entitlement.js';
 import { rollUsagePeriodIn } from '../quotas/usage-period.js';
-import { rollUsageIn } from '../reports/rollups.js';
+import { rollUsageIn, type UsageFact } from '../reports/rollups.js';
 import { priorCountersOf, usageFactOf } from '../reports/usage-fact.js';
 import { peekDocument, peekRow, rowToChange } from '../store/staged-mutation.js';
 import type { Store } from '../store/store.js';
@@ -276,11 +276,15 @@ export interface AccountingLine extends AccountingEvent {
   sessionId: string | null;
 }
 
-function lineOf(event: AccountingEvent, now: number): AccountingLine {
+/** The line as recorded: with what the update added (null: nothing), so the rollups can be rebuilt from the history. */
+type RecordedLine = AccountingLine & { usage: UsageFact | null };
+
+function lineOf(event: AccountingEvent, now: number): RecordedLine {
   return {
     at: now,
     ...event,
     sessionId: event.acctSessionId === null ? null : sessionIdOf(event.nasId, event.acctSessionId),
+    usage: null,
   };
 }
 
@@ -300,9 +304,8 @@ export async function recordAccounting(
   return store.update((db, histories) => {
     const prior = priorCountersOf(db, line.sessionId);
     const applied = applyAccountingIn(db, line, line.at, context);
-    // The line carries what the update added (null: nothing), so the rollups can be rebuilt from the history.
-    const usage = usageFactOf(db, line.sessionId, prior, applied);
-    histories.append('accounting', { ...line, usage });
+    const usage = (line.usage = usageFactOf(db, line.sessionId, prior, applied));
+    histories.append('accounting', line);
     if (usage) rollUsageIn(db.reports, line.at, peekDocument(db, 'settings').timeZone, line.nasId, usage);
     for (const closed of applied.closed) histories.append('closed-sessions', closed);
     if (applied.ignoredDisconnect) {

@@ -1,6 +1,19 @@
-interface Waiter {
+/** The callers one flush acknowledges: they share a single promise, however many they are. */
+interface Batch {
+  promise: Promise<void>;
   resolve: () => void;
   reject: (err: unknown) => void;
+  size: number;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
+  });
+  return { promise, resolve, reject, size: 0 };
 }
 
 /**
@@ -11,7 +24,8 @@ interface Waiter {
 export class GroupCommit {
   readonly #flush: () => Promise<void>;
   readonly #onBatch: (size: number, ms: number) => void;
-  #waiting: Waiter[] = [];
+  /** The batch the next flush carries; callers join it (one promise per flush, not per caller). */
+  #next: Batch | null = null;
   #flushing = false;
   #scheduled = false;
 
@@ -21,15 +35,15 @@ export class GroupCommit {
   }
 
   commit(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#waiting.push({ resolve, reject });
-      this.#schedule();
-    });
+    const batch = (this.#next ??= newBatch());
+    batch.size += 1;
+    this.#schedule();
+    return batch.promise;
   }
 
   /** Resolves when everything queued so far is on disk. */
   async drain(): Promise<void> {
-    if (this.#waiting.length > 0 || this.#flushing) await this.commit();
+    if (this.#next || this.#flushing) await this.commit();
   }
 
   #schedule(): void {
@@ -41,20 +55,20 @@ export class GroupCommit {
 
   async #run(): Promise<void> {
     this.#scheduled = false;
-    const batch = this.#waiting;
-    this.#waiting = [];
-    if (batch.length === 0) return;
+    const batch = this.#next;
+    this.#next = null;
+    if (!batch) return;
     this.#flushing = true;
     const started = performance.now();
     try {
       await this.#flush();
-      this.#onBatch(batch.length, performance.now() - started);
-      for (const waiter of batch) waiter.resolve();
+      this.#onBatch(batch.size, performance.now() - started);
+      batch.resolve();
     } catch (err) {
-      for (const waiter of batch) waiter.reject(err);
+      batch.reject(err);
     } finally {
       this.#flushing = false;
-      if (this.#waiting.length > 0) this.#schedule();
+      if (this.#next) this.#schedule();
     }
   }
 }
