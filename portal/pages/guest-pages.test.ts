@@ -1,6 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { addNasClient } from '../../appliance/nas/nas-clients.js';
+import { recordAccounting } from '../../appliance/sessions/accounting.js';
 import { createPlan } from '../../appliance/plans/plans.js';
 import { createVoucherBatch } from '../../appliance/vouchers/batches.js';
 import { FormClient } from '../testing/form-client.js';
@@ -217,4 +218,39 @@ test('the stranger’s landing page is assembled from a cache that every store w
   assert.match(second.body, /Weekend pass/);
   assert.ok(browser.csrf.length > 10 && !second.body.includes('\u0000'), 'markers are replaced');
   assert.ok(second.cookies.some((c) => c.name === 'tp_csrf'));
+});
+
+test('the status page knows a guest’s device by its MAC when its address changed since the hand-off, and no one else’s session counts', async (t) => {
+  const { h, codes } = await portalWithCatalogue(t);
+  const nas = Object.values(h.store.db.nasClients)[0]!;
+  const startOn = async (acctSessionId: string, mac: string, subscriptionId: string) =>
+    recordAccounting(h.store, h.clock, {
+      nasId: nas.id,
+      status: 'start',
+      acctSessionId,
+      subscriptionId,
+      mac,
+      ip: '10.1.0.77',
+      inputOctets: 0,
+      outputOctets: 0,
+      sessionTime: 0,
+      terminateCause: null,
+      interimIntervalSeconds: 300,
+    });
+  const phone = new FormClient(h.app);
+  await phone.get(`/portal?${coovaQuery('aa:bb:cc:00:00:01')}`);
+  assert.equal((await phone.post('/portal/voucher', { code: codes[0]!, terms: 'yes' })).statusCode, 303);
+  const laptop = new FormClient(h.app, { remoteAddress: '127.0.0.2' });
+  await laptop.get(`/portal?${coovaQuery('aa:bb:cc:00:00:02')}`);
+  assert.equal((await laptop.post('/portal/voucher', { code: codes[1]!, terms: 'yes' })).statusCode, 303);
+  const [phonePlan, laptopPlan] = [codes[0]!, codes[1]!].map(
+    (code) => Object.values(h.store.db.subscriptions).find((s) => s.voucherCode === code)!.id,
+  );
+
+  // The laptop's guest has a session on the phone's MAC (a spoofed or recycled address): not the phone's.
+  await startOn('other-guest', 'aa:bb:cc:00:00:01', laptopPlan!);
+  assert.match((await phone.get('/portal/status')).body, /<h1>You are not connected yet<\/h1>/);
+  // DHCP gave the phone a new address after the hand-off: its own session is still found by its MAC.
+  await startOn('renewed-lease', 'aa:bb:cc:00:00:01', phonePlan!);
+  assert.match((await phone.get('/portal/status')).body, /<h1>You are connected<\/h1>/);
 });

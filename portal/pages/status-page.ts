@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sessionAt } from '../../appliance/guest-access/guest-access.js';
+import { sessionIndexesOf } from '../../appliance/sessions/session-indexes.js';
 import { nasLogoffUrl } from '../handoff/nas-login-url.js';
 import { isTurnpikeError, TurnpikeError } from '../../shared/errors.js';
 import { normalizeCode } from '../../appliance/vouchers/codes.js';
@@ -16,15 +17,22 @@ import type { PageReplies } from './page-replies.js';
 export function statusPage(app: FastifyInstance, deps: GuestPagesDeps, pages: PageReplies): void {
   const { store } = deps;
 
-  function sessionOfMac(context: GuestContext) {
-    if (!context.mac) return null;
-    return Object.values(store.db.sessions).find((s) => s.mac === context.mac) ?? null;
+  const indexes = sessionIndexesOf(store);
+
+  /** This guest's live session on this device, among the guest's own sessions (the page shows no one else's). */
+  function ownSessionOfMac(context: GuestContext) {
+    if (!context.mac || context.ownerKey === null) return null;
+    const db = store.db;
+    for (const id of indexes.sessionsByOwner.lookup(db, context.ownerKey)) {
+      if (db.sessions[id]?.mac === context.mac) return db.sessions[id]!;
+    }
+    return null;
   }
 
   /** The status page, with a notice or the failure of a top-up on it. */
   function statusOf(reply: FastifyReply, context: GuestContext, said: { notice: string | null; error: string | null }) {
     const db = store.db;
-    const session = sessionAt(store, context.handoff?.ip ?? context.ip) ?? sessionOfMac(context);
+    const session = sessionAt(store, context.handoff?.ip ?? context.ip) ?? ownSessionOfMac(context);
     const connected = session !== null && session.ownerKey === context.ownerKey;
     const handoff = context.handoff;
     const continueUrl = handoff ? (handoff.kind === 'coovachilli' ? handoff.userurl : handoff.orig) : null;
