@@ -54,12 +54,12 @@ test('a guest throttled on a spent quota is offered the one-off plans that add d
     for (const plan of [monthly, extra, free, recurring]) db.plans[plan.id] = plan;
     db.subscriptions.s1 = subscriptionRecord({ id: 's1', planId: monthly.id, bytesUsed: GIB / 2 }, NOW);
   });
-  assert.equal(topUpOfferFor(store.db, 'user:u1', NOW), null, 'data left: nothing to lift');
+  assert.equal(topUpOfferFor(store, 'user:u1', NOW), null, 'data left: nothing to lift');
   await store.update((db) => {
     db.subscriptions.s1!.bytesUsed = GIB;
   });
   assert.deepEqual(
-    topUpOfferFor(store.db, 'user:u1', NOW)?.plans.map((plan) => plan.id),
+    topUpOfferFor(store, 'user:u1', NOW)?.plans.map((plan) => plan.id),
     ['extra', 'monthly'],
   );
 });

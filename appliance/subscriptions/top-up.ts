@@ -1,6 +1,8 @@
 import type { Db, Plan, Subscription } from '../domain/model.js';
-import { ownerKeyOf, remainingOf } from '../entitlements/entitlement.js';
+import { remainingOf } from '../entitlements/entitlement.js';
 import { TurnpikeError } from '../../shared/errors.js';
+import type { IndexSource } from '../sessions/collection-index.js';
+import { sessionIndexesOf } from '../sessions/session-indexes.js';
 import { extendIn } from './subscriptions.js';
 
 /**
@@ -42,13 +44,16 @@ export interface TopUpOffer {
 
 /**
  * What the status page offers an owner whose data is spent and throttled (the plans to pay for,
- * and a voucher always will do); null when nothing is throttled.
+ * and a voucher always will do); null when nothing is throttled. Every guest's status page asks,
+ * so the owner's subscriptions come from the index, not a walk of all of them.
  */
-export function topUpOfferFor(db: Readonly<Db>, ownerKey: string, now: number): TopUpOffer | null {
-  const throttled = Object.values(db.subscriptions).find(
-    (subscription) => ownerKeyOf(subscription) === ownerKey && isThrottled(db, subscription, now),
-  );
-  return throttled ? { subscriptionId: throttled.id, plans: topUpPlansOf(db) } : null;
+export function topUpOfferFor(source: IndexSource, ownerKey: string, now: number): TopUpOffer | null {
+  const db = source.db;
+  for (const id of sessionIndexesOf(source).subscriptionsByOwner.lookup(db, ownerKey)) {
+    const subscription = db.subscriptions[id];
+    if (subscription && isThrottled(db, subscription, now)) return { subscriptionId: id, plans: topUpPlansOf(db) };
+  }
+  return null;
 }
 
 /** Checks a top-up before the guest pays for it: their own running subscription, a plan that adds data. */

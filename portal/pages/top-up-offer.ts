@@ -10,7 +10,7 @@ import { formatBytes, planCard } from './formatting.js';
  */
 export function topUpOfferOf(deps: Pick<ContextDeps, 'store' | 'clock'>, context: GuestContext) {
   if (!context.ownerKey) return null;
-  const offer = topUpOfferFor(deps.store.db, context.ownerKey, deps.clock.now());
+  const offer = topUpOfferFor(deps.store, context.ownerKey, deps.clock.now());
   if (!offer) return null;
   const plans = context.userId ? offer.plans : [];
   return {
