@@ -87,7 +87,8 @@ function rollGuestIn(reports: ReportsState, day: string, ownerKey: string, octet
       next.push(entry);
       placed = true;
     }
-    next.push({ ownerKey: guest.ownerKey, octets: guest.octets });
+    // Entries are never changed in place: the others are kept as they are, not copied.
+    next.push(guest);
   }
   if (!placed) next.push(entry);
   reports.topGuests[day] = { day, guests: next.slice(0, TOP_GUESTS) };
