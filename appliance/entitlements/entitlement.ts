@@ -42,15 +42,6 @@ export function remainingOf(
   };
 }
 
-export function entitlementOf(db: Readonly<Db>, subscription: Subscription, now: number): Entitlement | null {
-  const plan = db.plans[subscription.planId];
-  if (!plan) return null;
-  const ownerKey = ownerKeyOf(subscription);
-  const { secondsLeft, bytesLeft } = remainingOf(plan, subscription, now);
-  const liveSessions = Object.values(db.sessions).filter((session) => session.ownerKey === ownerKey).length;
-  return { subscription, plan, ownerKey, secondsLeft, bytesLeft, liveSessions };
-}
-
 /** Why a subscription cannot carry a session now, or null when it can. */
 export function denialOf(entitlement: Entitlement): ErrorCode | null {
   const { subscription, secondsLeft, bytesLeft, plan } = entitlement;
@@ -61,31 +52,6 @@ export function denialOf(entitlement: Entitlement): ErrorCode | null {
   return null;
 }
 
-/**
- * The owner's usable subscription with the most time left (unlimited first),
- * or the reason none is usable. Device limits are checked by the caller,
- * which knows whether the device already holds a session.
- */
-export function activeEntitlementFor(
-  db: Readonly<Db>,
-  ownerKey: string,
-  now: number,
-): { entitlement: Entitlement } | { denial: ErrorCode } {
-  const candidates = Object.values(db.subscriptions)
-    .filter((subscription) => ownerKeyOf(subscription) === ownerKey)
-    .map((subscription) => entitlementOf(db, subscription, now))
-    .filter((entitlement): entitlement is Entitlement => entitlement !== null);
-  const usable = candidates.filter((entitlement) => denialOf(entitlement) === null);
-  if (usable.length === 0) {
-    const reasons = candidates.map(denialOf);
-    return {
-      denial: reasons.includes('TP_ERR_QUOTA_EXHAUSTED') ? 'TP_ERR_QUOTA_EXHAUSTED' : 'TP_ERR_ENTITLEMENT_EXPIRED',
-    };
-  }
-  usable.sort((a, b) => (b.secondsLeft ?? Number.MAX_SAFE_INTEGER) - (a.secondsLeft ?? Number.MAX_SAFE_INTEGER));
-  return { entitlement: usable[0]! };
-}
-
 /** Normalises a MAC in any common notation (aa-bb-…, aabb.ccdd.eeff, AABBCC…) to aa:bb:cc:dd:ee:ff. */
 export function normalizeMac(raw: string): string | null {
   const hex = raw.toLowerCase().replace(/[^0-9a-f]/g, '');
@@ -94,8 +60,9 @@ export function normalizeMac(raw: string): string | null {
 }
 
 /**
- * `entitlementOf` for a caller that has already counted the owner's live sessions (the RADIUS
- * hot path counts them in the same pass that checks the device limit).
+ * What a subscription allows now, for a caller that has counted the owner's live sessions: the
+ * RADIUS hot path in the pass that checks the device limit, others through the sessions index
+ * (`entitlementOf` in sessions/owner-entitlements.ts).
  */
 export function entitlementWith(
   db: Readonly<Db>,

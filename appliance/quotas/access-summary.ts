@@ -1,5 +1,5 @@
-import type { Db } from '../domain/model.js';
-import { activeEntitlementFor } from '../entitlements/entitlement.js';
+import type { IndexSource } from '../sessions/collection-index.js';
+import { activeEntitlementFor } from '../sessions/owner-entitlements.js';
 import { quotaResetsAt } from './usage-period.js';
 
 /** What a guest may still use and when the quota comes back, as every door shows it. */
@@ -14,14 +14,14 @@ export interface AccessSummary {
 }
 
 /** The owner's best usable plan right now, or null when none carries a session. */
-export function accessSummaryOf(db: Readonly<Db>, ownerKey: string, now: number): AccessSummary | null {
-  const found = activeEntitlementFor(db, ownerKey, now);
+export function accessSummaryOf(source: IndexSource, ownerKey: string, now: number): AccessSummary | null {
+  const found = activeEntitlementFor(source, ownerKey, now);
   if (!('entitlement' in found)) return null;
   const { plan, subscription, secondsLeft, bytesLeft } = found.entitlement;
   return {
     planName: plan.name,
     secondsLeft,
     bytesLeft,
-    quotaResetsAt: quotaResetsAt(plan, subscription, now, db.settings.timeZone),
+    quotaResetsAt: quotaResetsAt(plan, subscription, now, source.db.settings.timeZone),
   };
 }

@@ -84,7 +84,7 @@ test('a daily quota comes back at the period: usage resets, the throttled guest 
   });
   await connect();
   assert.equal(accessPort.allowed()[0]?.downKbps, 256, 'spent: throttled');
-  assert.deepEqual(accessSummaryOf(store.db, 'user:u1', clock.now()), {
+  assert.deepEqual(accessSummaryOf(store, 'user:u1', clock.now()), {
     planName: 'Daily gigabyte',
     secondsLeft: 30 * 86_400,
     bytesLeft: 0,

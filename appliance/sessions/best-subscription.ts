@@ -4,8 +4,7 @@ import type { ErrorCode } from '../../shared/errors.js';
 
 /**
  * Among an owner's subscriptions (ids from an index), the usable one with the most time left,
- * unlimited first — the same choice as `activeEntitlementFor`, without scanning every
- * subscription — or why none is usable.
+ * unlimited first, or why none is usable: the one choice RADIUS, the portal and the API make.
  */
 export function bestSubscriptionAmong(
   db: Readonly<Db>,

@@ -1,6 +1,8 @@
 import type { Clock } from '../../shared/clock.js';
 import type { NasClient, Session } from '../domain/model.js';
-import { denialOf, entitlementOf, remainingOf } from '../entitlements/entitlement.js';
+import { denialOf, ownerKeyOf, remainingOf } from '../entitlements/entitlement.js';
+import { entitlementOf } from './owner-entitlements.js';
+import { sessionIndexesOf } from './session-indexes.js';
 import type { Logger } from '../../shared/logger.js';
 import type { AccessPort } from '../provisioning/access-port.js';
 import type { HistoryWriter, Store } from '../store/store.js';
@@ -171,8 +173,12 @@ export class SessionEnforcer {
     const now = this.#clock.now();
     const db = this.#store.db;
     const subscription = db.subscriptions[subscriptionId];
-    const entitlement = subscription ? entitlementOf(db, subscription, now) : null;
-    const sessions = Object.values(db.sessions).filter((session) => session.subscriptionId === subscriptionId);
+    const entitlement = subscription ? entitlementOf(this.#store, subscription, now) : null;
+    // The subscription's sessions are among its owner's (a subscription deleted under them has no owner to ask).
+    const owned = subscription
+      ? sessionIndexesOf(this.#store).sessionsByOwner.lookup(db, ownerKeyOf(subscription))
+      : [];
+    const sessions = owned.map((id) => db.sessions[id]!).filter((session) => session.subscriptionId === subscriptionId);
     if (!entitlement || denialOf(entitlement) !== null) {
       return sessions.map((session) => ({
         sessionId: session.id,

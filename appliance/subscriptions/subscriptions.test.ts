@@ -33,7 +33,7 @@ test('a subscription records plan, start, end, bytes and source; extending adds 
   const extended = await extendSubscription(store, clock, sub.id, 1800);
   assert.equal(extended.endsAt, sub.endsAt! + 1800_000);
   await addBytesUsed(store, clock, sub.id, 400);
-  assert.equal(subscriptionsOf(store.db, 'user:u1', clock.now())[0]?.bytesLeft, 600);
+  assert.equal(subscriptionsOf(store, 'user:u1', clock.now())[0]?.bytesLeft, 600);
   clock.advance(2 * 3600_000);
   assert.equal(await expireDue(store, clock), 1);
   assert.equal(store.db.subscriptions[sub.id]!.status, 'expired');
@@ -42,7 +42,7 @@ test('a subscription records plan, start, end, bytes and source; extending adds 
   assert.equal(again.endsAt, clock.now() + 600_000, 'an expired one restarts from now');
   const ended = await expireSubscription(store, clock, sub.id);
   assert.equal(ended.status, 'expired');
-  assert.equal(subscriptionsOf(store.db, 'user:u1', clock.now())[0]?.usable, false);
+  assert.equal(subscriptionsOf(store, 'user:u1', clock.now())[0]?.usable, false);
   await assert.rejects(addBytesUsed(store, clock, sub.id, -1), (err) => isTurnpikeError(err, 'TP_ERR_VALIDATION'));
 });
 

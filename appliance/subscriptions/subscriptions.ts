@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock.js';
 import type { Db, Plan, Subscription, SubscriptionSource } from '../domain/model.js';
-import { activeEntitlementFor, entitlementOf, ownerKeyOf, type Entitlement } from '../entitlements/entitlement.js';
+import type { Entitlement } from '../entitlements/entitlement.js';
+import type { IndexSource } from '../sessions/collection-index.js';
+import { activeEntitlementFor, entitlementOf } from '../sessions/owner-entitlements.js';
+import { sessionIndexesOf } from '../sessions/session-indexes.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import { quotaResetsAt } from '../quotas/usage-period.js';
 import type { Store } from '../store/store.js';
@@ -187,14 +190,16 @@ export interface SubscriptionStatus {
 }
 
 /** Every subscription of an owner, newest first, with what is left of each. */
-export function subscriptionsOf(db: Readonly<Db>, ownerKey: string, now: number): SubscriptionStatus[] {
-  const best = activeEntitlementFor(db, ownerKey, now);
+export function subscriptionsOf(source: IndexSource, ownerKey: string, now: number): SubscriptionStatus[] {
+  const db = source.db;
+  const best = activeEntitlementFor(source, ownerKey, now);
   const bestId = 'entitlement' in best ? best.entitlement.subscription.id : null;
-  return Object.values(db.subscriptions)
-    .filter((s) => ownerKeyOf(s) === ownerKey)
+  return sessionIndexesOf(source)
+    .subscriptionsByOwner.lookup(db, ownerKey)
+    .map((id) => db.subscriptions[id]!)
     .sort((a, b) => b.createdAt - a.createdAt)
     .map((subscription) => {
-      const entitlement: Entitlement | null = entitlementOf(db, subscription, now);
+      const entitlement: Entitlement | null = entitlementOf(source, subscription, now);
       return {
         subscription,
         planName: entitlement?.plan.name ?? '?',

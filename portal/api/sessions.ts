@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../shared/clock.js';
-import { entitlementOf } from '../../appliance/entitlements/entitlement.js';
+import { entitlementOf } from '../../appliance/sessions/owner-entitlements.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { EnforcementOutcome, SessionEnforcer } from '../../appliance/sessions/enforcer.js';
@@ -94,7 +94,7 @@ export async function sessionsApi(app: FastifyInstance, deps: StaffApiDeps): Pro
         .sort((a, b) => b.startedAt - a.startedAt)
         .map((session) => {
           const subscription = db.subscriptions[session.subscriptionId];
-          const entitlement = subscription ? entitlementOf(db, subscription, now) : null;
+          const entitlement = subscription ? entitlementOf(store, subscription, now) : null;
           return {
             id: session.id,
             subscriptionId: session.subscriptionId,

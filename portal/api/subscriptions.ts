@@ -83,7 +83,7 @@ export async function subscriptionsApi(app: FastifyInstance, deps: StaffApiDeps)
     },
     async (request) => {
       const { owner } = request.query as { owner: string };
-      return { subscriptions: subscriptionsOf(store.db, owner, clock.now()) };
+      return { subscriptions: subscriptionsOf(store, owner, clock.now()) };
     },
   );
 

@@ -38,7 +38,7 @@ export function authenticationFor(
       await app.register(meApi, {
         accounts,
         config: deps.config,
-        access: (ownerKey) => accessSummaryOf(deps.store.db, ownerKey, deps.clock.now()),
+        access: (ownerKey) => accessSummaryOf(deps.store, ownerKey, deps.clock.now()),
       });
       await app.register(usersApi, { accounts });
       await app.register(logoutForm, { accounts });

@@ -1,4 +1,5 @@
-import { denialOf, entitlementOf, type Entitlement } from '../../appliance/entitlements/entitlement.js';
+import { denialOf, type Entitlement } from '../../appliance/entitlements/entitlement.js';
+import { entitlementOf } from '../../appliance/sessions/owner-entitlements.js';
 import { sessionAt } from '../../appliance/guest-access/guest-access.js';
 import type { IndexSource } from '../../appliance/sessions/collection-index.js';
 
@@ -13,6 +14,6 @@ export function clientEntitlement(store: IndexSource, ip: string, now: number): 
   if (!session || session.disconnectPendingSince !== null) return null;
   const subscription = db.subscriptions[session.subscriptionId];
   if (!subscription) return null;
-  const entitlement = entitlementOf(db, subscription, now);
+  const entitlement = entitlementOf(store, subscription, now);
   return entitlement && denialOf(entitlement) === null ? entitlement : null;
 }

@@ -5,7 +5,7 @@ import type { ContextDeps, GuestContext } from './guest-context.js';
 /** The plan the guest may use right now, as the landing and status pages show it; null when none. */
 export function activePlanOf(deps: Pick<ContextDeps, 'store' | 'clock'>, context: GuestContext) {
   if (!context.ownerKey) return null;
-  const access = accessSummaryOf(deps.store.db, context.ownerKey, deps.clock.now());
+  const access = accessSummaryOf(deps.store, context.ownerKey, deps.clock.now());
   if (!access) return null;
   return {
     planName: access.planName,

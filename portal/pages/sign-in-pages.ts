@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { activeEntitlementFor } from '../../appliance/entitlements/entitlement.js';
+import { activeEntitlementFor } from '../../appliance/sessions/owner-entitlements.js';
 import { isTurnpikeError, TurnpikeError } from '../../shared/errors.js';
 import { readContext, termsOf } from './guest-context.js';
 import { assertTermsAccepted, field, formSchema, type FormBody } from './guest-forms.js';
@@ -77,7 +77,7 @@ export function signInPages(app: FastifyInstance, deps: GuestPagesDeps, pages: P
         throw new TurnpikeError('TP_ERR_MFA_REQUIRED', 'Staff accounts sign in on the admin console');
       deps.accounts.setSessionCookies(reply, result.tokens);
       const ownerKey = `user:${result.user.id}`;
-      const usable = 'entitlement' in activeEntitlementFor(deps.store.db, ownerKey, deps.clock.now());
+      const usable = 'entitlement' in activeEntitlementFor(deps.store, ownerKey, deps.clock.now());
       if (!usable) return reply.redirect('/portal', 303);
       await finishLogin(deps, { ...context, ownerKey, userId: result.user.id }, ownerKey, reply);
       return reply;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { activeEntitlementFor } from '../../appliance/entitlements/entitlement.js';
+import { activeEntitlementFor } from '../../appliance/sessions/owner-entitlements.js';
 import type { Payment } from '../../appliance/payments/model.js';
 import { startPaymentsWorld, type PaymentsWorld } from './payments-harness.js';
 
@@ -46,7 +46,7 @@ test('a guest who pays for a one-off plan gets the plan’s time once the signed
 
   const delivered = world.fake.deliveries().find((record) => record.type === 'checkout.session.completed');
   assert.equal(delivered?.delivered, true);
-  const result = activeEntitlementFor(world.appliance.store.db, `user:${guest.userId}`, Date.now());
+  const result = activeEntitlementFor(world.appliance.store, `user:${guest.userId}`, Date.now());
   assert.ok('entitlement' in result, 'the guest has an entitlement');
   const { subscription, secondsLeft } = result.entitlement;
   assert.equal(subscription.planId, world.plans.hour.id);
@@ -91,7 +91,7 @@ test('a declined card leaves the payment failed with the reason, and a retry wit
   assert.equal(failed?.status, 'failed');
   assert.equal(failed?.failureMessage, 'Your card was declined.');
   assert.equal(
-    activeEntitlementFor(world.appliance.store.db, `user:${guest.userId}`, Date.now()).hasOwnProperty('entitlement'),
+    activeEntitlementFor(world.appliance.store, `user:${guest.userId}`, Date.now()).hasOwnProperty('entitlement'),
     false,
   );
 
@@ -163,7 +163,10 @@ test('a refund revokes the time the payment bought', async (t) => {
   assert.equal((response.json() as Payment).status, 'refunded');
   await world.fake.webhooksIdle();
   const db = world.appliance.store.db;
-  assert.equal(activeEntitlementFor(db, `user:${guest.userId}`, Date.now()).hasOwnProperty('entitlement'), false);
+  assert.equal(
+    activeEntitlementFor(world.appliance.store, `user:${guest.userId}`, Date.now()).hasOwnProperty('entitlement'),
+    false,
+  );
   const payment = db.payments.payments[started.paymentId]!;
   assert.equal(db.subscriptions[payment.subscriptionId!]?.status, 'cancelled');
   assert.equal(db.payments.invoices[payment.invoiceNumber!]?.status, 'refunded');
