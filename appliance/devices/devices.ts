@@ -3,6 +3,8 @@ import type { Clock } from '../../shared/clock.js';
 import type { Db, Device } from '../domain/model.js';
 import { normalizeMac } from '../entitlements/entitlement.js';
 import { TurnpikeError } from '../../shared/errors.js';
+import type { IndexSource } from '../sessions/collection-index.js';
+import { sessionIndexesOf } from '../sessions/session-indexes.js';
 import type { Store } from '../store/store.js';
 
 export interface BindInput {
@@ -15,22 +17,34 @@ export interface BindInput {
 }
 
 /**
- * Remembers the device a guest is using (call inside `store.update`).
+ * The owner's device with this MAC, through the devices-by-MAC index: a crowd arriving must not
+ * walk every device for each guest. `db` is what is read (a mutation's draft, or current state).
+ */
+export function ownerDeviceWithMac(
+  source: IndexSource,
+  db: Readonly<Db>,
+  ownerKey: string,
+  mac: string | null,
+): Device | null {
+  if (mac === null) return null;
+  for (const id of sessionIndexesOf(source).devicesByMac.lookup(db, mac)) {
+    const device = db.devices[id]!;
+    if (device.ownerKey === ownerKey) return device;
+  }
+  return null;
+}
+
+/**
+ * Remembers the device a guest is using (call inside `store.update`, with the store as `source`).
  * Phones randomise their MAC per network, so the signed cookie wins over the
  * MAC: a known device that arrives with a new MAC is re-bound, not added.
  */
-export function bindDeviceIn(db: Db, now: number, input: BindInput, knownByMac?: Device | null): Device {
+export function bindDeviceIn(source: IndexSource, db: Db, now: number, input: BindInput): Device {
   const mac = input.mac === null ? null : normalizeMac(input.mac);
   if (input.mac !== null && mac === null)
     throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
   const byCookie = input.deviceId ? db.devices[input.deviceId] : undefined;
-  // A caller on a per-packet path passes the owner's device with this MAC, found through an index.
-  const byMac =
-    knownByMac !== undefined
-      ? (knownByMac ?? undefined)
-      : mac
-        ? Object.values(db.devices).find((d) => d.ownerKey === input.ownerKey && d.mac === mac)
-        : undefined;
+  const byMac = ownerDeviceWithMac(source, db, input.ownerKey, mac) ?? undefined;
   const known = byCookie && byCookie.ownerKey === input.ownerKey ? byCookie : byMac;
   if (known) {
     if (byMac && byMac.id !== known.id) delete db.devices[byMac.id];
@@ -51,7 +65,7 @@ export function bindDeviceIn(db: Db, now: number, input: BindInput, knownByMac?:
 }
 
 export async function bindDevice(store: Store, clock: Clock, input: BindInput): Promise<Device> {
-  return store.update((db) => bindDeviceIn(db, clock.now(), input));
+  return store.update((db) => bindDeviceIn(store, db, clock.now(), input));
 }
 
 export interface DeviceView extends Device {
@@ -59,14 +73,14 @@ export interface DeviceView extends Device {
   online: boolean;
 }
 
-export function devicesOf(db: Readonly<Db>, ownerKey: string): DeviceView[] {
-  const liveMacs = new Set(
-    Object.values(db.sessions)
-      .filter((s) => s.ownerKey === ownerKey)
-      .map((s) => s.mac),
-  );
-  return Object.values(db.devices)
-    .filter((d) => d.ownerKey === ownerKey)
+/** The owner's devices, most recently seen first, each marked online when a live session has its MAC. */
+export function devicesOf(source: IndexSource, ownerKey: string): DeviceView[] {
+  const db = source.db;
+  const indexes = sessionIndexesOf(source);
+  const liveMacs = new Set(indexes.sessionsByOwner.lookup(db, ownerKey).map((id) => db.sessions[id]!.mac));
+  return indexes.devicesByOwner
+    .lookup(db, ownerKey)
+    .map((id) => db.devices[id]!)
     .sort((a, b) => b.lastSeenAt - a.lastSeenAt)
     .map((d) => ({ ...d, online: d.mac !== '' && liveMacs.has(d.mac) }));
 }
@@ -83,24 +97,4 @@ export async function forgetDevice(store: Store, ownerKey: string, deviceId: str
     delete db.devices[deviceId];
     return device;
   });
-}
-
-/**
- * The device limit counts sessions running now, not MACs ever seen; the
- * device asking (same MAC or same address) does not count against itself.
- */
-export function assertDeviceAllowance(
-  db: Readonly<Db>,
-  input: { ownerKey: string; maxDevices: number; mac: string | null; ip: string | null },
-): void {
-  const mac = input.mac ? normalizeMac(input.mac) : null;
-  const others = Object.values(db.sessions).filter(
-    (s) => s.ownerKey === input.ownerKey && !(mac && s.mac === mac) && !(input.ip && s.ip === input.ip),
-  );
-  if (others.length >= input.maxDevices) {
-    throw new TurnpikeError('TP_ERR_DEVICE_LIMIT', undefined, {
-      maxDevices: input.maxDevices,
-      connected: others.length,
-    });
-  }
 }

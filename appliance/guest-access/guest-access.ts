@@ -63,7 +63,12 @@ export class GuestAccess {
 
     if (input.mode === 'controller') {
       const device = await store.update((db) =>
-        bindDeviceIn(db, clock.now(), { ownerKey: input.ownerKey, mac, deviceId: input.deviceId, ...labelOf(input) }),
+        bindDeviceIn(store, db, clock.now(), {
+          ownerKey: input.ownerKey,
+          mac,
+          deviceId: input.deviceId,
+          ...labelOf(input),
+        }),
       );
       const credential = await mintPortalCredential(store, clock, { subscriptionId: entitlement.subscription.id, mac });
       return { mode: 'controller', credential, entitlement, device };
@@ -106,23 +111,14 @@ export class GuestAccess {
     const { store, clock, accessPort } = this.#deps;
     if (!accessPort) throw new TurnpikeError('TP_ERR_UNAVAILABLE', 'gateway mode has no access port');
     const ip = input.ip!;
-    const { devicesByMac } = sessionIndexesOf(store);
     const { session, device } = await store.update((db) => {
       const now = clock.now();
-      // The owner's device with this MAC, through the index: a crowd arriving must not walk every device each.
-      const byMac =
-        mac === null
-          ? null
-          : (devicesByMac
-              .lookup(db, mac)
-              .map((id) => db.devices[id]!)
-              .find((d) => d.ownerKey === input.ownerKey) ?? null);
-      const device = bindDeviceIn(
-        db,
-        now,
-        { ownerKey: input.ownerKey, mac, deviceId: input.deviceId, ...labelOf(input) },
-        byMac,
-      );
+      const device = bindDeviceIn(store, db, now, {
+        ownerKey: input.ownerKey,
+        mac,
+        deviceId: input.deviceId,
+        ...labelOf(input),
+      });
       if (!mac && !device.mac) throw new TurnpikeError('TP_ERR_DEVICE_UNSEEN', undefined, { ip });
       // Found on the plain view (the draft's base): reading the draft would draft the sessions it touches.
       const existingId = gatewaySessionAt(store, ip)?.id;

@@ -3,10 +3,11 @@ import type { Device, Session, Subscription, User } from '../domain/model.js';
 import { ownerKeyOf } from '../entitlements/entitlement.js';
 import { CollectionIndex, type IndexSource } from './collection-index.js';
 
-/** The lookups the RADIUS paths make per packet: one set per store, shared by auth and accounting. */
+/** The lookups made per packet or per guest request: one set per store, shared by RADIUS, the portal and the API. */
 export class SessionIndexes {
   readonly usersByEmail: CollectionIndex<User>;
   readonly devicesByMac: CollectionIndex<Device>;
+  readonly devicesByOwner: CollectionIndex<Device>;
   readonly subscriptionsByOwner: CollectionIndex<Subscription>;
   readonly sessionsByOwner: CollectionIndex<Session>;
   readonly sessionsByNas: CollectionIndex<Session>;
@@ -16,6 +17,7 @@ export class SessionIndexes {
   constructor(source: IndexSource) {
     this.usersByEmail = new CollectionIndex<User>(source, 'users', (user) => normaliseEmail(user.email));
     this.devicesByMac = new CollectionIndex<Device>(source, 'devices', (device) => device.mac || null);
+    this.devicesByOwner = new CollectionIndex<Device>(source, 'devices', (device) => device.ownerKey);
     this.subscriptionsByOwner = new CollectionIndex<Subscription>(source, 'subscriptions', (subscription) =>
       ownerKeyOf(subscription),
     );

@@ -1,7 +1,7 @@
 import type { Clock } from '../../shared/clock.js';
 import type { Db, Subscription } from '../domain/model.js';
 import { normalizeMac, ownerKeyOf } from '../entitlements/entitlement.js';
-import { bindDeviceIn } from '../devices/devices.js';
+import { bindDeviceIn, ownerDeviceWithMac } from '../devices/devices.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import { rollRedemptionIn } from '../reports/rollups.js';
 import type { HistoryWriter, Store } from '../store/store.js';
@@ -63,11 +63,6 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
   if (input.mac !== null && mac === null)
     throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
   const indexes = sessionIndexesOf(store);
-  const deviceOf = (db: Readonly<Db>, ownerKey: string, deviceMac: string) =>
-    indexes.devicesByMac
-      .lookup(db, deviceMac)
-      .map((id) => db.devices[id]!)
-      .find((device) => device.ownerKey === ownerKey);
   return store.update((db, histories) => {
     const now = clock.now();
     const voucher = db.vouchers[code];
@@ -79,8 +74,8 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
     const ownerKey = `voucher:${code}`;
     const existing = voucherSubscription(db, indexes, code);
     const cookieDevice = input.deviceId ? db.devices[input.deviceId] : undefined;
-    const byMac = mac === null ? undefined : deviceOf(db, ownerKey, mac);
-    const knownDevice = (cookieDevice && cookieDevice.ownerKey === ownerKey) || byMac !== undefined;
+    const knownDevice =
+      (cookieDevice && cookieDevice.ownerKey === ownerKey) || ownerDeviceWithMac(store, db, ownerKey, mac) !== null;
     const bind = { ownerKey, mac, deviceId: input.deviceId ?? null };
     const topUp = input.topUpOf;
     if (topUp) {
@@ -91,7 +86,7 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
         throw new TurnpikeError('TP_ERR_VALIDATION', 'That voucher adds no data to a running plan');
     }
     if (existing && knownDevice && !topUp) {
-      bindDeviceIn(db, now, bind, byMac ?? null);
+      bindDeviceIn(store, db, now, bind);
       return existing;
     }
     if (voucher.uses === 0 && (now < batch.validFrom || now >= batch.validUntil)) {
@@ -109,7 +104,7 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
         throw new TurnpikeError('TP_ERR_CONFLICT', 'The plan to add data to has ended');
       return db.subscriptions[topUp.subscriptionId]!;
     }
-    bindDeviceIn(db, now, bind, byMac ?? null);
+    bindDeviceIn(store, db, now, bind);
     return existing ?? grantIn(db, now, { userId: null, voucherCode: code, plan, source: 'voucher', sourceRef: code });
   });
 }

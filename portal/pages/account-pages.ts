@@ -105,7 +105,7 @@ function sshKeyFailure(context: GuestContext, err: unknown): string | null {
 export function accountPages(app: FastifyInstance, deps: GuestPagesDeps, page: PageFn, failPage: FailFn): void {
   function accountData(context: GuestContext) {
     const user = context.userId ? deps.store.db.users[context.userId] : undefined;
-    const devices = deviceListOf(deps.store.db, context);
+    const devices = deviceListOf(deps.store, context);
     return {
       email: user?.email ?? '',
       devices,

@@ -1,5 +1,5 @@
 import { devicesOf } from '../../appliance/devices/devices.js';
-import type { Db } from '../../appliance/domain/model.js';
+import type { IndexSource } from '../../appliance/sessions/collection-index.js';
 import type { GuestContext } from './guest-context.js';
 
 export interface DeviceListItem {
@@ -12,9 +12,9 @@ export interface DeviceListItem {
 }
 
 /** The signed-in guest's devices as the status and account pages list them. */
-export function deviceListOf(db: Readonly<Db>, context: GuestContext): DeviceListItem[] {
+export function deviceListOf(source: IndexSource, context: GuestContext): DeviceListItem[] {
   if (!context.ownerKey) return [];
-  return devicesOf(db, context.ownerKey).map((device) => ({
+  return devicesOf(source, context.ownerKey).map((device) => ({
     id: device.id,
     label:
       [device.label, device.mac ? `${context.t.mac} ${device.mac}` : ''].filter(Boolean).join(' · ') ||

@@ -31,7 +31,6 @@ export function statusPage(app: FastifyInstance, deps: GuestPagesDeps, pages: Pa
 
   /** The status page, with a notice or the failure of a top-up on it. */
   function statusOf(reply: FastifyReply, context: GuestContext, said: { notice: string | null; error: string | null }) {
-    const db = store.db;
     const session = sessionAt(store, context.handoff?.ip ?? context.ip) ?? ownSessionOfMac(context);
     const connected = session !== null && session.ownerKey === context.ownerKey;
     const handoff = context.handoff;
@@ -40,7 +39,7 @@ export function statusPage(app: FastifyInstance, deps: GuestPagesDeps, pages: Pa
       connected,
       active: activePlanOf(deps, context),
       topUp: topUpOfferOf(deps, context),
-      devices: deviceListOf(db, context),
+      devices: deviceListOf(store, context),
       continueUrl,
       canLogOut: context.ownerKey !== null,
       ...said,
