@@ -1,3 +1,4 @@
+import { normaliseEmail } from './email.js';
 import type { Role, User } from '../domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { Actor } from './audit.js';
@@ -15,7 +16,6 @@ import {
   newUser,
   hasMfa,
   isStaff,
-  normaliseEmail,
   owesSecuritySetup,
   publicUser,
   securitySetupOf,
@@ -74,7 +74,7 @@ export class AuthFlows {
     const displayName = cleanDisplayName(input.displayName ?? defaultDisplayName(email));
     assertAcceptablePassword(input.password, { email });
     const passwordHash = await this.#c.hasher.hash(input.password, bcryptCostFor('guest', this.#c.config.auth));
-    const existing = findUserByEmail(this.#c.store.db, email);
+    const existing = findUserByEmail(this.#c.store, email);
     if (existing) {
       const notify = await this.#takeAccountMail(existing.id);
       await this.#c.audit({
@@ -100,7 +100,7 @@ export class AuthFlows {
     const email = normaliseEmail(input.email);
     const address = meta.ip ?? 'unknown';
     this.#refuseWhileLockedOut(email, address);
-    const user = findUserByEmail(this.#c.store.db, email);
+    const user = findUserByEmail(this.#c.store, email);
     const ok = user
       ? await this.#c.hasher.verify(input.password, user.passwordHash)
       : await this.#c.hasher.verifyNothing(input.password, this.#c.config.auth.bcryptCostGuest);
@@ -257,7 +257,7 @@ export class AuthFlows {
   requestPasswordReset(email: string, meta: RequestMeta): void {
     const wanted = normaliseEmail(email);
     this.#c.background.run('password-reset-mail', async () => {
-      const user = findUserByEmail(this.#c.store.db, wanted);
+      const user = findUserByEmail(this.#c.store, wanted);
       if (!user || user.disabled) return;
       if (!(await this.#takeAccountMail(user.id))) {
         this.#c.logger.info({ userId: user.id }, 'password reset mail not sent: hourly limit for this account reached');

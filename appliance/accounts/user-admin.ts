@@ -1,3 +1,4 @@
+import { normaliseEmail } from './email.js';
 import type { Db, Role, User } from '../domain/model.js';
 import { ROLES } from '../domain/model.js';
 import { isTurnpikeError, TurnpikeError } from '../../shared/errors.js';
@@ -13,7 +14,6 @@ import {
   hasMfa,
   insertUser,
   newUser,
-  normaliseEmail,
   publicUser,
   type PublicUser,
 } from './users.js';
@@ -71,7 +71,7 @@ export class UserAdmin {
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) throw new TurnpikeError('TP_ERR_VALIDATION', 'email is not an address');
     const displayName = cleanDisplayName(input.displayName ?? defaultDisplayName(email));
     if (input.password !== undefined) assertAcceptablePassword(input.password, { email });
-    if (findUserByEmail(this.#c.store.db, email))
+    if (findUserByEmail(this.#c.store, email))
       throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
     const generated = input.password === undefined ? oneTimePassword() : null;
     const password = input.password ?? generated!;
@@ -166,7 +166,7 @@ export class UserAdmin {
 
   #find(idOrEmail: string): User {
     const db = this.#c.store.db;
-    const user = db.users[idOrEmail] ?? findUserByEmail(db, idOrEmail);
+    const user = db.users[idOrEmail] ?? findUserByEmail(this.#c.store, idOrEmail);
     if (!user) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such user');
     return user;
   }

@@ -1,3 +1,6 @@
+import { normaliseEmail } from './email.js';
+import type { IndexSource } from '../sessions/collection-index.js';
+import { sessionIndexesOf } from '../sessions/session-indexes.js';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Db, Role, User } from '../domain/model.js';
@@ -39,14 +42,13 @@ export function hasMfa(user: Pick<User, 'mfa'>): boolean {
   return user.mfa !== null && user.mfa.enabledAt !== null;
 }
 
-export function normaliseEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
-
-export function findUserByEmail(db: Readonly<Db>, email: string): User | undefined {
-  const wanted = normaliseEmail(email);
-  for (const user of Object.values(db.users)) if (user.email === wanted) return user;
-  return undefined;
+/**
+ * The account with this email, through the store's users-by-email index (sign-up, sign-in and
+ * password reset ask once per request). `db` is what is read: a mutation's draft, or current state.
+ */
+export function findUserByEmail(source: IndexSource, email: string, db: Readonly<Db> = source.db): User | undefined {
+  const id = sessionIndexesOf(source).usersByEmail.lookup(db, normaliseEmail(email))[0];
+  return id === undefined ? undefined : db.users[id];
 }
 
 export function isStaff(role: Role): boolean {
@@ -108,7 +110,8 @@ export async function insertUser(
   audit: { actor: Actor; action: 'user.created' | 'user.registered' },
 ): Promise<void> {
   await store.update((db, histories) => {
-    if (findUserByEmail(db, user.email)) throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
+    if (findUserByEmail(store, user.email, db))
+      throw new TurnpikeError('TP_ERR_CONFLICT', 'That email is already registered');
     db.users[user.id] = user;
     auditIn(histories, user.createdAt, audit.actor, {
       action: audit.action,

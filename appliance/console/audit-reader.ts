@@ -24,7 +24,7 @@ export interface AuditPage {
 
 function matcherOf(store: Store, filter: AuditFilter): (record: AuditRecord) => boolean {
   const actor = filter.actor?.trim();
-  const actorId = actor ? (store.db.users[actor]?.id ?? findUserByEmail(store.db, actor)?.id ?? actor) : null;
+  const actorId = actor ? (store.db.users[actor]?.id ?? findUserByEmail(store, actor)?.id ?? actor) : null;
   const action = filter.action?.trim() ?? '';
   const target = filter.target?.trim().toLowerCase() ?? '';
   return (record) =>

@@ -1,4 +1,4 @@
-import { normaliseEmail } from '../accounts/users.js';
+import { normaliseEmail } from '../accounts/email.js';
 import type { Device, Session, Subscription, User } from '../domain/model.js';
 import { ownerKeyOf } from '../entitlements/entitlement.js';
 import { CollectionIndex, type IndexSource } from './collection-index.js';

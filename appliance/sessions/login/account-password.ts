@@ -1,4 +1,4 @@
-import { normaliseEmail } from '../../accounts/users.js';
+import { findUserByEmail } from '../../accounts/users.js';
 import type { User } from '../../domain/model.js';
 import {
   deny,
@@ -10,9 +10,7 @@ import {
 
 function accountNamed(context: LoginContext, userName: string): User | null {
   if (!userName.includes('@')) return null;
-  const db = context.store.db;
-  const id = context.indexes.usersByEmail.lookup(db, normaliseEmail(userName))[0];
-  return id === undefined ? null : db.users[id]!;
+  return findUserByEmail(context.store, userName) ?? null;
 }
 
 function afterPassword(ok: boolean, user: User, request: LoginRequest, context: LoginContext): LoginDecision {
