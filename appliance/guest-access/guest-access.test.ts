@@ -78,7 +78,8 @@ test('the device limit counts live sessions; a phone with a new random MAC repla
   });
   await assert.rejects(
     access.connect({ ownerKey: 'user:u1', mac: 'aa:00:00:00:00:03', ip: '10.1.0.3', deviceId: null, mode: 'gateway' }),
-    (err) => isTurnpikeError(err, 'TP_ERR_DEVICE_LIMIT'),
+    (err) =>
+      isTurnpikeError(err, 'TP_ERR_DEVICE_LIMIT') && err.details?.maxDevices === 2 && err.details.connected === 2,
   );
   await access.disconnect({ ownerKey: 'user:u1', ip: '10.1.0.2' });
   await access.connect({
@@ -154,4 +155,23 @@ test('a gateway guest whose MAC the box cannot see is told to reconnect, and not
   assert.equal(accessPort.isAllowed('10.1.0.9'), false);
   assert.deepEqual(Object.keys(store.db.sessions), []);
   assert.deepEqual(Object.keys(store.db.devices), []);
+});
+
+test('a guest whose last session the box could not end yet is told to wait, as a RADIUS login would be', async (t) => {
+  const { access, store } = await fixture(t, 2);
+  const first = {
+    ownerKey: 'user:u1',
+    mac: 'aa:00:00:00:00:01',
+    ip: '10.1.0.1',
+    deviceId: null,
+    mode: 'gateway',
+  } as const;
+  const opened = await access.connect(first);
+  assert.equal(opened.mode, 'gateway');
+  await store.update((db) => {
+    db.sessions[opened.session.id]!.disconnectPendingSince = Date.now();
+  });
+  await assert.rejects(access.connect({ ...first, mac: 'aa:00:00:00:00:02', ip: '10.1.0.2' }), (err) =>
+    isTurnpikeError(err, 'TP_ERR_DISCONNECT_PENDING'),
+  );
 });

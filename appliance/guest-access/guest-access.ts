@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock.js';
 import type { Device, PortalCredential, Session } from '../domain/model.js';
 import { bindDeviceIn } from '../devices/devices.js';
-import { entitlementWith, normalizeMac, type Entitlement } from '../entitlements/entitlement.js';
+import { normalizeMac, type Entitlement } from '../entitlements/entitlement.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { mintPortalCredential } from '../portal-credentials/portal-credentials.js';
@@ -10,7 +10,7 @@ import type { AccessPort } from '../provisioning/access-port.js';
 import { firewallGrantOf, sessionLimitsOf } from '../sessions/limits.js';
 import type { Store } from '../store/store.js';
 import { inSpan } from '../../shared/telemetry/tracing.js';
-import { bestSubscriptionAmong } from '../sessions/best-subscription.js';
+import { admitOwnerDevice } from '../sessions/device-admission.js';
 import { sessionIndexesOf } from '../sessions/session-indexes.js';
 import type { IndexSource } from '../sessions/collection-index.js';
 
@@ -76,35 +76,12 @@ export class GuestAccess {
     return inSpan('gateway.open', { 'turnpike.mode': 'gateway' }, () => this.#openGateway(input, mac, entitlement));
   }
 
-  /**
-   * The owner's usable subscription with the most time left, and the device
-   * limit: the owner's sessions on other devices (the asking device, by MAC or
-   * address, does not count against itself). Through the store's indexes, so
-   * a crowd of guests arriving costs each one its own rows, not a walk of all.
-   */
+  /** The owner's best plan, admitted for this device by the rule RADIUS logins follow too. */
   #admit(ownerKey: string, mac: string | null, ip: string | null): Entitlement {
     const { store, clock } = this.#deps;
-    const db = store.db;
-    const now = clock.now();
-    const indexes = sessionIndexesOf(store);
-    const found = bestSubscriptionAmong(db, indexes.subscriptionsByOwner.lookup(db, ownerKey), now);
-    if ('denial' in found) throw new TurnpikeError(found.denial);
-    let live = 0;
-    let others = 0;
-    for (const id of indexes.sessionsByOwner.lookup(db, ownerKey)) {
-      const session = db.sessions[id]!;
-      live += 1;
-      if (!(mac && session.mac === mac) && !(ip && session.ip === ip)) others += 1;
-    }
-    const entitlement = entitlementWith(db, found.subscription, now, live);
-    if (!entitlement) throw new TurnpikeError('TP_ERR_ENTITLEMENT_EXPIRED');
-    if (others >= entitlement.plan.maxDevices) {
-      throw new TurnpikeError('TP_ERR_DEVICE_LIMIT', undefined, {
-        maxDevices: entitlement.plan.maxDevices,
-        connected: others,
-      });
-    }
-    return entitlement;
+    const admission = admitOwnerDevice(store, ownerKey, { mac, ip }, clock.now());
+    if ('refusal' in admission) throw new TurnpikeError(admission.refusal, undefined, admission.deviceLimit);
+    return admission.entitlement;
   }
 
   async #openGateway(input: ConnectInput, mac: string | null, entitlement: Entitlement): Promise<ConnectResult> {

@@ -1,12 +1,10 @@
 import type { Clock } from '../../shared/clock.js';
-import type { Db, Subscription } from '../domain/model.js';
-import { entitlementWith, ownerKeyOf } from '../entitlements/entitlement.js';
+import type { Subscription } from '../domain/model.js';
 import type { Store } from '../store/store.js';
 import { redeemVoucher } from '../vouchers/redeem.js';
-import { bestSubscriptionAmong } from './best-subscription.js';
+import { admitDevice, admitOwnerDevice, type Admission } from './device-admission.js';
 import {
   deny,
-  type Admission,
   type LoginContext,
   type LoginDecision,
   type LoginMethod,
@@ -66,34 +64,13 @@ class StoreLoginContext implements LoginContext {
   }
 
   loginAs(method: LoginMethod, ownerKey: string, request: LoginRequest): LoginDecision {
-    const db = this.store.db;
-    const now = this.clock.now();
-    const found = bestSubscriptionAmong(db, this.indexes.subscriptionsByOwner.lookup(db, ownerKey), now);
-    if ('denial' in found) return deny(method, found.denial);
-    const admission = this.admit(found.subscription, request, now);
+    const admission = admitOwnerDevice(this.store, ownerKey, request, this.clock.now());
     if ('refusal' in admission) return deny(method, admission.refusal);
     return { ok: true, method, entitlement: admission.entitlement, mac: request.mac };
   }
 
-  /**
-   * One pass over live sessions: an unanswered disconnect refuses the owner's next login, and
-   * the device limit counts the owner's other devices (the asking device, by MAC or address,
-   * does not count against itself, as in `assertDeviceAllowance`).
-   */
   admit(subscription: Subscription, request: LoginRequest, now: number): Admission {
-    const db: Readonly<Db> = this.store.db;
-    let live = 0;
-    let others = 0;
-    for (const id of this.indexes.sessionsByOwner.lookup(db, ownerKeyOf(subscription))) {
-      const session = db.sessions[id]!;
-      if (session.disconnectPendingSince !== null) return { refusal: 'TP_ERR_DISCONNECT_PENDING' };
-      live += 1;
-      if (!(request.mac && session.mac === request.mac) && !(request.ip && session.ip === request.ip)) others += 1;
-    }
-    const entitlement = entitlementWith(db, subscription, now, live);
-    if (!entitlement) return { refusal: 'TP_ERR_ENTITLEMENT_EXPIRED' };
-    if (others >= entitlement.plan.maxDevices) return { refusal: 'TP_ERR_DEVICE_LIMIT' };
-    return { entitlement };
+    return admitDevice(this.store, subscription, request, now);
   }
 }
 

@@ -267,6 +267,7 @@ const errorsDe: Record<string, string> = {
   TP_ERR_ENTITLEMENT_EXPIRED: 'Ihre Zeit ist abgelaufen; bitte kaufen oder lösen Sie mehr ein.',
   TP_ERR_QUOTA_EXHAUSTED: 'Ihr Datenvolumen ist aufgebraucht.',
   TP_ERR_DEVICE_LIMIT: 'Zu viele Geräte verbunden; trennen Sie zuerst eines.',
+  TP_ERR_DISCONNECT_PENDING: 'Ihre vorige Sitzung wird noch beendet; bitte in einer Minute erneut versuchen.',
   TP_ERR_DEVICE_UNSEEN:
     'Ihr Gerät ist im Netzwerk noch nicht sichtbar; verbinden Sie sich neu mit dem WLAN und öffnen Sie diese Seite erneut.',
   TP_ERR_VOUCHER_INVALID: 'Dieser Gutscheincode ist nicht gültig.',

@@ -6,6 +6,7 @@ import type { Entitlement } from '../../entitlements/entitlement.js';
 import type { Store } from '../../store/store.js';
 import type { PasswordCache } from '../password-cache.js';
 import type { SessionIndexes } from '../session-indexes.js';
+import type { Admission } from '../device-admission.js';
 
 /** What the NAS proved about the password, without the protocol: PAP cleartext or a CHAP check. */
 export type CredentialProof =
@@ -31,9 +32,6 @@ export type RedeemVoucher = (
   clock: Clock,
   input: { code: string; mac: string | null },
 ) => Promise<Subscription>;
-
-/** Whether a session may run on a subscription now, for this request, or why not. */
-export type Admission = { entitlement: Entitlement } | { refusal: ErrorCode };
 
 /**
  * What every mechanism may use: the store and its per-packet indexes, and the steps that follow
