@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forgetDevice } from '../../appliance/devices/devices.js';
 import { listSshKeys, MAX_PUBLIC_KEY_LINE_LENGTH, MAX_SSH_KEYS_PER_USER } from '../../appliance/accounts/ssh-keys.js';
 import { httpStatusOf, isTurnpikeError, TurnpikeError } from '../../shared/errors.js';
-import type { Db } from '../../appliance/domain/model.js';
 import type { PaymentStatus } from '../../appliance/payments/model.js';
 import type { Store } from '../../appliance/store/store.js';
 import { format, type Messages } from '../i18n/messages.js';
@@ -13,6 +12,8 @@ import { field, formSchema, type FormBody } from './guest-forms.js';
 import type { GuestPagesDeps } from './guest-pages.js';
 import type { FailFn, PageFn } from './page-replies.js';
 import type { PortalSshKeys } from './portal-accounts.js';
+import type { IndexSource } from '../../appliance/sessions/collection-index.js';
+import { sessionIndexesOf } from '../../appliance/sessions/session-indexes.js';
 
 const signedIn = { roles: ['guest', 'operator', 'admin'] as const };
 
@@ -68,9 +69,10 @@ export function billingOf(store: Store, context: GuestContext) {
 }
 
 /** Whether any of the user's plans, running or not, carries SSH: only then do keys mean anything to them. */
-function hasSshPlan(db: Readonly<Db>, userId: string): boolean {
-  for (const subscription of Object.values(db.subscriptions)) {
-    if (subscription.userId === userId && db.plans[subscription.planId]?.services.includes('ssh')) return true;
+function hasSshPlan(source: IndexSource, userId: string): boolean {
+  const db = source.db;
+  for (const id of sessionIndexesOf(source).subscriptionsByOwner.lookup(db, `user:${userId}`)) {
+    if (db.plans[db.subscriptions[id]!.planId]?.services.includes('ssh')) return true;
   }
   return false;
 }
@@ -82,7 +84,7 @@ function hasSshPlan(db: Readonly<Db>, userId: string): boolean {
 function sshKeysOf(deps: GuestPagesDeps, context: GuestContext) {
   if (!deps.accounts?.sshKeys || !context.userId || !deps.store.db.users[context.userId]) return null;
   const keys = listSshKeys(deps.store.db, context.userId);
-  if (keys.length === 0 && !hasSshPlan(deps.store.db, context.userId)) return null;
+  if (keys.length === 0 && !hasSshPlan(deps.store, context.userId)) return null;
   return keys.map((key) => ({
     id: key.id,
     type: key.type,
