@@ -123,8 +123,8 @@ class Transaction {
   readonly #collections = new Map<string, CollectionOverlay>();
   /** Per document path: its draft, or the value the mutation assigned (DELETED when removed). */
   readonly documents = new Map<string, { draft: Draft<object> } | { value: Staged }>();
-  /** Which collection row each row draft is, so a returned row can be finished instead of copied. */
-  readonly #rowDrafts = new WeakMap<object, { overlay: CollectionOverlay; id: string }>();
+  /** Which collection row each row draft is, so a returned row can be finished instead of copied (made with the first). */
+  #rowDrafts: WeakMap<object, { overlay: CollectionOverlay; id: string }> | null = null;
   /** Whether any draft was made: a mutation that only peeked and wrote rows whole has none to settle. */
   drafted = false;
   #closed = false;
@@ -161,16 +161,16 @@ class Transaction {
 
   rowDraftCreated(draft: object, overlay: CollectionOverlay, id: string): void {
     this.drafted = true;
-    this.#rowDrafts.set(draft, { overlay, id });
+    (this.#rowDrafts ??= new WeakMap()).set(draft, { overlay, id });
   }
 
   isRowDraft(value: object): boolean {
-    return this.#rowDrafts.has(value);
+    return this.#rowDrafts?.has(value) ?? false;
   }
 
   /** A row draft's value once the mutation is over, finished now instead of copied (the mutation cannot change it any more). */
   settledRow(draft: object): unknown {
-    const row = this.#rowDrafts.get(draft)!;
+    const row = this.#rowDrafts!.get(draft)!;
     return row.overlay.settle(row.id, draft);
   }
 
@@ -300,10 +300,12 @@ class CollectionOverlay {
   readonly #transaction: Transaction;
   readonly #table: string;
   readonly #base: Record<string, unknown>;
-  readonly #writes = new Map<string, Staged>();
-  readonly #drafts = new Map<string, Draft<object>>();
+  // Each map is made on first use: a mutation opens several collections, most of them only to
+  // peek at a row or write one, and per-mutation maps were a fifth of what an accounting update allocated.
+  #writes: Map<string, Staged> | null = null;
+  #drafts: Map<string, Draft<object>> | null = null;
   /** Rows whose drafts were finished early (returned by the mutation): their final values. */
-  readonly #settled = new Map<string, unknown>();
+  #settled: Map<string, unknown> | null = null;
 
   static readonly #traps: ProxyHandler<CollectionOverlay> = {
     get: (overlay, key) => {
@@ -352,27 +354,35 @@ class CollectionOverlay {
    * the mutation then deleted or replaced is no longer the row: it is copied out as it was left.
    */
   settle(id: string, draft: object): unknown {
-    if (this.#drafts.get(id) !== draft) return this.#settled.has(id) ? this.#settled.get(id) : current(draft);
+    if (this.#drafts?.get(id) !== draft) return this.#settled?.has(id) ? this.#settled.get(id) : current(draft);
     this.#drafts.delete(id);
     const value = isModified(draft) ? finishDraft(draft) : original(draft);
-    this.#settled.set(id, value);
+    (this.#settled ??= new Map()).set(id, value);
     return value;
   }
 
   finish(changes: RowChange[]): void {
     const base = this.#base;
+    const writes = this.#writes;
     // Values written by the mutation may hold drafts of other rows: settle them before the drafts end.
-    const written = [...this.#writes].map(([id, value]) => [id, materialize(value, this.#transaction)] as const);
-    for (const [id, draft] of this.#drafts) {
-      // A row the mutation only read: nothing to finish (an unfinished draft is just garbage).
-      if (!isModified(draft)) continue;
-      const after = finishDraft(draft);
-      if (after !== base[id]) changes.push({ table: this.#table, id, value: after });
+    if (writes && this.#transaction.drafted) {
+      for (const [id, value] of writes) writes.set(id, materialize(value, this.#transaction));
     }
-    for (const [id, after] of this.#settled) {
-      if (after !== base[id]) changes.push({ table: this.#table, id, value: after });
+    if (this.#drafts) {
+      for (const [id, draft] of this.#drafts) {
+        // A row the mutation only read: nothing to finish (an unfinished draft is just garbage).
+        if (!isModified(draft)) continue;
+        const after = finishDraft(draft);
+        if (after !== base[id]) changes.push({ table: this.#table, id, value: after });
+      }
     }
-    for (const [id, value] of written) {
+    if (this.#settled) {
+      for (const [id, after] of this.#settled) {
+        if (after !== base[id]) changes.push({ table: this.#table, id, value: after });
+      }
+    }
+    if (!writes) return;
+    for (const [id, value] of writes) {
       if (value === DELETED) {
         if (Object.hasOwn(base, id)) changes.push({ table: this.#table, id, value: null });
       } else if (value !== base[id]) {
@@ -382,8 +392,7 @@ class CollectionOverlay {
   }
 
   #has(id: string): boolean {
-    const written = this.#writes.get(id);
-    if (written !== undefined || this.#writes.has(id)) return written !== DELETED;
+    if (this.#writes?.has(id)) return this.#writes.get(id) !== DELETED;
     return Object.hasOwn(this.#base, id);
   }
 
@@ -394,42 +403,43 @@ class CollectionOverlay {
   }
 
   #peek(id: string): unknown {
-    if (this.#writes.has(id)) {
+    if (this.#writes?.has(id)) {
       const written = this.#writes.get(id);
       return written === DELETED ? undefined : written;
     }
-    return this.#drafts.get(id) ?? (this.#settled.has(id) ? this.#settled.get(id) : this.#base[id]);
+    return this.#drafts?.get(id) ?? (this.#settled?.has(id) ? this.#settled.get(id) : this.#base[id]);
   }
 
   #row(id: string): unknown {
-    if (this.#writes.size > 0 && this.#writes.has(id)) {
+    if (this.#writes?.has(id)) {
       const written = this.#writes.get(id);
       return written === DELETED ? undefined : written;
     }
-    const drafted = this.#drafts.get(id);
+    const drafted = this.#drafts?.get(id);
     if (drafted) return drafted;
-    if (this.#settled.has(id)) return this.#settled.get(id);
+    if (this.#settled?.has(id)) return this.#settled.get(id);
     const base = this.#base;
     if (!Object.hasOwn(base, id)) return Reflect.get(base, id);
     const value = base[id];
     if (!isDraftable(value)) return value;
     const draft = createDraft(value as object);
-    this.#drafts.set(id, draft);
+    (this.#drafts ??= new Map()).set(id, draft);
     this.#transaction.rowDraftCreated(draft, this, id);
     return draft;
   }
 
   #write(id: string, value: Staged): void {
-    this.#drafts.delete(id);
-    this.#settled.delete(id);
-    this.#writes.set(id, value);
+    this.#drafts?.delete(id);
+    this.#settled?.delete(id);
+    (this.#writes ??= new Map()).set(id, value);
   }
 
   #keys(): string[] {
     const keys = Object.keys(this.#base);
-    if (this.#writes.size === 0) return keys;
-    const present = keys.filter((id) => this.#writes.get(id) !== DELETED);
-    for (const [id, value] of this.#writes) if (value !== DELETED && !Object.hasOwn(this.#base, id)) present.push(id);
+    const writes = this.#writes;
+    if (!writes) return keys;
+    const present = keys.filter((id) => writes.get(id) !== DELETED);
+    for (const [id, value] of writes) if (value !== DELETED && !Object.hasOwn(this.#base, id)) present.push(id);
     return present;
   }
 }
