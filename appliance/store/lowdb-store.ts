@@ -221,7 +221,8 @@ export class LowdbStore implements Store {
     const { seq, durable } = wal.append(loggedChangesOf(this.#low.data, changes));
     applyChanges(this.#low.data, changes);
     this.#rowIds.apply(changes);
-    for (const listener of this.#changeListeners) listener({ seq, changes });
+    const record: ChangeRecord = { seq, changes };
+    for (const listener of this.#changeListeners) listener(record);
     this.#checkpointSoon(wal);
     await Promise.all([durable, ...appended]);
     return result;
