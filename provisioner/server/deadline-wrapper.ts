@@ -9,17 +9,32 @@ import type { Wrapper } from './unary.js';
  */
 export function deadlineWrapper(options: { maxMs: number; now?: () => number }): Wrapper {
   const now = options.now ?? (() => Date.now());
-  return (next) => async (req, ctx) => {
+  return (next) => (req, ctx) => {
     const budget = Math.min(ctx.deadline - now(), options.maxMs);
-    if (budget <= 0) throw new GrpcStatusError(status.DEADLINE_EXCEEDED, 'deadline already passed');
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new GrpcStatusError(status.DEADLINE_EXCEEDED, 'deadline exceeded')), budget);
+    if (budget <= 0) return Promise.reject(new GrpcStatusError(status.DEADLINE_EXCEEDED, 'deadline already passed'));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new GrpcStatusError(status.DEADLINE_EXCEEDED, 'deadline exceeded')),
+        budget,
+      );
+      let answer: ReturnType<typeof next>;
+      try {
+        answer = next(req, ctx);
+      } catch (err) {
+        clearTimeout(timer);
+        reject(err);
+        return;
+      }
+      answer.then(
+        (res) => {
+          clearTimeout(timer);
+          resolve(res);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
     });
-    try {
-      return await Promise.race([next(req, ctx), expired]);
-    } finally {
-      clearTimeout(timer);
-    }
   };
 }

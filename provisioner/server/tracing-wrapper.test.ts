@@ -94,3 +94,56 @@ test('a call carries the caller’s trace and request id: the provisioner’s sp
   assert.equal(rpc.trace_id, guestRequest.spanContext().traceId);
   assert.equal(rpc.span_id, served.spanContext().spanId);
 });
+
+test('with tracing off the provisioner makes no span, and its log line still says the appliance’s request_id', async (t) => {
+  installTraceContext();
+  const dir = await mkdtemp(join(tmpdir(), 'tp-trace-off-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await initPki({ dir: join(dir, 'pki') });
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  const server = await startProvisionerServer({
+    listen: '127.0.0.1:0',
+    tls: await loadServerTls(join(dir, 'pki')),
+    jwtPublicKey: await loadJwtPublicKey(join(dir, 'pki', 'jwt-public.pem')),
+    firewall: new MemoryFirewallDriver(),
+    accounts: new MemoryAccountDriver(),
+    firewallName: 'memory',
+    accountsName: 'memory',
+    logger,
+  });
+  t.after(() => server.stop());
+  const client = new ProvisionerClient({
+    address: server.address,
+    tls: await loadClientTls(join(dir, 'pki')),
+    jwtKey: await loadJwtSigningKey(join(dir, 'pki')),
+    logger,
+  });
+  t.after(() => client.close());
+
+  await context.with(withRequestId(ROOT_CONTEXT, 'req-0ff'), () =>
+    client.revokeClient({ ip: '10.0.0.8', mac: '', sessionId: '' }),
+  );
+  const rpc = lines.find((line) => line.msg === 'rpc' && line.method === 'RevokeClient');
+  assert.ok(rpc, 'the provisioner logs the call');
+  assert.equal(rpc.request_id, 'req-0ff');
+  assert.equal(rpc.trace_id, undefined, 'no trace to join');
+  await assert.rejects(
+    context.with(withRequestId(ROOT_CONTEXT, 'req-bad'), () =>
+      client.allowClient({
+        ip: 'not-an-ip',
+        mac: '02:00:00:00:00:08',
+        seconds: 60,
+        upKbps: 0,
+        downKbps: 0,
+        sessionId: 's8',
+      }),
+    ),
+  );
+  const refused = lines.find((line) => line.msg === 'rpc refused' && line.method === 'AllowClient');
+  assert.equal(refused?.request_id, 'req-bad', 'a refusal is logged under the request id too');
+  assert.equal(refused?.code, 'INVALID_ARGUMENT');
+});

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { status, type Metadata } from '@grpc/grpc-js';
 import { tracer } from '../../shared/telemetry/tracing.js';
 import { withRequestId } from '../../shared/telemetry/trace-context.js';
@@ -23,6 +23,11 @@ const metadataGetter = {
  * request id from the metadata and runs the call (and every wrapper inside
  * it, logging included) under a server span. Log lines of the call then carry
  * `trace_id`, `span_id` and `request_id`. Outermost, so nothing runs outside it.
+ *
+ * A span nothing records (tracing off, or a trace the sampler dropped) is not
+ * made active: the call runs under the caller's context as extracted, so its
+ * log lines still carry the trace and request id, without the span's context
+ * switch and promise on every firewall change.
  */
 export function tracingWrapper(): Wrapper {
   return (next) => (req, ctx) => {
@@ -30,21 +35,26 @@ export function tracingWrapper(): Wrapper {
     const requestId = metadataGetter.get(ctx.metadata, REQUEST_ID_METADATA);
     // Bounded, printable: the id is the appliance's UUID; anything else is not logged verbatim.
     if (requestId && /^[\w-]{1,64}$/.test(requestId)) parent = withRequestId(parent, requestId);
-    return tracer().startActiveSpan(
+    const span = tracer().startSpan(
       ctx.method,
       { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.method': ctx.method } },
       parent,
-      async (span) => {
-        try {
-          return await next(req, ctx);
-        } catch (err) {
-          const code = statusOf(err);
-          span.setAttribute('rpc.grpc.status_code', code);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: status[code] });
-          throw err;
-        } finally {
-          span.end();
-        }
+    );
+    if (!span.isRecording()) {
+      span.end();
+      return parent === ROOT_CONTEXT ? next(req, ctx) : context.with(parent, next, undefined, req, ctx);
+    }
+    return context.with(trace.setSpan(parent, span), next, undefined, req, ctx).then(
+      (res) => {
+        span.end();
+        return res;
+      },
+      (err: unknown) => {
+        const code = statusOf(err);
+        span.setAttribute('rpc.grpc.status_code', code);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: status[code] });
+        span.end();
+        throw err;
       },
     );
   };

@@ -67,7 +67,13 @@ export function toGrpc<Req, Res>(
         return call.getPeer();
       },
     };
-    wrapped(call.request, ctx).then(
+    let answer: Promise<Res>;
+    try {
+      answer = wrapped(call.request, ctx);
+    } catch (err) {
+      answer = Promise.reject(err); // a wrapper that throws before its first await still answers with a status
+    }
+    answer.then(
       (res) => {
         answered = true;
         callback(null, res);
