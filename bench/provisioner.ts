@@ -15,7 +15,7 @@
  *      such a read runs, against the same without one: reads must not stall changes.
  *   5. A crowd: GUESTS guests arrive within BURST_SECONDS; portal → gRPC → nft,
  *      against the same arrivals sent straight to AllowClient.
- * Needs root, nft and ip. BENCH_OPS, BENCH_ROUNDS, BENCH_GUESTS, BENCH_BURST_SECONDS tune it;
+ * Needs root, nft and ip. BENCH_OPS, BENCH_ROUNDS, BENCH_WARMUP, BENCH_GUESTS, BENCH_BURST_SECONDS tune it;
  * BENCH_PARTS=1,4,5 runs only those parts (part 4 needs part 3's clients, so it loads them).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -42,6 +42,7 @@ import { formatRow, summarize, type LatencySummary } from './stats.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1_000);
 const GUESTS = Number(process.env.BENCH_GUESTS ?? 5_000);
 const BURST_SECONDS = Number(process.env.BENCH_BURST_SECONDS ?? 5);
 const LIST_MAX_AGE_MS = 1_000;
@@ -74,7 +75,10 @@ function nftProcess(ns: string, text: string): Promise<void> {
   });
 }
 
-/** CPU of this process (client, server and driver; not nft's) per op in the last `sequential` run. */
+/**
+ * CPU of this process per op in the last `sequential` run: all its threads, so the gRPC row holds both ends of
+ * both calls (client, server, driver) plus V8's collector and compiler threads; nft's own CPU is in neither row.
+ */
 let lastCpuMicros = 0;
 
 async function sequential(ops: number, op: (i: number) => Promise<void>): Promise<LatencySummary> {
@@ -196,12 +200,17 @@ async function main(): Promise<void> {
     };
     const fresh = (ops: number) => (): number => (base += ops);
 
-    // 1. Sequential round trips.
-    await sequential(50, viaGrpc);
+    // 1. Sequential round trips. Both paths warm up alike first: grpc-js, http2 and TLS are a lot of code
+    // that V8 optimises only after a few hundred calls (with 50, rounds 1-5 fell from 3.5 to 2.3 ms), and a
+    // daemon answers its guests warm.
+    await sequential(WARMUP, viaGrpc);
+    base += WARMUP;
+    await sequential(WARMUP, inProcess);
+    base += WARMUP;
     const next = fresh(OPS);
     if (PARTS.has(1)) {
       const seq = await alternate(
-        `1. AllowClient+RevokeClient, one at a time, ${OPS} per round`,
+        `1. AllowClient+RevokeClient, one at a time, ${OPS} per round (after ${WARMUP} of each to warm up)`,
         ROUNDS,
         (s) => s.p50,
         'ms p50',
