@@ -32,10 +32,14 @@ test('two appliances on one PostgreSQL flush their own observations of a NAS int
   };
   await Promise.all([seenBy(a, true)(), seenBy(b, false)()]);
 
+  // Each box hears the other's last flush on its next poll: wait for both sides' counts, not only the other's.
+  const settled = (store: PostgresStore): boolean => {
+    const row = store.db.nasTrust?.[nas.id];
+    return row?.accessRequestsSigned === 20 && row.accessRequestsUnsigned === 20;
+  };
   for (const store of [a, b]) {
     const reads = Date.now() + 5_000;
-    while (store.db.nasTrust?.[nas.id]?.accessRequestsUnsigned !== 20 && Date.now() < reads)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    while (!settled(store) && Date.now() < reads) await new Promise((resolve) => setTimeout(resolve, 20));
     const figures = nasTrustFigures(store.db, nas.id);
     assert.equal(figures.messageAuthenticator.signedAccessRequests, 20);
     assert.equal(figures.messageAuthenticator.unsignedAccessRequests, 20);
