@@ -27,6 +27,8 @@ function invalid(field: string, why: string): never {
 
 export function assertIp(field: string, value: string): string {
   const family = isIP(value);
+  // isIP accepts no leading zeros today, so an IPv4 address is already canonical; the split is for a Node that would.
+  if (family === 4 && !/(?:^|\.)0\d/.test(value)) return value;
   if (family === 4)
     return value
       .split('.')

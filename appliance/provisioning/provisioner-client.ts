@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { context, trace } from '@opentelemetry/api';
 import { credentials, Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '../../proto/gen/grpc/health/v1/health.js';
 import {
@@ -18,6 +19,8 @@ import type { Logger } from '../../shared/logger.js';
 import { PROVISIONER_TLS_NAME, type TlsMaterial } from '../pki/pki-store.js';
 import { signCallToken } from './call-token.js';
 import { traceInterceptor } from './trace-interceptor.js';
+import { tracingOn } from '../../shared/telemetry/tracing.js';
+import { requestIdOf } from '../../shared/telemetry/trace-context.js';
 
 export const PROVISIONER_SERVICE = 'turnpike.provisioner.v1.Provisioner';
 
@@ -82,7 +85,8 @@ export class ProvisionerClient {
   #timer: NodeJS.Timeout | undefined;
   #failures = 0;
   #closed = false;
-  #token: { value: string; until: number } | undefined;
+  /** The current call token, and call metadata holding it that each call copies (copying skips re-validating it). */
+  #token: { metadata: Metadata; until: number } | undefined;
   #lastOkAt: number | null = null;
   #lastError: { at: number; message: string } | null = null;
 
@@ -96,9 +100,12 @@ export class ProvisionerClient {
       'grpc.max_reconnect_backoff_ms': o.backoff?.maxMs ?? 10_000,
       'grpc.keepalive_time_ms': 30_000,
       'grpc.ssl_target_name_override': o.serverName ?? PROVISIONER_TLS_NAME,
+      // Nothing reads channelz here; off, a call does not keep its counters and timestamps.
+      'grpc.enable_channelz': 0,
     };
-    // Health probes stay untraced: they are the client's own loop, not a guest's action.
-    this.#client = new GeneratedClient(o.address, channel, { ...options, interceptors: [traceInterceptor] });
+    // Health probes stay untraced: they are the client's own loop, not a guest's action. Calls take the
+    // trace interceptor when they have something to carry (see #send).
+    this.#client = new GeneratedClient(o.address, channel, options);
     this.#health = new HealthClient(o.address, channel, options);
   }
 
@@ -147,7 +154,13 @@ export class ProvisionerClient {
       this.#health.check(
         { service: PROVISIONER_SERVICE },
         new Metadata(),
-        { deadline: Date.now() + (this.#o.callTimeoutMs ?? 5_000) },
+        {
+          deadline: Date.now() + (this.#o.callTimeoutMs ?? 5_000),
+          // With tracing off and no request behind the call there is no trace or request id to pass on.
+          ...(tracingOn() || trace.getSpan(context.active()) || requestIdOf()
+            ? { interceptors: [traceInterceptor] }
+            : {}),
+        },
         (err, res) => {
           const serving = !err && res.status === HealthCheckResponse_ServingStatus.SERVING;
           this.#heard(serving ? null : `health check: ${err ? err.details || err.message : 'not serving'}`);
@@ -203,24 +216,42 @@ export class ProvisionerClient {
     this.#health.close();
   }
 
-  /** Tokens live 30 s and are reused for 15 s, so signing costs nothing per call. */
-  async #bearer(): Promise<string> {
+  /**
+   * Metadata for one call, with the call token. Tokens live 30 s and are reused
+   * for 15 s, so signing costs nothing per call; a call waits (a promise) only
+   * when a new one is signed.
+   */
+  #metadata(): Metadata | Promise<Metadata> {
     const now = this.#clock.now();
-    if (!this.#token || this.#token.until <= now) {
-      this.#token = { value: await signCallToken(this.#o.jwtKey, { now, lifetimeSeconds: 30 }), until: now + 15_000 };
-    }
-    return this.#token.value;
+    if (this.#token && this.#token.until > now) return this.#token.metadata.clone();
+    return signCallToken(this.#o.jwtKey, { now, lifetimeSeconds: 30 }).then((token) => {
+      const metadata = new Metadata();
+      metadata.set('authorization', `Bearer ${token}`);
+      this.#token = { metadata, until: now + 15_000 };
+      return metadata.clone();
+    });
   }
 
-  async #call<Req, Res>(method: string, fn: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
-    const metadata = new Metadata();
-    metadata.set('authorization', `Bearer ${await this.#bearer()}`);
+  #call<Req, Res>(method: string, fn: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
+    const metadata = this.#metadata();
+    return metadata instanceof Metadata
+      ? this.#send(method, fn, req, metadata)
+      : metadata.then((m) => this.#send(method, fn, req, m));
+  }
+
+  #send<Req, Res>(method: string, fn: UnaryMethod<Req, Res>, req: Req, metadata: Metadata): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       fn.call(
         this.#client,
         req,
         metadata,
-        { deadline: Date.now() + (this.#o.callTimeoutMs ?? 5_000) },
+        {
+          deadline: Date.now() + (this.#o.callTimeoutMs ?? 5_000),
+          // With tracing off and no request behind the call there is no trace or request id to pass on.
+          ...(tracingOn() || trace.getSpan(context.active()) || requestIdOf()
+            ? { interceptors: [traceInterceptor] }
+            : {}),
+        },
         (err: ServiceError | null, res: Res) => {
           if (!err) {
             this.#heard(null);

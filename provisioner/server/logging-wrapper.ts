@@ -3,6 +3,10 @@ import type { Logger } from '../../shared/logger.js';
 import { statusOf } from './status.js';
 import type { Wrapper } from './unary.js';
 
+function msSince(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}
+
 /**
  * One line per call; an INTERNAL is logged with its error, the only place its
  * details go. The success line is debug: at the usual levels it is not built.
@@ -10,15 +14,15 @@ import type { Wrapper } from './unary.js';
 export function loggingWrapper(logger: Logger): Wrapper {
   return (next) => (req, ctx) => {
     const started = performance.now();
-    const ms = (): number => Math.round((performance.now() - started) * 100) / 100;
     return next(req, ctx).then(
       (res) => {
-        if (logger.isLevelEnabled('debug')) logger.debug({ method: ctx.method, ms: ms(), code: 'OK' }, 'rpc');
+        if (logger.isLevelEnabled('debug'))
+          logger.debug({ method: ctx.method, ms: msSince(started), code: 'OK' }, 'rpc');
         return res;
       },
       (err: unknown) => {
         const code = statusOf(err);
-        const line = { method: ctx.method, ms: ms(), code: status[code] };
+        const line = { method: ctx.method, ms: msSince(started), code: status[code] };
         if (code === status.INTERNAL) logger.error({ ...line, err }, 'rpc failed');
         else logger.info({ ...line, reason: (err as Error).message }, 'rpc refused');
         throw err;

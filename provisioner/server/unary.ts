@@ -41,25 +41,22 @@ export function toGrpc<Req, Res>(
 ): handleUnaryCall<Req, Res> {
   const wrapped = wrappers.reduceRight<Unary<Req, Res>>((next, wrap) => wrap(next), handler);
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    // The signal and the peer are made only for a handler that asks (an AbortSignal costs ~15 µs a call).
+    // The signal, its 'cancelled' listener and the peer are made only for a handler that asks (an
+    // AbortSignal costs ~15 µs a call, a listener on every call's emitter a few more).
     let abort: AbortController | undefined;
-    let cancelled = false;
     // grpc-js also reports 'cancelled' when a finished call's stream closes; an
     // abort then would only build a DOMException (with its stack) per call.
     let answered = false;
-    call.on('cancelled', () => {
-      if (answered) return;
-      cancelled = true;
-      abort?.abort();
-    });
     const ctx: CallContext = {
       method,
       metadata: call.metadata,
       deadline: deadlineOf(call as ServerUnaryCall<unknown, unknown>),
       get signal() {
         if (!abort) {
-          abort = new AbortController();
-          if (cancelled) abort.abort();
+          const controller = new AbortController();
+          abort = controller;
+          if (call.cancelled) controller.abort();
+          else call.on('cancelled', () => answered || controller.abort());
         }
         return abort.signal;
       },
