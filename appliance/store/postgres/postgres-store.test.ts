@@ -302,3 +302,26 @@ test('PostgreSQL crashing under 100 writers loses no acknowledged write; the oth
   await check.close();
   assert.deepEqual(lost, [], 'every acknowledged write is in the database');
 });
+
+test('a history streamed from a point in time starts there: the rows before it are not read', async (t) => {
+  const url = await freshDatabase(t);
+  if (!url) return;
+  const store = await openOn(t, url);
+  const accounting = store.history<{ at: number }>('accounting');
+  await Promise.all(Array.from({ length: 5_000 }, (_, at) => accounting.append({ at })));
+  let asked = 0;
+  const from = (at: number) => (line: { at: number }) => {
+    asked += 1;
+    return line.at < at;
+  };
+  const tail: number[] = [];
+  for await (const line of accounting.stream(from(4_990))) tail.push(line.at);
+  assert.deepEqual(tail, [4_990, 4_991, 4_992, 4_993, 4_994, 4_995, 4_996, 4_997, 4_998, 4_999]);
+  assert.ok(asked <= 20, `found the start in ${asked} reads of one row, not by paging 5,000`);
+  const all: number[] = [];
+  for await (const line of accounting.stream(from(-1))) all.push(line.at);
+  assert.equal(all.length, 5_000, 'nothing before: everything');
+  const none: number[] = [];
+  for await (const line of accounting.stream(from(10_000))) none.push(line.at);
+  assert.deepEqual(none, [], 'all before: nothing');
+});
