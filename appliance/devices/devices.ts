@@ -5,6 +5,7 @@ import { normalizeMac } from '../entitlements/entitlement.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import type { IndexSource } from '../sessions/collection-index.js';
 import { sessionIndexesOf } from '../sessions/session-indexes.js';
+import { peekRow } from '../store/staged-mutation.js';
 import type { Store } from '../store/store.js';
 
 export interface BindInput {
@@ -28,7 +29,7 @@ export function ownerDeviceWithMac(
 ): Device | null {
   if (mac === null) return null;
   for (const id of sessionIndexesOf(source).devicesByMac.lookup(db, mac)) {
-    const device = db.devices[id]!;
+    const device = peekRow(db.devices, id)!;
     if (device.ownerKey === ownerKey) return device;
   }
   return null;
@@ -43,7 +44,8 @@ export function bindDeviceIn(source: IndexSource, db: Db, now: number, input: Bi
   const mac = input.mac === null ? null : normalizeMac(input.mac);
   if (input.mac !== null && mac === null)
     throw new TurnpikeError('TP_ERR_VALIDATION', `mac: ${input.mac} is not a MAC address`);
-  const byCookie = input.deviceId ? db.devices[input.deviceId] : undefined;
+  // Rows read whole and written back as copies: peeked, not drafted (a draft is a proxy per row reached).
+  const byCookie = input.deviceId ? peekRow(db.devices, input.deviceId) : undefined;
   const byMac = ownerDeviceWithMac(source, db, input.ownerKey, mac) ?? undefined;
   const known = byCookie && byCookie.ownerKey === input.ownerKey ? byCookie : byMac;
   if (known) {

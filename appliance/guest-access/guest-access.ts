@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/logger.js';
 import { mintPortalCredential } from '../portal-credentials/portal-credentials.js';
 import type { AccessPort } from '../provisioning/access-port.js';
 import { firewallGrantOf, sessionLimitsOf } from '../sessions/limits.js';
+import { peekRow } from '../store/staged-mutation.js';
 import type { Store } from '../store/store.js';
 import { inSpan } from '../../shared/telemetry/tracing.js';
 import { admitOwnerDevice } from '../sessions/device-admission.js';
@@ -99,7 +100,7 @@ export class GuestAccess {
       if (!mac && !device.mac) throw new TurnpikeError('TP_ERR_DEVICE_UNSEEN', undefined, { ip });
       // Found on the plain view (the draft's base): reading the draft would draft the sessions it touches.
       const existingId = gatewaySessionAt(store, ip)?.id;
-      const existing = existingId === undefined ? undefined : db.sessions[existingId];
+      const existing = existingId === undefined ? undefined : peekRow(db.sessions, existingId);
       const session: Session = {
         id: existing?.ownerKey === input.ownerKey ? existing.id : randomUUID(),
         subscriptionId: entitlement.subscription.id,

@@ -1,5 +1,6 @@
 import type { Db } from '../domain/model.js';
 import type { ChangeRecord } from '../store/change-record.js';
+import { peekRow } from '../store/staged-mutation.js';
 
 const NONE: readonly string[] = Object.freeze([]);
 
@@ -99,7 +100,8 @@ export class CollectionIndex<T> {
   }
 
   #isValid(records: Readonly<Record<string, T>>, id: string, key: string): boolean {
-    const record = records[id];
+    // Peeked: reading the row through a mutation's collection would draft it, and a draft is never the record indexed.
+    const record = peekRow(records, id);
     if (record === undefined) return false;
     // The record the index read (current state, unchanged since): its key is known. A mutation's
     // draft, or a record changed since, has its key worked out again.

@@ -4,6 +4,7 @@ import { normalizeMac, ownerKeyOf } from '../entitlements/entitlement.js';
 import { bindDeviceIn, ownerDeviceWithMac } from '../devices/devices.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import { rollRedemptionIn } from '../reports/rollups.js';
+import { peekRow } from '../store/staged-mutation.js';
 import type { HistoryWriter, Store } from '../store/store.js';
 import { auditIn } from '../accounts/audit.js';
 import { sessionIndexesOf, type SessionIndexes } from '../sessions/session-indexes.js';
@@ -24,7 +25,7 @@ export interface RedeemInput {
 /** The voucher's subscription, found through the store's index: a RADIUS login redeems, so this runs per packet. */
 function voucherSubscription(db: Readonly<Db>, indexes: SessionIndexes, code: string): Subscription | undefined {
   for (const id of indexes.subscriptionsByOwner.lookup(db, `voucher:${code}`)) {
-    const subscription = db.subscriptions[id]!;
+    const subscription = peekRow(db.subscriptions, id)!;
     if (subscription.voucherCode === code && subscription.userId === null) return subscription;
   }
   return undefined;
@@ -65,21 +66,22 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
   const indexes = sessionIndexesOf(store);
   return store.update((db, histories) => {
     const now = clock.now();
-    const voucher = db.vouchers[code];
-    const batch = voucher ? db.voucherBatches[voucher.batchId] : undefined;
-    const plan = voucher ? db.plans[voucher.planId] : undefined;
+    // Rows read whole, never changed in place (the voucher is written back as a copy): peeked, not drafted.
+    const voucher = peekRow(db.vouchers, code);
+    const batch = voucher ? peekRow(db.voucherBatches, voucher.batchId) : undefined;
+    const plan = voucher ? peekRow(db.plans, voucher.planId) : undefined;
     if (!voucher || !batch || !plan || voucher.revokedAt !== null || batch.revokedAt !== null) {
       throw new TurnpikeError('TP_ERR_VOUCHER_INVALID');
     }
     const ownerKey = `voucher:${code}`;
     const existing = voucherSubscription(db, indexes, code);
-    const cookieDevice = input.deviceId ? db.devices[input.deviceId] : undefined;
+    const cookieDevice = input.deviceId ? peekRow(db.devices, input.deviceId) : undefined;
     const knownDevice =
       (cookieDevice && cookieDevice.ownerKey === ownerKey) || ownerDeviceWithMac(store, db, ownerKey, mac) !== null;
     const bind = { ownerKey, mac, deviceId: input.deviceId ?? null };
     const topUp = input.topUpOf;
     if (topUp) {
-      const target = db.subscriptions[topUp.subscriptionId];
+      const target = peekRow(db.subscriptions, topUp.subscriptionId);
       if (!target || ownerKeyOf(target) !== topUp.ownerKey)
         throw new TurnpikeError('TP_ERR_NOT_FOUND', `no subscription ${topUp.subscriptionId}`);
       if (plan.quotaBytes === null || plan.recurring)
