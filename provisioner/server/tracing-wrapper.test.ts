@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,19 +20,9 @@ import { tracer } from '../../shared/telemetry/tracing.js';
 import { MemoryAccountDriver, MemoryFirewallDriver } from '../drivers/memory.js';
 import { startProvisionerServer } from './start-server.js';
 
-test('a call carries the caller’s trace and request id: the provisioner’s span is the client span’s child, its log lines say request_id', async (t) => {
-  installTraceContext();
-  const exporter = new InMemorySpanExporter();
-  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-  trace.setGlobalTracerProvider(provider);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  t.after(async () => {
-    await provider.shutdown();
-    trace.disable();
-    propagation.disable();
-  });
-
-  const dir = await mkdtemp(join(tmpdir(), 'tp-trace-grpc-'));
+/** A provisioner on loopback with the memory drivers, a client to it, and the JSON lines both log. */
+async function provisionerOnLoopback(t: TestContext, prefix: string) {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
   t.after(() => rm(dir, { recursive: true, force: true }));
   await initPki({ dir: join(dir, 'pki') });
   const lines: Array<Record<string, unknown>> = [];
@@ -58,6 +48,22 @@ test('a call carries the caller’s trace and request id: the provisioner’s sp
     logger,
   });
   t.after(() => client.close());
+  return { client, lines };
+}
+
+test('a call carries the caller’s trace and request id: the provisioner’s span is the client span’s child, its log lines say request_id', async (t) => {
+  installTraceContext();
+  const exporter = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+  trace.setGlobalTracerProvider(provider);
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  t.after(async () => {
+    await provider.shutdown();
+    trace.disable();
+    propagation.disable();
+  });
+
+  const { client, lines } = await provisionerOnLoopback(t, 'tp-trace-grpc-');
 
   const guestRequest = tracer().startSpan('POST /portal/voucher', { kind: SpanKind.SERVER });
   const requestContext = withRequestId(trace.setSpan(ROOT_CONTEXT, guestRequest), 'req-7f3a');
@@ -97,32 +103,7 @@ test('a call carries the caller’s trace and request id: the provisioner’s sp
 
 test('with tracing off the provisioner makes no span, and its log line still says the appliance’s request_id', async (t) => {
   installTraceContext();
-  const dir = await mkdtemp(join(tmpdir(), 'tp-trace-off-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  await initPki({ dir: join(dir, 'pki') });
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
-  });
-  const server = await startProvisionerServer({
-    listen: '127.0.0.1:0',
-    tls: await loadServerTls(join(dir, 'pki')),
-    jwtPublicKey: await loadJwtPublicKey(join(dir, 'pki', 'jwt-public.pem')),
-    firewall: new MemoryFirewallDriver(),
-    accounts: new MemoryAccountDriver(),
-    firewallName: 'memory',
-    accountsName: 'memory',
-    logger,
-  });
-  t.after(() => server.stop());
-  const client = new ProvisionerClient({
-    address: server.address,
-    tls: await loadClientTls(join(dir, 'pki')),
-    jwtKey: await loadJwtSigningKey(join(dir, 'pki')),
-    logger,
-  });
-  t.after(() => client.close());
+  const { client, lines } = await provisionerOnLoopback(t, 'tp-trace-off-');
 
   await context.with(withRequestId(ROOT_CONTEXT, 'req-0ff'), () =>
     client.revokeClient({ ip: '10.0.0.8', mac: '', sessionId: '' }),
