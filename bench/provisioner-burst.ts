@@ -29,6 +29,8 @@ import { formatRow, summarize, type LatencySummary } from './stats.js';
 export interface BurstResult {
   summary: LatencySummary;
   failures: number;
+  /** CPU of this whole process per arrival (every thread: portal, gRPC both ends, nft driver); nft's own CPU is not in it. */
+  cpuMicros: number;
 }
 
 /** Guest `i`'s address and MAC (the gateway's neighbour table answers with it). */
@@ -49,6 +51,7 @@ export async function arrivals(
 ): Promise<BurstResult> {
   const latencies: number[] = [];
   let failures = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const runs: Array<Promise<void>> = [];
   for (let i = 0; i < count; i++) {
@@ -66,8 +69,13 @@ export async function arrivals(
   }
   await Promise.all(runs);
   const summary = summarize(latencies, performance.now() - started);
-  console.log(`${formatRow(label, summary)}${failures ? `  ${failures} failed` : ''}`);
-  return { summary, failures };
+  const used = process.cpuUsage(cpu);
+  // The queue a crowd sees depends on the machine's other load; CPU per guest does not, so it is printed beside it.
+  const cpuMicros = (used.user + used.system) / count;
+  console.log(
+    `${formatRow(label, summary)}   cpu ${cpuMicros.toFixed(0).padStart(5)} µs/guest${failures ? `  ${failures} failed` : ''}`,
+  );
+  return { summary, failures, cpuMicros };
 }
 
 export interface GatewayPortal {

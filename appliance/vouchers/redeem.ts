@@ -4,7 +4,7 @@ import { normalizeMac, ownerKeyOf } from '../entitlements/entitlement.js';
 import { bindDeviceIn, ownerDeviceWithMac } from '../devices/devices.js';
 import { TurnpikeError } from '../../shared/errors.js';
 import { rollRedemptionIn } from '../reports/rollups.js';
-import { peekRow } from '../store/staged-mutation.js';
+import { peekDocument, peekRow } from '../store/staged-mutation.js';
 import type { HistoryWriter, Store } from '../store/store.js';
 import { auditIn } from '../accounts/audit.js';
 import { sessionIndexesOf, type SessionIndexes } from '../sessions/session-indexes.js';
@@ -99,7 +99,7 @@ export async function redeemVoucher(store: Store, clock: Clock, input: RedeemInp
     db.vouchers[code] = { ...voucher, uses: voucher.uses + 1, firstUsedAt: voucher.firstUsedAt ?? now };
     // The audit line is the redemption's record, from which `turnpike reports rebuild` recounts it.
     auditRedemptionIn(histories, now, code, { batchId: batch.id, planId: plan.id, mac });
-    rollRedemptionIn(db.reports, now, db.settings.timeZone, batch.id, plan.id);
+    rollRedemptionIn(db.reports, now, peekDocument(db, 'settings').timeZone, batch.id, plan.id);
     if (topUp) {
       // Spent on the redeemer's own subscription: no device is bound to the voucher's owner.
       if (topUpIn(db, now, topUp.subscriptionId, plan) === 0)
