@@ -1,7 +1,8 @@
 import { normaliseEmail } from './email.js';
-import type { Role, User } from '../domain/model.js';
+import type { Db, Role, User } from '../domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
-import type { Actor } from './audit.js';
+import { auditIn, userActor, type Actor } from './audit.js';
+import type { HistoryWriter } from '../store/store.js';
 import type { AccountContext } from './account-context.js';
 import { attemptsOf, takeFromWindow } from './attempt-counters.js';
 import { assertAcceptablePassword } from './password-policy.js';
@@ -288,7 +289,7 @@ export class AuthFlows {
     if (!user) throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
     assertAcceptablePassword(input.password, { email: user.email });
     const passwordHash = await this.#c.hasher.hash(input.password, bcryptCostFor(user.role, this.#c.config.auth));
-    await this.#c.store.update((db) => {
+    await this.#c.store.update((db, histories) => {
       const target = db.users[user.id];
       if (!target || this.#c.oneTime.peek(input.token, 'password-reset') !== user.id) {
         throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
@@ -298,22 +299,21 @@ export class AuthFlows {
       target.passwordHash = passwordHash;
       target.mustChangePassword = false;
       target.updatedAt = this.#c.clock.now();
+      this.#ownChangeIn(db, histories, 'password.reset', user.id, meta);
     });
     await this.#c.sessions.revokeUser(user.id);
-    await this.#c.audit({ action: 'password.reset', actorId: user.id, target: user.id, ip: meta.ip });
   }
 
   async verifyEmail(token: string, meta: RequestMeta): Promise<void> {
-    const userId = await this.#c.store.update((db) => {
+    await this.#c.store.update((db, histories) => {
       const id = this.#c.oneTime.peek(token, 'email-verification');
       const user = id ? db.users[id] : undefined;
       if (!user) throw new TurnpikeError('TP_ERR_TOKEN_INVALID');
       this.#c.oneTime.consumeIn(db, token, 'email-verification');
       user.emailVerified = true;
       user.updatedAt = this.#c.clock.now();
-      return user.id;
+      this.#ownChangeIn(db, histories, 'email.verified', user.id, meta);
     });
-    await this.#c.audit({ action: 'email.verified', actorId: userId, target: userId, ip: meta.ip });
   }
 
   /** Changes the password and ends every other session of the user. */
@@ -334,7 +334,7 @@ export class AuthFlows {
     }
     assertAcceptablePassword(input.newPassword, { email: user.email });
     const passwordHash = await this.#c.hasher.hash(input.newPassword, bcryptCostFor(user.role, this.#c.config.auth));
-    await this.#c.store.update((db) => {
+    await this.#c.store.update((db, histories) => {
       const target = db.users[user.id];
       if (!target) throw new TurnpikeError('TP_ERR_UNAUTHENTICATED');
       // A reset link mailed before the change must not undo it.
@@ -342,9 +342,9 @@ export class AuthFlows {
       target.passwordHash = passwordHash;
       target.mustChangePassword = false;
       target.updatedAt = this.#c.clock.now();
+      this.#ownChangeIn(db, histories, 'password.changed', user.id, meta);
     });
     await this.#c.sessions.revokeUser(user.id, input.sessionId);
-    await this.#c.audit({ action: 'password.changed', actorId: user.id, target: user.id, ip: meta.ip });
   }
 
   async updateProfile(userId: string, input: { displayName: string }): Promise<PublicUser> {
@@ -382,7 +382,7 @@ export class AuthFlows {
   ): Promise<{ recoveryCodes: string[]; user: PublicUser; tokens: TokenPair }> {
     const recoveryCodes = newRecoveryCodes();
     const now = this.#c.clock.now();
-    const user = await this.#c.store.update((db) => {
+    const user = await this.#c.store.update((db, histories) => {
       const target = db.users[input.userId];
       const mfa = target?.mfa;
       if (!target || !mfa || mfa.enabledAt !== null) {
@@ -394,10 +394,10 @@ export class AuthFlows {
       mfa.enabledAt = now;
       mfa.recoveryCodeHashes = recoveryCodes.map(recoveryCodeHash);
       target.updatedAt = now;
+      this.#ownChangeIn(db, histories, 'mfa.enabled', target.id, meta);
       return { ...target };
     });
     if (input.sessionId) await this.#c.sessions.revokeFamily(input.sessionId);
-    await this.#c.audit({ action: 'mfa.enabled', actorId: user.id, target: user.id, ip: meta.ip });
     return { recoveryCodes, user: publicUser(user), tokens: await this.#c.sessions.issue(user, true) };
   }
 
@@ -414,17 +414,22 @@ export class AuthFlows {
       throw new TurnpikeError('TP_ERR_INVALID_CREDENTIALS', 'The password is wrong');
     }
     const now = this.#c.clock.now();
-    const updated = await this.#c.store.update((db) => {
+    const updated = await this.#c.store.update((db, histories) => {
       const target = db.users[user.id];
       if (!target?.mfa || acceptedTotpCounter(target.mfa, input.code, now) === null) {
         throw new TurnpikeError('TP_ERR_MFA_INVALID');
       }
       target.mfa = null;
       target.updatedAt = now;
+      this.#ownChangeIn(db, histories, 'mfa.disabled', user.id, meta);
       return publicUser(target);
     });
-    await this.#c.audit({ action: 'mfa.disabled', actorId: user.id, target: user.id, ip: meta.ip });
     return updated;
+  }
+
+  /** A user's change to their own account, audited in the mutation that makes it: both are kept, or neither. */
+  #ownChangeIn(db: Readonly<Db>, histories: HistoryWriter, action: string, userId: string, meta: RequestMeta): void {
+    auditIn(histories, this.#c.clock.now(), userActor(db, userId, meta.ip), { action, target: userId });
   }
 
   #refuseWhileLockedOut(email: string, address: string): void {
