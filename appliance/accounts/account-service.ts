@@ -88,7 +88,7 @@ export async function createAccountService(deps: AccountServiceDeps): Promise<Ac
     flows: new AuthFlows(context),
     users: new UserAdmin(context),
     keys,
-    sshKeys: createSshKeys({ store, clock, audit: context.audit }),
+    sshKeys: createSshKeys({ store, clock }),
     async rotateSigningKey(actorId) {
       const kid = await keys.rotate();
       await context.audit({ action: 'signing_key.rotated', actorId, target: kid, ip: null });

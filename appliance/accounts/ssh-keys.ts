@@ -3,8 +3,8 @@ import { parseAuthorizedKey } from '../../proto/authorized-key.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db, SshKey } from '../domain/model.js';
 import { TurnpikeError } from '../../shared/errors.js';
-import type { Store } from '../store/store.js';
-import type { AuditTrail } from './audit.js';
+import type { HistoryWriter, Store } from '../store/store.js';
+import { auditIn, userActor } from './audit.js';
 
 /**
  * A user's SSH public keys: the provisioner installs them on the host account
@@ -31,7 +31,6 @@ export interface SshKeyView extends SshKey {
 export interface SshKeyChangeMeta {
   /** Where the change came from, for the audit log. */
   ip?: string | null;
-  audit?: AuditTrail;
 }
 
 export function sshKeyView(key: SshKey): SshKeyView {
@@ -59,7 +58,7 @@ export async function addSshKey(
       reason: parsed.reason,
     });
   }
-  const key = await store.update((db) => {
+  return store.update((db, histories) => {
     const user = db.users[userId];
     if (!user) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such user');
     if (user.sshKeys.some((k) => k.fingerprint === parsed.fingerprint)) {
@@ -78,10 +77,9 @@ export async function addSshKey(
     const added: SshKey = { id: randomUUID(), line: parsed.line, fingerprint: parsed.fingerprint, addedAt: now };
     user.sshKeys.push(added);
     user.updatedAt = now;
-    return { ...added };
+    auditKeyChangeIn(db, histories, now, meta, 'ssh_key.added', userId, added);
+    return sshKeyView(added);
   });
-  await auditKeyChange(meta, 'ssh_key.added', userId, key);
-  return sshKeyView(key);
 }
 
 export async function removeSshKey(
@@ -91,28 +89,34 @@ export async function removeSshKey(
   keyId: string,
   meta: SshKeyChangeMeta = {},
 ): Promise<void> {
-  const removed = await store.update((db) => {
+  await store.update((db, histories) => {
     const user = db.users[userId];
     const index = user ? user.sshKeys.findIndex((k) => k.id === keyId) : -1;
     if (!user || index < 0) throw new TurnpikeError('TP_ERR_NOT_FOUND', 'No such SSH key on your account');
     const [gone] = user.sshKeys.splice(index, 1);
     user.updatedAt = clock.now();
-    return gone!;
+    auditKeyChangeIn(db, histories, user.updatedAt, meta, 'ssh_key.removed', userId, gone!);
   });
-  await auditKeyChange(meta, 'ssh_key.removed', userId, removed);
 }
 
-/** A guest changes only their own keys: they are actor and target of the audit entry. */
-function auditKeyChange(meta: SshKeyChangeMeta, action: string, userId: string, key: SshKey): Promise<void> {
-  return (
-    meta.audit?.({
-      action,
-      actorId: userId,
-      target: userId,
-      ip: meta.ip ?? null,
-      details: { keyId: key.id, fingerprint: key.fingerprint },
-    }) ?? Promise.resolve()
-  );
+/**
+ * A guest changes only their own keys: they are actor and target of the audit entry, written in
+ * the mutation that changes the keys, so the two are kept together or not at all.
+ */
+function auditKeyChangeIn(
+  db: Readonly<Db>,
+  histories: HistoryWriter,
+  at: number,
+  meta: SshKeyChangeMeta,
+  action: string,
+  userId: string,
+  key: SshKey,
+): void {
+  auditIn(histories, at, userActor(db, userId, meta.ip ?? null), {
+    action,
+    target: userId,
+    details: { keyId: key.id, fingerprint: key.fingerprint },
+  });
 }
 
 /** The functions above bound to one store, clock and audit trail; what the front doors hold. */
@@ -124,19 +128,19 @@ export interface SshKeys {
   onChanged(listener: () => void): void;
 }
 
-export function createSshKeys(deps: { store: Store; clock: Clock; audit?: AuditTrail }): SshKeys {
-  const { store, clock, audit } = deps;
+export function createSshKeys(deps: { store: Store; clock: Clock }): SshKeys {
+  const { store, clock } = deps;
   const listeners: Array<() => void> = [];
   const changed = (): void => listeners.forEach((listener) => listener());
   return {
     list: (userId) => listSshKeys(store.db, userId),
     async add(userId, line, meta = {}) {
-      const key = await addSshKey(store, clock, userId, line, { ...meta, ...(audit ? { audit } : {}) });
+      const key = await addSshKey(store, clock, userId, line, meta);
       changed();
       return key;
     },
     async remove(userId, keyId, meta = {}) {
-      await removeSshKey(store, clock, userId, keyId, { ...meta, ...(audit ? { audit } : {}) });
+      await removeSshKey(store, clock, userId, keyId, meta);
       changed();
     },
     onChanged: (listener) => void listeners.push(listener),
