@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { frameOf, type GuestContext } from './guest-context.js';
 import { sendHtml, type PageRepliesDeps } from './page-replies.js';
-import { joinIntoSlab } from './response-slab.js';
+import { joinIntoBody } from './response-bodies.js';
 import type { RowChange } from '../../appliance/store/change-record.js';
 import { DOCUMENTS_TABLE } from '../../appliance/store/state-layout.js';
 
@@ -27,6 +27,7 @@ export function createStrangerLanding(
   csrfToken: (reply: FastifyReply) => string,
 ): StrangerLanding {
   const byLanguage = new Map<string, Array<Buffer | string>>();
+  const pieces: Buffer[] = [];
   deps.store.onChange(({ changes }) => {
     if (changes.some(changesLanding)) byLanguage.clear();
   });
@@ -36,18 +37,20 @@ export function createStrangerLanding(
     if (!parts) {
       const frame = frameOf(deps, context, context.t.plans, CSRF_MARK);
       const html = deps.renderer.render('landing', frame, { ...landingData(context), nas: NAS_MARK });
-      // Static stretches are kept as bytes, so a request copies them instead of encoding 9 KB of text.
+      // Static stretches are kept as bytes, the same buffers on every request: a reused body already
+      // holds them in place (response-bodies.ts), and a request writes only its tokens.
       parts = html.split(MARKS).map((part) => (part === CSRF_MARK || part === NAS_MARK ? part : Buffer.from(part)));
       byLanguage.set(context.lang, parts);
     }
     const csrf = tokenBytes(csrfToken(reply));
     const nas = tokenBytes(context.nasToken);
-    const pieces: Buffer[] = new Array<Buffer>(parts.length);
+    // joinIntoBody copies what it needs before returning, so one list serves every request.
+    pieces.length = parts.length;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       pieces[i] = part === CSRF_MARK ? csrf : part === NAS_MARK ? nas : (part as Buffer);
     }
-    return sendHtml(reply, joinIntoSlab(pieces));
+    return sendHtml(reply, joinIntoBody(reply.raw, pieces));
   };
 }
 
