@@ -82,6 +82,9 @@ describe('the .deb under a booted systemd', { timeout: 1_800_000 }, () => {
     await root.ok(['systemctl', 'stop', 'turnpike.service']);
     await root.ok(['turnpike', 'backup', '/root/store-copy.json']);
     const copy = JSON.parse(await root.readFile('/root/store-copy.json')) as StoreCopy;
+    // On a quick machine the subtests before this one start the unit more often than systemd's
+    // start limit allows (5 in 10 s): the counter is the test's doing, not the appliance's.
+    await root.ok(['systemctl', 'reset-failed', 'turnpike.service']);
     await root.ok(['systemctl', 'start', 'turnpike.service']);
     await waitHealthy(root);
     return copy;
